@@ -1,0 +1,1 @@
+"""agentstats: TAPI 3 ITAgentSession statistics from call-center event logs."""
