@@ -1,0 +1,15 @@
+"""Scenario 4: string session keys (Python str in an object array), time-ordered log.
+
+agentstats factorises the keys inside the timed call; so does every peer (pandas sorts
+and groups the object column, polars and DuckDB hash their own string columns, built
+outside the timing from the same strings).
+"""
+
+import pytest
+
+IMPLS = ["agentstats", "agentstats-2t", "pandas", "polars-trusted", "polars", "duckdb"]
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_string_keys(bench, impl):
+    bench(impl, "4-string-keys", "time", keys="str")

@@ -1,0 +1,95 @@
+"""The benchmark peers compute exactly agentstats' answer (small inputs, fast).
+
+benchmarks/peers.py re-implements the per-session statistics in pandas, polars,
+DuckDB, NumPy and numba; the benchmark report is only meaningful if they agree with
+agentstats. This keeps them honest in the normal test run. Peers whose library is not
+installed are skipped (pip install .[bench]).
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.generate import LAYOUTS, check_log, make_log  # noqa: E402
+from benchmarks.peers import COLUMNS, IMPLS, assert_same, compute  # noqa: E402
+
+N_EVENTS, N_SESSIONS = 20_000, 400
+PEERS = [name for name, impl in IMPLS.items() if impl.kind == "peer"]
+
+
+@pytest.fixture(scope="module")
+def logs():
+    return {(layout, keys): make_log(N_EVENTS, N_SESSIONS, layout, seed=7, keys=keys)
+            for layout in LAYOUTS for keys in ("int", "str")}
+
+
+def _kernel_built() -> bool:
+    try:
+        import agentstats._kernel  # noqa: F401
+        import agentstats
+        return hasattr(agentstats, "aggregate")
+    except ImportError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def expected(logs):
+    """agentstats' answer; before the kernel is built, the NumPy peer's (the peers must
+    then at least agree with each other)."""
+    def reference(keys):
+        if _kernel_built():
+            return "agentstats"
+        return "numpy" if keys == "int" else "pandas"
+    return {(layout, keys): compute(reference(keys), log) for (layout, keys), log in logs.items()}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("keys", ["int", "str"])
+def test_generated_log_is_valid(logs, layout, keys):
+    log = logs[layout, keys]
+    assert len(log["time"]) == N_EVENTS
+    assert log["time"].dtype == np.int64 and log["state"].dtype == np.uint8
+    check_log(log)
+
+
+def test_layouts_hold_the_same_events(logs):
+    def rows(log):
+        return sorted(zip(log["session"].tolist(), log["time"].tolist(), log["state"].tolist()))
+    assert rows(logs["time", "int"]) == rows(logs["grouped", "int"]) == rows(logs["shuffled", "int"])
+    t = logs["time", "int"]["time"]
+    assert np.all(np.diff(t) >= 0)
+
+
+def test_generator_is_seeded():
+    a, b = make_log(5_000, 100, "shuffled", seed=3), make_log(5_000, 100, "shuffled", seed=3)
+    for c in ("session", "time", "state"):
+        np.testing.assert_array_equal(a[c], b[c])
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("keys", ["int", "str"])
+@pytest.mark.parametrize("peer", PEERS)
+def test_peer_equals_agentstats(logs, expected, peer, layout, keys):
+    impl = IMPLS[peer]
+    if layout not in impl.layouts or keys not in impl.keys:
+        pytest.skip(f"{peer} is not used on {layout}/{keys} logs")
+    pytest.importorskip(impl.module, reason=f"{impl.module} not installed (pip install .[bench])")
+    assert_same(compute(peer, logs[layout, keys]), expected[layout, keys], peer)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_agentstats_two_threads_identical(logs, expected, layout):
+    if not _kernel_built():
+        pytest.skip("agentstats kernel is not built")
+    assert_same(compute("agentstats-2t", logs[layout, "int"]), expected[layout, "int"], "2 threads")
+
+
+def test_expected_is_not_trivial(logs, expected):
+    e = expected["time", "int"]
+    assert len(e["session"]) == N_SESSIONS
+    for c in COLUMNS:
+        assert e[c].min() >= 0 and e[c].sum() > 0, c
