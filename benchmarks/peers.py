@@ -79,11 +79,13 @@ def _agentstats(n_threads: int):
     return run
 
 
+#: SessionTable.ticks name -> canonical column (exact int64 ticks, table.py)
+AGENTSTATS_TICKS = {"duration": "session_duration", "talk": "total_talk_time",
+                    "wrap": "total_wrapup_time", "calls": "number_of_calls"}
+
+
 def _agentstats_canon(table) -> dict:
-    # exact int64 ticks per session (ARCHITECTURE: SessionTable.ticks)
-    t = table.ticks
-    keys = t["session"] if "session" in t else table.to_pandas()["session"].to_numpy()
-    return canonical(keys, t)
+    return canonical(table.keys, {c: table.ticks[k] for k, c in AGENTSTATS_TICKS.items()})
 
 
 # --------------------------------------------------------------------------- read floor

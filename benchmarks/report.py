@@ -1,0 +1,253 @@
+"""Turn pytest-benchmark JSON into the issue-3 target table and the scaling plot.
+
+    python benchmarks/report.py results/bench.json [more.json ...] \
+        --markdown benchmarks/results/latest.md --plot benchmarks/scaling.png
+
+Every ratio is taken between medians measured in the same run (the same JSON file
+for one scenario), as PERF-NOTES asks: these VMs are noisy. agentstats means one
+thread unless a row says otherwise; polars and DuckDB use every core (2), which only
+makes the comparison harder for us.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+PEERS_1 = ("pandas", "polars", "polars-trusted", "duckdb")
+PEERS_3 = ("pandas", "polars", "duckdb", "numpy", "numba-sorted")
+GIB = 1024**3
+
+
+def load(paths):
+    """-> list of dicts: impl, scenario, layout, keys, n_events, n_sessions, median, ..."""
+    rows, machine = [], None
+    for p in paths:
+        data = json.loads(Path(p).read_text())
+        machine = machine or data.get("machine_info")
+        for b in data["benchmarks"]:
+            info = dict(b.get("extra_info") or {})
+            if "impl" not in info:
+                continue
+            info["median"] = b["stats"]["median"]
+            info["rounds"] = b["stats"]["rounds"]
+            info["group"] = b.get("group")
+            rows.append(info)
+    return rows, machine
+
+
+def medians(rows):
+    """(scenario, impl) -> median seconds (if a case ran twice, the median of medians)."""
+    acc = defaultdict(list)
+    for r in rows:
+        if r.get("kind") != "memory":
+            acc[r["scenario"], r["impl"]].append(r["median"])
+    return {k: statistics.median(v) for k, v in acc.items()}
+
+
+def _fmt_s(x):
+    return f"{x * 1e3:.1f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def _events(rows, scenario):
+    for r in rows:
+        if r.get("scenario") == scenario:
+            return r["n_events"], r["n_sessions"]
+    return None, None
+
+
+def targets(rows):
+    """The issue-3 targets: list of (target, measured, met) strings."""
+    m = medians(rows)
+    out = []
+
+    def get(s, i):
+        return m.get((s, i))
+
+    def fastest(s, names):
+        have = [(m[s, n], n) for n in names if (s, n) in m]
+        return min(have) if have else (None, None)
+
+    def row(target, value, ok, detail=""):
+        met = "n/a" if ok is None else ("**yes**" if ok else "**NO**")
+        out.append((target, value + (f" ({detail})" if detail else ""), met))
+
+    s = "1-time-ordered"
+    a, rd, nb = get(s, "agentstats"), get(s, "read"), get(s, "numba")
+    t, who = fastest(s, PEERS_1)
+    if a:
+        a2 = get(s, "agentstats-2t")
+        extra = f"2 threads: {t / a2:.1f}x" if (t and a2) else ""
+        row("1a time-ordered: fastest of pandas/polars/DuckDB >= 20x slower",
+            f"{t / a:.1f}x vs {who}" if t else "-", t / a >= 20 if t else None, extra)
+        row("1b time-ordered: numba loop >= 2x slower", f"{nb / a:.2f}x" if nb else "-",
+            nb / a >= 2 if nb else None)
+        row("1c time-ordered: within 6x of reading the input", f"{a / rd:.2f}x" if rd else "-",
+            a / rd <= 6 if rd else None, f"agentstats {_fmt_s(a)}, read {_fmt_s(rd)}" if rd else "")
+    s = "2-grouped"
+    a, rd = get(s, "agentstats"), get(s, "read")
+    if a and rd:
+        row("2 grouped: within 2.5x of reading the input", f"{a / rd:.2f}x", a / rd <= 2.5,
+            f"agentstats {_fmt_s(a)}, read {_fmt_s(rd)}")
+    s = "3-shuffled"
+    a = get(s, "agentstats")
+    t, who = fastest(s, PEERS_3)
+    if a and t:
+        a2 = get(s, "agentstats-2t")
+        row("3 shuffled: fastest peer >= 10x slower", f"{t / a:.1f}x vs {who}", t / a >= 10,
+            f"2 threads: {t / a2:.1f}x" if a2 else "")
+    s = "4-string-keys"
+    a, pd_ = get(s, "agentstats"), get(s, "pandas")
+    if a and pd_:
+        t, who = fastest(s, PEERS_1)
+        row("4 string keys (factorisation included): pandas >= 10x slower", f"{pd_ / a:.1f}x",
+            pd_ / a >= 10, f"fastest peer {who}: {t / a:.1f}x")
+    for s in ("1-time-ordered", "2-grouped", "3-shuffled"):
+        a, a2 = get(s, "agentstats"), get(s, "agentstats-2t")
+        if a and a2:
+            row(f"5 two threads >= 1.6x one thread, {s}", f"{a / a2:.2f}x", a / a2 >= 1.6,
+                "results identical (asserted)")
+    mem = [r for r in rows if r.get("kind") == "memory"]
+    for r in sorted(mem, key=lambda r: (r["layout"], r["n_events"], r["n_threads"])):
+        label = (f"6 memory beyond input, {r['layout']}, {r['n_events'] / 1e6:.0f}M events, "
+                 f"{r['n_threads']} thread(s)")
+        detail = (f"{r['extra_bytes'] / 2**20:.0f} MiB extra = {r['extra_bytes_per_event']:.2f} B/event"
+                  f" = {r['extra_bytes_per_session']:.0f} B/session; peak RSS "
+                  f"{r['peak_rss'] / GIB:.2f} GiB for {r['input_bytes'] / GIB:.2f} GiB input; "
+                  f"{r['seconds']:.2f} s")
+        if r["layout"] == "shuffled":
+            ok = r["extra_bytes_per_event"] <= 8
+            value = f"{r['extra_bytes_per_event']:.2f} B/event (<= 8)"
+        else:
+            # O(sessions): a small constant per session, independent of the events
+            ok = r["extra_bytes_per_session"] <= 1024 or r["extra_bytes_per_event"] <= 0.5
+            value = f"{r['extra_bytes_per_session']:.0f} B/session"
+        if r["n_events"] >= 200_000_000:
+            detail += "; fits 24 GiB" if r["peak_rss"] < 24 * GIB else "; DOES NOT fit 24 GiB"
+        row(label, value, ok, detail)
+    return out
+
+
+def scenario_tables(rows):
+    """Markdown: one table per scenario, every implementation, ratio to agentstats."""
+    m = medians(rows)
+    lines = []
+    for s in sorted({sc for sc, _ in m}):
+        if s.startswith("7-"):
+            continue
+        n, k = _events(rows, s)
+        base = m.get((s, "agentstats"))
+        lines += [f"\n**{s}** ({n / 1e6:g}M events, {k:,} sessions)\n",
+                  "| implementation | median | events/s | time / agentstats (1 thread) |",
+                  "|---|---:|---:|---:|"]
+        for impl, t in sorted(((i, t) for (sc, i), t in m.items() if sc == s), key=lambda x: x[1]):
+            ratio = f"{t / base:.2f}x" if base else "-"
+            lines.append(f"| {impl} | {_fmt_s(t)} | {n / t / 1e6:,.0f} M | {ratio} |")
+    return "\n".join(lines)
+
+
+def scaling_points(rows):
+    """{'events': {impl: [(n, events/s)]}, 'sessions': {impl: [(k, events/s)]}}."""
+    m = medians(rows)
+    meta = {}
+    for r in rows:
+        if r.get("kind") != "memory" and r.get("layout") == "time" and r.get("keys") == "int":
+            meta[r["scenario"]] = (r["n_events"], r["n_sessions"])
+    by_events, by_sessions = defaultdict(dict), defaultdict(dict)
+    for (s, impl), t in m.items():
+        if s not in meta:
+            continue
+        n, k = meta[s]
+        if k == 200_000:
+            by_events[impl].setdefault(n, []).append(n / t)
+        if n == 50_000_000:
+            by_sessions[impl].setdefault(k, []).append(n / t)
+    pick = lambda d: {i: sorted((x, statistics.median(v)) for x, v in pts.items())  # noqa: E731
+                      for i, pts in d.items()}
+    return {"events": pick(by_events), "sessions": pick(by_sessions)}
+
+
+def scaling_table(points):
+    lines = []
+    for sweep, label in (("events", "events (200k sessions)"), ("sessions", "sessions (50M events)")):
+        d = points[sweep]
+        xs = sorted({x for pts in d.values() for x, _ in pts})
+        if not xs:
+            continue
+        lines += [f"\nevents/s (millions) vs {label}, time-ordered log\n",
+                  "| implementation | " + " | ".join(f"{x:,}" for x in xs) + " |",
+                  "|---|" + "---:|" * len(xs)]
+        for impl in sorted(d, key=lambda i: -max(v for _, v in d[i])):
+            vals = dict(d[impl])
+            lines.append(f"| {impl} | " + " | ".join(
+                f"{vals[x] / 1e6:,.0f}" if x in vals else "-" for x in xs) + " |")
+    return "\n".join(lines)
+
+
+def plot(points, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    for ax, sweep, xlabel in ((axes[0], "events", "events in the log (200k sessions)"),
+                              (axes[1], "sessions", "sessions (50M events)")):
+        for impl, pts in sorted(points[sweep].items()):
+            if not pts:
+                continue
+            xs, ys = zip(*pts)
+            style = "-" if impl.startswith("agentstats") or impl == "read" else "--"
+            ax.plot(xs, ys, style, marker="o", label=impl)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("events / s")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].set_title("throughput vs log size (time-ordered)")
+    axes[1].set_title("throughput vs number of sessions (time-ordered)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def machine_line(machine):
+    if not machine:
+        return ""
+    cpu = machine.get("cpu", {})
+    return (f"{cpu.get('brand_raw', machine.get('processor', '?'))}, "
+            f"{cpu.get('count', '?')} CPUs, Python {machine.get('python_version')}, "
+            f"{machine.get('system')} {machine.get('release')}")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("json", nargs="+", help="pytest-benchmark --benchmark-json files")
+    p.add_argument("--markdown", help="also write the Markdown here")
+    p.add_argument("--plot", help="write the scaling plot (PNG) here")
+    a = p.parse_args(argv)
+    rows, machine = load(a.json)
+    if not rows:
+        print("no agentstats benchmarks in the JSON", file=sys.stderr)
+        return 1
+    md = ["| target | measured | met? |", "|---|---|---|"]
+    md += [f"| {t} | {v} | {ok} |" for t, v, ok in targets(rows)]
+    points = scaling_points(rows)
+    text = "\n".join(md) + "\n" + scenario_tables(rows) + "\n" + scaling_table(points) + "\n"
+    if machine:
+        text += f"\nMachine (pytest-benchmark): {machine_line(machine)}\n"
+    print(text)
+    if a.markdown:
+        Path(a.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.markdown).write_text(text)
+    if a.plot:
+        plot(points, a.plot)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
