@@ -1,1 +1,43 @@
-"""agentstats: TAPI 3 ITAgentSession statistics from call-center event logs."""
+"""agentstats: TAPI 3 ITAgentSession statistics from call-center agent event logs.
+
+    import agentstats
+    table = agentstats.aggregate(session, time, state, wait=wait, unit="s")
+    table.to_pandas()            # one row per session (SPEC 2)
+    table.diagnostics            # every row accounted for (SPEC 3)
+    table.session(key)           # the ITAgentSession facade (SPEC 4)
+
+The behaviour contract (SPEC) is described in docs/ and in each function's docstring.
+"""
+
+from . import hresult
+from .aggregate import Aggregator, aggregate
+from .hresult import AgentSessionState, TapiError
+from .session import DEFAULT_TIMEOUT, AgentSession, SessionStore, is_valid_transition
+from .table import COLUMNS, SessionTable
+
+__version__ = "0.1.0"
+
+NOT_READY = AgentSessionState.NOT_READY
+READY = AgentSessionState.READY
+BUSY_ON_CALL = AgentSessionState.BUSY_ON_CALL
+BUSY_WRAPUP = AgentSessionState.BUSY_WRAPUP
+SESSION_ENDED = AgentSessionState.SESSION_ENDED
+
+__all__ = [
+    "AgentSession",
+    "AgentSessionState",
+    "Aggregator",
+    "BUSY_ON_CALL",
+    "BUSY_WRAPUP",
+    "COLUMNS",
+    "DEFAULT_TIMEOUT",
+    "NOT_READY",
+    "READY",
+    "SESSION_ENDED",
+    "SessionStore",
+    "SessionTable",
+    "TapiError",
+    "aggregate",
+    "hresult",
+    "is_valid_transition",
+]

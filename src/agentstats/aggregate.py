@@ -1,0 +1,726 @@
+"""From event columns to per-session statistics: everything before and after the kernel.
+
+This module validates and normalises the inputs (SPEC 1, 3.2), maps session keys to
+dense slots, allocates, calls the kernel, and wraps the result in a SessionTable.
+The typed loops are in _kernel.pyx.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import time as _time
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import _kernel
+from .hresult import (
+    E_OUTOFMEMORY,
+    LINEERR_INVALAGENTSESSIONSTATE,
+    LINEERR_OPERATIONFAILED,
+    TAPI_E_TIMEOUT,
+    tapi_error,
+)
+from .table import SessionTable
+
+__all__ = ["Aggregator", "aggregate", "SESSION_STATE_DTYPE", "TICKS_PER_SECOND"]
+
+MISSING = np.iinfo(np.int64).min          # NaT: a missing time or wait (SPEC 3)
+INVALID_STATE = 255                       # any state outside 0..4, as the kernel sees it
+TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+_COARSE_DATETIME_UNITS = {"Y", "M", "W", "D", "h", "m"}   # converted to seconds
+_BUCKETS = ("used", "duplicate", "after_end", "after_as_of", "invalid_state", "invalid_time")
+
+# One C struct per session (see _types.pxd); field order and size must match.
+SESSION_STATE_DTYPE = np.dtype(
+    [
+        ("last_time", "=i8"),
+        ("entry_time", "=i8"),
+        ("talk", "=u8"),
+        ("wrap", "=u8"),
+        ("calls", "=i8"),
+        ("first_time", "=i8"),
+        ("wait_sum", "=u8"),
+        ("wait_n", "=i8"),
+        ("wait_max", "=i8"),
+        ("state", "u1"),
+        ("_pad", "u1", (7,)),
+    ]
+)
+if SESSION_STATE_DTYPE.itemsize != _kernel.session_state_itemsize():  # pragma: no cover
+    raise ImportError("agentstats: SESSION_STATE_DTYPE does not match the compiled kernel")
+
+# Below this many rows a second thread costs more than it saves.
+_MIN_ROWS_PER_THREAD = 1 << 20
+# Dense integer keys index the state array directly while the key range stays below
+# this many slots, or one slot per 8 rows seen (so at most ~10 bytes of state per row).
+_DENSE_MIN_SLOTS = 1 << 20
+_DENSE_ROWS_PER_SLOT = 8
+
+
+def aggregate(
+    session: Any,
+    time: Any,
+    state: Any,
+    *,
+    wait: Any = None,
+    unit: str | None = None,
+    as_of: Any = None,
+    strict: bool = True,
+    n_threads: int | None = None,
+    timeout: float | None = None,
+    agent: Any = None,
+    acd_group: Any = None,
+    address: Any = None,
+    off_table: str = "count",
+) -> SessionTable:
+    """Aggregate an agent-state event log into one row of ITAgentSession statistics per
+    session (SPEC 2), with every row accounted for (SPEC 3).
+
+    session: the session of each row: int64 or any hashable (strings are factorised).
+    time: when the row's state was entered: datetime64 of any unit, or int/float ticks
+        with `unit` ("s", "ms", "us", "ns"). NaT/NaN is a missing time (invalid_time).
+    state: AGENT_SESSION_STATE 0..4 (SPEC 1); anything else is invalid_state.
+    wait: the caller's wait before this agent answered, on rows entering BUSY_ON_CALL:
+        timedelta64 (NaT missing), or numbers in `unit` (NaN missing); never negative.
+    as_of: report time (SPEC 2); default the latest valid time in the log.
+    strict: raise on invalid_state / invalid_time rows (SPEC 3.1); False counts them.
+    n_threads: threads for the kernel (default: all cores for large inputs).
+    timeout: seconds before giving up with TAPI_E_TIMEOUT (default: no limit).
+    agent, acd_group, address: optional per-row keys kept with each session.
+    off_table: "count" (default) or "raise" for transitions SPEC 4.3 forbids (SPEC 3.3).
+
+    Rows may come in any order (SPEC 1.1). Returns a SessionTable.
+    """
+    aggregator = Aggregator(
+        unit=unit, as_of=as_of, strict=strict, n_threads=n_threads, timeout=timeout,
+        off_table=off_table,
+    )
+    aggregator.update(session, time, state, wait=wait, agent=agent, acd_group=acd_group,
+                      address=address)
+    return aggregator.result()
+
+
+class Aggregator:
+    """Aggregation in chunks: `update()` any number of times, then `result()`.
+
+    The state carried between chunks is one fixed-size record per session, so memory
+    depends on the number of sessions, not on the number of rows. Inside a chunk rows
+    may come in any order; across chunks, a session's rows must not go back in time
+    (a row earlier than an already-aggregated row of its session raises ValueError).
+    `result()` may be called between updates for a report so far.
+    """
+
+    def __init__(
+        self,
+        *,
+        unit: str | None = None,
+        as_of: Any = None,
+        strict: bool = True,
+        n_threads: int | None = None,
+        timeout: float | None = None,
+        off_table: str = "count",
+    ) -> None:
+        if unit is not None and unit not in TICKS_PER_SECOND:
+            raise ValueError(f"unit must be one of {sorted(TICKS_PER_SECOND)}, not {unit!r}")
+        if off_table not in ("count", "raise"):
+            raise ValueError(f"off_table must be 'count' or 'raise', not {off_table!r}")
+        if n_threads is not None and (not isinstance(n_threads, int) or n_threads < 1):
+            raise ValueError(f"n_threads must be a positive int or None, not {n_threads!r}")
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        self._unit = unit
+        self._as_of_input = as_of
+        self._strict = bool(strict)
+        self._n_threads = n_threads
+        self._timeout = timeout
+        self._raise_off_table = off_table == "raise"
+
+        self._tick_unit: str | None = None          # fixed by the first chunk
+        self._as_of: int | None = None              # in ticks, once the unit is known
+        self._has_wait: bool | None = None
+        self._rows = 0
+        self._counts = dict.fromkeys((*_BUCKETS, "off_table"), 0)
+        self._max_time = MISSING
+        self._keys = _SessionSlots()
+        self._states = _new_states(0)
+        self._meta: dict[str, np.ndarray] = {}
+
+    # -- public -------------------------------------------------------------------
+
+    def update(
+        self,
+        session: Any,
+        time: Any,
+        state: Any,
+        *,
+        wait: Any = None,
+        agent: Any = None,
+        acd_group: Any = None,
+        address: Any = None,
+    ) -> Aggregator:
+        """Add one chunk of rows. Structural errors raise before anything changes."""
+        deadline = _deadline(self._timeout)
+        try:
+            chunk = self._normalise(session, time, state, wait, agent, acd_group, address)
+            _check_deadline(deadline)
+            self._apply(chunk, deadline)
+        except MemoryError as exc:
+            if getattr(exc, "hresult", None) is not None:
+                raise
+            raise tapi_error(E_OUTOFMEMORY, "not enough memory to aggregate this input") from exc
+        return self
+
+    def result(self) -> SessionTable:
+        """The per-session statistics of everything added so far."""
+        as_of = self._as_of if self._as_of is not None else self._max_time
+        slots = np.flatnonzero(self._states["state"] != INVALID_STATE).astype(np.int64)
+        out = np.empty((len(slots), len(_kernel.FINAL_COLUMNS)), dtype=np.int64)
+        status = _kernel.finalize(self._states.view(np.uint8), slots, as_of, out)
+        if status == _kernel.STATUS_OVERFLOW:
+            bad = self._keys.key_of(int(slots[out[0, 0]]))
+            raise tapi_error(
+                LINEERR_OPERATIONFAILED,
+                f"session {bad!r}: a total does not fit in int64 ticks (SPEC 2.13)",
+            )
+        _raise_for_status(status)
+        ticks = {name: np.ascontiguousarray(out[:, i]) for i, name in enumerate(_kernel.FINAL_COLUMNS)}
+        keys, order = self._keys.keys_for(slots)
+        if order is not None:
+            ticks = {name: values[order] for name, values in ticks.items()}
+            slots = slots[order]
+        meta = {name: values[slots] for name, values in self._meta.items()}
+        diagnostics = {**self._counts, "rows": self._rows}
+        return SessionTable(
+            keys=keys,
+            ticks=ticks,
+            ticks_per_second=TICKS_PER_SECOND[self._tick_unit or "s"],
+            time_unit=self._tick_unit or "s",
+            has_wait=bool(self._has_wait),
+            diagnostics=diagnostics,
+            as_of=None if as_of == MISSING else int(as_of),
+            meta=meta,
+        )
+
+    # -- normalisation (SPEC 1, 3.2) ----------------------------------------------
+
+    def _normalise(self, session, time, state, wait, agent, acd_group, address) -> _Chunk:
+        columns = {"session": session, "time": time, "state": state}
+        if wait is not None:
+            columns["wait"] = wait
+        for name, values in (("agent", agent), ("acd_group", acd_group), ("address", address)):
+            if values is not None:
+                columns[name] = values
+        lengths = {name: _length(values, name) for name, values in columns.items()}
+        if len(set(lengths.values())) > 1:
+            shown = ", ".join(f"{name}={n}" for name, n in lengths.items())
+            raise ValueError(f"columns have unequal lengths: {shown} (SPEC 3.2)")
+        if self._has_wait is not None and self._has_wait != (wait is not None):
+            raise ValueError("wait must be given for every chunk or for none")
+
+        ticks, tick_unit = _time_to_ticks(time, self._unit, self._tick_unit)
+        states, raw_state = _normalise_state(state)
+        waits = None
+        if wait is not None:
+            waits = _wait_to_ticks(wait, self._unit, tick_unit)
+        keys = _as_key_array(session)
+        extra = {name: _as_object_array(columns[name], name)
+                 for name in ("agent", "acd_group", "address") if name in columns}
+
+        if self._strict:
+            _raise_first_invalid(ticks, states, raw_state, keys, time)
+        as_of = self._as_of
+        if tick_unit != self._tick_unit:
+            as_of = _as_of_to_ticks(self._as_of_input, tick_unit)
+        return _Chunk(keys, ticks, states, waits, extra, tick_unit, as_of)
+
+    # -- the kernel calls ---------------------------------------------------------
+
+    def _apply(self, chunk: _Chunk, deadline: float) -> None:
+        n = len(chunk.ticks)
+        slots_before = len(self._states)
+        had_rows = bool(np.any(self._states["state"][:slots_before] != INVALID_STATE)) if slots_before else False
+        codes, base, states = self._keys.assign(chunk.keys, self._states, self._rows + n)
+        snapshot = states.copy() if had_rows else None
+        n_slots = len(states)
+        as_of = chunk.as_of if chunk.as_of is not None else np.iinfo(np.int64).max
+        has_wait = chunk.waits is not None
+        waits = chunk.waits if has_wait else np.empty(0, dtype=np.int64)
+        threads = self._threads_for(n, n_slots)
+        empty = np.empty(0, dtype=np.int64)
+
+        bounds = np.linspace(0, n_slots, threads + 1).astype(np.int64)
+        counters = np.zeros((threads, len(_kernel.COUNTER_NAMES)), dtype=np.int64)
+        status = _kernel.scan(
+            codes, base, chunk.ticks, chunk.states, waits, empty, empty, states.view(np.uint8),
+            bounds, counters, has_wait=has_wait, as_of=as_of, deadline=deadline,
+        )
+        if status == _kernel.STATUS_NEEDS_ORDER:
+            # Not in time order within some session (SPEC 1.1): undo, sort, scan again.
+            _restore(states, snapshot)
+            order = np.empty(n, dtype=np.int64)
+            offsets = np.zeros(n_slots + 1, dtype=np.int64)
+            _raise_for_status(_kernel.stable_order(codes, base, chunk.ticks, order, offsets,
+                                                   deadline=deadline))
+            bounds = _balanced_bounds(offsets, threads)
+            counters[:] = 0
+            status = _kernel.scan(
+                codes, base, chunk.ticks, chunk.states, waits, order, offsets,
+                states.view(np.uint8), bounds, counters, has_wait=has_wait, as_of=as_of,
+                deadline=deadline,
+            )
+            if status == _kernel.STATUS_NEEDS_ORDER:
+                _restore(states, snapshot)
+                raise ValueError(
+                    "a row is earlier than an already aggregated row of its session: "
+                    "chunks must not go back in time within a session (SPEC 1.1)"
+                )
+        if status != _kernel.STATUS_OK:
+            _restore(states, snapshot)
+            _raise_for_status(status)
+
+        totals = dict(zip(_kernel.COUNTER_NAMES, counters.sum(axis=0).tolist()))
+        totals["max_time"] = int(counters[:, _kernel.COUNTER_NAMES.index("max_time")].max())
+        first_off = int(counters[:, _kernel.COUNTER_NAMES.index("first_off_table_row")].min())
+        accounted = sum(totals[name] for name in _BUCKETS)
+        if accounted != n:  # pragma: no cover - a kernel bug, never a user error
+            _restore(states, snapshot)
+            raise RuntimeError(f"agentstats internal error: {accounted} of {n} rows accounted for")
+        if self._raise_off_table and totals["off_table"]:
+            _restore(states, snapshot)
+            raise tapi_error(
+                LINEERR_INVALAGENTSESSIONSTATE,
+                f"row {first_off}: transition that SPEC 4.3 forbids "
+                f"(session {chunk.keys[first_off]!r}, state {int(chunk.states[first_off])})",
+            )
+
+        # Commit the chunk.
+        self._states = states
+        self._keys.commit()
+        self._tick_unit = chunk.tick_unit
+        self._as_of = chunk.as_of
+        self._has_wait = has_wait
+        self._rows += n
+        for name in (*_BUCKETS, "off_table"):
+            self._counts[name] += totals[name]
+        self._max_time = max(self._max_time, totals["max_time"])
+        self._remember_meta(chunk, codes, base, n_slots)
+
+    def _threads_for(self, n_rows: int, n_slots: int) -> int:
+        if not _kernel.openmp_enabled():
+            return 1
+        if self._n_threads is not None:
+            wanted = self._n_threads
+        else:
+            wanted = min(_available_cores(), max(1, n_rows // _MIN_ROWS_PER_THREAD))
+        return max(1, min(wanted, n_slots))
+
+    def _remember_meta(self, chunk: _Chunk, codes: np.ndarray, base: int, n_slots: int) -> None:
+        """Keep the first agent / acd_group / address seen for each session (SPEC 1:
+        constant within a session), aligned with the slots of the state array."""
+        for name, old in self._meta.items():
+            if len(old) != n_slots:
+                moved = self._keys.remap_old(len(old))
+                kept = moved >= 0
+                grown = np.full(n_slots, None, dtype=object)
+                grown[moved[kept]] = old[kept]
+                self._meta[name] = grown
+        if not chunk.extra:
+            return
+        slots, first_rows = np.unique(codes - base, return_index=True)
+        for name, values in chunk.extra.items():
+            column = self._meta.setdefault(name, np.full(n_slots, None, dtype=object))
+            unset = pd.isnull(column[slots])
+            column[slots[unset]] = values[first_rows[unset]]
+
+
+class _Chunk:
+    __slots__ = ("keys", "ticks", "states", "waits", "extra", "tick_unit", "as_of")
+
+    def __init__(self, keys, ticks, states, waits, extra, tick_unit, as_of):
+        self.keys = keys
+        self.ticks = ticks
+        self.states = states
+        self.waits = waits
+        self.extra = extra
+        self.tick_unit = tick_unit
+        self.as_of = as_of
+
+
+class _SessionSlots:
+    """Session key -> slot in the state array, kept across chunks.
+
+    Integer keys in a compact range map to `key - base` with no hashing (the usual case:
+    session ids issued in order); any other keys go through a hash table (pandas).
+    `assign()` prepares a chunk without changing the committed mapping; `commit()` keeps it.
+    """
+
+    def __init__(self) -> None:
+        self.mode: str | None = None       # None (no rows yet), "dense" or "hash"
+        self.base = 0
+        self.index = pd.Index([], dtype=object)
+        self._pending: tuple | None = None
+        self._old_to_new: np.ndarray | None = None
+
+    def assign(self, keys: np.ndarray, states: np.ndarray, rows_seen: int):
+        """Codes for this chunk's rows, the base to subtract, and the (possibly grown or
+        re-indexed, always new) state array that the kernel may update."""
+        self._old_to_new = None
+        if self.mode != "hash" and keys.dtype.kind in "iu" and len(keys) and _fits_int64(keys):
+            lo, hi = int(keys.min()), int(keys.max())
+            if self.mode == "dense":
+                lo, hi = min(lo, self.base), max(hi, self.base + len(states) - 1)
+            if hi - lo + 1 <= max(_DENSE_MIN_SLOTS, rows_seen // _DENSE_ROWS_PER_SLOT):
+                grown = _new_states(hi - lo + 1)
+                if self.mode == "dense":
+                    shift = self.base - lo
+                    grown[shift:shift + len(states)] = states
+                    self._old_to_new = np.arange(len(states)) + shift
+                self._pending = ("dense", lo, None)
+                return _native(keys, np.int64), lo, grown
+        if len(keys) == 0 and self.mode in (None, "dense"):
+            self._pending = (self.mode, self.base, None)
+            return np.empty(0, dtype=np.int64), self.base, states.copy()
+        # Hash mode: known keys keep their slots, new keys are appended.
+        index = self.index
+        compacted = states
+        if self.mode == "dense":
+            seen = np.flatnonzero(states["state"] != INVALID_STATE)
+            index = pd.Index(seen + self.base, dtype=np.int64).astype(object)
+            compacted = states[seen]
+            self._old_to_new = np.full(len(states), -1, dtype=np.int64)
+            self._old_to_new[seen] = np.arange(len(seen))
+        codes, uniques = _factorise(keys)
+        mapped = index.get_indexer(pd.Index(uniques, dtype=object)) if len(index) else np.full(len(uniques), -1)
+        new = mapped < 0
+        mapped = mapped.astype(np.int64)
+        mapped[new] = len(index) + np.arange(int(new.sum()))
+        index = index.append(pd.Index(uniques[new], dtype=object)) if new.any() else index
+        grown = _new_states(len(index))
+        grown[: len(compacted)] = compacted
+        self._pending = ("hash", 0, index)
+        return mapped[codes], 0, grown
+
+    def commit(self) -> None:
+        mode, base, index = self._pending
+        self.mode, self.base = mode, base
+        if index is not None:
+            self.index = index
+        self._pending = None
+
+    def remap_old(self, n_old: int) -> np.ndarray:
+        """Where the slots of the previous state array went (for per-session metadata)."""
+        if self._old_to_new is None:
+            return np.arange(n_old)
+        return self._old_to_new[:n_old]
+
+    def key_of(self, slot: int) -> Hashable:
+        return slot + self.base if self.mode == "dense" else self.index[slot]
+
+    def keys_for(self, slots: np.ndarray):
+        """Keys of the given slots, and an order that sorts them when keys are sortable."""
+        if self.mode == "dense" or self.mode is None:
+            return slots + self.base, None
+        keys = self.index.to_numpy()[slots]
+        try:
+            order = np.argsort(keys, kind="stable")
+        except TypeError:  # mixed key types: keep first-seen order
+            return keys, None
+        return keys[order], order
+
+
+# -- helpers: arrays ---------------------------------------------------------------
+
+
+def _new_states(n: int) -> np.ndarray:
+    states = np.zeros(n, dtype=SESSION_STATE_DTYPE)
+    states["state"] = INVALID_STATE
+    states["wait_max"] = -1
+    return states
+
+
+def _restore(states: np.ndarray, snapshot: np.ndarray | None) -> None:
+    """Undo a failed or aborted scan (states was fresh when snapshot is None)."""
+    if snapshot is None:
+        states[:] = _new_states(len(states))
+    else:
+        states[:] = snapshot
+
+
+def _length(values: Any, name: str) -> int:
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise TypeError(f"{name} must be a one-dimensional array-like, not {type(values).__name__}")
+    return len(values)
+
+
+def _to_numpy(values: Any, name: str, *, fill: Any = None) -> np.ndarray:
+    """Any supported column (NumPy, list, pandas, Arrow) as a 1-D NumPy array.
+
+    `fill` replaces nulls of integer pandas/Arrow columns (which NumPy cannot hold)."""
+    if isinstance(values, (pa.ChunkedArray, pa.Array)):
+        if values.null_count and fill is not None and pa.types.is_integer(values.type):
+            values = pc.fill_null(values.cast(pa.int64()), fill)
+        if pa.types.is_timestamp(values.type) and values.type.tz is not None:
+            values = values.cast(pa.timestamp(values.type.unit))
+        if pa.types.is_dictionary(values.type):
+            values = values.cast(values.type.value_type)
+        array = values.to_numpy(zero_copy_only=False)
+    elif isinstance(values, (pd.Series, pd.Index)) or isinstance(values, pd.api.extensions.ExtensionArray):
+        series = pd.Series(values, copy=False)
+        dtype = series.dtype
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+            array = series.to_numpy()
+        elif isinstance(dtype, pd.CategoricalDtype):
+            array = series.to_numpy(dtype=object)
+        elif pd.api.types.is_integer_dtype(dtype) and series.hasnans and fill is not None:
+            array = series.to_numpy(dtype=np.int64, na_value=fill)
+        elif isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_numeric_dtype(dtype):
+            array = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        elif isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            array = series.to_numpy(dtype=object, na_value=None)
+        else:
+            array = series.to_numpy()
+    else:
+        array = np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+    return array
+
+
+def _native(array: np.ndarray, dtype: Any) -> np.ndarray:
+    """Contiguous, native-endian, of `dtype` (copies only when needed; never in place)."""
+    return np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("="))
+
+
+def _fits_int64(keys: np.ndarray) -> bool:
+    return keys.dtype != np.uint64 or not len(keys) or int(keys.max()) <= np.iinfo(np.int64).max
+
+
+def _as_key_array(session: Any) -> np.ndarray:
+    keys = _to_numpy(session, "session")
+    if keys.dtype.kind in "iu":
+        return keys if keys.dtype.isnative else keys.astype(keys.dtype.newbyteorder("="))
+    if keys.dtype.kind == "f":
+        bad = np.isnan(keys)
+        if bad.any():
+            raise ValueError(f"session key is missing (NaN) at row {int(np.argmax(bad))}")
+    return keys
+
+
+def _as_object_array(values: Any, name: str) -> np.ndarray:
+    return _to_numpy(values, name).astype(object, copy=False)
+
+
+def _factorise(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (int64, first-seen order) and uniques of any hashable keys."""
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    if len(codes) and codes.min() < 0:
+        row = int(np.argmax(codes < 0))
+        raise ValueError(f"session key is missing ({keys[row]!r}) at row {row}")
+    return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+
+
+# -- helpers: time, state, wait (SPEC 1, 1.2) --------------------------------------
+
+
+def _time_to_ticks(time: Any, unit: str | None, fixed_unit: str | None) -> tuple[np.ndarray, str]:
+    """int64 ticks (MISSING for NaT/NaN) and their unit. A later chunk is converted to
+    the first chunk's unit when that is exact (coarser input), else it is an error."""
+    values = _to_numpy(time, "time", fill=MISSING)
+    if values.dtype.kind == "O":
+        try:
+            values = pd.to_datetime(pd.Series(values), utc=True).dt.tz_localize(None).to_numpy()
+        except (TypeError, ValueError) as exc:
+            raise TypeError("time must be datetime64 or numbers with unit= (SPEC 1); "
+                            f"could not read it as datetimes: {exc}") from exc
+    if values.dtype.kind == "M":
+        source = np.datetime_data(values.dtype)[0]
+        if source in _COARSE_DATETIME_UNITS:
+            values, source = values.astype("datetime64[s]"), "s"
+        if source not in TICKS_PER_SECOND:
+            raise ValueError(f"time resolution {source!r} is finer than ns; not supported")
+        ticks = _native(values.view(np.int64) if values.dtype.isnative else values.astype(values.dtype.newbyteorder("=")).view(np.int64), np.int64)
+    elif values.dtype.kind in "iuf":
+        if unit is None:
+            raise ValueError("time is numeric, so unit= is needed: one of 's', 'ms', 'us', 'ns' (SPEC 3.2)")
+        source = unit
+        ticks = _numbers_to_ticks(values, "time", allow_missing=True)
+    elif values.dtype.kind == "m":
+        raise TypeError("time must be a point in time (datetime64) or numbers, not timedelta64")
+    else:
+        raise TypeError(f"time must be datetime64 or numbers with unit=, not {values.dtype}")
+    if fixed_unit is None or fixed_unit == source:
+        return ticks, source
+    factor = TICKS_PER_SECOND[fixed_unit] // TICKS_PER_SECOND[source]
+    if TICKS_PER_SECOND[fixed_unit] % TICKS_PER_SECOND[source]:
+        raise ValueError(f"this chunk's time is in {source!r}, finer than the first chunk's {fixed_unit!r}")
+    return _scale_exact(ticks, factor, "time"), fixed_unit
+
+
+def _numbers_to_ticks(values: np.ndarray, name: str, *, allow_missing: bool) -> np.ndarray:
+    """Integer or float numbers as int64 ticks; floats rounded once to the nearest tick
+    (SPEC 1.2), NaN -> MISSING. Infinite or out-of-range values raise, naming the row."""
+    if values.dtype.kind in "iu":
+        if values.dtype == np.uint64 and len(values) and values.max() > np.iinfo(np.int64).max:
+            row = int(np.argmax(values > np.iinfo(np.int64).max))
+            raise ValueError(f"{name} at row {row} is {values[row]}, beyond int64 ticks")
+        return _native(values, np.int64)
+    if values.dtype.kind == "b":
+        raise TypeError(f"{name} must be numeric, not bool")
+    floats = _native(values, np.float64)
+    missing = np.isnan(floats)
+    rounded = np.rint(floats)
+    limit = 2.0**63
+    bad = ~missing & ~((rounded >= -limit) & (rounded < limit))
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(f"{name} at row {row} is {floats[row]!r}, not a representable tick count")
+    ticks = np.where(missing, 0.0, rounded).astype(np.int64)
+    if missing.any():
+        if not allow_missing:
+            raise ValueError(f"{name} has a missing value at row {int(np.argmax(missing))}")
+        ticks[missing] = MISSING
+    return ticks
+
+
+def _scale_exact(ticks: np.ndarray, factor: int, name: str) -> np.ndarray:
+    """ticks * factor, keeping MISSING, raising instead of wrapping (SPEC 2.13)."""
+    if factor == 1:
+        return ticks
+    present = ticks != MISSING
+    limit = np.iinfo(np.int64).max // factor
+    too_big = present & (np.abs(ticks) > limit)
+    if too_big.any():
+        row = int(np.argmax(too_big))
+        raise ValueError(f"{name} at row {row} overflows int64 when converted to finer ticks")
+    return np.where(present, ticks * factor, MISSING)
+
+
+def _normalise_state(state: Any) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 states with INVALID_STATE for anything outside 0..4, and the raw values
+    (for error messages). Non-numeric states are a structural error (SPEC 3.2)."""
+    raw = _to_numpy(state, "state", fill=-1)
+    if raw.dtype.kind == "O":
+        try:
+            raw = raw.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"state must be numeric 0..4 (SPEC 3.2); got {raw.dtype} values") from exc
+    if raw.dtype.kind == "u" and raw.dtype.itemsize == 1:
+        return _native(raw, np.uint8), raw
+    if raw.dtype.kind in "iu":
+        valid = (raw >= 0) & (raw <= 4)
+    elif raw.dtype.kind == "f":
+        valid = (raw >= 0) & (raw <= 4) & (raw == np.floor(raw))
+    else:
+        raise TypeError(f"state must be numeric 0..4 (SPEC 3.2), not {raw.dtype}")
+    states = np.where(valid, raw, INVALID_STATE).astype(np.uint8)
+    return states, raw
+
+
+def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str) -> np.ndarray:
+    """Wait in the time's ticks, MISSING when absent. timedelta64 converts exactly (or to
+    the nearest tick, halves up, when finer than the time's tick); numbers are in `unit`
+    when it is given, else in the time's tick. Negative waits raise (SPEC 3.2)."""
+    values = _to_numpy(wait, "wait", fill=MISSING)
+    if values.dtype.kind == "O":
+        try:
+            values = values.astype(np.float64)
+        except (TypeError, ValueError):
+            values = pd.to_timedelta(pd.Series(values)).to_numpy()
+    if values.dtype.kind == "m":
+        source = np.datetime_data(values.dtype)[0]
+        if source in _COARSE_DATETIME_UNITS:
+            values, source = values.astype("timedelta64[s]"), "s"
+        if source not in TICKS_PER_SECOND:
+            raise ValueError(f"wait resolution {source!r} is not supported")
+        ticks = _native(values.view(np.int64) if values.dtype.isnative else values.astype(values.dtype.newbyteorder("=")).view(np.int64), np.int64)
+    elif values.dtype.kind in "iuf":
+        source = unit or tick_unit
+        ticks = _numbers_to_ticks(values, "wait", allow_missing=True)
+    else:
+        raise TypeError(f"wait must be timedelta64 or numbers, not {values.dtype}")
+    present = ticks != MISSING
+    negative = present & (ticks < 0)
+    if negative.any():
+        row = int(np.argmax(negative))
+        raise ValueError(f"wait at row {row} is negative ({values[row]!r}) (SPEC 3.2)")
+    target, have = TICKS_PER_SECOND[tick_unit], TICKS_PER_SECOND[source]
+    if target >= have:
+        return _scale_exact(ticks, target // have, "wait")
+    divisor = have // target
+    return np.where(present, (ticks + divisor // 2) // divisor, MISSING)
+
+
+def _as_of_to_ticks(as_of: Any, tick_unit: str) -> int | None:
+    """The report time in ticks (floored to the tick), or None for the default."""
+    if as_of is None:
+        return None
+    if isinstance(as_of, (int, np.integer)) and not isinstance(as_of, bool):
+        return int(as_of)
+    if isinstance(as_of, (float, np.floating)):
+        return int(np.floor(as_of))
+    if isinstance(as_of, (str, _dt.datetime, _dt.date, np.datetime64, pd.Timestamp)):
+        stamp = pd.Timestamp(as_of)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        ns = stamp.value
+        return ns // (10**9 // TICKS_PER_SECOND[tick_unit])
+    raise TypeError(f"as_of must be a datetime, datetime64, ISO string or ticks, not {type(as_of).__name__}")
+
+
+def _raise_first_invalid(ticks, states, raw_state, keys, time) -> None:
+    """Strict mode (SPEC 3.1): name the first row that is invalid_time or invalid_state."""
+    bad_time = ticks == MISSING
+    bad_state = states == INVALID_STATE
+    bad = bad_time | bad_state
+    if not bad.any():
+        return
+    row = int(np.argmax(bad))
+    what = "invalid_time: missing time" if bad_time[row] else f"invalid_state: state {raw_state[row]!r} is not 0..4"
+    raise tapi_error(
+        LINEERR_OPERATIONFAILED,
+        f"row {row}: {what} (session {keys[row]!r}); pass strict=False to skip and count such rows (SPEC 3.1)",
+    )
+
+
+# -- helpers: threads, deadlines, statuses -------------------------------------------
+
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _balanced_bounds(offsets: np.ndarray, threads: int) -> np.ndarray:
+    """Session slot bounds that give each thread about the same number of rows."""
+    targets = np.linspace(0, offsets[-1], threads + 1)
+    bounds = np.searchsorted(offsets, targets, side="left").astype(np.int64)
+    bounds[0], bounds[-1] = 0, len(offsets) - 1
+    return np.maximum.accumulate(bounds)
+
+
+def _deadline(timeout: float | None) -> float:
+    return 0.0 if timeout is None else _time.monotonic() + timeout
+
+
+def _check_deadline(deadline: float) -> None:
+    if deadline and _time.monotonic() > deadline:
+        raise tapi_error(TAPI_E_TIMEOUT, "aggregation did not finish within the timeout")
+
+
+def _raise_for_status(status: int) -> None:
+    if status == _kernel.STATUS_OK:
+        return
+    if status == _kernel.STATUS_TIMEOUT:
+        raise tapi_error(TAPI_E_TIMEOUT, "aggregation did not finish within the timeout")
+    if status == _kernel.STATUS_NO_MEMORY:
+        raise tapi_error(E_OUTOFMEMORY, "the kernel could not allocate its working memory")
+    raise RuntimeError(f"agentstats internal error: kernel status {status}")  # pragma: no cover
