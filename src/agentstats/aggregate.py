@@ -488,6 +488,8 @@ def _to_numpy(values: Any, name: str, *, fill: Any = None) -> np.ndarray:
             array = series.to_numpy()
     else:
         array = np.asarray(values)
+        if array.ndim > 1 and isinstance(values, (list, tuple)):   # e.g. tuple keys
+            array = np.fromiter(values, dtype=object, count=len(values))
     if array.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
     return array
