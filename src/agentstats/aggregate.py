@@ -7,10 +7,11 @@ The typed loops are in _kernel.pyx.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import time as _time
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 import numpy as np
@@ -166,18 +167,18 @@ class Aggregator:
     ) -> Aggregator:
         """Add one chunk of rows. Structural errors raise before anything changes."""
         deadline = _deadline(self._timeout)
-        try:
+        with _memory_errors_as_tapi():
             chunk = self._normalise(session, time, state, wait, agent, acd_group, address)
             _check_deadline(deadline)
             self._apply(chunk, deadline)
-        except MemoryError as exc:
-            if getattr(exc, "hresult", None) is not None:
-                raise
-            raise tapi_error(E_OUTOFMEMORY, "not enough memory to aggregate this input") from exc
         return self
 
     def result(self) -> SessionTable:
         """The per-session statistics of everything added so far."""
+        with _memory_errors_as_tapi():
+            return self._result()
+
+    def _result(self) -> SessionTable:
         as_of = self._as_of if self._as_of is not None else self._max_time
         slots = np.flatnonzero(self._states["state"] != INVALID_STATE).astype(np.int64)
         out = np.empty((len(slots), len(_kernel.FINAL_COLUMNS)), dtype=np.int64)
@@ -707,6 +708,17 @@ def _balanced_bounds(offsets: np.ndarray, threads: int) -> np.ndarray:
     bounds = np.searchsorted(offsets, targets, side="left").astype(np.int64)
     bounds[0], bounds[-1] = 0, len(offsets) - 1
     return np.maximum.accumulate(bounds)
+
+
+@contextlib.contextmanager
+def _memory_errors_as_tapi() -> Iterator[None]:
+    """SPEC 4.2: memory exhaustion is E_OUTOFMEMORY (still a MemoryError), never a crash."""
+    try:
+        yield
+    except MemoryError as exc:
+        if getattr(exc, "hresult", None) is not None:
+            raise
+        raise tapi_error(E_OUTOFMEMORY, "not enough memory to aggregate this input") from exc
 
 
 def _deadline(timeout: float | None) -> float:

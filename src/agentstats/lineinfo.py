@@ -7,7 +7,7 @@ Layout (Tapi.h, packed to 1 byte, little-endian, 76 bytes):
      4      dwNeededSize              DWORD
      8      dwUsedSize                DWORD
     12      dwAgentSessionState       DWORD   LINEAGENTSESSIONSTATE_* bit flag
-    16      dwAgentSessionStateEx     DWORD   LINEAGENTSESSIONSTATEEX_* (0: none)
+    16      dwNextAgentSessionState   DWORD   LINEAGENTSESSIONSTATE_* flag (0: none pending)
     20      dateSessionStartTime      DATE    (double, OLE Automation date)
     28      dwSessionDuration         DWORD
     32      dwNumberOfCalls           DWORD
@@ -60,7 +60,8 @@ _FIELDS = ("SessionDuration", "NumberOfCalls", "TotalTalkTime", "AverageTalkTime
 
 
 def agent_session_info(session: AgentSession) -> bytes:
-    """The session's LINEAGENTSESSIONINFO bytes. The two time-to-answer fields are 0
+    """The session's LINEAGENTSESSIONINFO bytes. dwNextAgentSessionState is 0: a log
+    records only transitions that happened, never a pending one. The two time-to-answer fields are 0
     when the log has no wait (the structure cannot say "unavailable"); a value that
     does not fit a DWORD fails with LINEERR_OPERATIONFAILED (SPEC 2.13)."""
     dwords = [getattr(session, f"get_{name}")() for name in _FIELDS]
@@ -87,7 +88,7 @@ def agent_session_info(session: AgentSession) -> bytes:
 def parse_agent_session_info(data: bytes) -> dict[str, float | int]:
     """The fields of a LINEAGENTSESSIONINFO (for C interop tests and wire captures)."""
     names = ("dwTotalSize", "dwNeededSize", "dwUsedSize", "dwAgentSessionState",
-             "dwAgentSessionStateEx", "dateSessionStartTime",
+             "dwNextAgentSessionState", "dateSessionStartTime",
              *(f"dw{name}" for name in _FIELDS), "cyACDCallRate",
              "dwLongestTimeToAnswer", "dwAverageTimeToAnswer")
     return dict(zip(names, struct.unpack(LINEAGENTSESSIONINFO_FORMAT, data[:LINEAGENTSESSIONINFO_SIZE])))

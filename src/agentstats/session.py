@@ -441,6 +441,7 @@ class SessionStore:
         if state == AgentSessionState.SESSION_ENDED:
             raise tapi_error(E_INVALIDARG, "a session cannot start in SESSION_ENDED")
         with self._locked():
+            self._check_open()
             key = next(self._ids)
             self._sessions[key] = _LiveSession(self._now(), int(state))
             self._meta[key] = {"agent": agent, "acd_group": acd_group, "address": address}
@@ -500,9 +501,12 @@ class SessionStore:
     def _locked(self) -> _Locked:
         return _Locked(self)
 
-    def _known(self, key: int) -> _LiveSession:
+    def _check_open(self) -> None:
         if self._closed:
             raise tapi_error(LINEERR_UNINITIALIZED, "the session store is closed")
+
+    def _known(self, key: int) -> _LiveSession:
+        self._check_open()
         live = self._sessions.get(key)
         if live is None:
             raise tapi_error(LINEERR_INVALPARAM, f"session {key!r} is unknown to this store")
