@@ -1,0 +1,808 @@
+"""Asterisk queue_log -> agent-session events (SPEC 6).
+
+A queue_log line is ``epoch|callid|queue|agent|verb|data1|data2|...``. This module
+turns a log (one file, or several rotated files given together) into the event columns
+of :class:`agentstats.Aggregator` (session, time, state, wait), one session per
+membership instance of an agent in a queue (SPEC 6.1), and accounts for every line:
+it is either *used* or counted under one reason (``diagnostics["counted"]``), so that
+``lines == used + sum(counted)`` (SPEC 6.5, reported like SPEC 3).
+
+The work is streamed: files are read in blocks, lines are put back in time order
+inside a bounded reorder window, and the translation state carried between blocks is
+one small record per open session, so memory depends on the number of sessions (and
+the window), never on the file size. Chunked and one-shot imports give identical
+events (the chunk size only decides when events are handed to the aggregator).
+
+Every choice made where SPEC is silent is listed in docs/queue_log.md ("choice:").
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "QueueLogImporter",
+    "QueueLogResult",
+    "EventChunk",
+    "import_queue_log",
+    "read_queue_log",
+    "read_alias_file",
+    "infer_aliases",
+    "parse_wrapup",
+    "DEFAULT_REORDER_WINDOW",
+]
+
+NOT_READY, READY, BUSY_ON_CALL, BUSY_WRAPUP, SESSION_ENDED = 0, 1, 2, 3, 4
+MISSING = np.iinfo(np.int64).min
+
+#: seconds: a line more than this much older than the newest line already read is "late"
+DEFAULT_REORDER_WINDOW = 6 * 3600
+_BLOCK_BYTES = 8 << 20
+_DEFAULT_CHUNK_EVENTS = 1 << 20
+_EXAMPLES_KEPT = 5
+
+# Verb classes (SPEC 6.1-6.3).
+_CALL_END = frozenset({"COMPLETEAGENT", "COMPLETECALLER", "TRANSFER", "BLINDTRANSFER",
+                       "ATTENDEDTRANSFER"})
+_RING = frozenset({"RINGNOANSWER", "RINGCANCELED", "AGENTDUMP"})
+_LOGIN = frozenset({"AGENTLOGIN", "AGENTCALLBACKLOGIN"})
+_LOGOFF = frozenset({"AGENTLOGOFF", "AGENTCALLBACKLOGOFF"})
+# Verbs that describe the caller or the system, never an agent state change.
+_NOT_AGENT = frozenset({
+    "ENTERQUEUE", "DID", "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY",
+    "CONFIGRELOAD", "INFO", "SYSCOMPAT", "WITHDRAW", "KEYPRESS", "CALLSTATUS",
+    "ENTERQUEUEPOS", "PRESENCE",
+})
+_NOBODY = frozenset({"", "NONE"})
+
+
+# -- results --------------------------------------------------------------------------
+
+
+@dataclass
+class EventChunk:
+    """Event columns for :meth:`agentstats.Aggregator.update` (times in seconds)."""
+
+    session: np.ndarray      # int64 session ids (see QueueLogImporter.sessions_frame())
+    time: np.ndarray         # int64 epoch seconds
+    state: np.ndarray        # uint8 AGENT_SESSION_STATE
+    wait: np.ndarray         # int64 seconds, MISSING (INT64_MIN) where not a CONNECT
+    reason: np.ndarray       # object: pause reason on NOT_READY events, else None
+    agent: np.ndarray        # object
+    acd_group: np.ndarray    # object
+
+    def __len__(self) -> int:
+        return len(self.session)
+
+    @classmethod
+    def concat(cls, chunks: list[EventChunk]) -> EventChunk:
+        if not chunks:
+            return cls(*(np.empty(0, dtype=d) for d in
+                         (np.int64, np.int64, np.uint8, np.int64, object, object, object)))
+        return cls(*(np.concatenate([getattr(c, f) for c in chunks]) for f in
+                     ("session", "time", "state", "wait", "reason", "agent", "acd_group")))
+
+
+@dataclass
+class QueueLogResult:
+    """What :func:`import_queue_log` returns."""
+
+    table: Any                       # agentstats.SessionTable, keyed by int session id
+    sessions: Any                    # pandas DataFrame: session, label, agent, acd_group, ...
+    diagnostics: dict[str, Any]      # line accounting (see QueueLogImporter.diagnostics)
+    aliases_inferred: list[str] = field(default_factory=list)
+
+    def to_pandas(self):
+        """Per-session statistics joined with the session labels (agent, queue, ...)."""
+        frame = self.table.to_pandas()
+        side = self.sessions.drop(columns=["agent", "acd_group"])
+        return frame.merge(side, on="session", how="left")
+
+
+# -- options --------------------------------------------------------------------------
+
+
+def parse_wrapup(items: Iterable[str] | Mapping[str, int] | None) -> dict[str, int]:
+    """``["500=30", "sales=15"]`` (or a mapping) -> ``{"500": 30, "sales": 15}``.
+
+    ``*=SECONDS`` sets the wrap-up of every queue without its own entry."""
+    if items is None:
+        return {}
+    if isinstance(items, Mapping):
+        pairs = [(str(k), v) for k, v in items.items()]
+    else:
+        pairs = []
+        for item in items:
+            queue, sep, seconds = str(item).rpartition("=")
+            if not sep or not queue:
+                raise ValueError(f"wrap-up must look like QUEUE=SECONDS, not {item!r}")
+            pairs.append((queue, seconds))
+    out = {}
+    for queue, seconds in pairs:
+        try:
+            value = int(seconds)
+        except (TypeError, ValueError):
+            raise ValueError(f"wrap-up of queue {queue!r} must be whole seconds, not {seconds!r}") from None
+        if value < 0:
+            raise ValueError(f"wrap-up of queue {queue!r} is negative ({value})")
+        out[queue] = value
+    return out
+
+
+def read_alias_file(path: str | os.PathLike) -> dict[str, str]:
+    """An alias file: one ``NAME=AGENT`` per line (``SIP/1001=Sathish``); ``#`` starts a
+    comment; a CSV with two columns (``SIP/1001,Sathish``) is read the same way."""
+    aliases: dict[str, str] = {}
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            sep = "=" if "=" in text else ("," if "," in text else None)
+            if sep is None:
+                raise ValueError(f"{path}:{number}: expected NAME=AGENT, got {line.strip()!r}")
+            name, agent = (part.strip().strip('"') for part in text.split(sep, 1))
+            if not name or not agent:
+                raise ValueError(f"{path}:{number}: expected NAME=AGENT, got {line.strip()!r}")
+            if number == 1 and sep == "," and name.lower() in ("name", "alias", "interface"):
+                continue  # a CSV header
+            aliases[name] = agent
+    return aliases
+
+
+# -- reading lines ---------------------------------------------------------------------
+
+
+def _open_error(path: Path, exc: OSError):
+    from ..hresult import LINEERR_RESOURCEUNAVAIL, tapi_error
+
+    return tapi_error(LINEERR_RESOURCEUNAVAIL, f"{path}: cannot read the queue_log ({exc.strerror or exc})")
+
+
+def _first_epoch(path: Path) -> int | None:
+    """The timestamp of the first valid line of a file (orders rotated files)."""
+    try:
+        with open(path, "rb") as f:
+            for _ in range(1000):
+                raw = f.readline()
+                if not raw:
+                    return None
+                text = raw.replace(b"\x00", b"").strip()
+                head = text.split(b"|", 1)[0]
+                if head.isdigit() and text.count(b"|") >= 4:
+                    return int(head)
+    except OSError as exc:
+        raise _open_error(path, exc) from exc
+    return None
+
+
+def _last_epoch(path: Path, tail_bytes: int = 1 << 20) -> int | None:
+    """The largest timestamp among the last lines of a file (the log's end)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - tail_bytes))
+            data = f.read()
+    except OSError as exc:
+        raise _open_error(path, exc) from exc
+    best = None
+    for raw in data.split(b"\n")[1 if size > tail_bytes else 0:]:
+        text = raw.replace(b"\x00", b"").strip()
+        head = text.split(b"|", 1)[0]
+        if head.isdigit() and text.count(b"|") >= 4:
+            value = int(head)
+            best = value if best is None or value > best else best
+    return best
+
+
+def _iter_blocks(path: Path, block_bytes: int) -> Iterator[list[str]]:
+    """Lists of decoded lines (without the newline), in file order."""
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise _open_error(path, exc) from exc
+    with f:
+        rest = b""
+        while True:
+            try:
+                data = f.read(block_bytes)
+            except OSError as exc:
+                raise _open_error(path, exc) from exc
+            if not data:
+                break
+            data = rest + data
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            rest = data[cut + 1:]
+            yield data[:cut].decode("utf-8", "replace").split("\n")
+        if rest:
+            yield rest.decode("utf-8", "replace").split("\n")
+
+
+def order_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Rotated files given together, oldest first (by their first timestamp; files
+    without a valid line go last, in the order given)."""
+    items = [Path(p) for p in paths]
+    keyed = []
+    for position, path in enumerate(items):
+        first = _first_epoch(path)
+        keyed.append((first is None, first or 0, position, path))
+    return [path for *_, path in sorted(keyed)]
+
+
+# -- alias inference (SPEC 6.4) ---------------------------------------------------------
+
+
+def infer_aliases(paths: Iterable[str | os.PathLike], *, known: Mapping[str, str] | None = None
+                  ) -> tuple[dict[str, str], list[str]]:
+    """Infer ``interface -> member name`` from ADDMEMBER lines that share a second (and
+    the queue) with the member's own UNPAUSE line, or the second with its UNPAUSEALL line
+    (the login macro of FreePBX/Issabel does exactly that).
+
+    A name is mapped only when every such ADDMEMBER line of it points at the same single
+    candidate. Returns the map and one human-readable message per inferred alias."""
+    known = dict(known or {})
+    adds: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    unpause: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for path in paths:
+        for lines in _iter_blocks(Path(path), _BLOCK_BYTES):
+            for line in lines:
+                if "ADDMEMBER" not in line and "UNPAUSE" not in line:
+                    continue
+                parts = line.lstrip("\x00").rstrip("\r").split("|")
+                if len(parts) < 5 or not parts[0].isdigit():
+                    continue
+                verb = parts[4]
+                if verb == "ADDMEMBER" and parts[3] not in _NOBODY:
+                    adds[int(parts[0])].append((parts[2], parts[3]))
+                elif verb in ("UNPAUSE", "UNPAUSEALL") and parts[3] not in _NOBODY:
+                    unpause[int(parts[0])].append((parts[2] if verb == "UNPAUSE" else "*", parts[3]))
+    votes: dict[str, Counter] = defaultdict(Counter)
+    for second, added in adds.items():
+        present = unpause.get(second)
+        if not present:
+            continue
+        for queue, name in added:
+            candidates = {member for q, member in present if (q == queue or q == "*") and member != name}
+            candidates.discard(known.get(name, name))
+            if len(candidates) == 1:
+                votes[name][candidates.pop()] += 1
+    # Names that are members on their own (they UNPAUSE themselves) are never aliases.
+    themselves = {member for lines in unpause.values() for _, member in lines}
+    inferred: dict[str, str] = {}
+    messages: list[str] = []
+    for name, counter in sorted(votes.items()):
+        if name in known or name in themselves or len(counter) != 1:
+            continue
+        (target, support), = counter.items()
+        inferred[name] = target
+        messages.append(f"inferred alias {name} -> {target} from {support} ADDMEMBER "
+                        f"line{'s' if support != 1 else ''} sharing a second with {target}'s UNPAUSE")
+    return inferred, messages
+
+
+# -- the translator (SPEC 6.1-6.3) ------------------------------------------------------
+
+
+class _Session:
+    __slots__ = ("sid", "queue", "agent", "state", "paused", "on_call", "wrap_until", "reason")
+
+    def __init__(self, sid: int, queue: str, agent: str) -> None:
+        self.sid = sid
+        self.queue = queue
+        self.agent = agent
+        self.state = -1            # nothing emitted yet
+        self.paused = False
+        self.on_call = False
+        self.wrap_until: int | None = None
+        self.reason: str | None = None
+
+
+class QueueLogImporter:
+    """Streaming queue_log -> events translator. Use :meth:`chunks` (a generator of
+    :class:`EventChunk`), then read :attr:`diagnostics` and :meth:`sessions_frame`.
+
+    wrapup: ``{"queue": seconds}`` (``"*"`` for every other queue): after a call ends the
+        member is BUSY_WRAPUP for that long, then READY (SPEC 6.3).
+    aliases: ``{"SIP/1001": "Sathish"}``: names joined into one agent (SPEC 6.4).
+    infer: also infer aliases from the files (needs one extra quick pass).
+    reorder_window: seconds; lines are sorted by time inside this window, a line older
+        than the newest line read minus the window is counted as ``late``.
+    as_of: only used to close pending wrap-ups at the end (default: the log's end).
+    progress: called with the number of bytes read so far (for a progress bar).
+    """
+
+    def __init__(
+        self,
+        paths: str | os.PathLike | Iterable[str | os.PathLike],
+        *,
+        wrapup: Mapping[str, int] | Iterable[str] | None = None,
+        aliases: Mapping[str, str] | None = None,
+        infer: bool = True,
+        reorder_window: int = DEFAULT_REORDER_WINDOW,
+        chunk_events: int = _DEFAULT_CHUNK_EVENTS,
+        block_bytes: int = _BLOCK_BYTES,
+        as_of: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        self.paths = order_files(paths)
+        if not self.paths:
+            raise ValueError("no queue_log file given")
+        self.wrapup = parse_wrapup(wrapup)
+        self.aliases = dict(aliases or {})
+        self.aliases_inferred: list[str] = []
+        if infer:
+            found, self.aliases_inferred = infer_aliases(self.paths, known=self.aliases)
+            self.aliases.update(found)
+        if reorder_window < 0:
+            raise ValueError("reorder_window must be >= 0 seconds")
+        self.reorder_window = int(reorder_window)
+        self.chunk_events = max(1, int(chunk_events))
+        self.block_bytes = max(1, int(block_bytes))
+        self.as_of = as_of
+        self.progress = progress
+        self.total_bytes = sum(p.stat().st_size for p in self.paths if p.exists())
+
+        # Line accounting.
+        self.lines = 0
+        self.used = 0
+        self.counted: Counter[str] = Counter()
+        self.nul_runs = 0
+        self.nul_bytes = 0
+        self.examples: dict[str, list[str]] = defaultdict(list)
+        self.first_time: int | None = None
+        self.last_time: int | None = None
+
+        # Translation state.
+        self._open: dict[tuple[str, str], _Session] = {}
+        self._by_agent: dict[str, dict[str, _Session]] = defaultdict(dict)
+        self._login: dict[str, int] = {}
+        self._instances: Counter[tuple[str, str]] = Counter()
+        self._sess_queue: list[str] = []
+        self._sess_agent: list[str] = []
+        self._sess_instance: list[int] = []
+        self._sess_where: list[str] = []
+        self._sess_how: list[str] = []
+        self._ev: tuple[list, list, list, list, list] = ([], [], [], [], [])
+        self._done = False
+
+    # -- accounting ----------------------------------------------------------------
+
+    def _count(self, reason: str, where: str | None = None) -> None:
+        self.counted[reason] += 1
+        if where is not None and len(self.examples[reason]) < _EXAMPLES_KEPT:
+            self.examples[reason].append(where)
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        """lines, used, counted (reason -> lines), nul_runs, nul_bytes, examples
+        (reason -> first few "file:line"), files, first_time, last_time, aliases."""
+        return {
+            "lines": self.lines,
+            "used": self.used,
+            "counted": dict(sorted(self.counted.items())),
+            "nul_runs": self.nul_runs,
+            "nul_bytes": self.nul_bytes,
+            "examples": {k: list(v) for k, v in sorted(self.examples.items())},
+            "files": [str(p) for p in self.paths],
+            "first_time": self.first_time,
+            "last_time": self.last_time,
+            "sessions": len(self._sess_queue),
+            "aliases": dict(self.aliases),
+            "aliases_inferred": list(self.aliases_inferred),
+        }
+
+    def sessions_frame(self):
+        """One row per session id: session, label ("queue|agent|n"), agent, acd_group,
+        instance, started_at ("file:line" of the line that opened it), opened_by."""
+        import pandas as pd
+
+        n = len(self._sess_queue)
+        return pd.DataFrame({
+            "session": np.arange(n, dtype=np.int64),
+            "label": [f"{q}|{a}|{i}" for q, a, i in zip(self._sess_queue, self._sess_agent, self._sess_instance)],
+            "agent": pd.array(self._sess_agent, dtype=object),
+            "acd_group": pd.array(self._sess_queue, dtype=object),
+            "instance": np.asarray(self._sess_instance, dtype=np.int64),
+            "started_at": pd.array(self._sess_where, dtype=object),
+            "opened_by": pd.array(self._sess_how, dtype=object),
+        })
+
+    # -- events --------------------------------------------------------------------
+
+    def _emit(self, s: _Session, t: int, state: int, wait: int = MISSING, reason: str | None = None) -> bool:
+        if state == s.state:
+            return False
+        s.state = state
+        sid, tm, st, wt, rs = self._ev
+        sid.append(s.sid)
+        tm.append(t)
+        st.append(state)
+        wt.append(wait)
+        rs.append(reason if state == NOT_READY else None)
+        return True
+
+    def _idle(self, s: _Session) -> int:
+        return NOT_READY if s.paused else READY
+
+    def _settle(self, s: _Session, t: int) -> None:
+        """A wrap-up that has elapsed by time t ends first (SPEC 6.3)."""
+        if s.wrap_until is not None and s.wrap_until <= t:
+            self._emit(s, s.wrap_until, self._idle(s), reason=s.reason)
+            s.wrap_until = None
+
+    def _start(self, queue: str, agent: str, t: int, where: str, how: str) -> _Session:
+        key = (queue, agent)
+        self._instances[key] += 1
+        s = _Session(len(self._sess_queue), queue, agent)
+        self._sess_queue.append(queue)
+        self._sess_agent.append(agent)
+        self._sess_instance.append(self._instances[key])
+        self._sess_where.append(where)
+        self._sess_how.append(how)
+        self._open[key] = s
+        self._by_agent[agent][queue] = s
+        return s
+
+    def _end(self, s: _Session, t: int) -> None:
+        self._settle(s, t)
+        self._emit(s, t, SESSION_ENDED)
+        del self._open[(s.queue, s.agent)]
+        mine = self._by_agent[s.agent]
+        del mine[s.queue]
+        if not mine:
+            del self._by_agent[s.agent]
+
+    def _static(self, queue: str, agent: str, t: int, where: str, verb: str) -> tuple[_Session, bool]:
+        """The open session of (queue, agent), or a new one for a member with no start
+        event (SPEC 6.1). Returns (session, fresh): fresh sessions have emitted nothing."""
+        s = self._open.get((queue, agent))
+        if s is not None:
+            return s, False
+        login = self._login.get(agent)
+        s = self._start(queue, agent, t, where, f"{verb} (static member)" if login is None else "AGENTLOGIN")
+        if login is not None:
+            # choice: an agent logged in with AGENTLOGIN (no queue) is READY in each of
+            # its queues from the login on; the session starts at the login.
+            self._emit(s, login, READY)
+            return s, False
+        return s, True
+
+    def _pause(self, s: _Session, t: int, reason: str | None) -> bool:
+        self._settle(s, t)
+        if s.on_call:
+            # choice: a pause during a call takes effect when the call ends.
+            changed = not s.paused or s.reason != reason
+            s.paused, s.reason = True, reason
+            return changed
+        s.wrap_until = None
+        s.paused, s.reason = True, reason
+        return self._emit(s, t, NOT_READY, reason=reason)
+
+    def _unpause(self, s: _Session, t: int) -> bool:
+        self._settle(s, t)
+        if s.on_call:
+            changed = s.paused
+            s.paused, s.reason = False, None
+            return changed
+        s.wrap_until = None
+        s.paused, s.reason = False, None
+        return self._emit(s, t, READY)
+
+    def _line(self, t: int, parts: list[str], where: str) -> None:
+        """Translate one time-ordered, de-duplicated line; count it."""
+        verb = parts[4]
+        queue = parts[2]
+        agent = parts[3]
+        if verb in _NOT_AGENT:
+            self.counted["not_agent_event"] += 1
+            return
+        if verb == "QUEUESTART":
+            # SPEC 6.1: the server restarted; every open session ends here.
+            self._login.clear()
+            if not self._open:
+                self.counted["no_state_change"] += 1
+                return
+            for s in list(self._open.values()):
+                self._end(s, t)
+            self.used += 1
+            return
+        known = (verb in _CALL_END or verb in _RING or verb in _LOGIN or verb in _LOGOFF
+                 or verb in ("ADDMEMBER", "REMOVEMEMBER", "PAUSE", "UNPAUSE", "PAUSEALL",
+                             "UNPAUSEALL", "CONNECT"))
+        if not known:
+            self._count(f"unknown_verb:{verb}", where)
+            return
+        if agent in _NOBODY:
+            self._count("no_agent", where)
+            return
+        agent = self.aliases.get(agent, agent)
+        data1 = parts[5] if len(parts) > 5 else ""
+        no_queue = queue in _NOBODY
+        changed: bool
+
+        if verb == "CONNECT":
+            if no_queue:
+                self._count("no_queue", where)
+                return
+            wait = int(data1) if data1.isdigit() else MISSING
+            s, fresh = self._static(queue, agent, t, where, verb)
+            if not fresh:
+                self._settle(s, t)
+                if s.on_call:
+                    # choice: the previous call's end line is missing; it ends here so
+                    # that this call is counted too.
+                    self._emit(s, t, self._idle(s))
+            s.wrap_until = None
+            s.on_call = True
+            changed = self._emit(s, t, BUSY_ON_CALL, wait=wait)
+        elif verb in _CALL_END:
+            s = None if no_queue else self._open.get((queue, agent))
+            if s is None or not s.on_call:
+                self._count("orphan", where)
+                return
+            s.on_call = False
+            wrap = self.wrapup.get(queue, self.wrapup.get("*", 0))
+            if wrap > 0:
+                s.wrap_until = t + wrap
+                changed = self._emit(s, t, BUSY_WRAPUP)
+            else:
+                changed = self._emit(s, t, self._idle(s), reason=s.reason)
+        elif verb == "PAUSE" or verb == "UNPAUSE":
+            if no_queue:
+                verb += "ALL"
+                targets = list(self._by_agent.get(agent, {}).values())
+                if not targets:
+                    self._count("orphan", where)
+                    return
+                changed = False
+                for s in targets:
+                    changed |= self._pause(s, t, data1 or None) if verb == "PAUSEALL" else self._unpause(s, t)
+            else:
+                s, fresh = self._static(queue, agent, t, where, verb)
+                if verb == "PAUSE":
+                    changed = self._pause(s, t, data1 or None)
+                else:
+                    changed = self._unpause(s, t)
+        elif verb == "PAUSEALL" or verb == "UNPAUSEALL":
+            targets = list(self._by_agent.get(agent, {}).values())
+            if not targets:
+                self._count("orphan", where)
+                return
+            changed = False
+            for s in targets:
+                changed |= self._pause(s, t, data1 or None) if verb == "PAUSEALL" else self._unpause(s, t)
+        elif verb == "ADDMEMBER" or (verb in _LOGIN and not no_queue):
+            if no_queue:
+                self._count("no_queue", where)
+                return
+            if (queue, agent) in self._open:
+                self.counted["no_state_change"] += 1
+                return
+            s = self._start(queue, agent, t, where, verb)
+            s.paused = verb == "ADDMEMBER" and data1.upper() == "PAUSED"
+            changed = self._emit(s, t, self._idle(s))
+        elif verb in _LOGIN:
+            # AGENTLOGIN with no queue (chan_agent): the agent is logged in; its queue
+            # sessions start at the login (see _static).
+            changed = self._login.get(agent) != t
+            self._login.setdefault(agent, t)
+        elif verb == "REMOVEMEMBER" or verb in _LOGOFF:
+            if not no_queue:
+                s = self._open.get((queue, agent))
+                targets = [s] if s is not None else []
+            elif verb in _LOGOFF:
+                targets = list(self._by_agent.get(agent, {}).values())
+            else:
+                targets = []
+            logged_in = verb in _LOGOFF and self._login.pop(agent, None) is not None
+            if not targets:
+                if logged_in:
+                    self.used += 1
+                else:
+                    self._count("orphan", where)
+                return
+            for s in targets:
+                self._end(s, t)
+            changed = True
+        else:  # ringing verbs: evidence of a (static) member, no state change
+            if no_queue:
+                self._count("no_queue", where)
+                return
+            s, fresh = self._static(queue, agent, t, where, verb)
+            if not fresh:
+                self.counted["no_state_change"] += 1
+                return
+            changed = self._emit(s, t, READY)
+        if changed:
+            self.used += 1
+        else:
+            self.counted["no_state_change"] += 1
+
+    # -- the stream ----------------------------------------------------------------
+
+    def _take_events(self) -> EventChunk:
+        sid, tm, st, wt, rs = self._ev
+        self._ev = ([], [], [], [], [])
+        sessions = np.asarray(sid, dtype=np.int64)
+        agent_of = np.asarray(self._sess_agent, dtype=object)
+        queue_of = np.asarray(self._sess_queue, dtype=object)
+        return EventChunk(
+            session=sessions,
+            time=np.asarray(tm, dtype=np.int64),
+            state=np.asarray(st, dtype=np.uint8),
+            wait=np.asarray(wt, dtype=np.int64),
+            reason=np.asarray(rs, dtype=object),
+            agent=agent_of[sessions] if len(sessions) else np.empty(0, dtype=object),
+            acd_group=queue_of[sessions] if len(sessions) else np.empty(0, dtype=object),
+        )
+
+    def _flush(self, batch: list) -> None:
+        """Translate sorted lines (epoch, where, text, parts), dropping exact duplicates
+        of a line with the same timestamp (duplicated lines, rotated-file overlaps)."""
+        cur = None
+        seen: set[str] = set()
+        line = self._line
+        for epoch, where, text, parts in batch:
+            if epoch != cur:
+                cur = epoch
+                seen = set()
+            if text in seen:
+                self._count("duplicate_line", where)
+                continue
+            seen.add(text)
+            line(epoch, parts, where)
+
+    def chunks(self) -> Iterator[EventChunk]:
+        """Event chunks in time order per session (the Aggregator's streaming contract)."""
+        if self._done:
+            raise RuntimeError("a QueueLogImporter can be streamed once")
+        self._done = True
+        window = self.reorder_window
+        newest: int | None = None
+        held: list = []
+        bytes_read = 0
+        for index, path in enumerate(self.paths):
+            name = path.name
+            number = 0
+            for block in _iter_blocks(path, self.block_bytes):
+                fresh = []
+                for raw in block:
+                    number += 1
+                    self.lines += 1
+                    bytes_read += len(raw) + 1
+                    text = raw[:-1] if raw.endswith("\r") else raw
+                    if "\x00" in text:
+                        pieces = [p for p in text.split("\x00") if p]
+                        self.nul_runs += 1
+                        self.nul_bytes += len(text) - sum(len(p) for p in pieces)
+                        # choice: the record after the last NUL run is the line's record
+                        text = pieces[-1] if pieces else ""
+                        if not text.strip():
+                            self._count("nul_garbage", f"{name}:{number}")
+                            continue
+                    if not text.strip():
+                        self.counted["blank"] += 1
+                        continue
+                    parts = text.split("|")
+                    head = parts[0].strip()
+                    if len(parts) < 5 or not head.isdigit() or not parts[4]:
+                        self._count("malformed", f"{name}:{number}")
+                        continue
+                    epoch = int(head)
+                    if newest is None or epoch > newest:
+                        newest = epoch
+                    elif epoch < newest - window:
+                        self._count("late", f"{name}:{number}")
+                        continue
+                    if self.first_time is None or epoch < self.first_time:
+                        self.first_time = epoch
+                    fresh.append((epoch, f"{name}:{number}", text, parts))
+                held.extend(fresh)
+                held.sort(key=_epoch_of)
+                if newest is not None:
+                    # Every later non-late line has epoch >= newest - window.
+                    cut = _bisect_epoch(held, newest - window)
+                    ready, held = held[:cut], held[cut:]
+                    self._flush(ready)
+                if self.progress is not None:
+                    self.progress(bytes_read)
+                if len(self._ev[0]) >= self.chunk_events:
+                    yield self._take_events()
+        self._flush(held)
+        held = []
+        self.last_time = newest
+        # Wrap-ups that elapsed before the report time end now (choice: not after it).
+        horizon = self.as_of if self.as_of is not None else newest
+        if horizon is not None:
+            for s in self._open.values():
+                if s.wrap_until is not None and s.wrap_until <= horizon:
+                    self._settle(s, s.wrap_until)
+        if self.progress is not None:
+            self.progress(bytes_read)
+        if self._ev[0] or not self.lines:
+            yield self._take_events()
+
+    def check(self) -> None:
+        """Every line is used or counted (raises if the accounting is off)."""
+        total = self.used + sum(self.counted.values())
+        if total != self.lines:  # pragma: no cover - a bug, never a data problem
+            raise RuntimeError(f"queue_log accounting: {total} of {self.lines} lines")
+
+
+def _epoch_of(item: tuple) -> int:
+    return item[0]
+
+
+def _bisect_epoch(items: list, bound: int) -> int:
+    """Index of the first item with epoch >= bound (items sorted by epoch)."""
+    lo, hi = 0, len(items)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if items[mid][0] < bound:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+# -- one-call helpers --------------------------------------------------------------------
+
+
+def read_queue_log(paths, **options) -> tuple[EventChunk, Any, dict[str, Any]]:
+    """The whole log as one EventChunk, plus the sessions frame and the diagnostics.
+    (For inspection and tests; :func:`import_queue_log` streams.)"""
+    importer = QueueLogImporter(paths, **options)
+    events = EventChunk.concat(list(importer.chunks()))
+    importer.check()
+    return events, importer.sessions_frame(), importer.diagnostics
+
+
+def import_queue_log(
+    paths,
+    *,
+    as_of: Any = None,
+    strict: bool = False,
+    n_threads: int | None = None,
+    **options: Any,
+) -> QueueLogResult:
+    """Import a queue_log (one file or rotated files) into per-session statistics.
+
+    The report time `as_of` defaults to the log's end (the latest timestamp among the
+    last lines of the files), so sessions still open at the end of the log run to it.
+    Options are those of :class:`QueueLogImporter` (wrapup, aliases, infer,
+    reorder_window, chunk_events, progress).
+    """
+    from ..aggregate import Aggregator, _as_of_to_ticks
+
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    as_of_s = _as_of_to_ticks(as_of, "s")
+    if as_of_s is None:
+        ends = [e for e in (_last_epoch(p) for p in paths) if e is not None]
+        as_of_s = max(ends) if ends else None
+    importer = QueueLogImporter(paths, as_of=as_of_s, **options)
+    aggregator = Aggregator(unit="s", as_of=as_of_s, strict=strict, n_threads=n_threads)
+    for chunk in importer.chunks():
+        aggregator.update(chunk.session, chunk.time, chunk.state, wait=chunk.wait,
+                          agent=chunk.agent, acd_group=chunk.acd_group)
+    importer.check()
+    return QueueLogResult(
+        table=aggregator.result(),
+        sessions=importer.sessions_frame(),
+        diagnostics=importer.diagnostics,
+        aliases_inferred=list(importer.aliases_inferred),
+    )
