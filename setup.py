@@ -27,6 +27,7 @@ COMPILER_DIRECTIVES = {
     "cdivision": True,
     "infer_types": True,
     "embedsignature": True,
+    "autotestdict": False,      # no __test__ dict: the .pyi stub lists the whole module
 }
 
 

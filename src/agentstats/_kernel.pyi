@@ -1,0 +1,47 @@
+"""Stub of the compiled kernel (src/agentstats/_kernel.pyx); checked by mypy.stubtest."""
+
+import numpy as np
+from numpy.typing import NDArray
+
+STATUS_OK: int
+STATUS_NEEDS_ORDER: int
+STATUS_TIMEOUT: int
+STATUS_NO_MEMORY: int
+STATUS_OVERFLOW: int
+STATUS_BAD_CODE: int
+COUNTER_NAMES: tuple[str, ...]
+FINAL_COLUMNS: tuple[str, ...]
+
+def openmp_enabled() -> bool: ...
+def session_state_itemsize() -> int: ...
+def scan(
+    codes: NDArray[np.int64],
+    base: int,
+    time: NDArray[np.int64],
+    state: NDArray[np.uint8],
+    wait: NDArray[np.int64],
+    order: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    sessions: NDArray[np.uint8],
+    bounds: NDArray[np.int64],
+    counters: NDArray[np.int64],
+    *,
+    has_wait: bool,
+    as_of: int,
+    deadline: float,
+) -> int: ...
+def stable_order(
+    codes: NDArray[np.int64],
+    base: int,
+    time: NDArray[np.int64],
+    order: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    *,
+    deadline: float,
+) -> int: ...
+def finalize(
+    sessions: NDArray[np.uint8],
+    slots: NDArray[np.int64],
+    as_of: int,
+    out: NDArray[np.int64],
+) -> int: ...

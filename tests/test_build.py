@@ -1,0 +1,73 @@
+"""The compiled module against its stub, and the debug build (bounds checks on)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import agentstats
+from checks import assert_same_as_reference
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_stub_matches_the_compiled_module():
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "agentstats._kernel"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_package_ships_stub_and_marker():
+    package = Path(agentstats.__file__).parent
+    assert (package / "_kernel.pyi").is_file()
+    assert (package / "py.typed").is_file()
+
+
+@pytest.fixture(scope="module")
+def debug_kernel(tmp_path_factory):
+    """Build the extension with AGENTSTATS_DEBUG=1 (boundscheck, wraparound,
+    initializedcheck on; -O0) from a copy of the sources, and load it."""
+    if not (REPO / "setup.py").is_file():
+        pytest.skip("the source tree is not beside the tests")
+    work = tmp_path_factory.mktemp("debug-build")
+    shutil.copytree(REPO / "src", work / "src", ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        if (REPO / name).exists():
+            shutil.copy(REPO / name, work / name)
+    env = {**os.environ, "AGENTSTATS_DEBUG": "1"}
+    result = subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_ext", "--build-lib", str(work / "lib"),
+         "--build-temp", str(work / "tmp")],
+        cwd=work, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    built = next((work / "lib" / "agentstats").glob("_kernel*"))
+    spec = importlib.util.spec_from_file_location("_kernel", built)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_debug_build_gives_the_reference_answers(debug_kernel, monkeypatch):
+    aggregate_module = sys.modules["agentstats.aggregate"]
+    monkeypatch.setattr(aggregate_module, "_kernel", debug_kernel)
+    rng = np.random.default_rng(3)
+    for layout in ("time", "shuffled"):
+        n = 400
+        session = rng.integers(0, 9, n).tolist()
+        time = rng.integers(0, 100, n).tolist()
+        if layout == "time":
+            time.sort()
+        state = rng.integers(0, 6, n).tolist()
+        wait = [None if w > 20 else int(w) for w in rng.integers(0, 30, n)]
+        for threads in (1, 2):
+            assert_same_as_reference(session, time, state, wait, n_threads=threads)
