@@ -1,2 +1,302 @@
-def import_table(*a, **k): raise NotImplementedError
-def read_table_events(*a, **k): raise NotImplementedError
+"""CSV / Parquet / Arrow (Feather) event tables -> agent-session statistics.
+
+A column mapping says which column holds what (SPEC 1):
+
+    import_table("events.parquet", columns={"session": "sid", "time": "ts",
+                 "state": "status", "wait": "hold_s", "agent": "who", "queue": "skill"})
+
+Missing entries default to the column of the same name (``queue`` also finds
+``acd_group``). States may be numbers 0..4 or names (``READY``, ``busy_on_call``,
+TAPI's ``ASST_READY``...; case, spaces and hyphens do not matter). Numeric times are in
+``time_unit`` (default seconds), timestamps and ISO strings are read as UTC; numeric
+waits are in ``wait_unit`` (default seconds).
+
+Files are read in record batches (``chunk_rows``) and fed to one
+:class:`agentstats.Aggregator`, so memory depends on the number of sessions, not on
+the file size. A session's rows must then not go back in time from one batch to the
+next (a time-ordered file, the usual case, is fine); ``chunk_rows=None`` reads the
+whole file at once and accepts any order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+__all__ = ["import_table", "read_table_events", "detect_format", "state_codes", "STATE_NAMES",
+           "TableImport"]
+
+STATE_NAMES = {
+    "NOT_READY": 0, "READY": 1, "BUSY_ON_CALL": 2, "BUSY_WRAPUP": 3, "SESSION_ENDED": 4,
+}
+_ALIASES = {"BUSY": 2, "ON_CALL": 2, "WRAPUP": 3, "WRAP_UP": 3, "BUSY_WRAP_UP": 3,
+            "ENDED": 4, "LOGGED_OUT": 4, "NOTREADY": 0}
+_ROLES = ("session", "time", "state", "wait", "agent", "queue", "address")
+_DEFAULT_CHUNK_ROWS = 1 << 20
+
+
+@dataclass
+class TableImport:
+    table: Any                 # agentstats.SessionTable
+    diagnostics: dict[str, Any]
+
+
+def detect_format(path: str | os.PathLike, format: str = "auto") -> str:
+    """"csv", "parquet" or "arrow" from the option or the file name."""
+    if format != "auto":
+        if format in ("feather", "ipc"):
+            return "arrow"
+        if format not in ("csv", "parquet", "arrow"):
+            raise ValueError(f"unknown table format {format!r}: csv, parquet or arrow")
+        return format
+    name = str(path).lower()
+    for suffix in (".gz", ".bz2", ".zst", ".xz"):
+        name = name.removesuffix(suffix)
+    if name.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".feather", ".arrow", ".ipc", ".arrows")):
+        return "arrow"
+    raise ValueError(f"{path}: cannot tell the table format from the name; give format=")
+
+
+def _state_key(name: str) -> str:
+    key = name.strip().upper().replace("-", "_").replace(" ", "_")
+    return key.removeprefix("ASST_").removeprefix("AS_")
+
+
+def state_codes(values: Any) -> np.ndarray:
+    """States given as numbers or names -> float64 codes (NaN for unknown/missing, which
+    the aggregator counts or rejects as invalid_state)."""
+    array = values.to_numpy(zero_copy_only=False) if isinstance(values, (pa.Array, pa.ChunkedArray)) \
+        else np.asarray(values)
+    if array.dtype.kind in "iuf":
+        return array.astype(np.float64)
+    out = np.full(len(array), np.nan)
+    cache: dict[Any, float] = {}
+    for i, value in enumerate(array):
+        if value is None:
+            continue
+        code = cache.get(value)
+        if code is None:
+            text = str(value)
+            key = _state_key(text)
+            if key in STATE_NAMES:
+                code = float(STATE_NAMES[key])
+            elif key in _ALIASES:
+                code = float(_ALIASES[key])
+            else:
+                try:
+                    code = float(text)
+                except ValueError:
+                    code = np.nan
+            cache[value] = code
+        out[i] = code
+    return out
+
+
+def _resolve(columns: Mapping[str, str] | None, available: list[str], path: Path) -> dict[str, str]:
+    columns = dict(columns or {})
+    unknown = set(columns) - set(_ROLES) - {"acd_group"}
+    if unknown:
+        raise ValueError(f"unknown column role(s) {sorted(unknown)}; roles are {', '.join(_ROLES)}")
+    if "acd_group" in columns:
+        columns.setdefault("queue", columns.pop("acd_group"))
+    lower = {name.lower(): name for name in available}
+    mapping = {}
+    for role in _ROLES:
+        wanted = columns.get(role)
+        if wanted is not None:
+            if wanted not in available:
+                raise ValueError(f"{path}: no column {wanted!r} (for {role}); columns are {available}")
+            mapping[role] = wanted
+            continue
+        for candidate in ((role, "acd_group") if role == "queue" else (role,)):
+            if candidate in available:
+                mapping[role] = candidate
+                break
+            if candidate in lower:
+                mapping[role] = lower[candidate]
+                break
+    missing = [role for role in ("session", "time", "state") if role not in mapping]
+    if missing:
+        raise ValueError(f"{path}: no column for {', '.join(missing)}; map it, e.g. "
+                         f"--column {missing[0]}=NAME (columns are {available})")
+    return mapping
+
+
+def _batches(path: Path, fmt: str, chunk_rows: int | None) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+    import pyarrow.csv as pacsv
+    import pyarrow.ipc as ipc
+    import pyarrow.parquet as pq
+
+    if fmt == "csv":
+        # choice: CSV batches are cut by bytes, about 64 bytes per wanted row
+        block = max(1 << 12, min(64 << 20, chunk_rows * 64)) if chunk_rows else (64 << 20)
+        opts = pacsv.ReadOptions(block_size=block)
+        if chunk_rows is None:
+            table = pacsv.read_csv(path, read_options=opts)
+            return table.column_names, iter(table.to_batches())
+        reader = pacsv.open_csv(path, read_options=opts)
+        return reader.schema.names, iter(reader)
+    if fmt == "parquet":
+        pf = pq.ParquetFile(path)
+        names = pf.schema_arrow.names
+        if chunk_rows is None:
+            return names, iter(pf.read().to_batches())
+        return names, pf.iter_batches(batch_size=chunk_rows)
+    # Arrow IPC: the file format (Feather v2), else the stream format.
+    try:
+        reader = ipc.open_file(path)
+        names = reader.schema.names
+        return names, (reader.get_batch(i) for i in range(reader.num_record_batches))
+    except pa.ArrowInvalid:
+        reader = ipc.open_stream(path)
+        return reader.schema.names, iter(reader)
+
+
+def _time_column(array: pa.Array, time_unit: str) -> Any:
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        return pd.to_datetime(pd.Series(array.to_pandas()), utc=True, format="ISO8601") \
+            .dt.tz_localize(None).to_numpy()
+    if pa.types.is_date(array.type):
+        return array.cast(pa.timestamp("s"))
+    return array
+
+
+def _wait_column(array: pa.Array, wait_unit: str) -> Any:
+    if pa.types.is_duration(array.type):
+        return array
+    values = array.to_numpy(zero_copy_only=False) if not array.null_count else \
+        array.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    values = np.asarray(values, dtype=np.float64)
+    return pd.to_timedelta(values, unit=wait_unit).to_numpy()
+
+
+def read_table_events(
+    path: str | os.PathLike,
+    *,
+    format: str = "auto",
+    columns: Mapping[str, str] | None = None,
+    time_unit: str = "s",
+    wait_unit: str = "s",
+    chunk_rows: int | None = _DEFAULT_CHUNK_ROWS,
+) -> Iterator[dict[str, Any]]:
+    """Event batches (dicts with session, time, state and the optional wait, agent,
+    acd_group, address, plus first_row: the 1-based data row of the batch's first row)."""
+    path = Path(path)
+    fmt = detect_format(path, format)
+    if not path.exists():
+        from ..hresult import LINEERR_RESOURCEUNAVAIL, tapi_error
+
+        raise tapi_error(LINEERR_RESOURCEUNAVAIL, f"{path}: no such file")
+    try:
+        names, batches = _batches(path, fmt, chunk_rows)
+    except (OSError, pa.ArrowException) as exc:
+        from ..hresult import LINEERR_RESOURCEUNAVAIL, tapi_error
+
+        raise tapi_error(LINEERR_RESOURCEUNAVAIL, f"{path}: cannot read as {fmt}: {exc}") from exc
+    mapping = _resolve(columns, names, path)
+    first_row = 1
+    pending: list[pa.RecordBatch] = []
+
+    def emit(batch: pa.RecordBatch, first: int) -> dict[str, Any]:
+        col = {role: batch.column(batch.schema.get_field_index(name)) for role, name in mapping.items()}
+        out: dict[str, Any] = {
+            "first_row": first,
+            "session": col["session"],
+            "time": _time_column(col["time"], time_unit),
+            "state": state_codes(col["state"]),
+            "raw_state": col["state"],
+        }
+        if "wait" in col:
+            out["wait"] = _wait_column(col["wait"], wait_unit)
+        for role, key in (("agent", "agent"), ("queue", "acd_group"), ("address", "address")):
+            if role in col:
+                out[key] = col[role]
+        return out
+
+    try:
+        for batch in batches:
+            if chunk_rows is None:
+                pending.append(batch)
+                continue
+            if batch.num_rows == 0:
+                continue
+            yield emit(batch, first_row)
+            first_row += batch.num_rows
+        if pending:
+            whole = pa.Table.from_batches(pending).combine_chunks()
+            yield emit(pa.RecordBatch.from_arrays([c.combine_chunks() for c in whole.columns],
+                                                  names=whole.column_names), 1)
+    except pa.ArrowException as exc:
+        from ..hresult import LINEERR_RESOURCEUNAVAIL, tapi_error
+
+        raise tapi_error(LINEERR_RESOURCEUNAVAIL, f"{path}: near data row {first_row}: {exc}") from exc
+
+
+def import_table(
+    path: str | os.PathLike,
+    *,
+    format: str = "auto",
+    columns: Mapping[str, str] | None = None,
+    time_unit: str = "s",
+    wait_unit: str = "s",
+    as_of: Any = None,
+    strict: bool = True,
+    n_threads: int | None = None,
+    chunk_rows: int | None = _DEFAULT_CHUNK_ROWS,
+    progress: Callable[[int], None] | None = None,
+) -> TableImport:
+    """Aggregate an event table file (see the module docstring). In strict mode an
+    unknown state or a missing time raises a ValueError naming the file and data row."""
+    from ..aggregate import Aggregator
+
+    path = Path(path)
+    aggregator = Aggregator(unit=time_unit, as_of=as_of, strict=False, n_threads=n_threads)
+    rows = 0
+    for batch in read_table_events(path, format=format, columns=columns, time_unit=time_unit,
+                                   wait_unit=wait_unit, chunk_rows=chunk_rows):
+        if strict:
+            _check_rows(path, batch)
+        try:
+            aggregator.update(batch["session"], batch["time"], batch["state"],
+                              wait=batch.get("wait"), agent=batch.get("agent"),
+                              acd_group=batch.get("acd_group"), address=batch.get("address"))
+        except ValueError as exc:
+            raise ValueError(f"{path}: data rows {batch['first_row']}.."
+                             f"{batch['first_row'] + len(batch['state']) - 1}: {exc}") from exc
+        rows += len(batch["state"])
+        if progress is not None:
+            progress(rows)
+    table = aggregator.result()
+    return TableImport(table=table, diagnostics={"rows": rows, "file": str(path)})
+
+
+def _check_rows(path: Path, batch: dict[str, Any]) -> None:
+    """Strict mode (SPEC 3.1): name the first bad row by file and data row."""
+    states = batch["state"]
+    bad = ~((states >= 0) & (states <= 4) & (states == np.floor(states)))
+    time = batch["time"]
+    if isinstance(time, (pa.Array, pa.ChunkedArray)):
+        missing = np.asarray(time.is_null().to_numpy(zero_copy_only=False))
+        if pa.types.is_floating(time.type):
+            missing |= np.isnan(time.to_numpy(zero_copy_only=False))
+    else:
+        missing = pd.isna(time)
+    if bad.any() or missing.any():
+        row = int(np.argmax(bad | missing))
+        number = batch["first_row"] + row
+        if missing[row]:
+            raise ValueError(f"{path}: data row {number}: missing time (use --lenient to skip and count such rows)")
+        raw = batch["raw_state"][row].as_py()
+        raise ValueError(f"{path}: data row {number}: state {raw!r} is not 0..4 or a state name "
+                         f"({', '.join(STATE_NAMES)}) (use --lenient to skip and count such rows)")
