@@ -244,7 +244,7 @@ def read_table_events(
 
 
 def import_table(
-    path: str | os.PathLike,
+    path: str | os.PathLike | list[str | os.PathLike],
     *,
     format: str = "auto",
     columns: Mapping[str, str] | None = None,
@@ -257,31 +257,41 @@ def import_table(
     progress: Callable[[int], None] | None = None,
 ) -> TableImport:
     """Aggregate an event table file (see the module docstring). In strict mode an
-    unknown state or a missing time raises a ValueError naming the file and data row."""
+    unknown state or a missing time raises a ValueError naming the file and data row.
+    Several files (a list) are aggregated together, in the order given."""
     from ..aggregate import Aggregator
 
-    path = Path(path)
+    paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
     aggregator = Aggregator(unit=time_unit, as_of=as_of, strict=False, n_threads=n_threads)
     rows = 0
+    for path in paths:
+        rows = _feed(aggregator, path, rows, format=format, columns=columns, time_unit=time_unit,
+                     wait_unit=wait_unit, chunk_rows=chunk_rows, strict=strict, progress=progress)
+    table = aggregator.result()
+    return TableImport(table=table, diagnostics={"rows": rows, "files": [str(p) for p in paths]})
+
+
+def _feed(aggregator, path: Path, rows: int, *, format, columns, time_unit, wait_unit,
+          chunk_rows, strict, progress) -> int:
+    fmt = detect_format(path, format)
     for batch in read_table_events(path, format=format, columns=columns, time_unit=time_unit,
                                    wait_unit=wait_unit, chunk_rows=chunk_rows):
         if strict:
-            _check_rows(path, batch)
+            _check_rows(path, batch, fmt)
         try:
             aggregator.update(batch["session"], batch["time"], batch["state"],
                               wait=batch.get("wait"), agent=batch.get("agent"),
                               acd_group=batch.get("acd_group"), address=batch.get("address"))
         except ValueError as exc:
-            raise ValueError(f"{path}: data rows {batch['first_row']}.."
+            raise ValueError(f"{path}: rows {batch['first_row']}.."
                              f"{batch['first_row'] + len(batch['state']) - 1}: {exc}") from exc
         rows += len(batch["state"])
         if progress is not None:
             progress(rows)
-    table = aggregator.result()
-    return TableImport(table=table, diagnostics={"rows": rows, "file": str(path)})
+    return rows
 
 
-def _check_rows(path: Path, batch: dict[str, Any]) -> None:
+def _check_rows(path: Path, batch: dict[str, Any], fmt: str = "csv") -> None:
     """Strict mode (SPEC 3.1): name the first bad row by file and data row."""
     states = batch["state"]
     bad = ~((states >= 0) & (states <= 4) & (states == np.floor(states)))
@@ -295,8 +305,9 @@ def _check_rows(path: Path, batch: dict[str, Any]) -> None:
     if bad.any() or missing.any():
         row = int(np.argmax(bad | missing))
         number = batch["first_row"] + row
+        where = f"line {number + 1}" if fmt == "csv" else f"row {number}"
         if missing[row]:
-            raise ValueError(f"{path}: data row {number}: missing time (use --lenient to skip and count such rows)")
+            raise ValueError(f"{path}: {where}: missing time (use --lenient to skip and count such rows)")
         raw = batch["raw_state"][row].as_py()
-        raise ValueError(f"{path}: data row {number}: state {raw!r} is not 0..4 or a state name "
+        raise ValueError(f"{path}: {where}: state {raw!r} is not 0..4 or a state name "
                          f"({', '.join(STATE_NAMES)}) (use --lenient to skip and count such rows)")

@@ -1,0 +1,342 @@
+"""The `agentstats` command: agent-session reports from queue_log and event tables.
+
+    agentstats demo
+    agentstats report /var/log/asterisk/queue_log --by agent --wrapup support=30
+    agentstats report events.parquet --column session=sid --column state=status -o out.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "build_parser"]
+
+_DESCRIPTION = """\
+Agent-session statistics for a contact center, the way TAPI 3 ITAgentSession defines
+them: per agent and queue, how long the agent was logged in, how many ACD calls they
+answered, talk, wrap-up and handle time, calls per hour, and how long callers waited
+before the agent answered. Input is an Asterisk queue_log (rotated files may be given
+together) or an event table (CSV, Parquet, Arrow/Feather)."""
+
+_REPORT_EPILOG = """\
+How a queue_log is read (details: docs/queue_log.md):
+  session      one agent's membership of one queue: ADDMEMBER or AGENTLOGIN .. REMOVEMEMBER,
+               AGENTLOGOFF, or QUEUESTART (server restart). Static members start at their
+               first line in the queue.
+  not ready    PAUSE / PAUSEALL (the reason is kept);  ready: UNPAUSE / UNPAUSEALL
+  on call      CONNECT (its hold time is the time to answer) .. COMPLETEAGENT,
+               COMPLETECALLER, TRANSFER, BLINDTRANSFER, ATTENDEDTRANSFER
+  wrap-up      after a call, for --wrapup QUEUE=SECONDS (use your queues.conf wrapuptime)
+  aliases      SIP/1001 and Sathish are joined into one agent by --alias FILE
+               (lines NAME=AGENT) or inferred from the FreePBX/Issabel login lines.
+Every line is either used or counted under a reason (blank, duplicate_line,
+not_agent_event, unknown_verb:X, ...), shown under the table.
+
+Exit status: 0 ok, 1 bad input (one line naming the file and line), 2 bad usage.
+
+Examples:
+  agentstats report /var/log/asterisk/queue_log.1 /var/log/asterisk/queue_log --by agent
+  agentstats report queue_log --wrapup support=30 --wrapup sales=15 --as-of 2026-03-02T18:00
+  agentstats report queue_log --by queue -o queues.parquet
+  agentstats report events.csv --column session=sid --column time=ts --column state=status
+"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30, width=100)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agentstats", description=_DESCRIPTION,
+                                     formatter_class=_Formatter)
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"agentstats {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    report = commands.add_parser(
+        "report", help="report agent sessions from queue_log or event-table files",
+        description="Report agent-session statistics from queue_log or event-table files.",
+        epilog=_REPORT_EPILOG, formatter_class=_Formatter)
+    report.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="queue_log file(s) (rotated files together, any order) or one or "
+                             "more .csv/.parquet/.feather event tables")
+    _add_report_options(report)
+
+    demo = commands.add_parser(
+        "demo", help="run the whole pipeline on a shipped sample day (20 agents, 3 queues)",
+        description="Report on the sample queue_log shipped with agentstats: one simulated "
+                    "day of a 20-agent contact center with 3 queues (support wrap-up 30 s, "
+                    "sales 15 s), including the dirt real files have.",
+        formatter_class=_Formatter)
+    _add_report_options(demo, demo=True)
+    return parser
+
+
+def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
+    if not demo:
+        p.add_argument("--format", choices=("auto", "queue_log", "csv", "parquet", "arrow"),
+                       default="auto",
+                       help="input format (default auto: by file name, else queue_log)")
+        p.add_argument("--wrapup", action="append", default=[], metavar="QUEUE=SECONDS",
+                       help="wrap-up time after each call in QUEUE (repeatable; *=SECONDS for "
+                            "every other queue). Without it a call ends straight in ready")
+        p.add_argument("--alias", metavar="FILE",
+                       help="alias file joining identities: lines like SIP/1001=Sathish")
+        p.add_argument("--no-infer-aliases", dest="infer_aliases", action="store_false",
+                       help="do not infer aliases from ADDMEMBER + UNPAUSE lines of the same second")
+        p.add_argument("--reorder-window", type=int, default=None, metavar="SECONDS",
+                       help="queue_log lines out of time order by up to this much are put back in "
+                            "order (default 21600 = 6 h); older ones are counted as late")
+        p.add_argument("--column", action="append", default=[], metavar="ROLE=NAME",
+                       help="event tables: which column is session, time, state, wait, agent, "
+                            "queue (repeatable; default: columns with those names)")
+        p.add_argument("--time-unit", choices=("s", "ms", "us", "ns"), default="s",
+                       help="event tables: unit of numeric times (default s)")
+        p.add_argument("--wait-unit", choices=("s", "ms", "us", "ns"), default="s",
+                       help="event tables: unit of numeric waits (default s)")
+        p.add_argument("--lenient", action="store_true",
+                       help="event tables: skip and count rows with an unknown state or no time "
+                            "instead of stopping at the first one")
+    p.add_argument("--as-of", metavar="T",
+                   help="report time: ISO date-time (UTC) or epoch seconds; later lines are not "
+                        "seen and open sessions are measured up to T (default: the log's end)")
+    p.add_argument("--by", choices=("session", "agent", "queue"), default="session" if not demo else "agent",
+                   help="one row per session, or totals per agent or per queue "
+                        f"(default {'agent' if demo else 'session'})")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="write the table to OUT.csv, OUT.parquet or OUT.json instead of the screen")
+    p.add_argument("--limit", type=int, default=50, metavar="N",
+                   help="rows shown on the screen (default 50; 0 = all)")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="always show a progress bar on stderr")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="never show a progress bar")
+    p.add_argument("-q", "--quiet", action="store_true", help="no diagnostics summary")
+
+
+class InputError(Exception):
+    """Bad input: reported as one line, exit status 1."""
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _sniff(path: Path, fmt: str) -> str:
+    if fmt != "auto":
+        return "queue_log" if fmt == "queue_log" else fmt
+    from .io.tabular import detect_format
+
+    try:
+        return detect_format(path)
+    except ValueError:
+        return "queue_log"
+
+
+def _as_of(text: str | None) -> Any:
+    if text is None:
+        return None
+    if text.lstrip("-").isdigit():
+        return int(text)
+    import pandas as pd
+
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date-time or epoch seconds") from None
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.to_datetime64()
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise argparse.ArgumentTypeError(f"{option} must look like KEY=VALUE, not {item!r}")
+        out[key] = value
+    return out
+
+
+@contextmanager
+def _progress_bar(enabled: bool, total: int | None, label: str):
+    """A rich progress bar on stderr; yields an update(done) callable (or None)."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+                               TimeRemainingColumn, TransferSpeedColumn)
+
+    columns = [TextColumn("{task.description}"), BarColumn()]
+    if total:
+        columns += [DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn()]
+    else:
+        columns += [TextColumn("{task.completed:,.0f} rows")]
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda done: progress.update(task, completed=done)
+
+
+def _want_progress(flag: bool | None, total_bytes: int) -> bool:
+    if flag is not None:
+        return flag
+    return sys.stderr.isatty() and total_bytes > (16 << 20)
+
+
+# -- the command --------------------------------------------------------------------------
+
+
+def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[str, int],
+                aliases: dict[str, str], infer: bool, title: str) -> int:
+    from rich.console import Console
+
+    from .hresult import TapiError
+    from .io.queue_log import import_queue_log
+    from .io.tabular import import_table
+    from .report import print_diagnostics, print_table, write_report
+    from .rollup import rollup
+
+    # Not a terminal (a pipe, a file, a test): wide enough for every column.
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    for path in inputs:
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory, not a log file")
+    kinds = {_sniff(p, getattr(args, "format", "auto")) for p in inputs}
+    if len(kinds) > 1:
+        raise InputError(f"inputs mix formats ({', '.join(sorted(kinds))}); report one format at a time")
+    kind = kinds.pop()
+    total = sum(p.stat().st_size for p in inputs)
+    as_of = _as_of(args.as_of)
+    started = time.perf_counter()
+    importer_diag: dict[str, Any] | None = None
+    aliases_inferred: list[str] = []
+    try:
+        if kind == "queue_log":
+            options: dict[str, Any] = dict(wrapup=wrapup, aliases=aliases, infer=infer)
+            if getattr(args, "reorder_window", None) is not None:
+                options["reorder_window"] = args.reorder_window
+            with _progress_bar(_want_progress(args.progress, total), total, "queue_log") as update:
+                result = import_queue_log(inputs, as_of=as_of, progress=update, **options)
+            table = result.table
+            importer_diag = result.diagnostics
+            aliases_inferred = result.aliases_inferred
+            if importer_diag["used"] == 0 and importer_diag["lines"] and not importer_diag["counted"].get("not_agent_event"):
+                first = next(iter(importer_diag["examples"].values()), ["?"])[0]
+                raise InputError(f"{first}: no queue_log line could be read "
+                                 f"(is this a queue_log? use --format for tables)")
+            sessions = result.to_pandas()
+        else:
+            columns = _pairs(args.column, "--column")
+            with _progress_bar(_want_progress(args.progress, total), None, kind) as update:
+                imported = import_table(inputs, format=kind, columns=columns, time_unit=args.time_unit,
+                                        wait_unit=args.wait_unit, as_of=as_of, strict=not args.lenient,
+                                        progress=update)
+            table = imported.table
+            sessions = table.to_pandas()
+    except TapiError as exc:
+        raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
+    except (ValueError, TypeError) as exc:
+        raise InputError(str(exc)) from exc
+    elapsed = time.perf_counter() - started
+
+    by = args.by
+    if by == "session":
+        frame = sessions
+        if "label" in frame.columns:
+            frame = frame.sort_values(["agent", "acd_group", "instance"], kind="stable").reset_index(drop=True)
+    else:
+        key = "agent" if by == "agent" else "acd_group"
+        if key not in table.meta:
+            raise InputError(f"--by {by}: the input has no {'agent' if by == 'agent' else 'queue'} "
+                             f"column (map one with --column {'agent' if by == 'agent' else 'queue'}=NAME)")
+        frame = rollup(table, key)
+
+    if args.output:
+        try:
+            out = write_report(_file_frame(frame), args.output,
+                               diagnostics={"lines": importer_diag, "events": table.diagnostics})
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{args.output}: {exc}") from exc
+        console.print(f"wrote {len(frame):,} rows to {out}")
+    else:
+        when = table.as_of_datetime
+        subtitle = f"as of {str(when).replace('T', ' ')} UTC" if when is not None else ""
+        print_table(frame, title=f"{title} — {len(frame):,} {by if by != 'session' else 'session'}"
+                                 f"{'s' if len(frame) != 1 else ''} {subtitle}",
+                    console=console, limit=args.limit or None, by=by)
+    if not args.quiet:
+        print_diagnostics(console, importer=importer_diag, kernel=table.diagnostics, aliases=aliases_inferred)
+        if importer_diag is not None and elapsed > 1:
+            console.print(f"[dim]{importer_diag['lines']:,} lines in {elapsed:.1f} s "
+                          f"({importer_diag['lines'] / elapsed:,.0f} lines/s)[/dim]")
+    return 0
+
+
+def _file_frame(frame):
+    """Files keep exact integers; drop helper columns that only the screen needs."""
+    return frame
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            from .demo import DEMO_WRAPUP, demo_log_path
+
+            with _as_file(demo_log_path()) as path:
+                return _run_report(args, [path], wrapup=DEMO_WRAPUP, aliases={}, infer=True,
+                                   title="agentstats demo: one day of a 20-agent contact center")
+        wrapup_items = args.wrapup
+        try:
+            from .io.queue_log import parse_wrapup, read_alias_file
+
+            wrapup = parse_wrapup(wrapup_items)
+        except ValueError as exc:
+            parser.error(str(exc))
+        try:
+            _pairs(args.column, "--column")
+            _as_of(args.as_of)
+        except argparse.ArgumentTypeError as exc:
+            parser.error(str(exc))
+        aliases = {}
+        if args.alias:
+            try:
+                aliases = read_alias_file(args.alias)
+            except OSError as exc:
+                raise InputError(f"{args.alias}: cannot read the alias file ({exc.strerror or exc})") from exc
+            except ValueError as exc:
+                raise InputError(str(exc)) from exc
+        inputs = [Path(p) for p in args.inputs]
+        return _run_report(args, inputs, wrapup=wrapup, aliases=aliases, infer=args.infer_aliases,
+                           title="agentstats report")
+    except InputError as exc:
+        print(f"agentstats: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("agentstats: interrupted", file=sys.stderr)
+        return 130
+
+
+@contextmanager
+def _as_file(resource):
+    from importlib import resources
+
+    with resources.as_file(resource) as path:
+        yield Path(path)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

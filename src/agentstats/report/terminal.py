@@ -1,0 +1,126 @@
+"""Readable terminal tables (rich): per session, per agent or per queue, and the
+diagnostics summary (every line used or counted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["print_table", "print_diagnostics", "hms", "STATE_LABELS"]
+
+STATE_LABELS = {0: "not ready", 1: "ready", 2: "on call", 3: "wrap-up", 4: "ended"}
+
+# column -> (header, kind); kinds: text, time, dur, int, rate, state
+_COLUMNS = {
+    "agent": ("Agent", "text"),
+    "acd_group": ("Queue", "text"),
+    "instance": ("#", "int"),
+    "session": ("Session", "text"),
+    "sessions": ("Sessions", "int"),
+    "start_time": ("Start (UTC)", "time"),
+    "first_start": ("First start (UTC)", "time"),
+    "state": ("State", "state"),
+    "session_duration": ("Logged in", "dur"),
+    "number_of_calls": ("Calls", "int"),
+    "total_talk_time": ("Talk", "dur"),
+    "average_talk_time": ("Avg talk", "dur"),
+    "total_wrapup_time": ("Wrap-up", "dur"),
+    "average_wrapup_time": ("Avg wrap", "dur"),
+    "total_call_time": ("Handle", "dur"),
+    "average_call_time": ("Avg handle", "dur"),
+    "acd_call_rate": ("Calls/h", "rate"),
+    "overall_call_rate": ("Calls/h", "rate"),
+    "average_time_to_answer": ("Avg answer", "dur"),
+    "longest_time_to_answer": ("Max answer", "dur"),
+}
+_SESSION_ORDER = ("agent", "acd_group", "instance", "start_time", "state", "session_duration",
+                  "number_of_calls", "total_talk_time", "average_talk_time", "total_wrapup_time",
+                  "average_call_time", "acd_call_rate", "average_time_to_answer",
+                  "longest_time_to_answer")
+_ROLLUP_ORDER = ("agent", "acd_group", "sessions", "first_start", "session_duration",
+                 "number_of_calls", "total_talk_time", "average_talk_time", "total_wrapup_time",
+                 "average_call_time", "overall_call_rate", "average_time_to_answer",
+                 "longest_time_to_answer")
+
+
+def hms(seconds: Any) -> str:
+    """Whole seconds as H:MM:SS (days as +Nd)."""
+    if seconds is None or seconds is pd.NA or (isinstance(seconds, float) and np.isnan(seconds)):
+        return "-"
+    s = int(seconds)
+    sign = "-" if s < 0 else ""
+    s = abs(s)
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{sign}{h}:{m:02d}:{sec:02d}"
+
+
+def _cell(value: Any, kind: str) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "-"
+    if kind == "dur":
+        return hms(value)
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "rate":
+        return f"{float(value):.2f}"
+    if kind == "time":
+        stamp = pd.Timestamp(value)
+        return "-" if pd.isna(stamp) else stamp.strftime("%Y-%m-%d %H:%M:%S")
+    if kind == "state":
+        return STATE_LABELS.get(int(value), str(value))
+    return str(value)
+
+
+def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = None,
+                limit: int | None = 50, by: str = "session") -> None:
+    """One readable table; times as H:MM:SS, at most `limit` rows (says how many more)."""
+    console = console or Console()
+    order = _SESSION_ORDER if by == "session" else _ROLLUP_ORDER
+    present = [c for c in order if c in frame.columns]
+    if by == "session" and "agent" not in frame.columns:
+        present = ["session", *present]
+    if "average_time_to_answer" in frame.columns and frame["average_time_to_answer"].isna().all():
+        present = [c for c in present if c not in ("average_time_to_answer", "longest_time_to_answer")]
+    table = Table(title=title, title_justify="left", header_style="bold", show_lines=False,
+                  pad_edge=False)
+    for column in present:
+        header, kind = _COLUMNS.get(column, (column, "text"))
+        table.add_column(header, justify="left" if kind in ("text", "time", "state") else "right",
+                         no_wrap=True, overflow="ellipsis",
+                         min_width=min(len(header), 12) if kind == "text" else len(header))
+    shown = frame if limit is None or len(frame) <= limit else frame.head(limit)
+    kinds = [_COLUMNS.get(c, (c, "text"))[1] for c in present]
+    for row in shown[present].itertuples(index=False, name=None):
+        table.add_row(*(_cell(v, k) for v, k in zip(row, kinds)))
+    console.print(table)
+    if len(shown) < len(frame):
+        console.print(f"[dim]... {len(frame) - len(shown):,} more rows "
+                      f"(--limit 0 shows all; -o FILE.csv writes all)[/dim]")
+
+
+def print_diagnostics(console: Console, *, importer: dict[str, Any] | None,
+                      kernel: dict[str, int], aliases: list[str] | None = None) -> None:
+    """Where every input line/row went (SPEC 3, SPEC 6.5)."""
+    if aliases:
+        for message in aliases:
+            console.print(f"[cyan]{message}[/cyan]")
+    if importer is not None and "lines" in importer:
+        counted = importer.get("counted", {})
+        parts = ", ".join(f"{name} {n:,}" for name, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))
+        console.print(f"[bold]Lines[/bold]: {importer['lines']:,} read, {importer['used']:,} used"
+                      + (f"; not used: {parts}" if parts else ""))
+        if importer.get("nul_runs"):
+            console.print(f"  NUL runs stripped: {importer['nul_runs']} ({importer['nul_bytes']:,} bytes)")
+        for reason, where in importer.get("examples", {}).items():
+            if reason in ("malformed", "late", "nul_garbage") or reason.startswith("unknown_verb"):
+                console.print(f"  {reason}: first at {', '.join(where)}")
+    rows = kernel.get("rows", 0)
+    anomalies = {k: v for k, v in kernel.items() if k not in ("rows", "used", "off_table") and v}
+    text = ", ".join(f"{k} {v:,}" for k, v in anomalies.items()) or "none"
+    console.print(f"[bold]Events[/bold]: {rows:,} state changes, {kernel.get('used', 0):,} used; "
+                  f"anomalies: {text}; off-table transitions (SPEC 4.3): {kernel.get('off_table', 0):,}")
