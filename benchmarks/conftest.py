@@ -6,7 +6,9 @@ quick and the report run is one documented command (see README.md):
 - ``AGENTSTATS_BENCH_EVENTS``       events per log (default 2_000_000; report: 50_000_000)
 - ``AGENTSTATS_BENCH_SESSIONS``     sessions per log (default 200_000)
 - ``AGENTSTATS_BENCH_ROUNDS``       rounds for agentstats, numba and the read floor (default 7)
-- ``AGENTSTATS_BENCH_PEER_ROUNDS``  rounds for pandas, polars, DuckDB, NumPy (default 3)
+- ``AGENTSTATS_BENCH_PEER_ROUNDS``  rounds for pandas, polars, DuckDB and string keys (default 3)
+- ``AGENTSTATS_BENCH_SLOW_ROUNDS``  rounds for the NumPy and numba-after-lexsort peers, which
+                                    take a 50M-row lexsort each (default: PEER_ROUNDS)
 - ``AGENTSTATS_BENCH_SCALING=1``    also run test_bench_scaling.py (1M..200M events, 1k..5M sessions)
 - ``AGENTSTATS_BENCH_MEMORY=1``     also run test_bench_memory.py (peak RSS in a subprocess)
 """
@@ -30,8 +32,17 @@ N_EVENTS = env_int("AGENTSTATS_BENCH_EVENTS", 2_000_000)
 N_SESSIONS = env_int("AGENTSTATS_BENCH_SESSIONS", 200_000)
 ROUNDS = env_int("AGENTSTATS_BENCH_ROUNDS", 7)
 PEER_ROUNDS = env_int("AGENTSTATS_BENCH_PEER_ROUNDS", 3)
-#: implementations fast enough to repeat many times
+SLOW_ROUNDS = env_int("AGENTSTATS_BENCH_SLOW_ROUNDS", PEER_ROUNDS)
+#: implementations fast enough to repeat many times (on integer keys)
 FAST = {"agentstats", "agentstats-2t", "numba", "read"}
+SLOW = {"numpy", "numba-sorted"}
+
+
+def rounds_for(name: str, keys: str) -> tuple[int, int]:
+    """(rounds, warm-up rounds) of one case."""
+    if name in FAST and keys == "int":
+        return ROUNDS, 1
+    return (SLOW_ROUNDS if name in SLOW else PEER_ROUNDS), 0
 
 
 class Entry:
@@ -108,10 +119,9 @@ def bench(benchmark, inputs):
         benchmark.extra_info.update(
             impl=name, kind=impl.kind, scenario=scenario, layout=layout, keys=keys,
             n_events=n_events, n_sessions=n_sessions)
-        fast = name in FAST
-        out = benchmark.pedantic(impl.run, args=(arg,), iterations=1,
-                                 rounds=ROUNDS if fast else PEER_ROUNDS,
-                                 warmup_rounds=1 if fast else 0)
+        rounds, warmup = rounds_for(name, keys)
+        out = benchmark.pedantic(impl.run, args=(arg,), iterations=1, rounds=rounds,
+                                 warmup_rounds=warmup)
         if impl.kind != "floor":
             assert_same(impl.canon(out), entry.expected, f"{name} on {scenario}")
         if impl.kind == "ours":
