@@ -265,7 +265,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
 
     if args.output:
         try:
-            out = write_report(_file_frame(frame), args.output,
+            out = write_report(frame, args.output,
                                diagnostics={"lines": importer_diag, "events": table.diagnostics})
         except (OSError, ValueError) as exc:
             raise InputError(f"{args.output}: {exc}") from exc
@@ -284,14 +284,16 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
     return 0
 
 
-def _file_frame(frame):
-    """Files keep exact integers; drop helper columns that only the screen needs."""
-    return frame
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:         # --help / --version (0) and usage errors (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        _as_of(args.as_of)
+    except argparse.ArgumentTypeError as exc:
+        return _usage_error(parser, str(exc))
     try:
         if args.command == "demo":
             from .demo import DEMO_WRAPUP, demo_log_path
@@ -300,17 +302,13 @@ def main(argv: list[str] | None = None) -> int:
                 return _run_report(args, [path], wrapup=DEMO_WRAPUP, aliases={}, infer=True,
                                    title="agentstats demo: one day of a 20-agent contact center")
         wrapup_items = args.wrapup
-        try:
-            from .io.queue_log import parse_wrapup, read_alias_file
+        from .io.queue_log import parse_wrapup, read_alias_file
 
-            wrapup = parse_wrapup(wrapup_items)
-        except ValueError as exc:
-            parser.error(str(exc))
         try:
+            wrapup = parse_wrapup(wrapup_items)
             _pairs(args.column, "--column")
-            _as_of(args.as_of)
-        except argparse.ArgumentTypeError as exc:
-            parser.error(str(exc))
+        except (ValueError, argparse.ArgumentTypeError) as exc:
+            return _usage_error(parser, str(exc))
         aliases = {}
         if args.alias:
             try:
@@ -328,6 +326,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agentstats: interrupted", file=sys.stderr)
         return 130
+
+
+def _usage_error(parser: argparse.ArgumentParser, message: str) -> int:
+    try:
+        parser.error(message)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    return 2  # pragma: no cover
 
 
 @contextmanager

@@ -1,0 +1,176 @@
+"""The `agentstats` command, called as main([...])."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from agentstats.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data" / "queue_log"
+DATA = Path(__file__).parent / "data"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared samples not found at {SHARED}")
+
+
+def test_demo_is_quick_and_readable(capsys):
+    started = time.perf_counter()
+    assert main(["demo"]) == 0
+    assert time.perf_counter() - started < 3
+    out = capsys.readouterr().out
+    assert "agentstats demo" in out and "agents" in out
+    assert "Ana Silva" in out                      # one row per agent by default
+    assert "inferred alias SIP/1003 -> Carla Novak" in out
+    assert "Lines: 3,358 read" in out and "unknown_verb:SURVEYSCORE 1" in out
+    assert "NUL runs stripped: 1" in out
+
+
+@pytest.mark.parametrize("by, header", [("session", "Start (UTC)"), ("agent", "Sessions"), ("queue", "Queue")])
+def test_demo_by(capsys, by, header):
+    assert main(["demo", "--by", by, "--limit", "0"]) == 0
+    out = capsys.readouterr().out
+    assert header in out
+    assert "more rows" not in out
+
+
+@needs_shared
+def test_report_real_sample(capsys):
+    assert main(["report", str(SHARED / "issabel-devbox-2022-08.log"), "--limit", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "35 sessions" in out
+    assert "Sathish" in out and "0:00:06" in out          # the first session: 6 s
+    assert "inferred alias SIP/1001 -> Sathish from 35 ADDMEMBER lines" in out
+    assert "Lines: 543 read, 76 used" in out
+    assert "... 32 more rows" in out
+
+
+@needs_shared
+def test_report_rotated_by_agent(capsys):
+    files = sorted(str(p) for p in SHARED.glob("*.log"))
+    assert main(["report", *files, "--by", "agent"]) == 0
+    out = capsys.readouterr().out
+    assert "Agent 1" in out and "Paty Marin" in out and "Sathish" in out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
+def test_output_files(tmp_path, capsys, suffix):
+    out = tmp_path / f"report{suffix}"
+    assert main(["report", str(DATA / "synthetic_day.log"), "--wrapup", "support=30", "-o", str(out)]) == 0
+    assert f"wrote 3 rows to {out}" in capsys.readouterr().out
+    if suffix == ".csv":
+        frame = pd.read_csv(out)
+    elif suffix == ".parquet":
+        frame = pd.read_parquet(out)
+    else:
+        payload = json.loads(out.read_text())
+        frame = pd.DataFrame(payload["rows"])
+        assert payload["diagnostics"]["lines"]["lines"] == 20
+    row = frame.set_index("label").loc["support|Alice|1"]
+    assert (row.total_talk_time, row.total_wrapup_time, row.number_of_calls) == (130, 50, 2)
+
+
+def test_by_queue_file(tmp_path):
+    out = tmp_path / "q.csv"
+    assert main(["report", str(DATA / "synthetic_day.log"), "--by", "queue", "-o", str(out), "-q"]) == 0
+    frame = pd.read_csv(out).set_index("acd_group")
+    assert frame.loc["support", "number_of_calls"] == 2 and frame.loc["sales", "sessions"] == 2
+
+
+def test_as_of(tmp_path):
+    # As of +2150: Alice (support) 10..2150 = 2140 s, 1 call so far; ended sessions unaffected.
+    out = tmp_path / "a.csv"
+    assert main(["report", str(DATA / "synthetic_day.log"), "--as-of", "1700002150", "-o", str(out), "-q"]) == 0
+    frame = pd.read_csv(out).set_index("label")
+    assert frame.loc["support|Alice|1", "session_duration"] == 2140
+    assert frame.loc["support|Alice|1", "number_of_calls"] == 1
+    assert main(["report", str(DATA / "synthetic_day.log"), "--as-of", "2023-11-14T22:49:10", "-o", str(out), "-q"]) == 0
+    assert pd.read_csv(out).set_index("label").loc["support|Alice|1", "session_duration"] == 2140
+
+
+def test_alias_option(tmp_path, capsys):
+    log = tmp_path / "ql"
+    log.write_text("10|M|q|SIP/9|ADDMEMBER|\n20|c|q|Zoe|CONNECT|4|x|1\n50|c|q|Zoe|COMPLETEAGENT|4|30|1\n90|M|q|SIP/9|REMOVEMEMBER|\n")
+    alias = tmp_path / "alias.txt"
+    alias.write_text("SIP/9=Zoe\n")
+    out = tmp_path / "o.csv"
+    assert main(["report", str(log), "--alias", str(alias), "-o", str(out), "-q"]) == 0
+    frame = pd.read_csv(out)
+    assert list(frame["agent"]) == ["Zoe"] and frame.loc[0, "number_of_calls"] == 1
+
+
+def test_table_input(tmp_path, capsys):
+    code = main(["report", str(DATA / "events.csv"), "--column", "session=sid", "--column", "time=ts",
+                 "--column", "state=status", "--column", "wait=hold_s", "--column", "agent=who",
+                 "--column", "queue=skill", "--by", "agent"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "ann" in out and "1.14" in out
+
+
+# -- errors: one line, exit 1 (bad input) or 2 (usage) ---------------------------------
+
+
+def test_missing_file(capsys):
+    assert main(["report", "/no/such/queue_log"]) == 1
+    err = capsys.readouterr().err
+    assert err == "agentstats: error: /no/such/queue_log: no such file\n"
+
+
+def test_bad_table_row_names_file_and_line(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("session,time,state\n1,100,READY\n1,150,LUNCH\n")
+    assert main(["report", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{bad}: line 3: state 'LUNCH'" in err
+    assert main(["report", str(bad), "--lenient", "-q"]) == 0
+
+
+def test_not_a_queue_log(tmp_path, capsys):
+    junk = tmp_path / "notes.txt.log"
+    junk.write_text("hello\nworld\n")
+    assert main(["report", str(junk)]) == 1
+    err = capsys.readouterr().err
+    assert "notes.txt.log:1: no queue_log line could be read" in err
+
+
+def test_directory_input(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 1
+    assert "is a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["report"],                                             # no input
+    ["report", "x", "--by", "team"],                        # bad choice
+    ["report", "x", "--wrapup", "support"],                 # not QUEUE=SECONDS
+    ["report", "x", "--wrapup", "support=ten"],
+    ["report", "x", "--as-of", "yesterday-ish"],
+    ["report", "x", "--column", "session"],
+    ["frobnicate"],
+    [],
+])
+def test_usage_errors_exit_2(argv, capsys):
+    assert main(argv) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_help_speaks_contact_center(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "queue_log" in out and "wrap-up" in out and "answered" in out
+    assert main(["report", "--help"]) == 0
+    out = capsys.readouterr().out
+    for word in ("PAUSE", "CONNECT", "--wrapup QUEUE=SECONDS", "Exit status", "--alias FILE"):
+        assert word in out
+
+
+def test_python_dash_m():
+    done = subprocess.run([sys.executable, "-m", "agentstats", "--version"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("agentstats ")
