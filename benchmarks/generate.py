@@ -130,12 +130,17 @@ def _layout(arrays, layout: str, seed: int):
     return session[order], time[order], state[order]
 
 
+def string_names(n_ids: int, seed: int = 0) -> np.ndarray:
+    """``n_ids`` distinct strings like ``'agent-3f9a1c2e-000123'`` (object array)."""
+    tags = np.random.default_rng([seed, 2]).integers(0, 2**32, n_ids)
+    return np.array([f"agent-{t:08x}-{k:06d}" for k, t in enumerate(tags)], dtype=object)
+
+
 def string_keys(session: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Map dense int ids to distinct strings like ``'agent-3f9a1c2e-000123'`` (object array)."""
+    """Map dense int ids to distinct strings (an object array; rows of one session share
+    one str object, as pandas' CSV reader and pyarrow's to_pandas produce them)."""
     lo, hi = int(session.min()), int(session.max())
-    tags = np.random.default_rng([seed, 2]).integers(0, 2**32, hi - lo + 1)
-    names = np.array([f"agent-{t:08x}-{k:06d}" for k, t in enumerate(tags)], dtype=object)
-    return names[session - lo]
+    return string_names(hi - lo + 1, seed)[session - lo]
 
 
 def make_log(n_events: int, n_sessions: int, layout: str = "time", seed: int = 0,
@@ -168,7 +173,12 @@ def cached_log(n_events: int, n_sessions: int, layout: str = "time", seed: int =
         del log
     out = {n: np.load(d / f"{n}.npy") for n in names}
     if keys == "str":
-        out["session"] = string_keys(out["session"], seed)
+        # also keep the integer codes and the names ("_codes", "_names"): peers may use
+        # them to build their own string column quickly, *outside* the timed call
+        lo = int(out["session"].min())
+        out["_codes"] = out["session"] - lo
+        out["_names"] = string_names(int(out["session"].max()) - lo + 1, seed)
+        out["session"] = out["_names"][out["_codes"]]
     return out
 
 

@@ -125,8 +125,12 @@ def _polars_prepare(log):
     import polars as pl
 
     s = log["session"]
-    session = pl.Series("session", s.tolist() if s.dtype == object else s,
-                        dtype=pl.String if s.dtype == object else pl.Int64)
+    if s.dtype != object:
+        session = pl.Series("session", s)
+    elif "_codes" in log:  # the same strings, built without hashing every row
+        session = pl.Series("session", log["_names"].tolist(), dtype=pl.String).gather(log["_codes"])
+    else:
+        session = pl.Series("session", s.tolist(), dtype=pl.String)
     return pl.DataFrame([session, pl.Series("time", log["time"]), pl.Series("state", log["state"])])
 
 
