@@ -18,6 +18,9 @@ Every choice made where SPEC is silent is listed in docs/queue_log.md ("choice:"
 
 from __future__ import annotations
 
+import gc
+from array import array
+import heapq
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -45,8 +48,9 @@ MISSING = np.iinfo(np.int64).min
 #: seconds: a line more than this much older than the newest line already read is "late"
 DEFAULT_REORDER_WINDOW = 6 * 3600
 _BLOCK_BYTES = 8 << 20
-_DEFAULT_CHUNK_EVENTS = 1 << 20
+_DEFAULT_CHUNK_EVENTS = 1 << 19
 _EXAMPLES_KEPT = 5
+_LINE_MASK = (1 << 40) - 1
 
 # Verb classes (SPEC 6.1-6.3).
 _CALL_END = frozenset({"COMPLETEAGENT", "COMPLETECALLER", "TRANSFER", "BLINDTRANSFER",
@@ -373,17 +377,22 @@ class QueueLogImporter:
         self._sess_queue: list[str] = []
         self._sess_agent: list[str] = []
         self._sess_instance: list[int] = []
-        self._sess_where: list[str] = []
+        self._sess_where: list[int] = []
+        self._names = [p.name for p in self.paths]
         self._sess_how: list[str] = []
-        self._ev: tuple[list, list, list, list, list] = ([], [], [], [], [])
+        self._ev = _new_buffers()
         self._done = False
 
     # -- accounting ----------------------------------------------------------------
 
-    def _count(self, reason: str, where: str | None = None) -> None:
+    def _where(self, code: int) -> str:
+        """A line's location code (file index << 40 | line number) as "file:line"."""
+        return f"{self._names[code >> 40]}:{code & _LINE_MASK}"
+
+    def _count(self, reason: str, where: int | None = None) -> None:
         self.counted[reason] += 1
         if where is not None and len(self.examples[reason]) < _EXAMPLES_KEPT:
-            self.examples[reason].append(where)
+            self.examples[reason].append(self._where(where))
 
     @property
     def diagnostics(self) -> dict[str, Any]:
@@ -416,7 +425,7 @@ class QueueLogImporter:
             "agent": pd.array(self._sess_agent, dtype=object),
             "acd_group": pd.array(self._sess_queue, dtype=object),
             "instance": np.asarray(self._sess_instance, dtype=np.int64),
-            "started_at": pd.array(self._sess_where, dtype=object),
+            "started_at": pd.array([self._where(c) for c in self._sess_where], dtype=object),
             "opened_by": pd.array(self._sess_how, dtype=object),
         })
 
@@ -443,7 +452,7 @@ class QueueLogImporter:
             self._emit(s, s.wrap_until, self._idle(s), reason=s.reason)
             s.wrap_until = None
 
-    def _start(self, queue: str, agent: str, t: int, where: str, how: str) -> _Session:
+    def _start(self, queue: str, agent: str, t: int, where: int, how: str) -> _Session:
         key = (queue, agent)
         self._instances[key] += 1
         s = _Session(len(self._sess_queue), queue, agent)
@@ -465,7 +474,7 @@ class QueueLogImporter:
         if not mine:
             del self._by_agent[s.agent]
 
-    def _static(self, queue: str, agent: str, t: int, where: str, verb: str) -> tuple[_Session, bool]:
+    def _static(self, queue: str, agent: str, t: int, where: int, verb: str) -> tuple[_Session, bool]:
         """The open session of (queue, agent), or a new one for a member with no start
         event (SPEC 6.1). Returns (session, fresh): fresh sessions have emitted nothing."""
         s = self._open.get((queue, agent))
@@ -501,9 +510,12 @@ class QueueLogImporter:
         s.paused, s.reason = False, None
         return self._emit(s, t, READY)
 
-    def _line(self, t: int, parts: list[str], where: str) -> None:
+    def _line(self, t: int, parts: list[str], where: int) -> None:
         """Translate one time-ordered, de-duplicated line; count it."""
         verb = parts[4]
+        if not verb:
+            self._count("malformed", where)
+            return
         queue = parts[2]
         agent = parts[3]
         if verb in _NOT_AGENT:
@@ -635,27 +647,27 @@ class QueueLogImporter:
 
     def _take_events(self) -> EventChunk:
         sid, tm, st, wt, rs = self._ev
-        self._ev = ([], [], [], [], [])
-        sessions = np.asarray(sid, dtype=np.int64)
+        self._ev = _new_buffers()
+        sessions = np.frombuffer(sid, dtype=np.int64)
         agent_of = np.asarray(self._sess_agent, dtype=object)
         queue_of = np.asarray(self._sess_queue, dtype=object)
         return EventChunk(
             session=sessions,
-            time=np.asarray(tm, dtype=np.int64),
-            state=np.asarray(st, dtype=np.uint8),
-            wait=np.asarray(wt, dtype=np.int64),
+            time=np.frombuffer(tm, dtype=np.int64),
+            state=np.frombuffer(st, dtype=np.uint8),
+            wait=np.frombuffer(wt, dtype=np.int64),
             reason=np.asarray(rs, dtype=object),
             agent=agent_of[sessions] if len(sessions) else np.empty(0, dtype=object),
             acd_group=queue_of[sessions] if len(sessions) else np.empty(0, dtype=object),
         )
 
     def _flush(self, batch: list) -> None:
-        """Translate sorted lines (epoch, where, text, parts), dropping exact duplicates
-        of a line with the same timestamp (duplicated lines, rotated-file overlaps)."""
+        """Translate sorted lines (epoch, where, text), dropping exact duplicates of a
+        line with the same timestamp (duplicated lines, rotated-file overlaps)."""
         cur = None
         seen: set[str] = set()
         line = self._line
-        for epoch, where, text, parts in batch:
+        for epoch, where, text in batch:
             if epoch != cur:
                 cur = epoch
                 seen = set()
@@ -663,7 +675,7 @@ class QueueLogImporter:
                 self._count("duplicate_line", where)
                 continue
             seen.add(text)
-            line(epoch, parts, where)
+            line(epoch, text.split("|"), where)
 
     def chunks(self) -> Iterator[EventChunk]:
         """Event chunks in time order per session (the Aggregator's streaming contract)."""
@@ -671,59 +683,77 @@ class QueueLogImporter:
             raise RuntimeError("a QueueLogImporter can be streamed once")
         self._done = True
         window = self.reorder_window
-        newest: int | None = None
+        newest = -(1 << 62)
         held: list = []
         bytes_read = 0
-        for index, path in enumerate(self.paths):
-            name = path.name
-            number = 0
-            for block in _iter_blocks(path, self.block_bytes):
-                fresh = []
-                for raw in block:
-                    number += 1
-                    self.lines += 1
-                    bytes_read += len(raw) + 1
-                    text = raw[:-1] if raw.endswith("\r") else raw
-                    if "\x00" in text:
-                        pieces = [p for p in text.split("\x00") if p]
-                        self.nul_runs += 1
-                        self.nul_bytes += len(text) - sum(len(p) for p in pieces)
-                        # choice: the record after the last NUL run is the line's record
-                        text = pieces[-1] if pieces else ""
-                        if not text.strip():
-                            self._count("nul_garbage", f"{name}:{number}")
+        gc_was_enabled = gc.isenabled()
+        gc.disable()    # millions of small tuples: the cyclic GC only costs time here
+        try:
+            for index, path in enumerate(self.paths):
+                base = index << 40
+                number = 0
+                for block in _iter_blocks(path, self.block_bytes):
+                    fresh = []
+                    append = fresh.append
+                    for text in block:
+                        number += 1
+                        bytes_read += len(text) + 1
+                        if text and text[-1] == "\r":
+                            text = text[:-1]
+                        if "\x00" in text:
+                            pieces = [p for p in text.split("\x00") if p]
+                            self.nul_runs += 1
+                            self.nul_bytes += len(text) - sum(len(p) for p in pieces)
+                            # choice: the record after the last NUL run is the line's record
+                            text = pieces[-1] if pieces else ""
+                            if not text.strip():
+                                self._count("nul_garbage", base | number)
+                                continue
+                        bar = text.find("|")
+                        head = text[:bar] if bar > 0 else text
+                        if not head.isdigit():
+                            head = head.strip()
+                            if not head.isdigit() or bar < 0:
+                                if not text.strip():
+                                    self.counted["blank"] += 1
+                                else:
+                                    self._count("malformed", base | number)
+                                continue
+                        if text.count("|") < 4:
+                            self._count("malformed", base | number)
                             continue
-                    if not text.strip():
-                        self.counted["blank"] += 1
-                        continue
-                    parts = text.split("|")
-                    head = parts[0].strip()
-                    if len(parts) < 5 or not head.isdigit() or not parts[4]:
-                        self._count("malformed", f"{name}:{number}")
-                        continue
-                    epoch = int(head)
-                    if newest is None or epoch > newest:
-                        newest = epoch
-                    elif epoch < newest - window:
-                        self._count("late", f"{name}:{number}")
-                        continue
-                    if self.first_time is None or epoch < self.first_time:
-                        self.first_time = epoch
-                    fresh.append((epoch, f"{name}:{number}", text, parts))
-                held.extend(fresh)
-                held.sort(key=_epoch_of)
-                if newest is not None:
+                        epoch = int(head)
+                        if epoch > newest:
+                            newest = epoch
+                        elif epoch < newest - window:
+                            self._count("late", base | number)
+                            continue
+                        append((epoch, base | number, text))
+                    self.lines += len(block)
+                    if fresh:
+                        fresh.sort(key=_epoch_of)
+                        if held and fresh[0][0] < held[-1][0]:
+                            held = list(heapq.merge(held, fresh, key=_epoch_of))   # stable
+                        else:
+                            held.extend(fresh)
+                        if self.first_time is None or fresh[0][0] < self.first_time:
+                            self.first_time = fresh[0][0]
                     # Every later non-late line has epoch >= newest - window.
                     cut = _bisect_epoch(held, newest - window)
-                    ready, held = held[:cut], held[cut:]
-                    self._flush(ready)
-                if self.progress is not None:
-                    self.progress(bytes_read)
-                if len(self._ev[0]) >= self.chunk_events:
-                    yield self._take_events()
+                    if cut:
+                        ready, held = held[:cut], held[cut:]
+                        self._flush(ready)
+                    if self.progress is not None:
+                        self.progress(bytes_read)
+                    if len(self._ev[0]) >= self.chunk_events:
+                        yield self._take_events()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         self._flush(held)
         held = []
-        self.last_time = newest
+        self.last_time = newest if self.first_time is not None else None
+        newest = self.last_time
         # Wrap-ups that elapsed before the report time end now (choice: not after it).
         horizon = self.as_of if self.as_of is not None else newest
         if horizon is not None:
@@ -740,6 +770,11 @@ class QueueLogImporter:
         total = self.used + sum(self.counted.values())
         if total != self.lines:  # pragma: no cover - a bug, never a data problem
             raise RuntimeError(f"queue_log accounting: {total} of {self.lines} lines")
+
+
+def _new_buffers() -> tuple:
+    """Event columns being filled: compact typed arrays (8 bytes a value), not lists."""
+    return array("q"), array("q"), array("B"), array("q"), []
 
 
 def _epoch_of(item: tuple) -> int:
