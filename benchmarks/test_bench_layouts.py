@@ -12,8 +12,10 @@ SCENARIOS = {"time": "1-time-ordered", "grouped": "2-grouped", "shuffled": "3-sh
 IMPLS = {
     "time": ["agentstats", "agentstats-2t", "read", "numba", "numpy",
              "polars-trusted", "polars", "duckdb", "pandas"],
+    # polars with a sort is shown on time-ordered and shuffled logs; on grouped logs only
+    # the (faster) order-trusting variant runs, to keep the 50M run within its budget
     "grouped": ["agentstats", "agentstats-2t", "read", "numba", "numpy",
-                "polars-trusted", "polars", "duckdb", "pandas"],
+                "polars-trusted", "duckdb", "pandas"],
     "shuffled": ["agentstats", "agentstats-2t", "read", "numba-sorted", "numpy",
                  "polars", "duckdb", "pandas"],
 }
