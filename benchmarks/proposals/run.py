@@ -33,13 +33,16 @@ def build():
     exts = [Extension("scan_proto", [str(HERE / "scan_proto.pyx")],
                       extra_compile_args=["-O3", "-fopenmp"], extra_link_args=["-fopenmp"]),
             Extension("shuffled_proto", [str(HERE / "shuffled_proto.pyx")], language="c++",
-                      extra_compile_args=["-O3", "-fopenmp"], extra_link_args=["-fopenmp"])]
+                      extra_compile_args=["-O3", "-fopenmp"], extra_link_args=["-fopenmp"]),
+            Extension("strkeys_proto", [str(HERE / "strkeys_proto.pyx")],
+                      extra_compile_args=["-O3"])]
     dist = Distribution({"ext_modules": cythonize(exts, build_dir=str(BUILD / "c"), quiet=True)})
     cmd = dist.get_command_obj("build_ext")
     cmd.build_lib, cmd.build_temp = str(BUILD), str(BUILD / "tmp")
     dist.run_command("build_ext")
     sys.path.insert(0, str(BUILD))
-    return importlib.import_module("scan_proto"), importlib.import_module("shuffled_proto")
+    return (importlib.import_module("scan_proto"), importlib.import_module("shuffled_proto"),
+            importlib.import_module("strkeys_proto"))
 
 
 def median(f, rounds=5):
@@ -64,8 +67,22 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     n = int(float(argv[0])) if argv else 5_000_000
     k = int(float(argv[1])) if len(argv) > 1 else 200_000
-    scan, shuf = build()
+    scan, shuf, strkeys = build()
     import agentstats
+    import pandas as pd
+
+    log = cached_log(n, k, "time", keys="str")
+    ag, _ = median(lambda: agentstats.aggregate(log["session"], log["time"], log["state"],
+                                                unit="ns", n_threads=1), 3)
+    fz, _ = median(lambda: pd.factorize(log["session"]), 3)
+    pp, (codes, uniques) = median(lambda: strkeys.factorize_by_pointer(log["session"]), 3)
+    ref_codes, ref_uniques = pd.factorize(log["session"])
+    assert np.array_equal(codes, ref_codes) and list(uniques) == list(ref_uniques)
+    print(f"\nstring keys, time-ordered, {n:,} events, {k:,} sessions")
+    for name, s in [("agentstats 1 thread (whole call)", ag), ("pd.factorize(object keys)", fz),
+                    ("proto factorise by pointer, then by value", pp)]:
+        print(f"  {name:70s} {s * 1e3:9.1f} ms {s / n * 1e9:7.2f} ns/event")
+    del log
 
     for layout in ("time", "grouped", "shuffled"):
         log = cached_log(n, k, layout)
