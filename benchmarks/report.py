@@ -28,7 +28,12 @@ def load(paths):
     rows, machine = [], None
     for p in paths:
         data = json.loads(Path(p).read_text())
-        machine = machine or data.get("machine_info")
+        machine = machine or dict(data.get("machine_info") or {})
+        c = data.get("commit_info") or {}
+        if c.get("id"):
+            machine.setdefault("commits", []).append(
+                f"{Path(p).name}: commit {c['id'][:7]}{' (dirty tree)' if c.get('dirty') else ''}"
+                f", {data.get('datetime', '')[:16]} UTC")
         for b in data["benchmarks"]:
             info = dict(b.get("extra_info") or {})
             if "impl" not in info:
@@ -235,11 +240,55 @@ def machine_line(machine):
             f"{machine.get('system')} {machine.get('release')}")
 
 
+def machine_description(machine) -> str:
+    """CPU, caches, RAM and library versions of the machine running the report."""
+    import platform
+    import subprocess
+    lines = []
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        info = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+        get = lambda k: info.get(k, "?").strip()  # noqa: E731
+        lines.append(f"CPU: {get('Model name')} (family {get('CPU family')}, model "
+                     f"{get('Model')}), {get('CPU(s)')} vCPUs ({get('Hypervisor vendor')} VM); "
+                     f"L1d {get('L1d cache')}, L2 {get('L2 cache')}, L3 {get('L3 cache')}")
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        if machine:
+            lines.append(f"CPU: {machine_line(machine)}")
+    try:
+        kb = int(next(x for x in open("/proc/meminfo") if x.startswith("MemTotal")).split()[1])
+        lines.append(f"RAM: {kb / 2**20:.1f} GiB; Linux {platform.release()}")
+    except (OSError, StopIteration):
+        pass
+    versions = [f"Python {platform.python_version()}"]
+    for mod in ("numpy", "pandas", "pyarrow", "polars", "duckdb", "numba", "Cython",
+                "pytest_benchmark"):
+        try:
+            versions.append(f"{mod} {__import__(mod).__version__}")
+        except ImportError:
+            pass
+    lines.append(", ".join(versions))
+    lines += (machine or {}).get("commits", [])
+    return "\n".join(f"- {x}" for x in lines)
+
+
+def update_readme(path, text) -> None:
+    """Replace the block between the results markers of README.md with `text`."""
+    begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+    readme = Path(path).read_text()
+    if begin not in readme or end not in readme:
+        raise SystemExit(f"{path}: no {begin} ... {end} block")
+    head, rest = readme.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    Path(path).write_text(f"{head}{begin}\n{text}\n{end}{tail}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("json", nargs="+", help="pytest-benchmark --benchmark-json files")
     p.add_argument("--markdown", help="also write the Markdown here")
     p.add_argument("--plot", help="write the scaling plot (PNG) here")
+    p.add_argument("--readme", help="replace the results block of this README.md")
     a = p.parse_args(argv)
     rows, machine = load(a.json)
     if not rows:
@@ -248,15 +297,17 @@ def main(argv=None) -> int:
     md = ["| target | measured | met? |", "|---|---|---|"]
     md += [f"| {t} | {v} | {ok} |" for t, v, ok in targets(rows)]
     points = scaling_points(rows)
-    text = "\n".join(md) + "\n" + scenario_tables(rows) + "\n" + scaling_table(points) + "\n"
-    if machine:
-        text += f"\nMachine (pytest-benchmark): {machine_line(machine)}\n"
+    text = ("### Targets\n\n" + "\n".join(md) + "\n\n### Every implementation, per scenario\n"
+            + scenario_tables(rows) + "\n\n### Scaling\n" + scaling_table(points) + "\n"
+            + "\n### Machine\n\n" + machine_description(machine) + "\n")
     print(text)
     if a.markdown:
         Path(a.markdown).parent.mkdir(parents=True, exist_ok=True)
         Path(a.markdown).write_text(text)
     if a.plot:
         plot(points, a.plot)
+    if a.readme:
+        update_readme(a.readme, text)
     return 0
 
 
