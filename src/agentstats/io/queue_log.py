@@ -256,33 +256,52 @@ def infer_aliases(paths: Iterable[str | os.PathLike], *, known: Mapping[str, str
     A name is mapped only when every such ADDMEMBER line of it points at the same single
     candidate. Returns the map and one human-readable message per inferred alias."""
     known = dict(known or {})
-    adds: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    unpause: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    votes: dict[str, Counter] = defaultdict(Counter)
+    themselves: set[str] = set()
+    # Seconds still open: epoch -> (ADDMEMBER (queue, name) list, UNPAUSE (queue, member) list).
+    # Lines are nearly in time order, so only the last few seconds are kept (bounded memory).
+    pending: dict[int, tuple[list, list]] = {}
+
+    def settle(second: int) -> None:
+        added, present = pending.pop(second)
+        if not present:
+            return
+        for queue, name in added:
+            candidates = {member for q, member in present if (q == queue or q == "*") and member != name}
+            candidates.discard(known.get(name, name))
+            if len(candidates) == 1:
+                votes[name][candidates.pop()] += 1
+
+    newest = None
     for path in paths:
         for lines in _iter_blocks(Path(path), _BLOCK_BYTES):
             for line in lines:
                 if "ADDMEMBER" not in line and "UNPAUSE" not in line:
                     continue
                 parts = line.lstrip("\x00").rstrip("\r").split("|")
-                if len(parts) < 5 or not parts[0].isdigit():
+                if len(parts) < 5 or not parts[0].isdigit() or parts[3] in _NOBODY:
                     continue
                 verb = parts[4]
-                if verb == "ADDMEMBER" and parts[3] not in _NOBODY:
-                    adds[int(parts[0])].append((parts[2], parts[3]))
-                elif verb in ("UNPAUSE", "UNPAUSEALL") and parts[3] not in _NOBODY:
-                    unpause[int(parts[0])].append((parts[2] if verb == "UNPAUSE" else "*", parts[3]))
-    votes: dict[str, Counter] = defaultdict(Counter)
-    for second, added in adds.items():
-        present = unpause.get(second)
-        if not present:
-            continue
-        for queue, name in added:
-            candidates = {member for q, member in present if (q == queue or q == "*") and member != name}
-            candidates.discard(known.get(name, name))
-            if len(candidates) == 1:
-                votes[name][candidates.pop()] += 1
+                if verb == "ADDMEMBER":
+                    entry = 0
+                elif verb in ("UNPAUSE", "UNPAUSEALL"):
+                    entry = 1
+                    themselves.add(parts[3])
+                else:
+                    continue
+                second = int(parts[0])
+                bucket = pending.get(second)
+                if bucket is None:
+                    bucket = pending[second] = ([], [])
+                bucket[entry].append((parts[2] if verb != "UNPAUSEALL" else "*", parts[3]))
+                if newest is None or second > newest:
+                    newest = second
+                    if len(pending) > 64:
+                        for old in [k for k in pending if k < newest - 60]:
+                            settle(old)
+    for second in list(pending):
+        settle(second)
     # Names that are members on their own (they UNPAUSE themselves) are never aliases.
-    themselves = {member for lines in unpause.values() for _, member in lines}
     inferred: dict[str, str] = {}
     messages: list[str] = []
     for name, counter in sorted(votes.items()):
@@ -633,11 +652,12 @@ class QueueLogImporter:
             if no_queue:
                 self._count("no_queue", where)
                 return
+            existed = (queue, agent) in self._open
             s, fresh = self._static(queue, agent, t, where, verb)
-            if not fresh:
+            if existed:
                 self.counted["no_state_change"] += 1
                 return
-            changed = self._emit(s, t, READY)
+            changed = self._emit(s, t, READY) if fresh else True   # else: READY since the login
         if changed:
             self.used += 1
         else:
