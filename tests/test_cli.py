@@ -174,3 +174,9 @@ def test_python_dash_m():
     done = subprocess.run([sys.executable, "-m", "agentstats", "--version"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("agentstats ")
+
+
+def test_forced_progress_bar_goes_to_stderr(capsys):
+    assert main(["report", str(DATA / "synthetic_day.log"), "--progress", "-q"]) == 0
+    captured = capsys.readouterr()
+    assert "Alice" in captured.out

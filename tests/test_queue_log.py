@@ -465,3 +465,33 @@ def test_shipped_demo_log_is_reproducible():
 
     expected = "\n".join(generate(**DEMO_OPTIONS)) + "\n"
     assert demo_log_path().read_text() == expected
+
+
+def test_ringing_line_of_logged_in_agent_opens_session_at_login(tmp_path):
+    # AGENTLOGIN +100 (no queue); RINGNOANSWER in q at +200 -> session q|Agent/1 from the
+    # login (READY); AGENTLOGOFF +300 ends it: 200 s. All three lines are used.
+    text = ("100|NONE|NONE|Agent/1|AGENTLOGIN|SIP/1\n200|c|q|Agent/1|RINGNOANSWER|15000\n"
+            "300|NONE|NONE|Agent/1|AGENTLOGOFF|SIP/1|200\n")
+    result = run(tmp_path, text)
+    assert (result.diagnostics["used"], result.diagnostics["counted"]) == (3, {})
+    row = result.to_pandas().iloc[0]
+    assert (row.label, row.session_duration, row.state) == ("q|Agent/1|1", 200, END)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), block=st.integers(1, 5000), chunk=st.integers(1, 500),
+       window=st.sampled_from([0, 5, 60, 3600]))
+def test_property_chunking_never_changes_events(tmp_path_factory, seed, block, chunk, window):
+    from agentstats.demo import generate
+
+    path = tmp_path_factory.mktemp("prop") / "ql"
+    path.write_text("\n".join(generate(agents=3, days=1, seed=seed, dirty=True)) + "\n")
+    a, sa, da = _events(path, wrapup={"support": 30}, reorder_window=window, block_bytes=1 << 30)
+    b, sb, db = _events(path, wrapup={"support": 30}, reorder_window=window, block_bytes=block,
+                        chunk_events=chunk)
+    _same(a, b)
+    assert sa.equals(sb) and da == db
+    check_accounting(db)
