@@ -101,6 +101,9 @@ def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = No
     if len(shown) < len(frame):
         console.print(f"[dim]... {len(frame) - len(shown):,} more rows "
                       f"(--limit 0 shows all; -o FILE.csv writes all)[/dim]")
+    if by == "agent" and "sessions" in frame.columns and (frame["sessions"] > 1).any():
+        console.print("[dim]Per agent, times are sums over the agent's sessions (one per queue and "
+                      "login, SPEC 5): 8 h in two queues shows 16 h logged in.[/dim]")
 
 
 def print_diagnostics(console: Console, *, importer: dict[str, Any] | None,
