@@ -132,12 +132,22 @@ def test_bad_table_row_names_file_and_line(tmp_path, capsys):
     assert main(["report", str(bad), "--lenient", "-q"]) == 0
 
 
-def test_not_a_queue_log(tmp_path, capsys):
-    junk = tmp_path / "notes.txt.log"
-    junk.write_text("hello\nworld\n")
+@pytest.mark.parametrize("name", ["notes.log", "notes.txt"])
+def test_not_a_queue_log(tmp_path, capsys, name):
+    junk = tmp_path / name
+    junk.write_text("\nhello\nworld\n")
     assert main(["report", str(junk)]) == 1
     err = capsys.readouterr().err
-    assert "notes.txt.log:1: no queue_log line could be read" in err
+    assert f"{name}:2: no queue_log line could be read" in err
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "1|NONE|NONE|NONE|CONFIGRELOAD|\n"])
+@pytest.mark.parametrize("by", ["session", "agent", "queue"])
+def test_empty_logs_give_empty_reports(tmp_path, capsys, text, by):
+    log = tmp_path / "ql"
+    log.write_text(text)
+    assert main(["report", str(log), "--by", by]) == 0
+    assert "agentstats report" in capsys.readouterr().out
 
 
 def test_directory_input(tmp_path, capsys):

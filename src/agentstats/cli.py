@@ -232,8 +232,10 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             table = result.table
             importer_diag = result.diagnostics
             aliases_inferred = result.aliases_inferred
-            if importer_diag["used"] == 0 and importer_diag["lines"] and not importer_diag["counted"].get("not_agent_event"):
-                first = next(iter(importer_diag["examples"].values()), ["?"])[0]
+            counted = importer_diag["counted"]
+            bad = counted.get("malformed", 0)
+            if bad and bad + counted.get("blank", 0) + counted.get("nul_garbage", 0) == importer_diag["lines"]:
+                first = importer_diag["examples"]["malformed"][0]
                 raise InputError(f"{first}: no queue_log line could be read "
                                  f"(is this a queue_log? use --format for tables)")
             sessions = result.to_pandas()
@@ -258,10 +260,13 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             frame = frame.sort_values(["agent", "acd_group", "instance"], kind="stable").reset_index(drop=True)
     else:
         key = "agent" if by == "agent" else "acd_group"
-        if key not in table.meta:
+        if len(table) == 0:
+            frame = rollup(table, key, keys={key: []})
+        elif key not in table.meta:
             raise InputError(f"--by {by}: the input has no {'agent' if by == 'agent' else 'queue'} "
                              f"column (map one with --column {'agent' if by == 'agent' else 'queue'}=NAME)")
-        frame = rollup(table, key)
+        else:
+            frame = rollup(table, key)
 
     if args.output:
         try:
@@ -272,7 +277,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         console.print(f"wrote {len(frame):,} rows to {out}")
     else:
         when = table.as_of_datetime
-        subtitle = f"as of {str(when).replace('T', ' ')} UTC" if when is not None else ""
+        subtitle = f"as of {str(when).replace('T', ' ')} UTC" if when is not None and len(table) else ""
         print_table(frame, title=f"{title} — {len(frame):,} {by if by != 'session' else 'session'}"
                                  f"{'s' if len(frame) != 1 else ''} {subtitle}",
                     console=console, limit=args.limit or None, by=by)

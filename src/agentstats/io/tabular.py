@@ -59,7 +59,7 @@ def detect_format(path: str | os.PathLike, format: str = "auto") -> str:
     name = str(path).lower()
     for suffix in (".gz", ".bz2", ".zst", ".xz"):
         name = name.removesuffix(suffix)
-    if name.endswith((".csv", ".tsv", ".txt")):
+    if name.endswith((".csv", ".tsv")):
         return "csv"
     if name.endswith((".parquet", ".pq")):
         return "parquet"
