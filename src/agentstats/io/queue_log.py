@@ -106,7 +106,9 @@ class QueueLogResult:
     def to_pandas(self):
         """Per-session statistics joined with the session labels (agent, queue, ...)."""
         frame = self.table.to_pandas()
-        side = self.sessions.drop(columns=["agent", "acd_group"])
+        if len(frame) == 0:
+            frame["session"] = frame["session"].astype(np.int64)
+        side = self.sessions.drop(columns=[c for c in ("agent", "acd_group") if c in frame.columns])
         return frame.merge(side, on="session", how="left")
 
 
