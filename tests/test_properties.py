@@ -6,6 +6,7 @@ Profiles `dev` and `ci` are registered in conftest.py (seeded, deadline=None).
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -88,3 +89,70 @@ def test_chunks_equal_one_shot(log, cuts):
     chunked = aggregator.result()
     assert actual_ticks(chunked) == actual_ticks(whole)
     assert {k: chunked.diagnostics[k] for k in BUCKETS} == {k: whole.diagnostics[k] for k in BUCKETS}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_session_larger_than_the_local_sort_buffer(threads):
+    """A shuffled session with more rows than the kernel's in-cache buffer is sorted in
+    place (heap sort); ties and duplicates must still follow SPEC 1.1."""
+    rng = np.random.default_rng(11)
+    n = 70_000                                  # > LOCAL_ROWS (32768)
+    session = [0] * n + [1] * 100
+    time = rng.integers(0, 5_000, n + 100).tolist()      # many ties
+    state = rng.integers(0, 5, n + 100).tolist()
+    state[0] = 1
+    wait = rng.integers(0, 50, n + 100).tolist()
+    order = rng.permutation(n + 100)
+    pick = lambda column: [column[i] for i in order]  # noqa: E731
+    assert_same_as_reference(pick(session), pick(time), pick(state), pick(wait), n_threads=threads)
+
+
+# Two threads split the rows in halves; each case puts something at the boundary
+# (row 4 of 8 starts the second half). NR, RD, CALL, WRAP, END = 0..4.
+BOUNDARY_CASES = {
+    "ended-before-boundary": ([0, 0, 0, 0, 0, 0, 1, 1], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 4, 1, 1, 2, 1, 4], None),
+    "duplicate-call-with-wait": ([0, 1, 0, 1, 0, 0, 1, 1], [0, 1, 2, 3, 4, 5, 6, 7], [1, 1, 2, 2, 2, 1, 1, 4], [None, None, 5, 1, 9, None, None, None]),
+    "duplicate-call-without-wait": ([0, 1, 0, 1, 0, 0, 1, 1], [0, 1, 2, 3, 4, 5, 6, 7], [1, 1, 2, 2, 2, 1, 1, 4], None),
+    "duplicate-ready": ([0, 0, 0, 0, 0, 0, 0, 0], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 1, 1, 0, 1, 4], None),
+    "off-table-across": ([0, 0, 0, 0, 0, 0, 0, 0], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 0, 2, 3, 2, 4], None),
+    "back-in-time-across": ([0, 0, 0, 0, 0, 0, 0, 0], [0, 1, 2, 10, 5, 11, 12, 13], [1, 2, 3, 1, 2, 3, 1, 4], None),
+    "new-session-in-second-half": ([0, 0, 0, 0, 1, 1, 0, 1], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 1, 1, 2, 4, 4], [None, 3, None, None, None, 8, None, None]),
+}
+
+
+@pytest.mark.parametrize("case", BOUNDARY_CASES, ids=list(BOUNDARY_CASES))
+def test_thread_boundary_cases(case):
+    session, time, state, wait = BOUNDARY_CASES[case]
+    one = assert_same_as_reference(session, time, state, wait, n_threads=1)
+    two = assert_same_as_reference(session, time, state, wait, n_threads=2)
+    assert actual_ticks(one) == actual_ticks(two)
+
+
+@pytest.mark.parametrize("spread", ["uniform", "few-distinct", "skewed", "all-equal", "sorted-runs"])
+def test_shuffled_sessions_of_every_shape(spread):
+    """Sessions of 33-3000 rows (the in-cache distribution sort and its merge-sort
+    fallback) with ties, skew and partial order, against the reference."""
+    rng = np.random.default_rng(5)
+    sizes = [33, 64, 257, 1000, 3000]
+    session, time = [], []
+    for key, size in enumerate(sizes):
+        if spread == "uniform":
+            times = rng.integers(0, 10**9, size)
+        elif spread == "few-distinct":
+            times = rng.integers(0, 4, size) * 1000
+        elif spread == "skewed":
+            times = (rng.exponential(1.0, size) ** 6 * 1000).astype(np.int64)
+        elif spread == "all-equal":
+            times = np.full(size, 77)
+        else:
+            times = np.concatenate([np.sort(rng.integers(0, 100, size // 2)),
+                                    np.sort(rng.integers(0, 100, size - size // 2))])
+        session += [key] * size
+        time += times.tolist()
+    n = len(session)
+    state = rng.integers(0, 5, n).tolist()
+    wait = [None if w > 40 else int(w) for w in rng.integers(0, 60, n)]
+    order = rng.permutation(n)
+    pick = lambda column: [column[i] for i in order]  # noqa: E731
+    for threads in (1, 2):
+        assert_same_as_reference(pick(session), pick(time), pick(state), pick(wait), n_threads=threads)

@@ -9,6 +9,7 @@ STATUS_TIMEOUT: int
 STATUS_NO_MEMORY: int
 STATUS_OVERFLOW: int
 STATUS_BAD_CODE: int
+STATUS_NEEDS_SERIAL: int
 COUNTER_NAMES: tuple[str, ...]
 FINAL_COLUMNS: tuple[str, ...]
 
@@ -20,23 +21,24 @@ def scan(
     time: NDArray[np.int64],
     state: NDArray[np.uint8],
     wait: NDArray[np.int64],
-    order: NDArray[np.int64],
-    offsets: NDArray[np.int64],
     sessions: NDArray[np.uint8],
-    bounds: NDArray[np.int64],
     counters: NDArray[np.int64],
     *,
     has_wait: bool,
     as_of: int,
     deadline: float,
 ) -> int: ...
-def stable_order(
+def scan_unordered(
     codes: NDArray[np.int64],
     base: int,
     time: NDArray[np.int64],
-    order: NDArray[np.int64],
-    offsets: NDArray[np.int64],
+    state: NDArray[np.uint8],
+    wait: NDArray[np.int64],
+    sessions: NDArray[np.uint8],
+    counters: NDArray[np.int64],
     *,
+    has_wait: bool,
+    as_of: int,
     deadline: float,
 ) -> int: ...
 def finalize(

@@ -1,18 +1,27 @@
-"""Typed loops of agentstats: one pass over the events, a counting sort, a finalize.
+"""Typed loops of agentstats: one pass over the events, the unordered path, finalize.
 
-Everything that validates, converts dtypes or allocates lives in aggregate.py; these
-functions take contiguous, already-normalised arrays, fill caller-allocated outputs and
-return a status code. Compiler directives are set in setup.py, nowhere else.
+Everything that validates, converts dtypes or allocates arrays lives in aggregate.py;
+these functions take contiguous, already-normalised arrays, fill caller-allocated
+outputs and return a status code. Compiler directives are set in setup.py only.
 
 Conventions (SPEC 1): times and waits are int64 ticks, INT64_MIN meaning missing;
 states are uint8, anything above SESSION_ENDED is invalid; a session is an int64 code,
 its slot in the session-state array is `code - base`.
+
+Two paths (issue "Speed"):
+- `scan`: rows in input order. Valid when every session's rows arrive in time order (a
+  globally time-ordered log, or one grouped by session); it stops with
+  STATUS_NEEDS_ORDER at the first row that goes back in time within its session.
+- `scan_unordered`: any order. A counting sort by session (stable, O(rows + sessions))
+  gives each session's rows; each session's rows are then sorted by time in a small
+  cache-resident buffer and applied right there.
+Both apply rows with the same `_apply_row`, so they cannot disagree.
 """
 
 from cython.parallel cimport parallel, prange
-from libc.stdint cimport INT64_MAX, INT64_MIN, UINT64_MAX, int64_t, uint8_t, uint64_t
-from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy
+from libc.stdint cimport INT64_MAX, INT64_MIN, UINT32_MAX, UINT64_MAX, int64_t, uint8_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memcpy, memset
 
 from ._types cimport (
     BUSY_ON_CALL,
@@ -40,19 +49,24 @@ cdef extern from *:
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
     }
+    #define agentstats_prefetch(p) __builtin_prefetch((const void *)(p), 1, 3)
+    #define agentstats_prefetch_read(p) __builtin_prefetch((const void *)(p), 0, 0)
     """
     const int AGENTSTATS_OPENMP
     int agentstats_load_flag(int *p) noexcept nogil
     void agentstats_store_flag(int *p, int v) noexcept nogil
     double agentstats_now() noexcept nogil
+    void agentstats_prefetch(const void *p) noexcept nogil
+    void agentstats_prefetch_read(const void *p) noexcept nogil
 
 # Status codes returned to aggregate.py.
 STATUS_OK = 0
-STATUS_NEEDS_ORDER = 1      # a session's rows are not in time order: sort, then scan again
+STATUS_NEEDS_ORDER = 1      # a session's rows are not in time order (scan: use scan_unordered)
 STATUS_TIMEOUT = 2          # the deadline passed (TAPI_E_TIMEOUT)
 STATUS_NO_MEMORY = 3        # malloc failed (E_OUTOFMEMORY)
 STATUS_OVERFLOW = 4         # a total does not fit int64 (SPEC 2.13)
 STATUS_BAD_CODE = 5         # a session code outside the state array (a caller bug)
+STATUS_NEEDS_SERIAL = 7     # a thread boundary the merge cannot express: scan with one thread
 cdef enum:
     _OK = 0
     _NEEDS_ORDER = 1
@@ -61,22 +75,26 @@ cdef enum:
     _OVERFLOW = 4
     _BAD_CODE = 5
     _STOPPED = 6            # another thread failed first
+    _NEEDS_SERIAL = 7
 
-# Columns of the per-thread counter array (SPEC 3 buckets, then extras).
+# Columns of the per-thread counter array: SPEC 3 buckets, then extras.
 COUNTER_NAMES = (
     "used", "duplicate", "after_end", "after_as_of", "invalid_state", "invalid_time",
     "off_table", "max_time", "first_off_table_row",
 )
+
+ctypedef struct Counters:
+    int64_t used
+    int64_t duplicate
+    int64_t after_end
+    int64_t after_as_of
+    int64_t invalid_state
+    int64_t invalid_time
+    int64_t off_table
+    int64_t max_time
+    int64_t first_off_table_row
+
 cdef enum:
-    C_USED = 0
-    C_DUPLICATE = 1
-    C_AFTER_END = 2
-    C_AFTER_AS_OF = 3
-    C_INVALID_STATE = 4
-    C_INVALID_TIME = 5
-    C_OFF_TABLE = 6
-    C_MAX_TIME = 7
-    C_FIRST_OFF_TABLE = 8
     N_COUNTERS = 9
 
 # Columns of finalize's output, one row per session, all int64 ticks or counts.
@@ -108,6 +126,8 @@ cdef enum:
 
 cdef enum:
     CHECK_EVERY = 1 << 16   # rows between deadline / stop-flag checks
+    PREFETCH_AHEAD = 16     # rows ahead whose session state is prefetched
+    LOCAL_ROWS = 1 << 15    # a session with more rows than this is sorted in place
 
 
 def openmp_enabled() -> bool:
@@ -120,115 +140,206 @@ def session_state_itemsize() -> int:
     return sizeof(SessionState)
 
 
-cdef inline void _enter_call(SessionState* st, const int64_t* wait, int64_t row) noexcept nogil:
-    """A row entered BUSY_ON_CALL: count the call and its wait (SPEC 2.5, 2.8, 2.9)."""
-    cdef int64_t w
-    cdef uint64_t total
-    st.calls += 1
-    if wait == NULL:
-        return
-    w = wait[row]
-    if w == INT64_MIN:          # this call has no wait
-        return
-    total = st.wait_sum + <uint64_t>w
-    st.wait_sum = total if total >= st.wait_sum else UINT64_MAX   # saturate: caught at finalize
-    st.wait_n += 1
+# -- applying one row (SPEC 2, 3) -----------------------------------------------------
+
+
+cdef inline void _add_wait(SessionState* st, int64_t w) noexcept nogil:
+    """A call with a known wait (SPEC 2.8, 2.9); sums saturate and are caught at finalize."""
+    cdef uint64_t total = st.wait_sum + <uint64_t>w
+    st.wait_sum = total if total >= st.wait_sum else UINT64_MAX
+    if st.wait_n != UINT32_MAX:
+        st.wait_n += 1
     if w > st.wait_max:
         st.wait_max = w
 
 
+cdef inline int _apply_row(
+    SessionState* st, int64_t t, uint8_t s, int64_t row, const int64_t* wait, Counters* c,
+) noexcept nogil:
+    """Apply one valid row (time not missing, state 0..4, not after as_of) to its
+    session, given that the session's earlier rows were applied before it."""
+    cdef uint8_t current = st.state
+    cdef uint64_t elapsed, changed, entered_call, forbidden
+    if current == UNSEEN:
+        # The session's first event: its start and initial state (SPEC 2, 2.5).
+        st.first_time = t
+        st.last_time = t
+        st.state = s
+        c.used += 1
+        if s == BUSY_ON_CALL:
+            st.calls = 1
+            if wait != NULL and wait[row] != INT64_MIN:
+                _add_wait(st, wait[row])
+        return _OK
+    if t < st.last_time:
+        return _NEEDS_ORDER           # SPEC 1.1: not in time order within the session
+    if current == SESSION_ENDED:
+        c.after_end += 1
+        return _OK
+    # Time since the last row belongs to the state in force (a duplicate row only
+    # splits that interval); written without branches on the state, which is
+    # unpredictable in interleaved logs.
+    elapsed = <uint64_t>t - <uint64_t>st.last_time
+    st.talk += elapsed & (0 - <uint64_t>(current == BUSY_ON_CALL))
+    st.wrap += elapsed & (0 - <uint64_t>(current == BUSY_WRAPUP))
+    st.last_time = t
+    changed = s != current
+    c.used += changed
+    c.duplicate += 1 - changed
+    forbidden = changed & ((FORBIDDEN_TRANSITIONS >> (current * 5 + s)) & 1)
+    if forbidden:                      # SPEC 3.3; rare in real logs
+        c.off_table += 1
+        if row < c.first_off_table_row:
+            c.first_off_table_row = row
+    st.state = s
+    entered_call = changed & (s == BUSY_ON_CALL)
+    st.calls += entered_call
+    if wait != NULL and entered_call and wait[row] != INT64_MIN:   # loop-invariant test first
+        _add_wait(st, wait[row])
+    return _OK
+
+
+cdef inline void _reset(Counters* c) noexcept nogil:
+    c.used = c.duplicate = c.after_end = c.after_as_of = 0
+    c.invalid_state = c.invalid_time = c.off_table = 0
+    c.max_time = INT64_MIN
+    c.first_off_table_row = INT64_MAX
+
+
+cdef inline void _store(Counters* c, int64_t* out) noexcept nogil:
+    memcpy(out, c, sizeof(Counters))
+
+
+cdef inline int _classify(int64_t t, uint8_t s, int64_t as_of, Counters* c) noexcept nogil:
+    """SPEC 3: 1 when the row goes to invalid_time, invalid_state or after_as_of (the
+    first buckets that fit, in this order), else 0. Tracks the latest valid time."""
+    if t == INT64_MIN:
+        c.invalid_time += 1
+        return 1
+    if s > SESSION_ENDED:
+        c.invalid_state += 1
+        return 1
+    if t > as_of:
+        c.after_as_of += 1
+        return 1
+    if t > c.max_time:
+        c.max_time = t
+    return 0
+
+
+# -- the ordered path ---------------------------------------------------------------
+
+
 cdef int _scan_rows(
     const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
-    const int64_t* wait, const int64_t* order, int64_t begin, int64_t end,
-    int64_t lo, int64_t hi, SessionState* sessions, int64_t* counters,
-    int64_t as_of, double deadline, int* stop,
+    const int64_t* wait, int64_t begin, int64_t end, int64_t n_slots,
+    SessionState* sessions, int64_t* first_rows, int64_t* counters, int64_t as_of,
+    double deadline, int* stop,
 ) noexcept nogil:
-    """Classify and apply rows begin..end (positions in `order`, or rows when it is NULL)
-    for the sessions in slots [lo, hi); rows of other sessions belong to other threads."""
-    cdef int64_t k, row, slot, t
-    cdef uint8_t s, current
-    cdef uint64_t span = <uint64_t>(hi - lo), elapsed
+    """Apply rows begin..end in input order to `sessions`. When `first_rows` is not
+    NULL, `sessions` is a thread's private partial state and first_rows[slot] records
+    the row that started each slot there, for the merge."""
+    cdef int64_t k, slot, t
+    cdef uint8_t s
+    cdef int64_t prefetch_end = end - PREFETCH_AHEAD
     cdef SessionState* st
-    cdef int64_t used = 0, duplicate = 0, after_end = 0, after_as_of = 0
-    cdef int64_t invalid_state = 0, invalid_time = 0, off_table = 0
-    cdef int64_t max_time = INT64_MIN, first_off_table = INT64_MAX
+    cdef Counters c
     cdef int status = _OK
-
+    _reset(&c)
     for k in range(begin, end):
-        if (k & (CHECK_EVERY - 1)) == 0:
+        if ((k - begin) & (CHECK_EVERY - 1)) == 0:
             if agentstats_load_flag(stop):
                 status = _STOPPED
                 break
             if deadline > 0 and agentstats_now() > deadline:
                 status = _TIMEOUT
                 break
-        row = order[k] if order != NULL else k
-        slot = codes[row] - base
-        if <uint64_t>(slot - lo) >= span:
-            continue
-        t = time[row]
-        s = state[row]
-        # SPEC 3: the first bucket that fits, in this order.
-        if t == INT64_MIN:
-            invalid_time += 1
-            continue
-        if s > SESSION_ENDED:
-            invalid_state += 1
-            continue
-        if t > as_of:
-            after_as_of += 1
-            continue
-        if t > max_time:
-            max_time = t
-        st = &sessions[slot]
-        current = st.state
-        if current == UNSEEN:
-            # The session's first event: its start and initial state (SPEC 2, 2.5).
-            st.first_time = t
-            st.last_time = t
-            st.entry_time = t
-            st.state = s
-            used += 1
-            if s == BUSY_ON_CALL:
-                _enter_call(st, wait, row)
-            continue
-        if t < st.last_time:
-            status = _NEEDS_ORDER       # SPEC 1.1: this reader's order is not time order
+        if k < prefetch_end:
+            # The session state of a row a few rows ahead: with many interleaved
+            # sessions it is rarely in L1/L2, and the loads do not depend on each other.
+            agentstats_prefetch(&sessions[codes[k + PREFETCH_AHEAD] - base])
+        slot = codes[k] - base
+        if <uint64_t>slot >= <uint64_t>n_slots:
+            status = _BAD_CODE
             break
-        st.last_time = t
-        if current == SESSION_ENDED:
-            after_end += 1
+        t = time[k]
+        s = state[k]
+        if _classify(t, s, as_of, &c):
             continue
-        if s == current:
-            duplicate += 1
-            continue
-        used += 1
-        elapsed = <uint64_t>t - <uint64_t>st.entry_time
-        if current == BUSY_ON_CALL:
-            st.talk += elapsed
-        elif current == BUSY_WRAPUP:
-            st.wrap += elapsed
-        if (FORBIDDEN_TRANSITIONS >> (current * 5 + s)) & 1:
-            off_table += 1                 # SPEC 3.3
-            if row < first_off_table:
-                first_off_table = row
-        st.state = s
-        st.entry_time = t
-        if s == BUSY_ON_CALL:
-            _enter_call(st, wait, row)
-
+        st = &sessions[slot]
+        if first_rows != NULL and st.state == UNSEEN:
+            first_rows[slot] = k
+        status = _apply_row(st, t, s, k, wait, &c)
+        if status != _OK:
+            break
     if status != _OK and status != _STOPPED:
         agentstats_store_flag(stop, 1)
-    counters[C_USED] = used
-    counters[C_DUPLICATE] = duplicate
-    counters[C_AFTER_END] = after_end
-    counters[C_AFTER_AS_OF] = after_as_of
-    counters[C_INVALID_STATE] = invalid_state
-    counters[C_INVALID_TIME] = invalid_time
-    counters[C_OFF_TABLE] = off_table
-    counters[C_MAX_TIME] = max_time
-    counters[C_FIRST_OFF_TABLE] = first_off_table
+    _store(&c, counters)
     return status
+
+
+cdef int _merge_partial(
+    SessionState* into, const SessionState* part, const int64_t* first_rows,
+    int64_t n_slots, const uint8_t* state, const int64_t* wait, int64_t* counters,
+) noexcept nogil:
+    """Fold a later row range's partial states into `into` (the states after all
+    earlier rows), exactly as if its rows had been applied after them. Each partial
+    session began with its first row treated as a first event; only that row's bucket,
+    the interval up to it and its transition depend on the earlier state."""
+    cdef int64_t slot, row, gap
+    cdef SessionState* p
+    cdef const SessionState* q
+    cdef uint8_t first_state
+    cdef uint64_t total
+    cdef Counters* c = <Counters*>counters
+    for slot in range(n_slots):
+        q = &part[slot]
+        if q.state == UNSEEN:
+            continue
+        p = &into[slot]
+        if p.state == UNSEEN:
+            p[0] = q[0]
+            continue
+        if q.first_time < p.last_time:
+            return _NEEDS_ORDER
+        if p.state == SESSION_ENDED:
+            return _NEEDS_SERIAL          # every partial row would be after_end
+        row = first_rows[slot]
+        first_state = state[row]
+        gap = q.first_time - p.last_time
+        if p.state == BUSY_ON_CALL:
+            p.talk += <uint64_t>gap
+        elif p.state == BUSY_WRAPUP:
+            p.wrap += <uint64_t>gap
+        if first_state == p.state:        # the first row was a duplicate after all
+            c.used -= 1
+            c.duplicate += 1
+            if first_state == BUSY_ON_CALL:
+                if wait != NULL and wait[row] != INT64_MIN:
+                    return _NEEDS_SERIAL  # its wait cannot be taken out of the maximum
+                p.calls -= 1
+        elif (FORBIDDEN_TRANSITIONS >> (p.state * 5 + first_state)) & 1:
+            c.off_table += 1
+            if row < c.first_off_table_row:
+                c.first_off_table_row = row
+        p.talk += q.talk
+        p.wrap += q.wrap
+        p.calls += q.calls
+        total = p.wait_sum + q.wait_sum
+        p.wait_sum = total if total >= p.wait_sum else UINT64_MAX
+        p.wait_n = p.wait_n + q.wait_n if <uint64_t>p.wait_n + q.wait_n < UINT32_MAX else UINT32_MAX
+        if q.wait_max > p.wait_max:
+            p.wait_max = q.wait_max
+        p.last_time = q.last_time
+        p.state = q.state
+    return _OK
+
+
+cdef void _fresh_states(SessionState* states, int64_t n) noexcept nogil:
+    cdef int64_t i
+    for i in range(n):
+        states[i].state = UNSEEN
+        states[i].wait_max = -1
 
 
 def scan(
@@ -237,186 +348,416 @@ def scan(
     const int64_t[::1] time,
     const uint8_t[::1] state,
     const int64_t[::1] wait,
-    const int64_t[::1] order,
-    const int64_t[::1] offsets,
     unsigned char[::1] sessions,
-    const int64_t[::1] bounds,
     int64_t[:, ::1] counters,
     *,
     bint has_wait,
     int64_t as_of,
     double deadline,
 ) -> int:
-    """One pass over the rows, updating `sessions` (the bytes of a SessionState array).
-
-    Without `order` (empty) rows are read in input order and every thread reads them
-    all, keeping the rows of its own session slots bounds[t]..bounds[t+1]. With `order`
-    (from stable_order) each thread reads only its sessions' segments of it.
-    Returns a STATUS_*; on anything but STATUS_OK the session states are partly updated
-    and the caller must restore its snapshot.
-    """
+    """One pass over the rows in input order, updating `sessions` (the bytes of a
+    SessionState array). With n_threads = len(counters) > 1 each thread takes a
+    contiguous range of rows into private partial states, merged in order afterwards
+    (identical results). Returns a STATUS_*; on anything but STATUS_OK the session
+    states are partly updated and the caller must restore its snapshot."""
     cdef Py_ssize_t n_rows = codes.shape[0]
-    cdef int n_threads = <int>(bounds.shape[0] - 1)
-    cdef bint use_order = order.shape[0] > 0
+    cdef int n_threads = <int>counters.shape[0]
+    cdef int64_t n_slots = sessions.shape[0] // sizeof(SessionState)
     cdef int t, status = _OK
     cdef int stop = 0
-    cdef int64_t begin, end
-    if time.shape[0] != n_rows or state.shape[0] != n_rows:
-        raise ValueError("codes, time and state must have the same length")
-    if has_wait and wait.shape[0] != n_rows:
-        raise ValueError("wait must have the same length as codes")
-    if use_order and order.shape[0] != n_rows:
-        raise ValueError("order must be empty or have one entry per row")
+    if time.shape[0] != n_rows or state.shape[0] != n_rows or (has_wait and wait.shape[0] != n_rows):
+        raise ValueError("codes, time, state (and wait) must have the same length")
     if sessions.shape[0] % sizeof(SessionState) != 0:
         raise ValueError("session state buffer is not a whole number of SessionState")
-    if n_threads < 1 or counters.shape[0] != n_threads or counters.shape[1] != N_COUNTERS:
-        raise ValueError("bounds and counters disagree on the number of threads")
-    if bounds[0] < 0 or bounds[n_threads] > <int64_t>(sessions.shape[0] // sizeof(SessionState)):
-        raise ValueError("bounds outside the session state array")
-    if use_order and offsets.shape[0] <= bounds[n_threads]:
-        raise ValueError("offsets too short for bounds")
+    if n_threads < 1 or counters.shape[1] != N_COUNTERS:
+        raise ValueError("counters must have shape (n_threads, len(COUNTER_NAMES))")
+    counters[:, :] = 0
     if n_rows == 0:
-        counters[:, :] = 0
         return STATUS_OK
-
     cdef const int64_t* codes_p = &codes[0]
     cdef const int64_t* time_p = &time[0]
     cdef const uint8_t* state_p = &state[0]
     cdef const int64_t* wait_p = &wait[0] if has_wait else NULL
-    cdef const int64_t* order_p = &order[0] if use_order else NULL
     cdef SessionState* sessions_p = <SessionState*>&sessions[0]
     cdef int64_t* counters_p = &counters[0, 0]
-    cdef int* status_p = <int*>malloc(sizeof(int) * n_threads)
-    if status_p == NULL:
+    cdef int64_t rows_per_thread = (n_rows + n_threads - 1) // n_threads
+    # Threads after the first get private states and first-row records.
+    cdef SessionState** partial = <SessionState**>calloc(n_threads, sizeof(SessionState*))
+    cdef int64_t** first_rows = <int64_t**>calloc(n_threads, sizeof(int64_t*))
+    cdef int* statuses = <int*>calloc(n_threads, sizeof(int))
+    if partial == NULL or first_rows == NULL or statuses == NULL:
+        free(partial); free(first_rows); free(statuses)
         return STATUS_NO_MEMORY
-
-    with nogil, parallel(num_threads=n_threads):
-        for t in prange(n_threads, schedule="static", chunksize=1):
-            if use_order:
-                begin = offsets[bounds[t]]
-                end = offsets[bounds[t + 1]]
-            else:
-                begin = 0
-                end = n_rows
-            status_p[t] = _scan_rows(
-                codes_p, base, time_p, state_p, wait_p, order_p, begin, end,
-                bounds[t], bounds[t + 1], sessions_p, counters_p + t * N_COUNTERS,
-                as_of, deadline, &stop,
-            )
-
-    # The first real failure wins; _STOPPED only means "another thread failed".
-    for t in range(n_threads):
-        if status_p[t] != _OK and status_p[t] != _STOPPED:
-            status = status_p[t]
-            break
-    free(status_p)
+    partial[0] = sessions_p
+    for t in range(1, n_threads):
+        partial[t] = <SessionState*>malloc(n_slots * sizeof(SessionState) + 1)
+        first_rows[t] = <int64_t*>malloc(n_slots * sizeof(int64_t) + 1)
+        if partial[t] == NULL or first_rows[t] == NULL:
+            status = _NO_MEMORY
+    if status == _OK:
+        with nogil, parallel(num_threads=n_threads):
+            for t in prange(n_threads, schedule="static", chunksize=1):
+                if t > 0:
+                    memset(partial[t], 0, n_slots * sizeof(SessionState))
+                    _fresh_states(partial[t], n_slots)
+                statuses[t] = _scan_rows(
+                    codes_p, base, time_p, state_p, wait_p,
+                    min(t * rows_per_thread, <int64_t>n_rows),
+                    min((t + 1) * rows_per_thread, <int64_t>n_rows), n_slots,
+                    partial[t], first_rows[t], counters_p + t * N_COUNTERS, as_of, deadline, &stop,
+                )
+        status = _first_failure(statuses, n_threads)
+    with nogil:
+        for t in range(1, n_threads):
+            if status != _OK:
+                break
+            status = _merge_partial(sessions_p, partial[t], first_rows[t], n_slots, state_p,
+                                    wait_p, counters_p)
+    for t in range(1, n_threads):
+        free(partial[t])
+        free(first_rows[t])
+    free(partial); free(first_rows); free(statuses)
     return status
 
 
-cdef void _merge_sort(int64_t* rows, int64_t* tmp, int64_t n, const int64_t* key) noexcept nogil:
-    """Stable sort of row numbers by key[row] (ties keep their order: SPEC 1.1)."""
-    cdef int64_t i, j, k, mid, row
-    if n < 24:
-        for i in range(1, n):
-            row = rows[i]
-            j = i
-            while j > 0 and key[rows[j - 1]] > key[row]:
-                rows[j] = rows[j - 1]
-                j -= 1
-            rows[j] = row
+# -- the unordered path -------------------------------------------------------------
+
+
+cdef inline bint _before(int64_t time_a, int64_t key_a, int64_t time_b, int64_t key_b) noexcept nogil:
+    return time_a < time_b or (time_a == time_b and key_a < key_b)
+
+
+cdef void _merge_sort_pairs(int64_t* times, int64_t* keys, int64_t* tmp_t, int64_t* tmp_k,
+                            int64_t n) noexcept nogil:
+    """Stable sort of (time, key) pairs by time, in buffers that fit in cache."""
+    cdef int64_t i, j, k, mid, t, key
+    if n < 16:
+        _insertion_sort_pairs(times, keys, n, n * n)
         return
     mid = n // 2
-    _merge_sort(rows, tmp, mid, key)
-    _merge_sort(rows + mid, tmp, n - mid, key)
-    if key[rows[mid - 1]] <= key[rows[mid]]:
+    _merge_sort_pairs(times, keys, tmp_t, tmp_k, mid)
+    _merge_sort_pairs(times + mid, keys + mid, tmp_t, tmp_k, n - mid)
+    if times[mid - 1] <= times[mid]:
         return
-    memcpy(tmp, rows, mid * sizeof(int64_t))
+    memcpy(tmp_t, times, mid * sizeof(int64_t))
+    memcpy(tmp_k, keys, mid * sizeof(int64_t))
     i = 0
     j = mid
     k = 0
     while i < mid and j < n:
-        if key[rows[j]] < key[tmp[i]]:
-            rows[k] = rows[j]
+        if times[j] < tmp_t[i]:           # strictly: ties keep the left (earlier) row
+            times[k] = times[j]
+            keys[k] = keys[j]
             j += 1
         else:
-            rows[k] = tmp[i]
+            times[k] = tmp_t[i]
+            keys[k] = tmp_k[i]
             i += 1
         k += 1
     while i < mid:
-        rows[k] = tmp[i]
+        times[k] = tmp_t[i]
+        keys[k] = tmp_k[i]
         i += 1
         k += 1
 
 
-cdef int _stable_order(
-    const int64_t* codes, int64_t base, const int64_t* time, int64_t n_rows,
-    int64_t* order, int64_t* offsets, int64_t n_slots, double deadline,
+cdef bint _insertion_sort_pairs(int64_t* times, int64_t* keys, int64_t n, int64_t budget) noexcept nogil:
+    """Stable insertion sort by time; gives up (returns False, data still a permutation
+    in stable partial order) once it has moved more than `budget` elements."""
+    cdef int64_t i, j, t, key, moves = 0
+    for i in range(1, n):
+        t = times[i]
+        if times[i - 1] <= t:
+            continue
+        key = keys[i]
+        j = i
+        while j > 0 and times[j - 1] > t:
+            times[j] = times[j - 1]
+            keys[j] = keys[j - 1]
+            j -= 1
+        times[j] = t
+        keys[j] = key
+        moves += i - j
+        if moves > budget:
+            return False
+    return True
+
+
+cdef void _sort_session(int64_t* times, int64_t* keys, int64_t n, int64_t t_min, int64_t t_max,
+                        int64_t* tmp_t, int64_t* tmp_k, int64_t* bucket_start) noexcept nogil:
+    """Stable sort of one session's (time, key) pairs by time. Times inside a session
+    are spread over its span, so a distribution into n buckets by value followed by an
+    insertion pass is O(n) expected; a skewed spread falls back to merge sort."""
+    cdef int64_t i, b, pos
+    cdef double scale
+    if n < 32 or t_max == t_min:
+        if not _insertion_sort_pairs(times, keys, n, 4 * n):
+            _merge_sort_pairs(times, keys, tmp_t, tmp_k, n)
+        return
+    scale = <double>(n - 1) / <double>(<uint64_t>t_max - <uint64_t>t_min)
+    memset(bucket_start, 0, (n + 1) * sizeof(int64_t))
+    for i in range(n):
+        b = min(<int64_t>(<double>(<uint64_t>times[i] - <uint64_t>t_min) * scale), n - 1)
+        bucket_start[b + 1] += 1
+    for b in range(n):
+        bucket_start[b + 1] += bucket_start[b]
+    for i in range(n):
+        # monotonic in time, so equal times share a bucket and keep their order
+        b = min(<int64_t>(<double>(<uint64_t>times[i] - <uint64_t>t_min) * scale), n - 1)
+        pos = bucket_start[b]
+        bucket_start[b] = pos + 1
+        tmp_t[pos] = times[i]
+        tmp_k[pos] = keys[i]
+    memcpy(times, tmp_t, n * sizeof(int64_t))
+    memcpy(keys, tmp_k, n * sizeof(int64_t))
+    if not _insertion_sort_pairs(times, keys, n, 8 * n):
+        _merge_sort_pairs(times, keys, tmp_t, tmp_k, n)
+
+
+cdef inline bint _key_before(const int64_t* time, int64_t a, int64_t b) noexcept nogil:
+    return _before(time[a >> 3], a, time[b >> 3], b)
+
+
+cdef void _sift_down(int64_t* keys, const int64_t* time, int64_t root, int64_t n) noexcept nogil:
+    cdef int64_t child, largest, tmp
+    while 2 * root + 1 < n:
+        child = 2 * root + 1
+        largest = root
+        if _key_before(time, keys[largest], keys[child]):
+            largest = child
+        if child + 1 < n and _key_before(time, keys[largest], keys[child + 1]):
+            largest = child + 1
+        if largest == root:
+            return
+        tmp = keys[root]
+        keys[root] = keys[largest]
+        keys[largest] = tmp
+        root = largest
+
+
+cdef void _heap_sort_keys(int64_t* keys, const int64_t* time, int64_t n) noexcept nogil:
+    """In-place sort of packed row keys by (time, row), for sessions too large for the
+    local buffer: no extra memory, O(n log n)."""
+    cdef int64_t start, end, tmp
+    start = n // 2 - 1
+    while start >= 0:
+        _sift_down(keys, time, start, n)
+        start -= 1
+    end = n - 1
+    while end > 0:
+        tmp = keys[0]
+        keys[0] = keys[end]
+        keys[end] = tmp
+        _sift_down(keys, time, 0, end)
+        end -= 1
+
+
+cdef int _count_rows(
+    const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
+    int64_t begin, int64_t end, int64_t n_slots, int64_t* counts, int64_t as_of,
+    int64_t* counters,
 ) noexcept nogil:
-    cdef int64_t i, slot, seg_begin, seg_len, longest = 0
-    cdef int64_t* cursor
-    cdef int64_t* tmp
-    cdef int status = _OK
-    for i in range(n_rows):
-        slot = codes[i] - base
+    """Phase 1: classify rows begin..end (SPEC 3 first buckets) and count the valid
+    rows of each session slot."""
+    cdef int64_t k, slot
+    cdef Counters c
+    _reset(&c)
+    for k in range(begin, end):
+        slot = codes[k] - base
         if <uint64_t>slot >= <uint64_t>n_slots:
             return _BAD_CODE
-        offsets[slot + 1] += 1
-    for slot in range(n_slots):
-        if offsets[slot + 1] > longest:
-            longest = offsets[slot + 1]
-        offsets[slot + 1] += offsets[slot]
-    cursor = <int64_t*>malloc(sizeof(int64_t) * (n_slots + 1))
-    if cursor == NULL:
-        return _NO_MEMORY
-    memcpy(cursor, offsets, sizeof(int64_t) * (n_slots + 1))
-    for i in range(n_rows):
-        slot = codes[i] - base
-        order[cursor[slot]] = i
-        cursor[slot] += 1
-    free(cursor)
+        if _classify(time[k], state[k], as_of, &c):
+            continue
+        counts[slot] += 1
+    _store(&c, counters)
+    return _OK
 
-    tmp = <int64_t*>malloc(sizeof(int64_t) * (longest // 2 + 1))
-    if tmp == NULL:
+
+cdef void _place_rows(const int64_t* codes, int64_t base, const int64_t* time,
+                      const uint8_t* state, int64_t begin, int64_t end, int64_t as_of,
+                      int64_t* cursor, int64_t* order) noexcept nogil:
+    """Phase 2: a stable counting sort of the valid rows by session slot. Each entry
+    packs the row and its state as row * 8 + state, so phase 3 reads no state column."""
+    cdef int64_t k, slot, t
+    cdef uint8_t s
+    for k in range(begin, end):
+        t = time[k]
+        s = state[k]
+        if t == INT64_MIN or s > SESSION_ENDED or t > as_of:
+            continue                  # counted in phase 1
+        slot = codes[k] - base
+        order[cursor[slot]] = (k << 3) | s
+        cursor[slot] += 1
+
+
+cdef int _apply_sessions(
+    const int64_t* time, const int64_t* wait, int64_t* order, const int64_t* starts,
+    int64_t slot_lo, int64_t slot_hi, SessionState* sessions, int64_t* counters,
+    double deadline, int* stop,
+) noexcept nogil:
+    """Phase 3: for each session slot, sort its rows by time and apply them."""
+    cdef int64_t slot, i, n, key, t, t_min, t_max
+    cdef int64_t* keys
+    cdef int64_t* times
+    cdef int64_t* buffer = <int64_t*>malloc((4 * LOCAL_ROWS + 1) * sizeof(int64_t))
+    cdef bint ordered
+    cdef Counters c
+    cdef int status = _OK
+    if buffer == NULL:
         return _NO_MEMORY
-    for slot in range(n_slots):
-        if (slot & (CHECK_EVERY - 1)) == 0 and deadline > 0 and agentstats_now() > deadline:
-            status = _TIMEOUT
-            break
-        seg_begin = offsets[slot]
-        seg_len = offsets[slot + 1] - seg_begin
-        for i in range(seg_begin + 1, seg_begin + seg_len):
-            if time[order[i]] < time[order[i - 1]]:
-                _merge_sort(order + seg_begin, tmp, seg_len, time)
+    memcpy(&c, counters, sizeof(Counters))     # phase 1 counts of this thread index
+    times = buffer
+    for slot in range(slot_lo, slot_hi):
+        if (slot & 1023) == 0:
+            if agentstats_load_flag(stop):
+                status = _STOPPED
                 break
-    free(tmp)
+            if deadline > 0 and agentstats_now() > deadline:
+                status = _TIMEOUT
+                break
+        keys = order + starts[slot]
+        n = starts[slot + 1] - starts[slot]
+        if slot + 1 < slot_hi:
+            agentstats_prefetch_read(order + starts[slot + 1])
+        if n <= LOCAL_ROWS:
+            # Gather the session's times once into a cache-resident buffer; the rows
+            # are scattered over the whole log, so ask for them well ahead.
+            for i in range(min(n, PREFETCH_AHEAD)):
+                agentstats_prefetch_read(&time[keys[i] >> 3])
+            ordered = True
+            t_min = INT64_MAX
+            t_max = INT64_MIN
+            for i in range(n):
+                if i + PREFETCH_AHEAD < n:
+                    agentstats_prefetch_read(&time[keys[i + PREFETCH_AHEAD] >> 3])
+                t = time[keys[i] >> 3]
+                times[i] = t
+                t_min = min(t_min, t)
+                t_max = max(t_max, t)
+                if i and t < times[i - 1]:
+                    ordered = False
+            if not ordered:
+                _sort_session(times, keys, n, t_min, t_max, buffer + LOCAL_ROWS,
+                              buffer + 2 * LOCAL_ROWS, buffer + 3 * LOCAL_ROWS)
+            for i in range(n):
+                key = keys[i]
+                status = _apply_row(&sessions[slot], times[i], key & 7, key >> 3, wait, &c)
+                if status != _OK:
+                    break
+        else:
+            for i in range(1, n):
+                if time[keys[i] >> 3] < time[keys[i - 1] >> 3]:
+                    _heap_sort_keys(keys, time, n)
+                    break
+            for i in range(n):
+                key = keys[i]
+                status = _apply_row(&sessions[slot], time[key >> 3], key & 7, key >> 3, wait, &c)
+                if status != _OK:
+                    break
+        if status != _OK:
+            break
+    free(buffer)
+    if status != _OK and status != _STOPPED:
+        agentstats_store_flag(stop, 1)
+    _store(&c, counters)
     return status
 
 
-def stable_order(
+def scan_unordered(
     const int64_t[::1] codes,
     int64_t base,
     const int64_t[::1] time,
-    int64_t[::1] order,
-    int64_t[::1] offsets,
+    const uint8_t[::1] state,
+    const int64_t[::1] wait,
+    unsigned char[::1] sessions,
+    int64_t[:, ::1] counters,
     *,
+    bint has_wait,
+    int64_t as_of,
     double deadline,
 ) -> int:
-    """Fill `order` with the row numbers grouped by session slot (a counting sort, so
-    O(rows + sessions)) and, inside each session, stably sorted by time; `offsets`
-    (zeroed, one longer than the number of slots) receives each slot's segment start."""
+    """Apply rows in any order (SPEC 1.1): counting sort by session, then per session a
+    stable sort by time and the same row update as `scan`. Beyond the inputs it uses
+    one int64 per valid row and O(sessions x threads)."""
     cdef Py_ssize_t n_rows = codes.shape[0]
-    cdef int64_t n_slots = offsets.shape[0] - 1
-    cdef int status
-    if time.shape[0] != n_rows or order.shape[0] != n_rows:
-        raise ValueError("codes, time and order must have the same length")
-    if n_slots < 0:
-        raise ValueError("offsets must have one entry more than there are sessions")
+    cdef int n_threads = <int>counters.shape[0]
+    cdef int64_t n_slots = sessions.shape[0] // sizeof(SessionState)
+    cdef int64_t t, slot, running, rows_per_thread
+    cdef int status = _OK
+    cdef int stop = 0
+    if time.shape[0] != n_rows or state.shape[0] != n_rows or (has_wait and wait.shape[0] != n_rows):
+        raise ValueError("codes, time, state (and wait) must have the same length")
+    if sessions.shape[0] % sizeof(SessionState) != 0:
+        raise ValueError("session state buffer is not a whole number of SessionState")
+    if n_threads < 1 or counters.shape[1] != N_COUNTERS:
+        raise ValueError("counters must have shape (n_threads, len(COUNTER_NAMES))")
+    counters[:, :] = 0
     if n_rows == 0:
         return STATUS_OK
+    cdef const int64_t* codes_p = &codes[0]
+    cdef const int64_t* time_p = &time[0]
+    cdef const uint8_t* state_p = &state[0]
+    cdef const int64_t* wait_p = &wait[0] if has_wait else NULL
+    cdef SessionState* sessions_p = <SessionState*>&sessions[0]
+    cdef int64_t* counters_p = &counters[0, 0]
+    # counts[t * (n_slots + 1) + slot]: thread t's rows of each slot, then its cursor.
+    cdef int64_t* counts = <int64_t*>calloc(n_threads * (n_slots + 1), sizeof(int64_t))
+    cdef int64_t* starts = <int64_t*>malloc((n_slots + 1) * sizeof(int64_t))
+    cdef int64_t* row_bounds = <int64_t*>malloc((n_threads + 1) * sizeof(int64_t))
+    cdef int64_t* slot_bounds = <int64_t*>malloc((n_threads + 1) * sizeof(int64_t))
+    cdef int* statuses = <int*>calloc(n_threads, sizeof(int))
+    cdef int64_t* order = NULL
+    if not (counts and starts and row_bounds and slot_bounds and statuses):
+        free(counts); free(starts); free(row_bounds); free(slot_bounds); free(statuses)
+        return STATUS_NO_MEMORY
+
     with nogil:
-        status = _stable_order(&codes[0], base, &time[0], n_rows, &order[0], &offsets[0],
-                               n_slots, deadline)
+        rows_per_thread = (n_rows + n_threads - 1) // n_threads
+        for t in range(n_threads + 1):
+            row_bounds[t] = min(t * rows_per_thread, <int64_t>n_rows)
+        with parallel(num_threads=n_threads):
+            for t in prange(n_threads, schedule="static", chunksize=1):
+                statuses[t] = _count_rows(codes_p, base, time_p, state_p, row_bounds[t],
+                                          row_bounds[t + 1], n_slots, counts + t * (n_slots + 1),
+                                          as_of, counters_p + t * N_COUNTERS)
+        status = _first_failure(statuses, n_threads)
+        if status == _OK:
+            # Segment starts per slot; inside a slot, thread 0's rows come first (stable).
+            running = 0
+            for slot in range(n_slots):
+                starts[slot] = running
+                for t in range(n_threads):
+                    running += counts[t * (n_slots + 1) + slot]
+                    counts[t * (n_slots + 1) + slot] = running - counts[t * (n_slots + 1) + slot]
+            starts[n_slots] = running
+            order = <int64_t*>malloc((running + 1) * sizeof(int64_t))
+            if order == NULL:
+                status = _NO_MEMORY
+        if status == _OK:
+            with parallel(num_threads=n_threads):
+                for t in prange(n_threads, schedule="static", chunksize=1):
+                    _place_rows(codes_p, base, time_p, state_p, row_bounds[t], row_bounds[t + 1],
+                                as_of, counts + t * (n_slots + 1), order)
+            # Phase 3: slot ranges holding about the same number of rows per thread.
+            slot_bounds[0] = 0
+            slot = 0
+            for t in range(1, n_threads):
+                while slot < n_slots and starts[slot] < (running * t) // n_threads:
+                    slot += 1
+                slot_bounds[t] = slot
+            slot_bounds[n_threads] = n_slots
+            with parallel(num_threads=n_threads):
+                for t in prange(n_threads, schedule="static", chunksize=1):
+                    statuses[t] = _apply_sessions(time_p, wait_p, order, starts,
+                                                  slot_bounds[t], slot_bounds[t + 1], sessions_p,
+                                                  counters_p + t * N_COUNTERS, deadline, &stop)
+            status = _first_failure(statuses, n_threads)
+    free(order); free(counts); free(starts); free(row_bounds); free(slot_bounds)
+    free(statuses)
     return status
+
+
+# -- finalize -----------------------------------------------------------------------
 
 
 cdef int _finalize(
@@ -432,14 +773,15 @@ cdef int _finalize(
             return _BAD_CODE
         st = &sessions[slots[j]]
         row = out + j * N_FINAL
-        end = st.entry_time if st.state == SESSION_ENDED else as_of
-        tail = <uint64_t>end - <uint64_t>st.entry_time
+        end = st.last_time if st.state == SESSION_ENDED else as_of
+        tail = <uint64_t>end - <uint64_t>st.last_time
         talk = st.talk + (tail if st.state == BUSY_ON_CALL else 0)
         wrap = st.wrap + (tail if st.state == BUSY_WRAPUP else 0)
         duration = <uint64_t>end - <uint64_t>st.first_time
         # Every state's time is a part of the duration, so checking the duration
         # (and that `end` is not before the last event) covers all tick totals.
-        if end < st.entry_time or duration > <uint64_t>INT64_MAX or st.wait_sum > <uint64_t>INT64_MAX:
+        if (end < st.last_time or duration > <uint64_t>INT64_MAX
+                or st.wait_sum > <uint64_t>INT64_MAX or st.wait_n == UINT32_MAX):
             out[0] = j      # tells the caller which session
             return _OVERFLOW
         row[F_START] = st.first_time
@@ -479,3 +821,15 @@ def finalize(
         status = _finalize(<const SessionState*>&sessions[0], n_slots, &slots[0], m, as_of,
                            &out[0, 0])
     return status
+
+
+# -- helpers ------------------------------------------------------------------------
+
+
+cdef int _first_failure(const int* statuses, int n_threads) noexcept nogil:
+    """The first real failure; _STOPPED only means "another thread failed"."""
+    cdef int t
+    for t in range(n_threads):
+        if statuses[t] != _OK and statuses[t] != _STOPPED:
+            return statuses[t]
+    return _OK

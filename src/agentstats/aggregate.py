@@ -37,22 +37,22 @@ TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 _COARSE_DATETIME_UNITS = {"Y", "M", "W", "D", "h", "m"}   # converted to seconds
 _BUCKETS = ("used", "duplicate", "after_end", "after_as_of", "invalid_state", "invalid_time")
 
-# One C struct per session (see _types.pxd); field order and size must match.
+# One C struct per session (see _types.pxd): 64 bytes, allocated on a cache line.
 SESSION_STATE_DTYPE = np.dtype(
     [
         ("last_time", "=i8"),
-        ("entry_time", "=i8"),
         ("talk", "=u8"),
         ("wrap", "=u8"),
         ("calls", "=i8"),
         ("first_time", "=i8"),
         ("wait_sum", "=u8"),
-        ("wait_n", "=i8"),
         ("wait_max", "=i8"),
+        ("wait_n", "=u4"),
         ("state", "u1"),
-        ("_pad", "u1", (7,)),
+        ("_pad", "u1", (3,)),
     ]
 )
+_CACHE_LINE = 64
 if SESSION_STATE_DTYPE.itemsize != _kernel.session_state_itemsize():  # pragma: no cover
     raise ImportError("agentstats: SESSION_STATE_DTYPE does not match the compiled kernel")
 
@@ -253,27 +253,27 @@ class Aggregator:
         has_wait = chunk.waits is not None
         waits = chunk.waits if has_wait else np.empty(0, dtype=np.int64)
         threads = self._threads_for(n, n_slots)
-        empty = np.empty(0, dtype=np.int64)
 
-        bounds = np.linspace(0, n_slots, threads + 1).astype(np.int64)
         counters = np.zeros((threads, len(_kernel.COUNTER_NAMES)), dtype=np.int64)
         status = _kernel.scan(
-            codes, base, chunk.ticks, chunk.states, waits, empty, empty, states.view(np.uint8),
-            bounds, counters, has_wait=has_wait, as_of=as_of, deadline=deadline,
+            codes, base, chunk.ticks, chunk.states, waits, states.view(np.uint8), counters,
+            has_wait=has_wait, as_of=as_of, deadline=deadline,
         )
-        if status == _kernel.STATUS_NEEDS_ORDER:
-            # Not in time order within some session (SPEC 1.1): undo, sort, scan again.
+        if status == _kernel.STATUS_NEEDS_SERIAL:
+            # A thread boundary the merge cannot express (rare): one thread, same answer.
             _restore(states, snapshot)
-            order = np.empty(n, dtype=np.int64)
-            offsets = np.zeros(n_slots + 1, dtype=np.int64)
-            _raise_for_status(_kernel.stable_order(codes, base, chunk.ticks, order, offsets,
-                                                   deadline=deadline))
-            bounds = _balanced_bounds(offsets, threads)
-            counters[:] = 0
+            counters = np.zeros((1, len(_kernel.COUNTER_NAMES)), dtype=np.int64)
             status = _kernel.scan(
-                codes, base, chunk.ticks, chunk.states, waits, order, offsets,
-                states.view(np.uint8), bounds, counters, has_wait=has_wait, as_of=as_of,
-                deadline=deadline,
+                codes, base, chunk.ticks, chunk.states, waits, states.view(np.uint8), counters,
+                has_wait=has_wait, as_of=as_of, deadline=deadline,
+            )
+        if status == _kernel.STATUS_NEEDS_ORDER:
+            # Not in time order within some session (SPEC 1.1): undo, take the
+            # unordered path (counting sort by session, then sort each session by time).
+            _restore(states, snapshot)
+            status = _kernel.scan_unordered(
+                codes, base, chunk.ticks, chunk.states, waits, states.view(np.uint8),
+                counters, has_wait=has_wait, as_of=as_of, deadline=deadline,
             )
             if status == _kernel.STATUS_NEEDS_ORDER:
                 _restore(states, snapshot)
@@ -319,7 +319,7 @@ class Aggregator:
             wanted = self._n_threads
         else:
             wanted = min(_available_cores(), max(1, n_rows // _MIN_ROWS_PER_THREAD))
-        return max(1, min(wanted, n_slots))
+        return max(1, min(wanted, n_rows))
 
     def _remember_meta(self, chunk: _Chunk, codes: np.ndarray, base: int, n_slots: int) -> None:
         """Keep the first agent / acd_group / address seen for each session (SPEC 1:
@@ -386,7 +386,9 @@ class _SessionSlots:
                 return _native(keys, np.int64), lo, grown
         if len(keys) == 0 and self.mode in (None, "dense"):
             self._pending = (self.mode, self.base, None)
-            return np.empty(0, dtype=np.int64), self.base, states.copy()
+            same = _new_states(len(states))
+            same[:] = states
+            return np.empty(0, dtype=np.int64), self.base, same
         # Hash mode: known keys keep their slots, new keys are appended.
         index = self.index
         compacted = states
@@ -439,7 +441,10 @@ class _SessionSlots:
 
 
 def _new_states(n: int) -> np.ndarray:
-    states = np.zeros(n, dtype=SESSION_STATE_DTYPE)
+    """n fresh session states, the array starting on a cache line (one state per line)."""
+    raw = np.zeros(n * SESSION_STATE_DTYPE.itemsize + _CACHE_LINE, dtype=np.uint8)
+    skip = -raw.ctypes.data % _CACHE_LINE
+    states = raw[skip: skip + n * SESSION_STATE_DTYPE.itemsize].view(SESSION_STATE_DTYPE)
     states["state"] = INVALID_STATE
     states["wait_max"] = -1
     return states
@@ -700,14 +705,6 @@ def _available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
-
-
-def _balanced_bounds(offsets: np.ndarray, threads: int) -> np.ndarray:
-    """Session slot bounds that give each thread about the same number of rows."""
-    targets = np.linspace(0, offsets[-1], threads + 1)
-    bounds = np.searchsorted(offsets, targets, side="left").astype(np.int64)
-    bounds[0], bounds[-1] = 0, len(offsets) - 1
-    return np.maximum.accumulate(bounds)
 
 
 @contextlib.contextmanager
