@@ -190,3 +190,15 @@ def test_forced_progress_bar_goes_to_stderr(capsys):
     assert main(["report", str(DATA / "synthetic_day.log"), "--progress", "-q"]) == 0
     captured = capsys.readouterr()
     assert "Alice" in captured.out
+
+
+def test_interval_report(tmp_path, capsys):
+    out = tmp_path / "i.csv"
+    assert main(["report", str(DATA / "synthetic_day.log"), "--by", "queue", "--interval", "15",
+                 "--wrapup", "support=30", "-o", str(out), "-q"]) == 0
+    frame = pd.read_csv(out)
+    row = frame[(frame.acd_group == "support") & (frame.interval_start == "2023-11-14T22:15:00Z")].iloc[0]
+    assert (row.talk_time, row.wrapup_time, row.not_ready, row.number_of_calls) == (100, 30, 758, 1)
+    assert main(["demo", "--interval", "60", "--limit", "3"]) == 0
+    assert "Interval (UTC)" in capsys.readouterr().out
+    assert main(["report", str(DATA / "synthetic_day.log"), "--interval", "15"]) == 2   # needs --by

@@ -99,3 +99,67 @@ def test_empty_table():
                                  np.array([], dtype=np.uint8), unit="s")
     got = rollup(empty, "agent", keys={"agent": []})
     assert len(got) == 0 and "overall_call_rate" in got.columns
+
+
+# -- per reporting interval -----------------------------------------------------------------
+
+from agentstats.rollup import IntervalRollup  # noqa: E402
+
+
+def test_interval_hand_derived_synthetic_day():
+    # tests/data/synthetic_day.log, wrap-up support=30, 15-minute buckets. +0 = 22:13:20 UTC.
+    # support|Alice: READY +10 (22:13:30) .. bucket 22:00 ends at +100: 90 s ready.
+    # bucket 22:15 (+100..+1000): ready +100..+112 = 12 s, talk +112..+212 = 100 s,
+    #   wrap-up +212..+242 = 30 s, not ready (Lunch) +242..+1000 = 758 s; 1 call.
+    from agentstats.io.queue_log import import_queue_log
+
+    path = Path(__file__).parent / "data" / "synthetic_day.log"
+    intervals = IntervalRollup(900, as_of=1700003600)
+    import_queue_log(path, wrapup={"support": 30},
+                     on_chunk=lambda c: intervals.update(c.session, c.time, c.state, c.acd_group))
+    got = intervals.result("acd_group").set_index(["acd_group", "interval_start"])
+    first = got.loc[("support", pd.Timestamp("2023-11-14 22:00:00"))]
+    assert (first.ready, first.logged_in, first.number_of_calls) == (90, 90, 0)
+    second = got.loc[("support", pd.Timestamp("2023-11-14 22:15:00"))]
+    assert (second.ready, second.talk_time, second.wrapup_time, second.not_ready) == (12, 100, 30, 758)
+    assert (second.logged_in, second.call_time, second.number_of_calls) == (900, 130, 1)
+
+
+@pytest.mark.parametrize("chunk", [1, 17, 1000, 10**6])
+def test_interval_sums_equal_session_totals(chunk):
+    from agentstats.demo import DEMO_WRAPUP, demo_log_path
+    from agentstats.io.queue_log import import_queue_log, read_queue_log
+
+    events, _, _ = read_queue_log(demo_log_path(), wrapup=DEMO_WRAPUP)
+    table = import_queue_log(demo_log_path(), wrapup=DEMO_WRAPUP).table
+    intervals = IntervalRollup(1800, as_of=table.as_of)
+    for i in range(0, len(events), chunk):
+        part = slice(i, i + chunk)
+        intervals.update(events.session[part], events.time[part], events.state[part], events.agent[part])
+    per_agent = intervals.result("agent").groupby("agent").sum(numeric_only=True)
+    totals = rollup(table, "agent").set_index("agent")
+    assert (per_agent["logged_in"] == totals["session_duration"]).all()
+    assert (per_agent["talk_time"] == totals["total_talk_time"]).all()
+    assert (per_agent["wrapup_time"] == totals["total_wrapup_time"]).all()
+    assert (per_agent["number_of_calls"] == totals["number_of_calls"]).all()
+
+
+def test_interval_split_is_exact_in_ticks():
+    # ms ticks, 1 s buckets: talk 0.5 s .. 2.5 s -> 0.5 + 1.0 + 0.5 s; floors per cell.
+    intervals = IntervalRollup(1000, ticks_per_second=1000)
+    intervals.update(["s"] * 4, [0, 500, 2500, 3000], [1, 2, 1, 4], ["a"] * 4)
+    got = intervals.result()
+    assert got["talk_time"].tolist() == [0, 1, 0]
+    assert got["number_of_calls"].tolist() == [1, 0, 0]
+    assert got["logged_in"].tolist() == [1, 1, 1]
+
+
+def test_interval_rules_after_end_duplicates_as_of():
+    # after SESSION_ENDED nothing counts; a repeated state changes nothing; as_of cuts.
+    intervals = IntervalRollup(60, as_of=100)
+    intervals.update([1, 1, 1, 1, 1, 2, 2], [0, 10, 20, 30, 40, 0, 200],
+                     [1, 2, 2, 4, 2, 1, 2], ["a", "a", "a", "a", "a", "b", "b"])
+    got = intervals.result().set_index("key")
+    assert got.loc["a", "talk_time"] == 20 and got.loc["a", "number_of_calls"] == 1
+    b = got.loc["b"]
+    assert b["logged_in"].tolist() == [60, 40] and b["number_of_calls"].sum() == 0

@@ -833,6 +833,7 @@ def import_queue_log(
     as_of: Any = None,
     strict: bool = False,
     n_threads: int | None = None,
+    on_chunk: Callable[[EventChunk], None] | None = None,
     **options: Any,
 ) -> QueueLogResult:
     """Import a queue_log (one file or rotated files) into per-session statistics.
@@ -840,7 +841,8 @@ def import_queue_log(
     The report time `as_of` defaults to the log's end (the latest timestamp among the
     last lines of the files), so sessions still open at the end of the log run to it.
     Options are those of :class:`QueueLogImporter` (wrapup, aliases, infer,
-    reorder_window, chunk_events, progress).
+    reorder_window, chunk_events, progress). `on_chunk` also sees every event chunk
+    (e.g. an :class:`agentstats.rollup.IntervalRollup`'s update).
     """
     from ..aggregate import Aggregator, _as_of_to_ticks
 
@@ -856,6 +858,8 @@ def import_queue_log(
     for chunk in importer.chunks():
         aggregator.update(chunk.session, chunk.time, chunk.state, wait=chunk.wait,
                           agent=chunk.agent, acd_group=chunk.acd_group)
+        if on_chunk is not None:
+            on_chunk(chunk)
     importer.check()
     return QueueLogResult(
         table=aggregator.result(),

@@ -36,11 +36,20 @@ _COLUMNS = {
     "overall_call_rate": ("Calls/h", "rate"),
     "average_time_to_answer": ("Avg answer", "dur"),
     "longest_time_to_answer": ("Max answer", "dur"),
+    "interval_start": ("Interval (UTC)", "time"),
+    "logged_in": ("Logged in", "dur"),
+    "not_ready": ("Not ready", "dur"),
+    "ready": ("Ready", "dur"),
+    "talk_time": ("Talk", "dur"),
+    "wrapup_time": ("Wrap-up", "dur"),
+    "call_time": ("Handle", "dur"),
 }
 _SESSION_ORDER = ("agent", "acd_group", "instance", "start_time", "state", "session_duration",
                   "number_of_calls", "total_talk_time", "average_talk_time", "total_wrapup_time",
                   "average_call_time", "acd_call_rate", "average_time_to_answer",
                   "longest_time_to_answer")
+_INTERVAL_ORDER = ("agent", "acd_group", "interval_start", "logged_in", "not_ready", "ready",
+                   "number_of_calls", "talk_time", "wrapup_time", "call_time")
 _ROLLUP_ORDER = ("agent", "acd_group", "sessions", "first_start", "session_duration",
                  "number_of_calls", "total_talk_time", "average_talk_time", "total_wrapup_time",
                  "average_call_time", "overall_call_rate", "average_time_to_answer",
@@ -80,7 +89,7 @@ def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = No
                 limit: int | None = 50, by: str = "session") -> None:
     """One readable table; times as H:MM:SS, at most `limit` rows (says how many more)."""
     console = console or Console()
-    order = _SESSION_ORDER if by == "session" else _ROLLUP_ORDER
+    order = {"session": _SESSION_ORDER, "interval": _INTERVAL_ORDER}.get(by, _ROLLUP_ORDER)
     present = [c for c in order if c in frame.columns]
     if by == "session" and "agent" not in frame.columns:
         present = ["session", *present]
