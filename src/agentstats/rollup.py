@@ -141,6 +141,7 @@ def rollup(table: Any, by: str | Sequence[str] = "agent", *, keys: Any = None) -
 INTERVAL_COLUMNS = ("logged_in", "not_ready", "ready", "talk_time", "wrapup_time", "call_time",
                     "number_of_calls")
 _STATE_COLUMN = {0: "not_ready", 1: "ready", 2: "talk_time", 3: "wrapup_time"}
+_CALLS = 9      # the "column" code of call counts in the partial sums
 
 
 class IntervalRollup:
@@ -170,6 +171,7 @@ class IntervalRollup:
         self._carry: dict[Any, tuple[int, int, Any]] = {}     # session -> (time, state, key)
         self._max_time: int | None = None
         self._parts: list[pd.DataFrame] = []
+        self._pending_rows = 0
 
     def update(self, session: Any, time: Any, state: Any, key: Any) -> None:
         session = np.asarray(session)
@@ -231,7 +233,8 @@ class IntervalRollup:
         if entering.any():
             self._parts.append(pd.DataFrame({
                 "key": key_l[entering], "bucket": self._bucket(time_l[entering]),
-                "column": "number_of_calls", "ticks": np.ones(int(entering.sum()), dtype=np.int64)}))
+                "column": np.full(int(entering.sum()), _CALLS, dtype=np.int8),
+                "ticks": np.ones(int(entering.sum()), dtype=np.int64)}))
         # New carry: the last live event of each session (ended sessions stay, to ignore
         # their later events).
         for s, t, st, k in zip(sess_l[last_of_session].tolist(), time_l[last_of_session].tolist(),
@@ -256,10 +259,11 @@ class IntervalRollup:
         hi = np.minimum(end[rep], self.origin + (bucket + 1) * self.interval)
         self._parts.append(pd.DataFrame({
             "key": key[rep], "bucket": bucket,
-            "column": pd.Categorical.from_codes(state[rep], categories=list(_STATE_COLUMN.values())).astype(object),
-            "ticks": hi - lo}))
-        if len(self._parts) > 64:
+            "column": state[rep].astype(np.int8), "ticks": hi - lo}))
+        self._pending_rows += len(rep)
+        if self._pending_rows > 1_000_000:     # keep memory bounded: fold into the sums
             self._parts = [self._compact()]
+            self._pending_rows = len(self._parts[0])
 
     def _compact(self) -> pd.DataFrame:
         frame = pd.concat(self._parts, ignore_index=True)
@@ -283,6 +287,7 @@ class IntervalRollup:
             return pd.DataFrame({c: pd.Series([], dtype=object if c == name else "int64") for c in columns})
         sums = self._compact().pivot_table(index=["key", "bucket"], columns="column", values="ticks",
                                            aggfunc="sum", fill_value=0)
+        sums = sums.rename(columns={**_STATE_COLUMN, _CALLS: "number_of_calls"})
         for column in (*_STATE_COLUMN.values(), "number_of_calls"):
             if column not in sums.columns:
                 sums[column] = 0
