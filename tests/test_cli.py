@@ -202,3 +202,18 @@ def test_interval_report(tmp_path, capsys):
     assert main(["demo", "--interval", "60", "--limit", "3"]) == 0
     assert "Interval (UTC)" in capsys.readouterr().out
     assert main(["report", str(DATA / "synthetic_day.log"), "--interval", "15"]) == 2   # needs --by
+
+
+def test_unsorted_table_needs_whole_file(tmp_path, capsys):
+    path = tmp_path / "unsorted.parquet"
+    pd.DataFrame({"session": [1, 1, 1], "time": [100, 300, 200], "state": [1, 4, 2]}).to_parquet(path)
+    from agentstats.io import tabular
+
+    original = tabular._DEFAULT_CHUNK_ROWS
+    try:
+        tabular.import_table.__kwdefaults__["chunk_rows"] = 1
+        assert main(["report", str(path)]) == 1
+        assert "--whole-file" in capsys.readouterr().err
+        assert main(["report", str(path), "--whole-file", "-q"]) == 0
+    finally:
+        tabular.import_table.__kwdefaults__["chunk_rows"] = original

@@ -126,3 +126,14 @@ def test_numeric_times_with_unit(tmp_path):
     row = import_table(path, time_unit="ms", wait_unit="ms").table.to_pandas().iloc[0]
     # 1.0 s .. 4.0 s: duration 3; talk 1.5 s -> floor 1; wait 1.5 s -> floor 1
     assert (row.session_duration, row.total_talk_time, row.longest_time_to_answer) == (3, 1, 1)
+
+
+def test_session_going_back_in_time_across_chunks_is_named(tmp_path):
+    # Streaming needs each session's rows in time order across batches; one-shot does not.
+    path = tmp_path / "unsorted.parquet"
+    pd.DataFrame({"session": [1, 1, 1], "time": [100, 300, 200],
+                  "state": [1, 4, 2]}).to_parquet(path)
+    with pytest.raises(ValueError, match=r"unsorted.parquet: rows 3..3: a row is earlier"):
+        import_table(path, chunk_rows=1)
+    row = import_table(path, chunk_rows=None).table.to_pandas().iloc[0]
+    assert (row.session_duration, row.total_talk_time) == (200, 100)

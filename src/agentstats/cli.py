@@ -102,6 +102,9 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                        help="event tables: unit of numeric times (default s)")
         p.add_argument("--wait-unit", choices=("s", "ms", "us", "ns"), default="s",
                        help="event tables: unit of numeric waits (default s)")
+        p.add_argument("--whole-file", action="store_true",
+                       help="event tables: read each file at once, so rows may come in any order "
+                            "(default: stream in batches; each session's rows in time order)")
         p.add_argument("--lenient", action="store_true",
                        help="event tables: skip and count rows with an unknown state or no time "
                             "instead of stopping at the first one")
@@ -263,7 +266,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             with _progress_bar(_want_progress(args.progress, total), None, kind) as update:
                 imported = import_table(inputs, format=kind, columns=columns, time_unit=args.time_unit,
                                         wait_unit=args.wait_unit, as_of=as_of, strict=not args.lenient,
-                                        progress=update)
+                                        progress=update, **({"chunk_rows": None} if args.whole_file else {}))
             table = imported.table
             sessions = table.to_pandas()
     except TapiError as exc:

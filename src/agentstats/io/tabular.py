@@ -283,8 +283,10 @@ def _feed(aggregator, path: Path, rows: int, *, format, columns, time_unit, wait
                               wait=batch.get("wait"), agent=batch.get("agent"),
                               acd_group=batch.get("acd_group"), address=batch.get("address"))
         except ValueError as exc:
+            hint = (" (sort the file by time, or read it whole: chunk_rows=None, --whole-file)"
+                    if "earlier than" in str(exc) else "")
             raise ValueError(f"{path}: rows {batch['first_row']}.."
-                             f"{batch['first_row'] + len(batch['state']) - 1}: {exc}") from exc
+                             f"{batch['first_row'] + len(batch['state']) - 1}: {exc}{hint}") from exc
         rows += len(batch["state"])
         if progress is not None:
             progress(rows)
