@@ -226,3 +226,29 @@ def test_to_arrow_matches_pandas():
     assert arrow.to_pandas().equals(table.to_pandas())
     no_wait = agentstats.aggregate(SESSION, SECONDS, STATE, unit="s").to_arrow()
     assert no_wait.column("longest_time_to_answer").null_count == 2
+
+
+def test_long_object_keys_take_the_identity_path_and_agree():
+    """Long object arrays are factorised by object identity, then by value: equal
+    strings held by different objects are one session; a missing key is named."""
+    rng = np.random.default_rng(2)
+    n = 60_000
+    names = np.array([f"agent-{i:04d}" for i in range(900)], dtype=object)
+    keys = names[rng.integers(0, 900, n)]
+    keys[::7] = [str(k)[:6] + str(k)[6:] for k in keys[::7]]       # same value, new objects
+    time = np.sort(rng.integers(0, 10**9, n))
+    state = rng.integers(0, 5, n).astype(np.uint8)
+    by_object = agentstats.aggregate(keys, time, state, unit="ns")
+    by_value = agentstats.aggregate(keys.astype(str), time, state, unit="ns")
+    assert by_object.keys.tolist() == by_value.keys.tolist() == sorted(set(keys.tolist()))
+    assert actual_ticks(by_object) == actual_ticks(by_value)
+    keys[40_000] = None
+    with pytest.raises(ValueError, match="row 40000"):
+        agentstats.aggregate(keys, time, state, unit="ns")
+
+
+def test_mostly_distinct_objects_fall_back_to_hashing_by_value():
+    n = 40_000
+    keys = np.array([f"s{i % 30_000}" for i in range(n)], dtype=object)   # a new object per row
+    table = agentstats.aggregate(keys, np.arange(n), np.ones(n, dtype=np.uint8), unit="s")
+    assert len(table) == 30_000

@@ -15,6 +15,8 @@ FINAL_COLUMNS: tuple[str, ...]
 
 def openmp_enabled() -> bool: ...
 def session_state_itemsize() -> int: ...
+def key_range(keys: NDArray[np.int64]) -> tuple[int, int]: ...
+def factorise_objects(keys: NDArray[np.object_], codes: NDArray[np.int64], first_rows: NDArray[np.int64]) -> int: ...
 def scan(
     codes: NDArray[np.int64],
     base: int,
@@ -27,6 +29,7 @@ def scan(
     has_wait: bool,
     as_of: int,
     deadline: float,
+    grouped: bool = ...,
 ) -> int: ...
 def scan_unordered(
     codes: NDArray[np.int64],

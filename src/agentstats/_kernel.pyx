@@ -51,6 +51,9 @@ cdef extern from *:
     }
     #define agentstats_prefetch(p) __builtin_prefetch((const void *)(p), 1, 3)
     #define agentstats_prefetch_read(p) __builtin_prefetch((const void *)(p), 0, 0)
+    static inline uint64_t agentstats_pointer_hash(uint64_t p) {
+        return ((p >> 4) * 0x9E3779B97F4A7C15ULL) >> 17;   /* objects are 16-byte aligned */
+    }
     """
     const int AGENTSTATS_OPENMP
     int agentstats_load_flag(int *p) noexcept nogil
@@ -58,6 +61,7 @@ cdef extern from *:
     double agentstats_now() noexcept nogil
     void agentstats_prefetch(const void *p) noexcept nogil
     void agentstats_prefetch_read(const void *p) noexcept nogil
+    uint64_t agentstats_pointer_hash(uint64_t p) noexcept nogil
 
 # Status codes returned to aggregate.py.
 STATUS_OK = 0
@@ -133,6 +137,96 @@ cdef enum:
 def openmp_enabled() -> bool:
     """True when the extension was compiled with OpenMP (else n_threads runs serially)."""
     return bool(AGENTSTATS_OPENMP)
+
+
+def key_range(const int64_t[::1] keys) -> tuple:
+    """(min, max) of a non-empty int64 array in one pass (dense-key detection)."""
+    cdef Py_ssize_t i, n = keys.shape[0]
+    cdef int64_t lo, hi, k
+    if n == 0:
+        raise ValueError("key_range of an empty array")
+    lo = hi = keys[0]
+    with nogil:
+        for i in range(1, n):
+            k = keys[i]
+            lo = min(lo, k)
+            hi = max(hi, k)
+    return lo, hi
+
+
+cdef int _factorise_pointers(
+    const uint64_t* objects, int64_t n, int64_t* codes, int64_t* first_rows,
+    int64_t max_distinct, int64_t* n_distinct,
+) noexcept nogil:
+    """Codes by object identity (first-seen order) with an open-addressing table that
+    doubles as it fills; gives up (_NEEDS_ORDER reused as "too many") past
+    max_distinct distinct objects."""
+    cdef uint64_t capacity = 1 << 12, mask, h, ptr
+    cdef uint64_t* table = <uint64_t*>calloc(2 * capacity, sizeof(uint64_t))
+    cdef uint64_t* grown
+    cdef int64_t i, j, distinct = 0
+    if table == NULL:
+        return _NO_MEMORY
+    mask = capacity - 1
+    for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            agentstats_prefetch_read(&table[2 * (agentstats_pointer_hash(objects[i + PREFETCH_AHEAD]) & mask)])
+        ptr = objects[i]
+        h = agentstats_pointer_hash(ptr) & mask
+        while table[2 * h] != ptr and table[2 * h] != 0:
+            h = (h + 1) & mask
+        if table[2 * h] == ptr:
+            codes[i] = <int64_t>table[2 * h + 1]
+            continue
+        if distinct == max_distinct:
+            free(table)
+            return _NEEDS_ORDER
+        table[2 * h] = ptr
+        table[2 * h + 1] = distinct
+        codes[i] = distinct
+        first_rows[distinct] = i
+        distinct += 1
+        if <uint64_t>distinct * 2 > capacity:          # keep the load under one half
+            grown = <uint64_t*>calloc(4 * capacity, sizeof(uint64_t))
+            if grown == NULL:
+                free(table)
+                return _NO_MEMORY
+            for j in range(capacity):
+                if table[2 * j] != 0:
+                    h = agentstats_pointer_hash(table[2 * j]) & (2 * capacity - 1)
+                    while grown[2 * h] != 0:
+                        h = (h + 1) & (2 * capacity - 1)
+                    grown[2 * h] = table[2 * j]
+                    grown[2 * h + 1] = table[2 * j + 1]
+            free(table)
+            table = grown
+            capacity *= 2
+            mask = capacity - 1
+    free(table)
+    n_distinct[0] = distinct
+    return _OK
+
+
+def factorise_objects(object keys, int64_t[::1] codes, int64_t[::1] first_rows) -> int:
+    """Factorise a contiguous object array by object identity: codes[i] numbers the
+    distinct *objects* in first-seen order and first_rows[c] is where object c first
+    appears. Equal keys held by different objects get different codes here; the caller
+    merges them by value over the (few) distinct objects. Returns the number of
+    distinct objects, or -1 when there are more than len(first_rows) of them."""
+    cdef int64_t n = codes.shape[0], distinct = 0
+    cdef int status
+    if keys.dtype != object or not keys.flags.c_contiguous or keys.shape[0] != n:
+        raise ValueError("keys must be a contiguous object array as long as codes")
+    if n == 0:
+        return 0
+    cdef const uint64_t* objects = <const uint64_t*><size_t>keys.ctypes.data
+    cdef int64_t limit = first_rows.shape[0]
+    with nogil:
+        status = _factorise_pointers(objects, n, &codes[0], &first_rows[0] if limit else NULL,
+                                     limit, &distinct)
+    if status == _NO_MEMORY:
+        raise MemoryError("factorise_objects: no memory for the hash table")
+    return -1 if status != _OK else distinct
 
 
 def session_state_itemsize() -> int:
@@ -234,14 +328,20 @@ cdef int _scan_rows(
     const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
     const int64_t* wait, int64_t begin, int64_t end, int64_t n_slots,
     SessionState* sessions, int64_t* first_rows, int64_t* counters, int64_t as_of,
-    double deadline, int* stop,
+    double deadline, int* stop, bint grouped,
 ) noexcept nogil:
     """Apply rows begin..end in input order to `sessions`. When `first_rows` is not
     NULL, `sessions` is a thread's private partial state and first_rows[slot] records
-    the row that started each slot there, for the merge."""
-    cdef int64_t k, slot, t
+    the row that started each slot there, for the merge.
+
+    Two loops, chosen per layout (PERF-NOTES): when rows of a session come in runs
+    (`grouped`), the current session's state lives in a local copy (registers) and is
+    written back when the session changes; otherwise each row updates its session's
+    state in place, prefetched a few rows ahead."""
+    cdef int64_t k, slot, t, current = -1
     cdef uint8_t s
     cdef int64_t prefetch_end = end - PREFETCH_AHEAD
+    cdef SessionState local
     cdef SessionState* st
     cdef Counters c
     cdef int status = _OK
@@ -254,9 +354,9 @@ cdef int _scan_rows(
             if deadline > 0 and agentstats_now() > deadline:
                 status = _TIMEOUT
                 break
-        if k < prefetch_end:
-            # The session state of a row a few rows ahead: with many interleaved
-            # sessions it is rarely in L1/L2, and the loads do not depend on each other.
+        if not grouped and k < prefetch_end:
+            # With many interleaved sessions a row's session state is rarely in L1/L2,
+            # and the loads of different rows do not depend on each other.
             agentstats_prefetch(&sessions[codes[k + PREFETCH_AHEAD] - base])
         slot = codes[k] - base
         if <uint64_t>slot >= <uint64_t>n_slots:
@@ -266,12 +366,24 @@ cdef int _scan_rows(
         s = state[k]
         if _classify(t, s, as_of, &c):
             continue
-        st = &sessions[slot]
-        if first_rows != NULL and st.state == UNSEEN:
-            first_rows[slot] = k
-        status = _apply_row(st, t, s, k, wait, &c)
+        if grouped:
+            if slot != current:
+                if current >= 0:
+                    sessions[current] = local
+                current = slot
+                local = sessions[slot]
+                if first_rows != NULL and local.state == UNSEEN:
+                    first_rows[slot] = k
+            status = _apply_row(&local, t, s, k, wait, &c)
+        else:
+            st = &sessions[slot]
+            if first_rows != NULL and st.state == UNSEEN:
+                first_rows[slot] = k
+            status = _apply_row(st, t, s, k, wait, &c)
         if status != _OK:
             break
+    if current >= 0:
+        sessions[current] = local
     if status != _OK and status != _STOPPED:
         agentstats_store_flag(stop, 1)
     _store(&c, counters)
@@ -354,11 +466,13 @@ def scan(
     bint has_wait,
     int64_t as_of,
     double deadline,
+    bint grouped=False,
 ) -> int:
     """One pass over the rows in input order, updating `sessions` (the bytes of a
     SessionState array). With n_threads = len(counters) > 1 each thread takes a
     contiguous range of rows into private partial states, merged in order afterwards
-    (identical results). Returns a STATUS_*; on anything but STATUS_OK the session
+    (identical results). `grouped` picks the loop for logs whose sessions come in
+    runs of rows (any value gives the same results). Returns a STATUS_*; on anything but STATUS_OK the session
     states are partly updated and the caller must restore its snapshot."""
     cdef Py_ssize_t n_rows = codes.shape[0]
     cdef int n_threads = <int>counters.shape[0]
@@ -405,6 +519,7 @@ def scan(
                     min(t * rows_per_thread, <int64_t>n_rows),
                     min((t + 1) * rows_per_thread, <int64_t>n_rows), n_slots,
                     partial[t], first_rows[t], counters_p + t * N_COUNTERS, as_of, deadline, &stop,
+                    grouped,
                 )
         status = _first_failure(statuses, n_threads)
     with nogil:

@@ -62,6 +62,10 @@ _MIN_ROWS_PER_THREAD = 1 << 20
 # this many slots, or one slot per 8 rows seen (so at most ~10 bytes of state per row).
 _DENSE_MIN_SLOTS = 1 << 20
 _DENSE_ROWS_PER_SLOT = 8
+# Object keys are factorised by identity first when the log is this long and at most
+# one row in this many brings a new object (else plain pd.factorize is as fast).
+_POINTER_FACTORISE_MIN_ROWS = 1 << 14
+_POINTER_FACTORISE_MAX_SHARE = 4
 
 
 def aggregate(
@@ -233,12 +237,10 @@ class Aggregator:
         extra = {name: _as_object_array(columns[name], name)
                  for name in ("agent", "acd_group", "address") if name in columns}
 
-        if self._strict:
-            _raise_first_invalid(ticks, states, raw_state, keys, time)
         as_of = self._as_of
         if tick_unit != self._tick_unit:
             as_of = _as_of_to_ticks(self._as_of_input, tick_unit)
-        return _Chunk(keys, ticks, states, waits, extra, tick_unit, as_of)
+        return _Chunk(keys, ticks, states, waits, extra, tick_unit, as_of, raw_state)
 
     # -- the kernel calls ---------------------------------------------------------
 
@@ -255,9 +257,10 @@ class Aggregator:
         threads = self._threads_for(n, n_slots)
 
         counters = np.zeros((threads, len(_kernel.COUNTER_NAMES)), dtype=np.int64)
+        grouped = _looks_grouped(codes)
         status = _kernel.scan(
             codes, base, chunk.ticks, chunk.states, waits, states.view(np.uint8), counters,
-            has_wait=has_wait, as_of=as_of, deadline=deadline,
+            has_wait=has_wait, as_of=as_of, deadline=deadline, grouped=grouped,
         )
         if status == _kernel.STATUS_NEEDS_SERIAL:
             # A thread boundary the merge cannot express (rare): one thread, same answer.
@@ -265,7 +268,7 @@ class Aggregator:
             counters = np.zeros((1, len(_kernel.COUNTER_NAMES)), dtype=np.int64)
             status = _kernel.scan(
                 codes, base, chunk.ticks, chunk.states, waits, states.view(np.uint8), counters,
-                has_wait=has_wait, as_of=as_of, deadline=deadline,
+                has_wait=has_wait, as_of=as_of, deadline=deadline, grouped=grouped,
             )
         if status == _kernel.STATUS_NEEDS_ORDER:
             # Not in time order within some session (SPEC 1.1): undo, take the
@@ -292,6 +295,10 @@ class Aggregator:
         if accounted != n:  # pragma: no cover - a kernel bug, never a user error
             _restore(states, snapshot)
             raise RuntimeError(f"agentstats internal error: {accounted} of {n} rows accounted for")
+        if self._strict and (totals["invalid_time"] or totals["invalid_state"]):
+            # SPEC 3.1: nothing of this chunk is applied; name the first bad row.
+            _restore(states, snapshot)
+            _raise_first_invalid(chunk.ticks, chunk.states, chunk.raw_state, chunk.keys)
         if self._raise_off_table and totals["off_table"]:
             _restore(states, snapshot)
             raise tapi_error(
@@ -341,9 +348,10 @@ class Aggregator:
 
 
 class _Chunk:
-    __slots__ = ("keys", "ticks", "states", "waits", "extra", "tick_unit", "as_of")
+    __slots__ = ("keys", "ticks", "states", "waits", "extra", "tick_unit", "as_of", "raw_state")
 
-    def __init__(self, keys, ticks, states, waits, extra, tick_unit, as_of):
+    def __init__(self, keys, ticks, states, waits, extra, tick_unit, as_of, raw_state):
+        self.raw_state = raw_state
         self.keys = keys
         self.ticks = ticks
         self.states = states
@@ -373,7 +381,8 @@ class _SessionSlots:
         re-indexed, always new) state array that the kernel may update."""
         self._old_to_new = None
         if self.mode != "hash" and keys.dtype.kind in "iu" and len(keys) and _fits_int64(keys):
-            lo, hi = int(keys.min()), int(keys.max())
+            keys = _native(keys, np.int64)
+            lo, hi = _kernel.key_range(keys)
             if self.mode == "dense":
                 lo, hi = min(lo, self.base), max(hi, self.base + len(states) - 1)
             if hi - lo + 1 <= max(_DENSE_MIN_SLOTS, rows_seen // _DENSE_ROWS_PER_SLOT):
@@ -383,7 +392,7 @@ class _SessionSlots:
                     grown[shift:shift + len(states)] = states
                     self._old_to_new = np.arange(len(states)) + shift
                 self._pending = ("dense", lo, None)
-                return _native(keys, np.int64), lo, grown
+                return keys, lo, grown
         if len(keys) == 0 and self.mode in (None, "dense"):
             self._pending = (self.mode, self.base, None)
             same = _new_states(len(states))
@@ -430,14 +439,26 @@ class _SessionSlots:
         if self.mode == "dense" or self.mode is None:
             return slots + self.base, None
         keys = self.index.to_numpy()[slots]
-        try:
-            order = np.argsort(keys, kind="stable")
-        except TypeError:  # mixed key types: keep first-seen order
-            return keys, None
-        return keys[order], order
+        order = _sorting_order(keys)
+        return (keys, None) if order is None else (keys[order], order)
 
 
 # -- helpers: arrays ---------------------------------------------------------------
+
+
+def _sorting_order(keys: np.ndarray) -> np.ndarray | None:
+    """The order that sorts the keys, or None when they are not mutually comparable
+    (then the table keeps first-seen order). Strings sort in Arrow (C, not Python
+    comparisons)."""
+    if len(keys) and all(type(k) is str for k in keys[: min(len(keys), 1000)]):
+        try:
+            return pc.sort_indices(pa.array(keys, type=pa.string())).to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+    try:
+        return np.argsort(keys, kind="stable")
+    except TypeError:
+        return None
 
 
 def _new_states(n: int) -> np.ndarray:
@@ -526,11 +547,29 @@ def _as_object_array(values: Any, name: str) -> np.ndarray:
 
 
 def _factorise(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (int64, first-seen order) and uniques of any hashable keys."""
-    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
-    if len(codes) and codes.min() < 0:
-        row = int(np.argmax(codes < 0))
-        raise ValueError(f"session key is missing ({keys[row]!r}) at row {row}")
+    """Codes (int64, first-seen order) and uniques of any hashable keys.
+
+    Object arrays usually hold each distinct key as one shared object (pandas' and
+    pyarrow's readers do this), so they are factorised by object identity first in
+    the kernel, and only the distinct objects are then hashed by value."""
+    codes = uniques = None
+    if keys.dtype == object and len(keys) >= _POINTER_FACTORISE_MIN_ROWS:
+        keys = np.ascontiguousarray(keys)
+        by_object = np.empty(len(keys), dtype=np.int64)
+        first_rows = np.empty(len(keys) // _POINTER_FACTORISE_MAX_SHARE + 1, dtype=np.int64)
+        distinct = _kernel.factorise_objects(keys, by_object, first_rows)
+        if distinct >= 0:
+            first_rows = first_rows[:distinct]
+            value_codes, uniques = pd.factorize(keys[first_rows], use_na_sentinel=True)
+            if len(value_codes) and value_codes.min() < 0:
+                row = int(first_rows[np.argmax(value_codes < 0)])
+                raise ValueError(f"session key is missing ({keys[row]!r}) at row {row}")
+            codes = value_codes.astype(np.int64)[by_object]
+    if codes is None:
+        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+        if len(codes) and codes.min() < 0:
+            row = int(np.argmax(codes < 0))
+            raise ValueError(f"session key is missing ({keys[row]!r}) at row {row}")
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
 
@@ -682,7 +721,7 @@ def _as_of_to_ticks(as_of: Any, tick_unit: str) -> int | None:
     raise TypeError(f"as_of must be a datetime, datetime64, ISO string or ticks, not {type(as_of).__name__}")
 
 
-def _raise_first_invalid(ticks, states, raw_state, keys, time) -> None:
+def _raise_first_invalid(ticks, states, raw_state, keys) -> None:
     """Strict mode (SPEC 3.1): name the first row that is invalid_time or invalid_state."""
     bad_time = ticks == MISSING
     bad_state = states == INVALID_STATE
@@ -698,6 +737,14 @@ def _raise_first_invalid(ticks, states, raw_state, keys, time) -> None:
 
 
 # -- helpers: threads, deadlines, statuses -------------------------------------------
+
+
+def _looks_grouped(codes: np.ndarray, sample: int = 1 << 16) -> bool:
+    """Do a session's rows come in runs (a log grouped by session)? Then the kernel
+    keeps the current session in registers; interleaved logs (time order) update each
+    row's session in place. Only speed depends on the answer, never results."""
+    head = codes[:sample]
+    return len(head) > 1 and np.count_nonzero(head[1:] == head[:-1]) * 2 > len(head) - 1
 
 
 def _available_cores() -> int:
