@@ -5,6 +5,8 @@ Profiles `dev` and `ci` are registered in conftest.py (seeded, deadline=None).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -156,3 +158,35 @@ def test_shuffled_sessions_of_every_shape(spread):
     pick = lambda column: [column[i] for i in order]  # noqa: E731
     for threads in (1, 2):
         assert_same_as_reference(pick(session), pick(time), pick(state), pick(wait), n_threads=threads)
+
+
+@given(logs(dirty=False), st.booleans())
+def test_grouped_and_interleaved_loops_agree(log, two_threads):
+    """The kernel's two input-order loops (run-cached for grouped logs, in-place with
+    prefetch for interleaved ones) give identical states on the same rows."""
+    kernel = sys.modules["agentstats.aggregate"]._kernel
+    new_states = sys.modules["agentstats.aggregate"]._new_states
+    session, time, state, wait, _ = log
+    if not session:
+        return
+    codes = np.array(session, dtype=np.int64)
+    times = np.array(time, dtype=np.int64)
+    states = np.array(state, dtype=np.uint8)
+    waits = np.array([np.iinfo(np.int64).min if w is None else w for w in wait or []], dtype=np.int64)
+    results = []
+    for grouped in (False, True):
+        sessions = new_states(int(codes.max()) + 1)
+        counters = np.zeros((2 if two_threads else 1, len(kernel.COUNTER_NAMES)), dtype=np.int64)
+        status = kernel.scan(codes, 0, times, states, waits, sessions.view(np.uint8), counters,
+                             has_wait=wait is not None, as_of=2**62, deadline=0.0, grouped=grouped)
+        results.append((status, sessions.tobytes() if status == 0 else None, counters.sum(axis=0).tolist()))
+    assert results[0] == results[1]
+
+
+def test_result_as_of_closes_open_sessions_later():
+    aggregator = agentstats.Aggregator()
+    aggregator.update([1, 1], np.array([0, 10], dtype="datetime64[s]"), [1, 2])
+    assert aggregator.result().ticks["talk"].tolist() == [0]
+    assert aggregator.result(as_of=np.datetime64(25, "s")).ticks["talk"].tolist() == [15]
+    with pytest.raises(ValueError, match="earlier than rows already aggregated"):
+        aggregator.result(as_of=np.datetime64(5, "s"))

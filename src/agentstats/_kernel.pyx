@@ -887,7 +887,7 @@ cdef int _finalize(
         if <uint64_t>slots[j] >= <uint64_t>n_slots:
             return _BAD_CODE
         st = &sessions[slots[j]]
-        row = out + j * N_FINAL
+        row = out + j            # column-major: field f of session j is row[f * m]
         end = st.last_time if st.state == SESSION_ENDED else as_of
         tail = <uint64_t>end - <uint64_t>st.last_time
         talk = st.talk + (tail if st.state == BUSY_ON_CALL else 0)
@@ -899,17 +899,17 @@ cdef int _finalize(
                 or st.wait_sum > <uint64_t>INT64_MAX or st.wait_n == UINT32_MAX):
             out[0] = j      # tells the caller which session
             return _OVERFLOW
-        row[F_START] = st.first_time
-        row[F_END] = end
-        row[F_STATE] = st.state
-        row[F_DURATION] = <int64_t>duration
-        row[F_TALK] = <int64_t>talk
-        row[F_WRAP] = <int64_t>wrap
-        row[F_CALL] = <int64_t>(talk + wrap)
-        row[F_CALLS] = st.calls
-        row[F_WAIT_SUM] = <int64_t>st.wait_sum
-        row[F_WAIT_N] = st.wait_n
-        row[F_WAIT_MAX] = st.wait_max
+        row[F_START * m] = st.first_time
+        row[F_END * m] = end
+        row[F_STATE * m] = st.state
+        row[F_DURATION * m] = <int64_t>duration
+        row[F_TALK * m] = <int64_t>talk
+        row[F_WRAP * m] = <int64_t>wrap
+        row[F_CALL * m] = <int64_t>(talk + wrap)
+        row[F_CALLS * m] = st.calls
+        row[F_WAIT_SUM * m] = <int64_t>st.wait_sum
+        row[F_WAIT_N * m] = st.wait_n
+        row[F_WAIT_MAX * m] = st.wait_max
     return _OK
 
 
@@ -920,13 +920,13 @@ def finalize(
     int64_t[:, ::1] out,
 ) -> int:
     """Close each listed session at its SESSION_ENDED or at `as_of` (SPEC 2) without
-    changing the state, writing one row of `out` per slot, columns FINAL_COLUMNS.
-    Returns STATUS_OVERFLOW at the first session whose totals do not fit int64 (its
-    position in `slots` is then in out[0, 0])."""
+    changing the state: out[f, j] is field FINAL_COLUMNS[f] of session slots[j] (one
+    contiguous array per field). Returns STATUS_OVERFLOW at the first session whose
+    totals do not fit int64 (its position in `slots` is then in out[0, 0])."""
     cdef int64_t m = slots.shape[0]
     cdef int status
-    if out.shape[0] != m or out.shape[1] != N_FINAL:
-        raise ValueError("out must have shape (len(slots), len(FINAL_COLUMNS))")
+    if out.shape[0] != N_FINAL or out.shape[1] != m:
+        raise ValueError("out must have shape (len(FINAL_COLUMNS), len(slots))")
     if sessions.shape[0] % sizeof(SessionState) != 0:
         raise ValueError("session state buffer is not a whole number of SessionState")
     if m == 0:

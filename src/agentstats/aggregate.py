@@ -177,15 +177,27 @@ class Aggregator:
             self._apply(chunk, deadline)
         return self
 
-    def result(self) -> SessionTable:
-        """The per-session statistics of everything added so far."""
-        with _memory_errors_as_tapi():
-            return self._result()
+    def result(self, *, as_of: Any = None) -> SessionTable:
+        """The per-session statistics of everything added so far.
 
-    def _result(self) -> SessionTable:
+        `as_of` closes open sessions at a later report time than the latest row (for
+        example the end of a log file known only once it is read); it may not be
+        earlier than a row already aggregated — give `as_of` to the Aggregator to
+        leave later rows out (SPEC 2)."""
+        with _memory_errors_as_tapi():
+            return self._result(as_of)
+
+    def _result(self, as_of_override: Any) -> SessionTable:
         as_of = self._as_of if self._as_of is not None else self._max_time
+        if as_of_override is not None:
+            override = _as_of_to_ticks(as_of_override, self._tick_unit or "s")
+            if self._max_time != MISSING and override < self._max_time:
+                raise ValueError(
+                    "result(as_of=...) is earlier than rows already aggregated; pass as_of "
+                    "to the Aggregator so that later rows are counted as after_as_of")
+            as_of = override
         slots = np.flatnonzero(self._states["state"] != INVALID_STATE).astype(np.int64)
-        out = np.empty((len(slots), len(_kernel.FINAL_COLUMNS)), dtype=np.int64)
+        out = np.empty((len(_kernel.FINAL_COLUMNS), len(slots)), dtype=np.int64)
         status = _kernel.finalize(self._states.view(np.uint8), slots, as_of, out)
         if status == _kernel.STATUS_OVERFLOW:
             bad = self._keys.key_of(int(slots[out[0, 0]]))
@@ -194,7 +206,7 @@ class Aggregator:
                 f"session {bad!r}: a total does not fit in int64 ticks (SPEC 2.13)",
             )
         _raise_for_status(status)
-        ticks = {name: np.ascontiguousarray(out[:, i]) for i, name in enumerate(_kernel.FINAL_COLUMNS)}
+        ticks = dict(zip(_kernel.FINAL_COLUMNS, out))
         keys, order = self._keys.keys_for(slots)
         if order is not None:
             ticks = {name: values[order] for name, values in ticks.items()}
