@@ -306,6 +306,19 @@ def test_spec_4_2_lineerr_operationfailed_on_long_overflow():
     assert s.get_NumberOfCalls() == 0                  # other getters still work
 
 
+def test_spec_4_2_lineerr_resourceunavail_for_an_unreadable_source(tmp_path):
+    """The event source cannot be read: a missing queue_log or table file."""
+    from agentstats.hresult import LINEERR_RESOURCEUNAVAIL
+    from agentstats.io import import_queue_log, import_table
+
+    for read in (lambda: import_queue_log(tmp_path / "missing_queue_log"),
+                 lambda: import_table(tmp_path / "missing.csv")):
+        with pytest.raises(TapiError) as info:
+            read()
+        assert info.value.hresult == LINEERR_RESOURCEUNAVAIL
+        assert isinstance(info.value, OSError)
+
+
 def test_spec_4_2_errors_carry_name_and_unsigned_hresult():
     with pytest.raises(TapiError) as info:
         agentstats.aggregate([1], [0], [1], unit="s").session(2)
