@@ -119,6 +119,9 @@ def bench(benchmark, inputs):
         benchmark.extra_info.update(
             impl=name, kind=impl.kind, scenario=scenario, layout=layout, keys=keys,
             n_events=n_events, n_sessions=n_sessions)
+        # other processes on this 2-core VM skew timings, two-thread ones most: record
+        # the 1-minute load average before each case (report.py shows it)
+        benchmark.extra_info["loadavg"] = round(os.getloadavg()[0], 2)
         rounds, warmup = rounds_for(name, keys)
         out = benchmark.pedantic(impl.run, args=(arg,), iterations=1, rounds=rounds,
                                  warmup_rounds=warmup)

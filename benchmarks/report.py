@@ -154,7 +154,9 @@ def scenario_tables(rows):
             continue
         n, k = _events(rows, s)
         base = m.get((s, "agentstats"))
-        lines += [f"\n**{s}** ({n / 1e6:g}M events, {k:,} sessions)\n",
+        loads = [r["loadavg"] for r in rows if r.get("scenario") == s and "loadavg" in r]
+        load = f"; 1-min load average {min(loads):.1f}-{max(loads):.1f} before the cases" if loads else ""
+        lines += [f"\n**{s}** ({n / 1e6:g}M events, {k:,} sessions{load})\n",
                   "| implementation | median | events/s | time / agentstats (1 thread) |",
                   "|---|---:|---:|---:|"]
         for impl, t in sorted(((i, t) for (sc, i), t in m.items() if sc == s), key=lambda x: x[1]):
