@@ -479,12 +479,7 @@ def scan(
     cdef int64_t n_slots = sessions.shape[0] // sizeof(SessionState)
     cdef int t, status = _OK
     cdef int stop = 0
-    if time.shape[0] != n_rows or state.shape[0] != n_rows or (has_wait and wait.shape[0] != n_rows):
-        raise ValueError("codes, time, state (and wait) must have the same length")
-    if sessions.shape[0] % sizeof(SessionState) != 0:
-        raise ValueError("session state buffer is not a whole number of SessionState")
-    if n_threads < 1 or counters.shape[1] != N_COUNTERS:
-        raise ValueError("counters must have shape (n_threads, len(COUNTER_NAMES))")
+    _check_arrays(codes, time, state, wait, has_wait, sessions, counters)
     counters[:, :] = 0
     if n_rows == 0:
         return STATUS_OK
@@ -800,12 +795,7 @@ def scan_unordered(
     cdef int64_t t, slot, running, rows_per_thread
     cdef int status = _OK
     cdef int stop = 0
-    if time.shape[0] != n_rows or state.shape[0] != n_rows or (has_wait and wait.shape[0] != n_rows):
-        raise ValueError("codes, time, state (and wait) must have the same length")
-    if sessions.shape[0] % sizeof(SessionState) != 0:
-        raise ValueError("session state buffer is not a whole number of SessionState")
-    if n_threads < 1 or counters.shape[1] != N_COUNTERS:
-        raise ValueError("counters must have shape (n_threads, len(COUNTER_NAMES))")
+    _check_arrays(codes, time, state, wait, has_wait, sessions, counters)
     counters[:, :] = 0
     if n_rows == 0:
         return STATUS_OK
@@ -948,3 +938,20 @@ cdef int _first_failure(const int* statuses, int n_threads) noexcept nogil:
         if statuses[t] != _OK and statuses[t] != _STOPPED:
             return statuses[t]
     return _OK
+
+
+cdef int _check_arrays(
+    const int64_t[::1] codes, const int64_t[::1] time, const uint8_t[::1] state,
+    const int64_t[::1] wait, bint has_wait, unsigned char[::1] sessions,
+    int64_t[:, ::1] counters,
+) except -1:
+    """The shape checks shared by scan and scan_unordered (callers are internal, but a
+    mistake must raise, never read out of bounds)."""
+    cdef Py_ssize_t n_rows = codes.shape[0]
+    if time.shape[0] != n_rows or state.shape[0] != n_rows or (has_wait and wait.shape[0] != n_rows):
+        raise ValueError("codes, time, state (and wait) must have the same length")
+    if sessions.shape[0] % sizeof(SessionState) != 0:
+        raise ValueError("session state buffer is not a whole number of SessionState")
+    if counters.shape[0] < 1 or counters.shape[1] != N_COUNTERS:
+        raise ValueError("counters must have shape (n_threads, len(COUNTER_NAMES))")
+    return 0

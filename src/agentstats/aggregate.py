@@ -599,12 +599,7 @@ def _time_to_ticks(time: Any, unit: str | None, fixed_unit: str | None) -> tuple
             raise TypeError("time must be datetime64 or numbers with unit= (SPEC 1); "
                             f"could not read it as datetimes: {exc}") from exc
     if values.dtype.kind == "M":
-        source = np.datetime_data(values.dtype)[0]
-        if source in _COARSE_DATETIME_UNITS:
-            values, source = values.astype("datetime64[s]"), "s"
-        if source not in TICKS_PER_SECOND:
-            raise ValueError(f"time resolution {source!r} is finer than ns; not supported")
-        ticks = _native(values.view(np.int64) if values.dtype.isnative else values.astype(values.dtype.newbyteorder("=")).view(np.int64), np.int64)
+        ticks, source = _datetime_ticks(values, "time")
     elif values.dtype.kind in "iuf":
         if unit is None:
             raise ValueError("time is numeric, so unit= is needed: one of 's', 'ms', 'us', 'ns' (SPEC 3.2)")
@@ -620,6 +615,17 @@ def _time_to_ticks(time: Any, unit: str | None, fixed_unit: str | None) -> tuple
     if TICKS_PER_SECOND[fixed_unit] % TICKS_PER_SECOND[source]:
         raise ValueError(f"this chunk's time is in {source!r}, finer than the first chunk's {fixed_unit!r}")
     return _scale_exact(ticks, factor, "time"), fixed_unit
+
+
+def _datetime_ticks(values: np.ndarray, name: str) -> tuple[np.ndarray, str]:
+    """datetime64 / timedelta64 values as native int64 ticks (NaT stays INT64_MIN) and
+    their unit; units coarser than seconds are read in seconds."""
+    source = np.datetime_data(values.dtype)[0]
+    if source in _COARSE_DATETIME_UNITS:
+        values, source = values.astype(f"{values.dtype.str[1:3]}[s]"), "s"
+    if source not in TICKS_PER_SECOND:
+        raise ValueError(f"{name} resolution {source!r} is not supported (s, ms, us or ns)")
+    return _native(values, values.dtype).view(np.int64), source
 
 
 def _numbers_to_ticks(values: np.ndarray, name: str, *, allow_missing: bool) -> np.ndarray:
@@ -693,12 +699,7 @@ def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str) -> np.ndarray:
         except (TypeError, ValueError):
             values = pd.to_timedelta(pd.Series(values)).to_numpy()
     if values.dtype.kind == "m":
-        source = np.datetime_data(values.dtype)[0]
-        if source in _COARSE_DATETIME_UNITS:
-            values, source = values.astype("timedelta64[s]"), "s"
-        if source not in TICKS_PER_SECOND:
-            raise ValueError(f"wait resolution {source!r} is not supported")
-        ticks = _native(values.view(np.int64) if values.dtype.isnative else values.astype(values.dtype.newbyteorder("=")).view(np.int64), np.int64)
+        ticks, source = _datetime_ticks(values, "wait")
     elif values.dtype.kind in "iuf":
         source = unit or tick_unit
         ticks = _numbers_to_ticks(values, "wait", allow_missing=True)
