@@ -50,8 +50,9 @@ class TestIssabel2022_08:
     path = SHARED / "issabel-devbox-2022-08.log"
 
     @pytest.fixture(scope="class")
-    def result(self):
-        return import_queue_log(self.path)
+    @classmethod
+    def result(cls):
+        return import_queue_log(cls.path)
 
     def test_alias_inferred_and_said(self, result):
         # ADDMEMBER/REMOVEMEMBER name SIP/1001 (callid MANAGER); in the same second
@@ -203,7 +204,8 @@ class TestSyntheticDay:
     """tests/data/synthetic_day.log with wrap-up support=30 (sales has none)."""
 
     @pytest.fixture(scope="class")
-    def result(self):
+    @staticmethod
+    def result():
         return import_queue_log(DATA / "synthetic_day.log", wrapup={"support": 30})
 
     def test_support_session(self, result):
