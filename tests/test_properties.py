@@ -160,25 +160,72 @@ def test_shuffled_sessions_of_every_shape(spread):
         assert_same_as_reference(pick(session), pick(time), pick(state), pick(wait), n_threads=threads)
 
 
-@given(logs(dirty=False), st.booleans())
+# SPEC 4.3 allowed moves from each state (NOT_READY, READY, ON_CALL, WRAPUP)
+ALLOWED_NEXT = {0: [1, 4], 1: [0, 2, 4], 2: [0, 1, 3, 4], 3: [0, 1, 4]}
+
+
+@st.composite
+def walk_logs(draw):
+    """Logs grouped by session whose runs are mostly clean walks through SPEC 4.3 (what
+    the grouped loop's fast path takes), with a few rows made dirty: a repeated state,
+    a forbidden move, a missing or earlier time, an invalid state, a row after the end,
+    a row after as_of."""
+    session, time, state, wait = [], [], [], []
+    for key in range(draw(st.integers(1, 5))):
+        s, t = draw(st.integers(0, 3)), draw(st.integers(0, 20))
+        for _ in range(draw(st.integers(1, 40))):
+            dirt = draw(st.integers(0, 40))
+            row_time = t if dirt != 1 else (None if draw(st.booleans()) else t - 3)
+            row_state = {2: s, 3: 7}.get(dirt, s)
+            if dirt == 4 and s != 2:
+                row_state = 2 if s in (0, 3) else 3                # forbidden (SPEC 4.3)
+            session.append(key)
+            time.append(row_time)
+            state.append(row_state)
+            wait.append(draw(st.one_of(st.none(), st.integers(0, 30))))
+            if row_state in ALLOWED_NEXT and dirt not in (2, 3):
+                s = draw(st.sampled_from(ALLOWED_NEXT[row_state]))
+            t += draw(st.integers(0, 9))
+        if draw(st.booleans()):                                    # ended, then more rows
+            for row_state in (4, s):
+                session.append(key)
+                time.append(t + 1)
+                state.append(row_state)
+                wait.append(None)
+    wait = wait if draw(st.booleans()) else None
+    as_of = draw(st.one_of(st.none(), st.integers(0, 400)))
+    return session, time, state, wait, as_of
+
+
+@given(walk_logs(), st.booleans())
+def test_grouped_runs_equal_reference(log, two_threads):
+    """SPEC 2-3 on grouped logs of long, mostly clean runs: the run loop's fast path
+    and its row-by-row fallback give the reference's values and buckets."""
+    session, time, state, wait, as_of = log
+    assert_same_as_reference(session, time, state, wait, as_of, n_threads=2 if two_threads else 1)
+
+
+@given(st.one_of(logs(), walk_logs()), st.booleans())
 def test_grouped_and_interleaved_loops_agree(log, two_threads):
-    """The kernel's two input-order loops (run-cached for grouped logs, in-place with
-    prefetch for interleaved ones) give identical states on the same rows."""
+    """The kernel's two input-order loops (runs for grouped logs, in place with
+    prefetch for interleaved ones) give identical states and counters on the same
+    rows, dirty or clean, with or without as_of."""
     kernel = sys.modules["agentstats.aggregate"]._kernel
     new_states = sys.modules["agentstats.aggregate"]._new_states
-    session, time, state, wait, _ = log
+    session, time, state, wait, as_of = log
     if not session:
         return
     codes = np.array(session, dtype=np.int64)
-    times = np.array(time, dtype=np.int64)
-    states = np.array(state, dtype=np.uint8)
+    times = np.array([np.iinfo(np.int64).min if t is None else t for t in time], dtype=np.int64)
+    states = np.array([s if 0 <= s <= 4 else 255 for s in state], dtype=np.uint8)
     waits = np.array([np.iinfo(np.int64).min if w is None else w for w in wait or []], dtype=np.int64)
     results = []
     for grouped in (False, True):
         sessions = new_states(int(codes.max()) + 1)
         counters = np.zeros((2 if two_threads else 1, len(kernel.COUNTER_NAMES)), dtype=np.int64)
         status = kernel.scan(codes, 0, times, states, waits, sessions.view(np.uint8), counters,
-                             has_wait=wait is not None, as_of=2**62, deadline=0.0, grouped=grouped)
+                             has_wait=wait is not None, as_of=2**62 if as_of is None else as_of,
+                             deadline=0.0, grouped=grouped)
         ok = status == kernel.STATUS_OK               # an aborted scan's counts mean nothing
         results.append((status, sessions.tobytes() if ok else None,
                         counters.sum(axis=0).tolist() if ok else None))

@@ -128,6 +128,14 @@ cdef enum:
                              | (1 << (READY * 5 + BUSY_WRAPUP))
                              | (1 << (BUSY_WRAPUP * 5 + BUSY_ON_CALL)))
 
+# Transitions that end a clean run (_apply_run): the forbidden ones, a state repeated
+# (a duplicate row, SPEC 3) and anything after SESSION_ENDED.
+cdef enum:
+    NOT_CLEAN_TRANSITIONS = (FORBIDDEN_TRANSITIONS
+                             | (1 << (NOT_READY * 6)) | (1 << (READY * 6))
+                             | (1 << (BUSY_ON_CALL * 6)) | (1 << (BUSY_WRAPUP * 6))
+                             | (0x1F << (SESSION_ENDED * 5)))
+
 cdef enum:
     CHECK_EVERY = 1 << 16   # rows between deadline / stop-flag checks
     PREFETCH_AHEAD = 16     # rows ahead whose session state is prefetched
@@ -140,18 +148,41 @@ def openmp_enabled() -> bool:
 
 
 def key_range(const int64_t[::1] keys) -> tuple:
-    """(min, max) of a non-empty int64 array in one pass (dense-key detection)."""
-    cdef Py_ssize_t i, n = keys.shape[0]
-    cdef int64_t lo, hi, k
+    """(min, max) of a non-empty int64 array in one pass (dense-key detection), on two
+    threads when OpenMP is there: a scalar min/max chain is slower than memory."""
+    cdef Py_ssize_t n = keys.shape[0], half = n // 2
+    cdef int64_t lo[2]
+    cdef int64_t hi[2]
+    cdef int part
     if n == 0:
         raise ValueError("key_range of an empty array")
-    lo = hi = keys[0]
-    with nogil:
-        for i in range(1, n):
-            k = keys[i]
-            lo = min(lo, k)
-            hi = max(hi, k)
-    return lo, hi
+    with nogil, parallel(num_threads=2 if n >= 1 << 20 else 1):
+        for part in prange(2, schedule="static", chunksize=1):
+            _min_max(&keys[0], 0 if part == 0 else half, half if part == 0 else n,
+                     &lo[part], &hi[part])
+    if half == 0:
+        return lo[1], hi[1]
+    return min(lo[0], lo[1]), max(hi[0], hi[1])
+
+
+cdef void _min_max(const int64_t* keys, Py_ssize_t a, Py_ssize_t b, int64_t* lo_out,
+                   int64_t* hi_out) noexcept nogil:
+    """min and max of keys[a:b] (b > a) with four independent chains."""
+    cdef Py_ssize_t i
+    cdef int64_t lo0 = keys[a], lo1 = keys[a], lo2 = keys[a], lo3 = keys[a]
+    cdef int64_t hi0 = keys[a], hi1 = keys[a], hi2 = keys[a], hi3 = keys[a]
+    i = a
+    while i + 4 <= b:
+        lo0 = min(lo0, keys[i]); hi0 = max(hi0, keys[i])
+        lo1 = min(lo1, keys[i + 1]); hi1 = max(hi1, keys[i + 1])
+        lo2 = min(lo2, keys[i + 2]); hi2 = max(hi2, keys[i + 2])
+        lo3 = min(lo3, keys[i + 3]); hi3 = max(hi3, keys[i + 3])
+        i += 4
+    while i < b:
+        lo0 = min(lo0, keys[i]); hi0 = max(hi0, keys[i])
+        i += 1
+    lo_out[0] = min(min(lo0, lo1), min(lo2, lo3))
+    hi_out[0] = max(max(hi0, hi1), max(hi2, hi3))
 
 
 cdef int _factorise_pointers(
@@ -324,6 +355,68 @@ cdef inline int _classify(int64_t t, uint8_t s, int64_t as_of, Counters* c) noex
 # -- the ordered path ---------------------------------------------------------------
 
 
+cdef inline bint _apply_run(
+    SessionState* st, const int64_t* time, const uint8_t* state, const int64_t* wait,
+    int64_t a, int64_t b, int64_t as_of, Counters* c,
+) noexcept nogil:
+    """Rows a..b-1 of one session, which follow a row already applied to `st`. When the
+    run is clean -- every row valid, not after as_of, in time order, a change of state
+    that SPEC 4.3 allows, nothing after SESSION_ENDED: the usual case -- apply it with
+    one branch-free loop (exactly what _apply_row would do row by row) and return True;
+    otherwise change nothing and return False, for the caller to go row by row."""
+    cdef int64_t i, t, prev_t = st.last_time, calls = 0
+    cdef uint64_t elapsed, talk = 0, wrap = 0, bad = 0
+    cdef uint8_t s, prev_s = st.state
+    if prev_s > SESSION_ENDED:
+        return False
+    for i in range(a, b):
+        t = time[i]
+        s = state[i]
+        # t < prev_t also catches a missing time (INT64_MIN; prev_t is a valid time)
+        bad |= ((t < prev_t) | (s > SESSION_ENDED)
+                | ((NOT_CLEAN_TRANSITIONS >> ((prev_s * 5 + s) & 63)) & 1))
+        elapsed = <uint64_t>t - <uint64_t>prev_t
+        talk += elapsed & (0 - <uint64_t>(prev_s == BUSY_ON_CALL))
+        wrap += elapsed & (0 - <uint64_t>(prev_s == BUSY_WRAPUP))
+        calls += s == BUSY_ON_CALL
+        prev_t = t
+        prev_s = s
+    if bad or prev_t > as_of:       # times rise through the run: its last is the latest
+        return False
+    st.talk += talk
+    st.wrap += wrap
+    st.calls += calls
+    st.last_time = prev_t
+    st.state = prev_s
+    c.used += b - a
+    if prev_t > c.max_time:
+        c.max_time = prev_t
+    if wait != NULL:
+        for i in range(a, b):
+            if state[i] == BUSY_ON_CALL and wait[i] != INT64_MIN:
+                _add_wait(st, wait[i])
+    return True
+
+
+cdef inline int _apply_rows(
+    SessionState* st, int64_t slot, const int64_t* time, const uint8_t* state,
+    const int64_t* wait, int64_t a, int64_t b, int64_t as_of, int64_t* first_rows,
+    Counters* c,
+) noexcept nogil:
+    """Rows a..b-1 of one session, one at a time (SPEC 3 buckets, then _apply_row)."""
+    cdef int64_t i
+    cdef int status
+    for i in range(a, b):
+        if _classify(time[i], state[i], as_of, c):
+            continue
+        if first_rows != NULL and st.state == UNSEEN:
+            first_rows[slot] = i
+        status = _apply_row(st, time[i], state[i], i, wait, c)
+        if status != _OK:
+            return status
+    return _OK
+
+
 cdef int _scan_rows(
     const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
     const int64_t* wait, int64_t begin, int64_t end, int64_t n_slots,
@@ -335,55 +428,70 @@ cdef int _scan_rows(
     the row that started each slot there, for the merge.
 
     Two loops, chosen per layout (PERF-NOTES): when rows of a session come in runs
-    (`grouped`), the current session's state lives in a local copy (registers) and is
-    written back when the session changes; otherwise each row updates its session's
-    state in place, prefetched a few rows ahead."""
-    cdef int64_t k, slot, t, current = -1
-    cdef uint8_t s
+    (`grouped`), each run's first row goes through _apply_row and the rest of the run,
+    when clean, through one branch-free loop (_apply_run); otherwise each row updates
+    its session's state in place, prefetched a few rows ahead."""
+    cdef int64_t k, j, slot, code, used_before, next_check = begin
     cdef int64_t prefetch_end = end - PREFETCH_AHEAD
-    cdef SessionState local
     cdef SessionState* st
     cdef Counters c
     cdef int status = _OK
     _reset(&c)
-    for k in range(begin, end):
-        if ((k - begin) & (CHECK_EVERY - 1)) == 0:
-            if agentstats_load_flag(stop):
-                status = _STOPPED
+    if grouped:
+        k = begin
+        while k < end:
+            if k >= next_check:
+                next_check = k + CHECK_EVERY
+                if agentstats_load_flag(stop):
+                    status = _STOPPED
+                    break
+                if deadline > 0 and agentstats_now() > deadline:
+                    status = _TIMEOUT
+                    break
+            code = codes[k]
+            j = k + 1
+            while j < end and codes[j] == code:
+                j += 1
+            slot = code - base
+            if <uint64_t>slot >= <uint64_t>n_slots:
+                status = _BAD_CODE
                 break
-            if deadline > 0 and agentstats_now() > deadline:
-                status = _TIMEOUT
+            st = &sessions[slot]
+            used_before = c.used + c.duplicate
+            status = _apply_rows(st, slot, time, state, wait, k, k + 1, as_of, first_rows, &c)
+            if status != _OK:
                 break
-        if not grouped and k < prefetch_end:
-            # With many interleaved sessions a row's session state is rarely in L1/L2,
-            # and the loads of different rows do not depend on each other.
-            agentstats_prefetch(&sessions[codes[k + PREFETCH_AHEAD] - base])
-        slot = codes[k] - base
-        if <uint64_t>slot >= <uint64_t>n_slots:
-            status = _BAD_CODE
-            break
-        t = time[k]
-        s = state[k]
-        if _classify(t, s, as_of, &c):
-            continue
-        if grouped:
-            if slot != current:
-                if current >= 0:
-                    sessions[current] = local
-                current = slot
-                local = sessions[slot]
-                if first_rows != NULL and local.state == UNSEEN:
-                    first_rows[slot] = k
-            status = _apply_row(&local, t, s, k, wait, &c)
-        else:
+            if j - k > 1 and (c.used + c.duplicate == used_before
+                              or not _apply_run(st, time, state, wait, k + 1, j, as_of, &c)):
+                status = _apply_rows(st, slot, time, state, wait, k + 1, j, as_of, first_rows, &c)
+                if status != _OK:
+                    break
+            k = j
+    else:
+        for k in range(begin, end):
+            if ((k - begin) & (CHECK_EVERY - 1)) == 0:
+                if agentstats_load_flag(stop):
+                    status = _STOPPED
+                    break
+                if deadline > 0 and agentstats_now() > deadline:
+                    status = _TIMEOUT
+                    break
+            if k < prefetch_end:
+                # With many interleaved sessions a row's session state is rarely in
+                # L1/L2, and the loads of different rows do not depend on each other.
+                agentstats_prefetch(&sessions[codes[k + PREFETCH_AHEAD] - base])
+            slot = codes[k] - base
+            if <uint64_t>slot >= <uint64_t>n_slots:
+                status = _BAD_CODE
+                break
+            if _classify(time[k], state[k], as_of, &c):
+                continue
             st = &sessions[slot]
             if first_rows != NULL and st.state == UNSEEN:
                 first_rows[slot] = k
-            status = _apply_row(st, t, s, k, wait, &c)
-        if status != _OK:
-            break
-    if current >= 0:
-        sessions[current] = local
+            status = _apply_row(st, time[k], state[k], k, wait, &c)
+            if status != _OK:
+                break
     if status != _OK and status != _STOPPED:
         agentstats_store_flag(stop, 1)
     _store(&c, counters)
