@@ -4,9 +4,10 @@
         --markdown benchmarks/results/latest.md --plot benchmarks/scaling.png
 
 Every ratio is taken between medians measured in the same run (the same JSON file
-for one scenario), as PERF-NOTES asks: these VMs are noisy. agentstats means one
-thread unless a row says otherwise; polars and DuckDB use every core (2), which only
-makes the comparison harder for us.
+for one scenario), as PERF-NOTES asks: these VMs are noisy. A target is judged on
+agentstats as a user runs it -- n_threads=None, every core (2 here), as polars and
+DuckDB use them -- and every row also gives the one-thread figure and says when that
+alone would miss.
 """
 
 from __future__ import annotations
@@ -81,40 +82,63 @@ def targets(rows):
         met = "n/a" if ok is None else ("**yes**" if ok else "**NO**")
         out.append((target, value + (f" ({detail})" if detail else ""), met))
 
+    def ours(s):
+        """(default, one thread): agentstats as a user runs it (n_threads=None: every
+        core, 2 here, as polars and DuckDB use them) and with one thread."""
+        a1, a2 = get(s, "agentstats"), get(s, "agentstats-2t")
+        return (a2 or a1), a1
+
+    def judged(ratio_default, ratio_one, bigger_is_better, bound):
+        ok = (ratio_default >= bound) if bigger_is_better else (ratio_default <= bound)
+        one = (ratio_one >= bound) if bigger_is_better else (ratio_one <= bound)
+        return ok, one
+
     s = "1-time-ordered"
-    a, rd, nb = get(s, "agentstats"), get(s, "read"), get(s, "numba")
+    a, a1 = ours(s)
+    rd, nb = get(s, "read"), get(s, "numba")
     t, who = fastest(s, PEERS_1)
     if a:
-        a2 = get(s, "agentstats-2t")
-        extra = f"2 threads: {t / a2:.1f}x" if (t and a2) else ""
-        row("1a time-ordered: fastest of pandas/polars/DuckDB >= 20x slower",
-            f"{t / a:.1f}x vs {who}" if t else "-", t / a >= 20 if t else None, extra)
-        row("1b time-ordered: numba loop >= 2x slower", f"{nb / a:.2f}x" if nb else "-",
-            nb / a >= 2 if nb else None)
-        row("1c time-ordered: within 6x of reading the input", f"{a / rd:.2f}x" if rd else "-",
-            a / rd <= 6 if rd else None, f"agentstats {_fmt_s(a)}, read {_fmt_s(rd)}" if rd else "")
+        if t:
+            ok, one = judged(t / a, t / a1, True, 20)
+            row("1a time-ordered: fastest of pandas/polars/DuckDB >= 20x slower",
+                f"{t / a:.1f}x vs {who}", ok, f"1 thread: {t / a1:.1f}x{'' if one else ', not met'}")
+        if nb:
+            ok, one = judged(nb / a, nb / a1, True, 2)
+            row("1b time-ordered: numba loop (1 thread) >= 2x slower", f"{nb / a:.2f}x", ok,
+                f"1 thread: {nb / a1:.2f}x{'' if one else ', not met'}")
+        if rd:
+            ok, one = judged(a / rd, a1 / rd, False, 6)
+            row("1c time-ordered: within 6x of reading the input once", f"{a / rd:.2f}x", ok,
+                f"agentstats {_fmt_s(a)}, read {_fmt_s(rd)}; 1 thread: {a1 / rd:.2f}x"
+                f"{'' if one else ', not met'}")
     s = "2-grouped"
-    a, rd = get(s, "agentstats"), get(s, "read")
+    a, a1 = ours(s)
+    rd = get(s, "read")
     if a and rd:
-        row("2 grouped: within 2.5x of reading the input", f"{a / rd:.2f}x", a / rd <= 2.5,
-            f"agentstats {_fmt_s(a)}, read {_fmt_s(rd)}")
+        ok, one = judged(a / rd, a1 / rd, False, 2.5)
+        row("2 grouped: within 2.5x of reading the input once", f"{a / rd:.2f}x", ok,
+            f"agentstats {_fmt_s(a)}, read {_fmt_s(rd)}; 1 thread: {a1 / rd:.2f}x"
+            f"{'' if one else ', not met'}")
     s = "3-shuffled"
-    a = get(s, "agentstats")
+    a, a1 = ours(s)
     t, who = fastest(s, PEERS_3)
     if a and t:
-        a2 = get(s, "agentstats-2t")
-        row("3 shuffled: fastest peer >= 10x slower", f"{t / a:.1f}x vs {who}", t / a >= 10,
-            f"2 threads: {t / a2:.1f}x" if a2 else "")
+        ok, one = judged(t / a, t / a1, True, 10)
+        row("3 shuffled: fastest peer >= 10x slower", f"{t / a:.1f}x vs {who}", ok,
+            f"1 thread: {t / a1:.1f}x{'' if one else ', not met'}")
     s = "4-string-keys"
-    a, pd_ = get(s, "agentstats"), get(s, "pandas")
+    a, a1 = ours(s)
+    pd_ = get(s, "pandas")
     if a and pd_:
         t, who = fastest(s, PEERS_1)
+        ok, one = judged(pd_ / a, pd_ / a1, True, 10)
         row("4 string keys (factorisation included): pandas >= 10x slower", f"{pd_ / a:.1f}x",
-            pd_ / a >= 10, f"fastest peer {who}: {t / a:.1f}x")
+            ok, f"1 thread: {pd_ / a1:.1f}x{'' if one else ', not met'}; "
+            f"fastest peer {who}: {t / a:.1f}x")
     for s in ("1-time-ordered", "2-grouped", "3-shuffled"):
-        a, a2 = get(s, "agentstats"), get(s, "agentstats-2t")
-        if a and a2:
-            row(f"5 two threads >= 1.6x one thread, {s}", f"{a / a2:.2f}x", a / a2 >= 1.6,
+        a1, a2 = get(s, "agentstats"), get(s, "agentstats-2t")
+        if a1 and a2:
+            row(f"5 two threads >= 1.6x one thread, {s}", f"{a1 / a2:.2f}x", a1 / a2 >= 1.6,
                 "results identical (asserted)")
     mem = [r for r in rows if r.get("kind") == "memory"]
     for r in sorted(mem, key=lambda r: (r["layout"], r["n_events"], r["n_threads"])):
