@@ -51,25 +51,6 @@ cdef extern from *:
     }
     #define agentstats_prefetch(p) __builtin_prefetch((const void *)(p), 1, 3)
     #define agentstats_prefetch_read(p) __builtin_prefetch((const void *)(p), 0, 0)
-    /* A large scratch buffer on 2 MiB pages where the kernel allows it (THP in
-       "madvise" mode): one fault per 2 MiB instead of per 4 KiB on first touch. */
-    #include <stdlib.h>
-    #if defined(__linux__)
-    #include <sys/mman.h>
-    #endif
-    static inline void *agentstats_big_alloc(size_t size) {
-    #if defined(__linux__) && defined(MADV_HUGEPAGE)
-        const size_t huge = (size_t)2 << 20;
-        void *p = NULL;
-        if (size >= huge) {
-            size_t rounded = (size + huge - 1) / huge * huge;
-            if (posix_memalign(&p, huge, rounded) != 0) return NULL;
-            madvise(p, rounded, MADV_HUGEPAGE);   /* advice only: failure is harmless */
-            return p;
-        }
-    #endif
-        return malloc(size);
-    }
     static inline uint64_t agentstats_pointer_hash(uint64_t p) {
         return ((p >> 4) * 0x9E3779B97F4A7C15ULL) >> 17;   /* objects are 16-byte aligned */
     }
@@ -81,7 +62,6 @@ cdef extern from *:
     void agentstats_prefetch(const void *p) noexcept nogil
     void agentstats_prefetch_read(const void *p) noexcept nogil
     uint64_t agentstats_pointer_hash(uint64_t p) noexcept nogil
-    void* agentstats_big_alloc(size_t size) noexcept nogil
 
 # Status codes returned to aggregate.py.
 STATUS_OK = 0
@@ -963,7 +943,7 @@ def scan_unordered(
                     running += counts[t * (n_slots + 1) + slot]
                     counts[t * (n_slots + 1) + slot] = running - counts[t * (n_slots + 1) + slot]
             starts[n_slots] = running
-            order = <int64_t*>agentstats_big_alloc((running + 1) * sizeof(int64_t))
+            order = <int64_t*>malloc((running + 1) * sizeof(int64_t))
             if order == NULL:
                 status = _NO_MEMORY
         if status == _OK:
