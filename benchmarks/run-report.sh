@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Reproduce the whole benchmark report (issue "Speed"): every scenario at 50M events,
+# 200k sessions, each in a fresh Python process (peers loaded for one scenario do not
+# linger into the next), then memory and scaling, then the tables, the README block
+# and the plot. About 35 minutes on 2 cores; needs `pip install -e ".[bench]"`.
+#
+#   bash benchmarks/run-report.sh            # everything
+#   SKIP_SCALING=1 bash benchmarks/run-report.sh   # targets 1-5 only (~12 minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=benchmarks/results
+mkdir -p "$out"
+export AGENTSTATS_BENCH_EVENTS=${AGENTSTATS_BENCH_EVENTS:-50000000}
+export AGENTSTATS_BENCH_ROUNDS=${AGENTSTATS_BENCH_ROUNDS:-7}
+export AGENTSTATS_BENCH_SLOW_ROUNDS=${AGENTSTATS_BENCH_SLOW_ROUNDS:-1}
+
+python -m benchmarks.generate "$AGENTSTATS_BENCH_EVENTS" 200e3 time grouped shuffled
+
+jsons=()
+for scenario in "layout and time" "layout and grouped" "layout and shuffled" "string"; do
+    name=$(echo "$scenario" | tr ' ' '-')
+    python -m pytest benchmarks -q -p no:cacheprovider -k "$scenario" \
+        --benchmark-json="$out/bench-$name.json"
+    jsons+=("$out/bench-$name.json")
+done
+
+if [ -z "${SKIP_SCALING:-}" ]; then
+    AGENTSTATS_BENCH_ROUNDS=3 AGENTSTATS_BENCH_MEMORY=1 \
+        python -m pytest benchmarks -q -p no:cacheprovider -k "memory" \
+        --benchmark-json="$out/memory.json"
+    AGENTSTATS_BENCH_ROUNDS=3 AGENTSTATS_BENCH_SCALING=1 \
+        python -m pytest benchmarks -q -p no:cacheprovider -k "scaling" \
+        --benchmark-json="$out/scaling.json"
+    jsons+=("$out/memory.json" "$out/scaling.json")
+fi
+
+python benchmarks/report.py "${jsons[@]}" --markdown "$out/latest.md" \
+    --readme benchmarks/README.md --plot benchmarks/scaling.png
