@@ -355,6 +355,15 @@ cdef inline int _classify(int64_t t, uint8_t s, int64_t as_of, Counters* c) noex
 # -- the ordered path ---------------------------------------------------------------
 
 
+cdef inline int _interrupted(int* stop, double deadline) noexcept nogil:
+    """_STOPPED when another thread failed, _TIMEOUT past the deadline, else _OK."""
+    if agentstats_load_flag(stop):
+        return _STOPPED
+    if deadline > 0 and agentstats_now() > deadline:
+        return _TIMEOUT
+    return _OK
+
+
 cdef inline bint _apply_run(
     SessionState* st, const int64_t* time, const uint8_t* state, const int64_t* wait,
     int64_t a, int64_t b, int64_t as_of, Counters* c,
@@ -442,11 +451,8 @@ cdef int _scan_rows(
         while k < end:
             if k >= next_check:
                 next_check = k + CHECK_EVERY
-                if agentstats_load_flag(stop):
-                    status = _STOPPED
-                    break
-                if deadline > 0 and agentstats_now() > deadline:
-                    status = _TIMEOUT
+                status = _interrupted(stop, deadline)
+                if status != _OK:
                     break
             code = codes[k]
             j = k + 1
@@ -470,11 +476,8 @@ cdef int _scan_rows(
     else:
         for k in range(begin, end):
             if ((k - begin) & (CHECK_EVERY - 1)) == 0:
-                if agentstats_load_flag(stop):
-                    status = _STOPPED
-                    break
-                if deadline > 0 and agentstats_now() > deadline:
-                    status = _TIMEOUT
+                status = _interrupted(stop, deadline)
+                if status != _OK:
                     break
             if k < prefetch_end:
                 # With many interleaved sessions a row's session state is rarely in
@@ -827,11 +830,8 @@ cdef int _apply_sessions(
     times = buffer
     for slot in range(slot_lo, slot_hi):
         if (slot & 1023) == 0:
-            if agentstats_load_flag(stop):
-                status = _STOPPED
-                break
-            if deadline > 0 and agentstats_now() > deadline:
-                status = _TIMEOUT
+            status = _interrupted(stop, deadline)
+            if status != _OK:
                 break
         keys = order + starts[slot]
         n = starts[slot + 1] - starts[slot]
