@@ -232,6 +232,57 @@ def test_grouped_and_interleaved_loops_agree(log, two_threads):
     assert results[0] == results[1]
 
 
+def _kernel_arrays(log):
+    session, time, state, wait, as_of = log
+    missing = np.iinfo(np.int64).min
+    return (np.array(session, dtype=np.int64),
+            np.array([missing if t is None else t for t in time], dtype=np.int64),
+            np.array([s if 0 <= s <= 4 else 255 for s in state], dtype=np.uint8),
+            np.array([missing if w is None else w for w in wait or []], dtype=np.int64),
+            wait is not None, 2**62 if as_of is None else as_of)
+
+
+def _unordered(arrays, *, compact, threads):
+    kernel = sys.modules["agentstats.aggregate"]._kernel
+    new_states = sys.modules["agentstats.aggregate"]._new_states
+    codes, times, states, waits, has_wait, as_of = arrays
+    sessions = new_states(int(codes.max()) + 1)
+    counters = np.zeros((threads, len(kernel.COUNTER_NAMES)), dtype=np.int64)
+    status = kernel.scan_unordered(codes, 0, times, states, waits, sessions.view(np.uint8),
+                                   counters, has_wait=has_wait, as_of=as_of, deadline=0.0,
+                                   compact=compact)
+    return status, sessions.tobytes(), counters.sum(axis=0).tolist()
+
+
+@given(st.one_of(logs(), walk_logs()), st.booleans())
+def test_unordered_row_buffer_widths_agree(log, two_threads):
+    """The unordered path packs row * 8 + state in 4 bytes below 2**29 rows and in 8
+    above; both widths give identical states and counters (the 8-byte one is forced)."""
+    if not log[0]:
+        return
+    arrays = _kernel_arrays(log)
+    threads = 2 if two_threads else 1
+    assert _unordered(arrays, compact=True, threads=threads) == _unordered(
+        arrays, compact=False, threads=threads)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_unordered_big_session_both_widths(threads):
+    """A session larger than the local sort buffer is heap-sorted in place in the row
+    buffer: the same states with 4- and 8-byte entries (the 4-byte path is checked
+    against the reference by test_session_larger_than_the_local_sort_buffer)."""
+    rng = np.random.default_rng(12)
+    n = 70_000                                  # > LOCAL_ROWS (32768)
+    order = rng.permutation(n + 100)
+    columns = ([0] * n + [1] * 100, rng.integers(0, 5_000, n + 100).tolist(),
+               rng.integers(0, 5, n + 100).tolist(), rng.integers(0, 50, n + 100).tolist())
+    session, time, state, wait = ([c[i] for i in order] for c in columns)
+    arrays = _kernel_arrays((session, time, state, wait, None))
+    compact = _unordered(arrays, compact=True, threads=threads)
+    assert compact[0] == 0
+    assert compact == _unordered(arrays, compact=False, threads=threads)
+
+
 def test_result_as_of_closes_open_sessions_later():
     aggregator = agentstats.Aggregator()
     aggregator.update([1, 1], np.array([0, 10], dtype="datetime64[s]"), [1, 2])

@@ -43,6 +43,7 @@ def scan_unordered(
     has_wait: bool,
     as_of: int,
     deadline: float,
+    compact: bool = ...,
 ) -> int: ...
 def finalize(
     sessions: NDArray[np.uint8],

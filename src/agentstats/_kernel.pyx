@@ -19,7 +19,7 @@ Both apply rows with the same `_apply_row`, so they cannot disagree.
 """
 
 from cython.parallel cimport parallel, prange
-from libc.stdint cimport INT64_MAX, INT64_MIN, UINT32_MAX, UINT64_MAX, int64_t, uint8_t, uint64_t
+from libc.stdint cimport INT64_MAX, INT64_MIN, UINT32_MAX, UINT64_MAX, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
@@ -62,6 +62,12 @@ cdef extern from *:
     void agentstats_prefetch(const void *p) noexcept nogil
     void agentstats_prefetch_read(const void *p) noexcept nogil
     uint64_t agentstats_pointer_hash(uint64_t p) noexcept nogil
+
+# Entries of the unordered path's row buffer: row * 8 + state, in 4 bytes when the
+# rows allow (half the memory and traffic), else in 8.
+ctypedef fused order_t:
+    uint32_t
+    int64_t
 
 # Status codes returned to aggregate.py.
 STATUS_OK = 0
@@ -739,8 +745,9 @@ cdef inline bint _key_before(const int64_t* time, int64_t a, int64_t b) noexcept
     return _before(time[a >> 3], a, time[b >> 3], b)
 
 
-cdef void _sift_down(int64_t* keys, const int64_t* time, int64_t root, int64_t n) noexcept nogil:
-    cdef int64_t child, largest, tmp
+cdef void _sift_down(order_t* keys, const int64_t* time, int64_t root, int64_t n) noexcept nogil:
+    cdef int64_t child, largest
+    cdef order_t tmp
     while 2 * root + 1 < n:
         child = 2 * root + 1
         largest = root
@@ -756,10 +763,11 @@ cdef void _sift_down(int64_t* keys, const int64_t* time, int64_t root, int64_t n
         root = largest
 
 
-cdef void _heap_sort_keys(int64_t* keys, const int64_t* time, int64_t n) noexcept nogil:
+cdef void _heap_sort_keys(order_t* keys, const int64_t* time, int64_t n) noexcept nogil:
     """In-place sort of packed row keys by (time, row), for sessions too large for the
     local buffer: no extra memory, O(n log n)."""
-    cdef int64_t start, end, tmp
+    cdef int64_t start, end
+    cdef order_t tmp
     start = n // 2 - 1
     while start >= 0:
         _sift_down(keys, time, start, n)
@@ -796,7 +804,7 @@ cdef int _count_rows(
 
 cdef void _place_rows(const int64_t* codes, int64_t base, const int64_t* time,
                       const uint8_t* state, int64_t begin, int64_t end, int64_t as_of,
-                      int64_t* cursor, int64_t* order) noexcept nogil:
+                      int64_t* cursor, order_t* order) noexcept nogil:
     """Phase 2: a stable counting sort of the valid rows by session slot. Each entry
     packs the row and its state as row * 8 + state, so phase 3 reads no state column."""
     cdef int64_t k, slot, t
@@ -807,20 +815,21 @@ cdef void _place_rows(const int64_t* codes, int64_t base, const int64_t* time,
         if t == INT64_MIN or s > SESSION_ENDED or t > as_of:
             continue                  # counted in phase 1
         slot = codes[k] - base
-        order[cursor[slot]] = (k << 3) | s
+        order[cursor[slot]] = <order_t>((k << 3) | s)
         cursor[slot] += 1
 
 
 cdef int _apply_sessions(
-    const int64_t* time, const int64_t* wait, int64_t* order, const int64_t* starts,
+    const int64_t* time, const int64_t* wait, order_t* order, const int64_t* starts,
     int64_t slot_lo, int64_t slot_hi, SessionState* sessions, int64_t* counters,
     double deadline, int* stop,
 ) noexcept nogil:
     """Phase 3: for each session slot, sort its rows by time and apply them."""
     cdef int64_t slot, i, n, key, t, t_min, t_max
-    cdef int64_t* keys
+    cdef order_t* keys
     cdef int64_t* times
-    cdef int64_t* buffer = <int64_t*>malloc((4 * LOCAL_ROWS + 1) * sizeof(int64_t))
+    cdef int64_t* local_keys
+    cdef int64_t* buffer = <int64_t*>malloc((5 * LOCAL_ROWS + 1) * sizeof(int64_t))
     cdef bint ordered
     cdef Counters c
     cdef int status = _OK
@@ -828,6 +837,7 @@ cdef int _apply_sessions(
         return _NO_MEMORY
     memcpy(&c, counters, sizeof(Counters))     # phase 1 counts of this thread index
     times = buffer
+    local_keys = buffer + 4 * LOCAL_ROWS
     for slot in range(slot_lo, slot_hi):
         if (slot & 1023) == 0:
             status = _interrupted(stop, deadline)
@@ -848,17 +858,19 @@ cdef int _apply_sessions(
             for i in range(n):
                 if i + PREFETCH_AHEAD < n:
                     agentstats_prefetch_read(&time[keys[i + PREFETCH_AHEAD] >> 3])
-                t = time[keys[i] >> 3]
+                key = keys[i]
+                local_keys[i] = key
+                t = time[key >> 3]
                 times[i] = t
                 t_min = min(t_min, t)
                 t_max = max(t_max, t)
                 if i and t < times[i - 1]:
                     ordered = False
             if not ordered:
-                _sort_session(times, keys, n, t_min, t_max, buffer + LOCAL_ROWS,
+                _sort_session(times, local_keys, n, t_min, t_max, buffer + LOCAL_ROWS,
                               buffer + 2 * LOCAL_ROWS, buffer + 3 * LOCAL_ROWS)
             for i in range(n):
-                key = keys[i]
+                key = local_keys[i]
                 status = _apply_row(&sessions[slot], times[i], key & 7, key >> 3, wait, &c)
                 if status != _OK:
                     break
@@ -881,6 +893,36 @@ cdef int _apply_sessions(
     return status
 
 
+cdef int _place_and_apply(
+    order_t* order, const int64_t* codes, int64_t base, const int64_t* time,
+    const uint8_t* state, const int64_t* wait, int n_threads, int64_t n_slots,
+    int64_t n_valid, const int64_t* row_bounds, int64_t* slot_bounds, int64_t* counts,
+    const int64_t* starts, int* statuses, SessionState* sessions, int64_t* counters,
+    int64_t as_of, double deadline, int* stop,
+) noexcept nogil:
+    """Phases 2 and 3 of scan_unordered over a row buffer of n_valid entries."""
+    cdef int t
+    cdef int64_t slot
+    with parallel(num_threads=n_threads):
+        for t in prange(n_threads, schedule="static", chunksize=1):
+            _place_rows(codes, base, time, state, row_bounds[t], row_bounds[t + 1],
+                        as_of, counts + t * (n_slots + 1), order)
+    # Phase 3: slot ranges holding about the same number of rows per thread.
+    slot_bounds[0] = 0
+    slot = 0
+    for t in range(1, n_threads):
+        while slot < n_slots and starts[slot] < (n_valid * t) // n_threads:
+            slot += 1
+        slot_bounds[t] = slot
+    slot_bounds[n_threads] = n_slots
+    with parallel(num_threads=n_threads):
+        for t in prange(n_threads, schedule="static", chunksize=1):
+            statuses[t] = _apply_sessions(time, wait, order, starts, slot_bounds[t],
+                                          slot_bounds[t + 1], sessions,
+                                          counters + t * N_COUNTERS, deadline, stop)
+    return _first_failure(statuses, n_threads)
+
+
 def scan_unordered(
     const int64_t[::1] codes,
     int64_t base,
@@ -893,10 +935,12 @@ def scan_unordered(
     bint has_wait,
     int64_t as_of,
     double deadline,
+    bint compact=True,
 ) -> int:
     """Apply rows in any order (SPEC 1.1): counting sort by session, then per session a
     stable sort by time and the same row update as `scan`. Beyond the inputs it uses
-    one int64 per valid row and O(sessions x threads)."""
+    4 bytes per valid row (8 from 2**29 rows on, or with compact=False: the tests run
+    both) and O(sessions x threads)."""
     cdef Py_ssize_t n_rows = codes.shape[0]
     cdef int n_threads = <int>counters.shape[0]
     cdef int64_t n_slots = sessions.shape[0] // sizeof(SessionState)
@@ -919,7 +963,8 @@ def scan_unordered(
     cdef int64_t* row_bounds = <int64_t*>malloc((n_threads + 1) * sizeof(int64_t))
     cdef int64_t* slot_bounds = <int64_t*>malloc((n_threads + 1) * sizeof(int64_t))
     cdef int* statuses = <int*>calloc(n_threads, sizeof(int))
-    cdef int64_t* order = NULL
+    cdef uint32_t* order32 = NULL
+    cdef int64_t* order64 = NULL
     if not (counts and starts and row_bounds and slot_bounds and statuses):
         free(counts); free(starts); free(row_bounds); free(slot_bounds); free(statuses)
         return STATUS_NO_MEMORY
@@ -943,29 +988,26 @@ def scan_unordered(
                     running += counts[t * (n_slots + 1) + slot]
                     counts[t * (n_slots + 1) + slot] = running - counts[t * (n_slots + 1) + slot]
             starts[n_slots] = running
-            order = <int64_t*>malloc((running + 1) * sizeof(int64_t))
-            if order == NULL:
-                status = _NO_MEMORY
-        if status == _OK:
-            with parallel(num_threads=n_threads):
-                for t in prange(n_threads, schedule="static", chunksize=1):
-                    _place_rows(codes_p, base, time_p, state_p, row_bounds[t], row_bounds[t + 1],
-                                as_of, counts + t * (n_slots + 1), order)
-            # Phase 3: slot ranges holding about the same number of rows per thread.
-            slot_bounds[0] = 0
-            slot = 0
-            for t in range(1, n_threads):
-                while slot < n_slots and starts[slot] < (running * t) // n_threads:
-                    slot += 1
-                slot_bounds[t] = slot
-            slot_bounds[n_threads] = n_slots
-            with parallel(num_threads=n_threads):
-                for t in prange(n_threads, schedule="static", chunksize=1):
-                    statuses[t] = _apply_sessions(time_p, wait_p, order, starts,
-                                                  slot_bounds[t], slot_bounds[t + 1], sessions_p,
-                                                  counters_p + t * N_COUNTERS, deadline, &stop)
-            status = _first_failure(statuses, n_threads)
-    free(order); free(counts); free(starts); free(row_bounds); free(slot_bounds)
+            if compact and n_rows < (1 << 29):   # every row * 8 + state fits 32 bits
+                order32 = <uint32_t*>malloc((running + 1) * sizeof(uint32_t))
+                if order32 == NULL:
+                    status = _NO_MEMORY
+                else:
+                    status = _place_and_apply(order32, codes_p, base, time_p, state_p, wait_p,
+                                              n_threads, n_slots, running, row_bounds, slot_bounds,
+                                              counts, starts, statuses, sessions_p, counters_p,
+                                              as_of, deadline, &stop)
+            else:
+                order64 = <int64_t*>malloc((running + 1) * sizeof(int64_t))
+                if order64 == NULL:
+                    status = _NO_MEMORY
+                else:
+                    status = _place_and_apply(order64, codes_p, base, time_p, state_p, wait_p,
+                                              n_threads, n_slots, running, row_bounds, slot_bounds,
+                                              counts, starts, statuses, sessions_p, counters_p,
+                                              as_of, deadline, &stop)
+    free(order32); free(order64)
+    free(counts); free(starts); free(row_bounds); free(slot_bounds)
     free(statuses)
     return status
 
