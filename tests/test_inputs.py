@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import numpy as np
 import pandas as pd
@@ -252,3 +253,19 @@ def test_mostly_distinct_objects_fall_back_to_hashing_by_value():
     keys = np.array([f"s{i % 30_000}" for i in range(n)], dtype=object)   # a new object per row
     table = agentstats.aggregate(keys, np.arange(n), np.ones(n, dtype=np.uint8), unit="s")
     assert len(table) == 30_000
+
+
+def test_default_threads_follow_the_data(monkeypatch):
+    """n_threads=None: every core for large logs, one for small ones, and one when a
+    private copy of millions of sessions' states would outweigh the rows (docs/choices.md,
+    Threads); an explicit n_threads is kept. Results never depend on it."""
+    aggregate_module = sys.modules["agentstats.aggregate"]
+    if not aggregate_module._kernel.openmp_enabled():
+        pytest.skip("built without OpenMP: always one thread")
+    monkeypatch.setattr(aggregate_module, "_available_cores", lambda: 2)
+    default = agentstats.Aggregator()
+    assert default._threads_for(50_000_000, 200_000) == 2
+    assert default._threads_for(50_000_000, 1_000_000) == 2
+    assert default._threads_for(50_000_000, 5_000_000) == 1
+    assert default._threads_for(1_000, 10) == 1
+    assert agentstats.Aggregator(n_threads=2)._threads_for(50_000_000, 5_000_000) == 2
