@@ -204,6 +204,56 @@ def test_interval_report(tmp_path, capsys):
     assert main(["report", str(DATA / "synthetic_day.log"), "--interval", "15"]) == 2   # needs --by
 
 
+def test_interval_report_for_event_tables(tmp_path, capsys):
+    """SPEC 5 per interval from a CSV/Parquet event table: time split exactly at the
+    15-minute edges (sub-second times kept), calls counted where answered; the
+    interval rows add up to the per-agent totals."""
+    events = pd.DataFrame({
+        "sid": ["a", "a", "a", "a", "b", "b", "b"],
+        "agent": ["ann", "ann", "ann", "ann", "bob", "bob", "bob"],
+        "ts": pd.to_datetime(["2026-01-01 00:00:00", "2026-01-01 00:10:00.5",
+                              "2026-01-01 00:20:00.5", "2026-01-01 00:40:00",
+                              "2026-01-01 00:14:00", "2026-01-01 00:16:00",
+                              "2026-01-01 00:31:00"], format="ISO8601"),
+        "status": ["READY", "BUSY_ON_CALL", "READY", "SESSION_ENDED",
+                   "READY", "BUSY_ON_CALL", "BUSY_WRAPUP"],
+    })
+    columns = ["--column", "session=sid", "--column", "time=ts", "--column", "state=status"]
+    # ann: ready 600.5 s, then talk 00:10:00.5-00:20:00.5 (299.5 s in the first quarter,
+    #      300.5 s in the second), ready until 00:40: 599.5 + 600 + 300 s over three
+    # bob: ready 00:14-00:16 (60 + 60 s), talk 00:16-00:31 (840 + 60 s), wrap-up open
+    #      until as_of = the latest event, 00:40 (540 s)
+    # logged_in is the exact sum, floored once (SPEC 2.12): 600.5 + 299.5 = 900
+    expected = {("ann", "2026-01-01T00:00:00Z"): (900, 299, 600, 1),
+                ("ann", "2026-01-01T00:15:00Z"): (900, 300, 599, 0),
+                ("ann", "2026-01-01T00:30:00Z"): (600, 0, 600, 0),
+                ("bob", "2026-01-01T00:00:00Z"): (60, 0, 60, 0),
+                ("bob", "2026-01-01T00:15:00Z"): (900, 840, 60, 1),
+                ("bob", "2026-01-01T00:30:00Z"): (600, 60, 0, 0)}
+    for suffix in ("csv", "parquet"):
+        source = tmp_path / f"events.{suffix}"
+        events.to_csv(source, index=False) if suffix == "csv" else events.to_parquet(source)
+        out = tmp_path / f"intervals-{suffix}.csv"
+        assert main(["report", str(source), *columns, "--by", "agent", "--interval", "15",
+                     "-o", str(out), "-q"]) == 0
+        frame = pd.read_csv(out)
+        got = {(r.agent, r.interval_start): (r.logged_in, r.talk_time, r.ready, r.number_of_calls)
+               for r in frame.itertuples()}
+        assert got == expected, suffix
+        assert frame.loc[frame.agent == "bob", "wrapup_time"].tolist() == [0, 0, 540]
+    totals = tmp_path / "totals.csv"
+    assert main(["report", str(tmp_path / "events.csv"), *columns, "--by", "agent",
+                 "-o", str(totals), "-q"]) == 0
+    by_agent = pd.read_csv(totals).set_index("agent")
+    assert by_agent.loc["bob", "number_of_calls"] == 1
+    assert by_agent.loc["bob", "total_talk_time"] == 900
+    capsys.readouterr()
+    no_agent = tmp_path / "no_agent.csv"
+    events.drop(columns="agent").to_csv(no_agent, index=False)
+    assert main(["report", str(no_agent), *columns, "--by", "agent", "--interval", "15"]) == 1
+    assert "no agent column" in capsys.readouterr().err
+
+
 def test_unsorted_table_needs_whole_file(tmp_path, capsys):
     path = tmp_path / "unsorted.parquet"
     pd.DataFrame({"session": [1, 1, 1], "time": [100, 300, 200], "state": [1, 4, 2]}).to_parquet(path)

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 __all__ = ["main", "build_parser"]
 
 _DESCRIPTION = """\
@@ -117,7 +119,7 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
     p.add_argument("--interval", type=int, metavar="MINUTES",
                    help="with --by agent or --by queue: one row per reporting interval of MINUTES "
                         "(e.g. 15, 30, 60): logged-in, not-ready, ready, talk and wrap-up time, "
-                        "split exactly at the interval edges, and calls answered (queue_log input)")
+                        "split exactly at the interval edges, and calls answered")
     p.add_argument("-o", "--output", metavar="OUT",
                    help="write the table to OUT.csv, OUT.parquet or OUT.json instead of the screen")
     p.add_argument("--limit", type=int, default=50, metavar="N",
@@ -260,13 +262,15 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                                  f"(is this a queue_log? use --format for tables)")
             sessions = result.to_pandas()
         else:
-            if args.interval:
-                raise InputError("--interval needs a queue_log input (event tables: not yet)")
             columns = _pairs(args.column, "--column")
+            on_chunk = None
+            if args.interval:
+                intervals, on_chunk = _table_intervals(args, as_of)
             with _progress_bar(_want_progress(args.progress, total), None, kind) as update:
                 imported = import_table(inputs, format=kind, columns=columns, time_unit=args.time_unit,
                                         wait_unit=args.wait_unit, as_of=as_of, strict=not args.lenient,
-                                        progress=update, **({"chunk_rows": None} if args.whole_file else {}))
+                                        progress=update, on_chunk=on_chunk,
+                                        **({"chunk_rows": None} if args.whole_file else {}))
             table = imported.table
             sessions = table.to_pandas()
     except TapiError as exc:
@@ -276,7 +280,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
     elapsed = time.perf_counter() - started
 
     by = args.by
-    if kind == "queue_log" and intervals is not None:
+    if intervals is not None:
         frame = intervals.result("agent" if by == "agent" else "acd_group")
         by = "interval"
     elif by == "session":
@@ -376,5 +380,29 @@ def _as_file(resource):
         yield Path(path)
 
 
+def _table_intervals(args: argparse.Namespace, as_of: Any) -> tuple[Any, Any]:
+    """An IntervalRollup in nanosecond ticks fed with each batch of an event table (the
+    tables' times may be finer than seconds), keyed by agent or queue."""
+    from .aggregate import _as_of_to_ticks, _time_to_ticks
+    from .rollup import IntervalRollup
+
+    role = "agent" if args.by == "agent" else "acd_group"
+    ns = 10**9
+    intervals = IntervalRollup(args.interval * 60 * ns, ticks_per_second=ns,
+                               as_of=_as_of_to_ticks(as_of, "ns"))
+
+    def update(batch: dict[str, Any]) -> None:
+        if role not in batch:
+            raise InputError(f"--by {args.by} --interval: the input has no "
+                             f"{'agent' if role == 'agent' else 'queue'} column (map one with "
+                             f"--column {'agent' if role == 'agent' else 'queue'}=NAME)")
+        ticks, _ = _time_to_ticks(batch["time"], args.time_unit, "ns")
+        intervals.update(np.asarray(batch["session"], dtype=object), ticks, batch["state"],
+                         np.asarray(batch[role], dtype=object))
+
+    return intervals, update
+
+
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
+

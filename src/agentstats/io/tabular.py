@@ -255,10 +255,12 @@ def import_table(
     n_threads: int | None = None,
     chunk_rows: int | None = _DEFAULT_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
+    on_chunk: Callable[[dict[str, Any]], None] | None = None,
 ) -> TableImport:
     """Aggregate an event table file (see the module docstring). In strict mode an
     unknown state or a missing time raises a ValueError naming the file and data row.
-    Several files (a list) are aggregated together, in the order given."""
+    Several files (a list) are aggregated together, in the order given. `on_chunk`
+    sees every batch after it was aggregated (e.g. an IntervalRollup)."""
     from ..aggregate import Aggregator
 
     paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
@@ -266,13 +268,14 @@ def import_table(
     rows = 0
     for path in paths:
         rows = _feed(aggregator, path, rows, format=format, columns=columns, time_unit=time_unit,
-                     wait_unit=wait_unit, chunk_rows=chunk_rows, strict=strict, progress=progress)
+                     wait_unit=wait_unit, chunk_rows=chunk_rows, strict=strict, progress=progress,
+                     on_chunk=on_chunk)
     table = aggregator.result()
     return TableImport(table=table, diagnostics={"rows": rows, "files": [str(p) for p in paths]})
 
 
 def _feed(aggregator, path: Path, rows: int, *, format, columns, time_unit, wait_unit,
-          chunk_rows, strict, progress) -> int:
+          chunk_rows, strict, progress, on_chunk=None) -> int:
     fmt = detect_format(path, format)
     for batch in read_table_events(path, format=format, columns=columns, time_unit=time_unit,
                                    wait_unit=wait_unit, chunk_rows=chunk_rows):
@@ -287,6 +290,8 @@ def _feed(aggregator, path: Path, rows: int, *, format, columns, time_unit, wait
                     if "earlier than" in str(exc) else "")
             raise ValueError(f"{path}: rows {batch['first_row']}.."
                              f"{batch['first_row'] + len(batch['state']) - 1}: {exc}{hint}") from exc
+        if on_chunk is not None:
+            on_chunk(batch)
         rows += len(batch["state"])
         if progress is not None:
             progress(rows)
