@@ -154,20 +154,22 @@ def openmp_enabled() -> bool:
 
 
 def key_range(const int64_t[::1] keys) -> tuple:
-    """(min, max) of a non-empty int64 array in one pass (dense-key detection), on two
-    threads when OpenMP is there: a scalar min/max chain is slower than memory."""
-    cdef Py_ssize_t n = keys.shape[0], half = n // 2
+    """(min, max) of a non-empty int64 array in one pass (dense-key detection), split
+    over two threads for large arrays when OpenMP is there: a scalar min/max chain is
+    slower than memory."""
+    cdef Py_ssize_t n = keys.shape[0]
+    cdef Py_ssize_t bounds[3]
     cdef int64_t lo[2]
     cdef int64_t hi[2]
-    cdef int part
+    cdef int part, parts = 2 if n >= 1 << 20 else 1
     if n == 0:
         raise ValueError("key_range of an empty array")
-    with nogil, parallel(num_threads=2 if n >= 1 << 20 else 1):
-        for part in prange(2, schedule="static", chunksize=1):
-            _min_max(&keys[0], 0 if part == 0 else half, half if part == 0 else n,
-                     &lo[part], &hi[part])
-    if half == 0:
-        return lo[1], hi[1]
+    bounds[0], bounds[1], bounds[2] = 0, n // parts, n
+    with nogil, parallel(num_threads=parts):
+        for part in prange(parts, schedule="static", chunksize=1):
+            _min_max(&keys[0], bounds[part], bounds[part + 1], &lo[part], &hi[part])
+    if parts == 1:
+        return lo[0], hi[0]
     return min(lo[0], lo[1]), max(hi[0], hi[1])
 
 
@@ -894,19 +896,24 @@ cdef int _apply_sessions(
 
 
 cdef int _place_and_apply(
-    order_t* order, const int64_t* codes, int64_t base, const int64_t* time,
+    void* order, bint wide, const int64_t* codes, int64_t base, const int64_t* time,
     const uint8_t* state, const int64_t* wait, int n_threads, int64_t n_slots,
     int64_t n_valid, const int64_t* row_bounds, int64_t* slot_bounds, int64_t* counts,
     const int64_t* starts, int* statuses, SessionState* sessions, int64_t* counters,
     int64_t as_of, double deadline, int* stop,
 ) noexcept nogil:
-    """Phases 2 and 3 of scan_unordered over a row buffer of n_valid entries."""
+    """Phases 2 and 3 of scan_unordered over a row buffer of n_valid entries, 8 bytes
+    each when `wide`, else 4."""
     cdef int t
     cdef int64_t slot
     with parallel(num_threads=n_threads):
         for t in prange(n_threads, schedule="static", chunksize=1):
-            _place_rows(codes, base, time, state, row_bounds[t], row_bounds[t + 1],
-                        as_of, counts + t * (n_slots + 1), order)
+            if wide:
+                _place_rows(codes, base, time, state, row_bounds[t], row_bounds[t + 1],
+                            as_of, counts + t * (n_slots + 1), <int64_t*>order)
+            else:
+                _place_rows(codes, base, time, state, row_bounds[t], row_bounds[t + 1],
+                            as_of, counts + t * (n_slots + 1), <uint32_t*>order)
     # Phase 3: slot ranges holding about the same number of rows per thread.
     slot_bounds[0] = 0
     slot = 0
@@ -917,9 +924,14 @@ cdef int _place_and_apply(
     slot_bounds[n_threads] = n_slots
     with parallel(num_threads=n_threads):
         for t in prange(n_threads, schedule="static", chunksize=1):
-            statuses[t] = _apply_sessions(time, wait, order, starts, slot_bounds[t],
-                                          slot_bounds[t + 1], sessions,
-                                          counters + t * N_COUNTERS, deadline, stop)
+            if wide:
+                statuses[t] = _apply_sessions(time, wait, <int64_t*>order, starts, slot_bounds[t],
+                                              slot_bounds[t + 1], sessions,
+                                              counters + t * N_COUNTERS, deadline, stop)
+            else:
+                statuses[t] = _apply_sessions(time, wait, <uint32_t*>order, starts, slot_bounds[t],
+                                              slot_bounds[t + 1], sessions,
+                                              counters + t * N_COUNTERS, deadline, stop)
     return _first_failure(statuses, n_threads)
 
 
@@ -963,8 +975,8 @@ def scan_unordered(
     cdef int64_t* row_bounds = <int64_t*>malloc((n_threads + 1) * sizeof(int64_t))
     cdef int64_t* slot_bounds = <int64_t*>malloc((n_threads + 1) * sizeof(int64_t))
     cdef int* statuses = <int*>calloc(n_threads, sizeof(int))
-    cdef uint32_t* order32 = NULL
-    cdef int64_t* order64 = NULL
+    cdef void* order = NULL
+    cdef bint wide
     if not (counts and starts and row_bounds and slot_bounds and statuses):
         free(counts); free(starts); free(row_bounds); free(slot_bounds); free(statuses)
         return STATUS_NO_MEMORY
@@ -988,26 +1000,16 @@ def scan_unordered(
                     running += counts[t * (n_slots + 1) + slot]
                     counts[t * (n_slots + 1) + slot] = running - counts[t * (n_slots + 1) + slot]
             starts[n_slots] = running
-            if compact and n_rows < (1 << 29):   # every row * 8 + state fits 32 bits
-                order32 = <uint32_t*>malloc((running + 1) * sizeof(uint32_t))
-                if order32 == NULL:
-                    status = _NO_MEMORY
-                else:
-                    status = _place_and_apply(order32, codes_p, base, time_p, state_p, wait_p,
-                                              n_threads, n_slots, running, row_bounds, slot_bounds,
-                                              counts, starts, statuses, sessions_p, counters_p,
-                                              as_of, deadline, &stop)
+            wide = not compact or n_rows >= (1 << 29)   # row * 8 + state needs 64 bits
+            order = malloc((running + 1) * (sizeof(int64_t) if wide else sizeof(uint32_t)))
+            if order == NULL:
+                status = _NO_MEMORY
             else:
-                order64 = <int64_t*>malloc((running + 1) * sizeof(int64_t))
-                if order64 == NULL:
-                    status = _NO_MEMORY
-                else:
-                    status = _place_and_apply(order64, codes_p, base, time_p, state_p, wait_p,
-                                              n_threads, n_slots, running, row_bounds, slot_bounds,
-                                              counts, starts, statuses, sessions_p, counters_p,
-                                              as_of, deadline, &stop)
-    free(order32); free(order64)
-    free(counts); free(starts); free(row_bounds); free(slot_bounds)
+                status = _place_and_apply(order, wide, codes_p, base, time_p, state_p, wait_p,
+                                          n_threads, n_slots, running, row_bounds, slot_bounds,
+                                          counts, starts, statuses, sessions_p, counters_p,
+                                          as_of, deadline, &stop)
+    free(order); free(counts); free(starts); free(row_bounds); free(slot_bounds)
     free(statuses)
     return status
 

@@ -14,8 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 __all__ = ["main", "build_parser"]
 
 _DESCRIPTION = """\
@@ -292,8 +290,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         if len(table) == 0:
             frame = rollup(table, key, keys={key: []})
         elif key not in table.meta:
-            raise InputError(f"--by {by}: the input has no {'agent' if by == 'agent' else 'queue'} "
-                             f"column (map one with --column {'agent' if by == 'agent' else 'queue'}=NAME)")
+            raise _no_column_for(by)
         else:
             frame = rollup(table, key)
 
@@ -380,6 +377,13 @@ def _as_file(resource):
         yield Path(path)
 
 
+def _no_column_for(by: str) -> InputError:
+    """--by agent / --by queue on an event table that maps no such column."""
+    column = "agent" if by == "agent" else "queue"
+    return InputError(f"--by {by}: the input has no {column} column "
+                      f"(map one with --column {column}=NAME)")
+
+
 def _table_intervals(args: argparse.Namespace, as_of: Any) -> tuple[Any, Any]:
     """An IntervalRollup in nanosecond ticks fed with each batch of an event table (the
     tables' times may be finer than seconds), keyed by agent or queue."""
@@ -393,16 +397,12 @@ def _table_intervals(args: argparse.Namespace, as_of: Any) -> tuple[Any, Any]:
 
     def update(batch: dict[str, Any]) -> None:
         if role not in batch:
-            raise InputError(f"--by {args.by} --interval: the input has no "
-                             f"{'agent' if role == 'agent' else 'queue'} column (map one with "
-                             f"--column {'agent' if role == 'agent' else 'queue'}=NAME)")
+            raise _no_column_for(args.by)
         ticks, _ = _time_to_ticks(batch["time"], args.time_unit, "ns")
-        intervals.update(np.asarray(batch["session"], dtype=object), ticks, batch["state"],
-                         np.asarray(batch[role], dtype=object))
+        intervals.update(batch["session"], ticks, batch["state"], batch[role])
 
     return intervals, update
 
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
-

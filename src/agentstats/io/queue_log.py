@@ -593,30 +593,20 @@ class QueueLogImporter:
                 changed = self._emit(s, t, BUSY_WRAPUP)
             else:
                 changed = self._emit(s, t, self._idle(s), reason=s.reason)
-        elif verb == "PAUSE" or verb == "UNPAUSE":
-            if no_queue:
-                verb += "ALL"
-                targets = list(self._by_agent.get(agent, {}).values())
-                if not targets:
-                    self._count("orphan", where)
-                    return
-                changed = False
-                for s in targets:
-                    changed |= self._pause(s, t, data1 or None) if verb == "PAUSEALL" else self._unpause(s, t)
-            else:
-                s, fresh = self._static(queue, agent, t, where, verb)
-                if verb == "PAUSE":
-                    changed = self._pause(s, t, data1 or None)
-                else:
-                    changed = self._unpause(s, t)
-        elif verb == "PAUSEALL" or verb == "UNPAUSEALL":
+        elif (verb == "PAUSE" or verb == "UNPAUSE") and not no_queue:
+            s, fresh = self._static(queue, agent, t, where, verb)
+            changed = self._pause(s, t, data1 or None) if verb == "PAUSE" else self._unpause(s, t)
+        elif verb in ("PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL"):
+            # PAUSEALL/UNPAUSEALL, and PAUSE/UNPAUSE without a queue, act on every open
+            # session of the agent (SPEC 6.2)
             targets = list(self._by_agent.get(agent, {}).values())
             if not targets:
                 self._count("orphan", where)
                 return
+            pausing = verb.startswith("PAUSE")
             changed = False
             for s in targets:
-                changed |= self._pause(s, t, data1 or None) if verb == "PAUSEALL" else self._unpause(s, t)
+                changed |= self._pause(s, t, data1 or None) if pausing else self._unpause(s, t)
         elif verb == "ADDMEMBER" or (verb in _LOGIN and not no_queue):
             if no_queue:
                 self._count("no_queue", where)
