@@ -383,9 +383,7 @@ cdef inline bint _apply_run(
     otherwise change nothing and return False, for the caller to go row by row."""
     cdef int64_t i, t, prev_t = st.last_time, calls = 0
     cdef uint64_t elapsed, talk = 0, wrap = 0, bad = 0
-    cdef uint8_t s, prev_s = st.state
-    if prev_s > SESSION_ENDED:
-        return False
+    cdef uint8_t s, prev_s = st.state       # 0..4: the row before was applied
     for i in range(a, b):
         t = time[i]
         s = state[i]
