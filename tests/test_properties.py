@@ -242,7 +242,7 @@ def _kernel_arrays(log):
             wait is not None, 2**62 if as_of is None else as_of)
 
 
-def _unordered(arrays, *, compact, threads):
+def _unordered(arrays, *, entries, threads, need_rows=True):
     kernel = sys.modules["agentstats.aggregate"]._kernel
     new_states = sys.modules["agentstats.aggregate"]._new_states
     codes, times, states, waits, has_wait, as_of = arrays
@@ -250,27 +250,90 @@ def _unordered(arrays, *, compact, threads):
     counters = np.zeros((threads, len(kernel.COUNTER_NAMES)), dtype=np.int64)
     status = kernel.scan_unordered(codes, 0, times, states, waits, sessions.view(np.uint8),
                                    counters, has_wait=has_wait, as_of=as_of, deadline=0.0,
-                                   compact=compact)
-    return status, sessions.tobytes(), counters.sum(axis=0).tolist()
+                                   need_rows=need_rows, entries=entries)
+    totals = counters.sum(axis=0)
+    totals[kernel.COUNTER_NAMES.index("first_off_table_row")] = counters[
+        :, kernel.COUNTER_NAMES.index("first_off_table_row")].min()
+    return status, sessions.tobytes(), totals.tolist()
+
+
+def _without_row_numbers(result):
+    """A result with value entries has no first off-table row (need_rows=False)."""
+    kernel = sys.modules["agentstats.aggregate"]._kernel
+    status, sessions, totals = result
+    totals = list(totals)
+    totals[kernel.COUNTER_NAMES.index("first_off_table_row")] = np.iinfo(np.int64).max
+    return status, sessions, totals
 
 
 @given(st.one_of(logs(), walk_logs()), st.booleans())
-def test_unordered_row_buffer_widths_agree(log, two_threads):
-    """The unordered path packs row * 8 + state in 4 bytes below 2**29 rows and in 8
-    above; both widths give identical states and counters (the 8-byte one is forced)."""
+def test_unordered_buffer_entries_agree(log, two_threads):
+    """The unordered path's buffer holds row numbers (4 bytes below 2**29 rows, 8 above)
+    or, without waits, values (time * 8 + state): every kind gives identical states and
+    counters (each kind forced here), values without the first off-table row."""
     if not log[0]:
         return
     arrays = _kernel_arrays(log)
     threads = 2 if two_threads else 1
-    assert _unordered(arrays, compact=True, threads=threads) == _unordered(
-        arrays, compact=False, threads=threads)
+    rows32 = _unordered(arrays, entries="rows32", threads=threads)
+    assert rows32 == _unordered(arrays, entries="rows64", threads=threads)
+    if arrays[4]:        # values cannot carry waits: compare on the log without them
+        arrays = (*arrays[:3], np.empty(0, dtype=np.int64), False, arrays[5])
+        rows32 = _unordered(arrays, entries="rows32", threads=threads)
+    values = _unordered(arrays, entries="values", threads=threads, need_rows=False)
+    assert values == _without_row_numbers(rows32)
+    assert _unordered(arrays, entries="auto", threads=threads, need_rows=False) == values
+
+
+def test_unordered_values_refused_when_they_cannot_hold_the_log():
+    """SPEC 2.8: waits need row numbers; so does the first off-table row of strict mode
+    (SPEC 3.3): entries="values" is refused there, and "auto" takes row numbers."""
+    kernel = sys.modules["agentstats.aggregate"]._kernel
+    log = ([1, 1, 2], [5, 3, 1], [2, 1, 1], [7, None, None], None)
+    arrays = _kernel_arrays(log)
+    assert _unordered(arrays, entries="values", threads=1, need_rows=False)[0] == \
+        kernel.STATUS_VALUES_UNFIT
+    no_wait = (*arrays[:3], np.empty(0, dtype=np.int64), False, arrays[5])
+    assert _unordered(no_wait, entries="values", threads=1, need_rows=True)[0] == \
+        kernel.STATUS_VALUES_UNFIT
+    assert _unordered(no_wait, entries="values", threads=1, need_rows=False)[0] == kernel.STATUS_OK
+    # a time span of 2**61 ticks or more does not fit beside the state bits
+    wide = (np.array([1, 1]), np.array([0, 2**61]), np.array([1, 4], dtype=np.uint8),
+            np.empty(0, dtype=np.int64), False, 2**62)
+    assert _unordered(wide, entries="values", threads=1, need_rows=False)[0] == \
+        kernel.STATUS_VALUES_UNFIT
+    assert _unordered(wide, entries="auto", threads=1, need_rows=False) == \
+        _unordered(wide, entries="rows32", threads=1, need_rows=False)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_unordered_big_session_both_widths(threads):
+@pytest.mark.parametrize("span", [10_000, 2**50, 2**61 - 1])
+def test_unordered_values_across_buckets(threads, span):
+    """Value entries go through buckets of 2**shift consecutive sessions (at most
+    BUCKET_ROWS = 2**17 rows each), shift shrinking as the time span takes bits: with
+    400k rows several buckets, and at a span of 2**61 - 1 one session a bucket. The
+    result equals the row-number path's, SPEC 3 buckets included (dirty rows)."""
+    rng = np.random.default_rng(span % 1000)
+    n, n_sessions = 400_000, 3_000
+    codes = rng.integers(0, n_sessions, n)
+    times = rng.integers(-2**62, -2**62 + span, n, endpoint=True)
+    times[rng.random(n) < 0.001] = np.iinfo(np.int64).min        # missing time
+    states = rng.integers(0, 5, n).astype(np.uint8)
+    states[rng.random(n) < 0.001] = 9                           # invalid state
+    times[:2] = [-2**62, -2**62 + span]                         # the whole span
+    arrays = (codes, times, states, np.empty(0, dtype=np.int64), False, -2**62 + span - 5)
+    values = _unordered(arrays, entries="values", threads=threads, need_rows=False)
+    assert values[0] == 0
+    assert values == _without_row_numbers(_unordered(arrays, entries="rows32", threads=threads))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_unordered_big_session_every_entry_kind(threads):
     """A session larger than the local sort buffer is heap-sorted in place in the row
     buffer: the same states with 4- and 8-byte entries (the 4-byte path is checked
-    against the reference by test_session_larger_than_the_local_sort_buffer)."""
+    against the reference by test_session_larger_than_the_local_sort_buffer); value
+    entries are refused for it, and "auto" takes row numbers."""
+    kernel = sys.modules["agentstats.aggregate"]._kernel
     rng = np.random.default_rng(12)
     n = 70_000                                  # > LOCAL_ROWS (32768)
     order = rng.permutation(n + 100)
@@ -278,9 +341,14 @@ def test_unordered_big_session_both_widths(threads):
                rng.integers(0, 5, n + 100).tolist(), rng.integers(0, 50, n + 100).tolist())
     session, time, state, wait = ([c[i] for i in order] for c in columns)
     arrays = _kernel_arrays((session, time, state, wait, None))
-    compact = _unordered(arrays, compact=True, threads=threads)
-    assert compact[0] == 0
-    assert compact == _unordered(arrays, compact=False, threads=threads)
+    rows32 = _unordered(arrays, entries="rows32", threads=threads)
+    assert rows32[0] == 0
+    assert rows32 == _unordered(arrays, entries="rows64", threads=threads)
+    no_wait = (*arrays[:3], np.empty(0, dtype=np.int64), False, arrays[5])
+    assert _unordered(no_wait, entries="values", threads=threads, need_rows=False)[0] == \
+        kernel.STATUS_VALUES_UNFIT
+    assert _unordered(no_wait, entries="auto", threads=threads, need_rows=False) == \
+        _unordered(no_wait, entries="rows32", threads=threads, need_rows=False)
 
 
 def test_result_as_of_closes_open_sessions_later():

@@ -10,6 +10,8 @@ STATUS_NO_MEMORY: int
 STATUS_OVERFLOW: int
 STATUS_BAD_CODE: int
 STATUS_NEEDS_SERIAL: int
+STATUS_VALUES_UNFIT: int
+ENTRIES: tuple[str, ...]
 COUNTER_NAMES: tuple[str, ...]
 FINAL_COLUMNS: tuple[str, ...]
 
@@ -43,7 +45,8 @@ def scan_unordered(
     has_wait: bool,
     as_of: int,
     deadline: float,
-    compact: bool = ...,
+    need_rows: bool = ...,
+    entries: str = ...,
 ) -> int: ...
 def finalize(
     sessions: NDArray[np.uint8],

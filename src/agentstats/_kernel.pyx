@@ -19,7 +19,9 @@ Both apply rows with the same `_apply_row`, so they cannot disagree.
 """
 
 from cython.parallel cimport parallel, prange
-from libc.stdint cimport INT64_MAX, INT64_MIN, UINT32_MAX, UINT64_MAX, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport (
+    INT64_MAX, INT64_MIN, UINT32_MAX, UINT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t,
+)
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
@@ -51,6 +53,26 @@ cdef extern from *:
     }
     #define agentstats_prefetch(p) __builtin_prefetch((const void *)(p), 1, 3)
     #define agentstats_prefetch_read(p) __builtin_prefetch((const void *)(p), 0, 0)
+    /* A large work buffer in 2 MiB pages where Linux allows it: the scatter into it
+       writes hundreds of streams at once, which 4 KiB pages pay for in TLB misses
+       (benchmarks/README.md). Freed with free(). */
+    #include <stdlib.h>
+    #ifdef __linux__
+    #include <sys/mman.h>
+    #endif
+    static inline void *agentstats_alloc_huge(size_t bytes) {
+    #if defined(__linux__) && defined(MADV_HUGEPAGE)
+        const size_t huge = (size_t)1 << 21;
+        if (bytes >= 4 * huge) {
+            size_t rounded = (bytes + huge - 1) & ~(huge - 1);
+            void *p = aligned_alloc(huge, rounded);
+            if (p != NULL)
+                madvise(p, rounded, MADV_HUGEPAGE);   /* advice only: failure is harmless */
+            return p;
+        }
+    #endif
+        return malloc(bytes);
+    }
     static inline uint64_t agentstats_pointer_hash(uint64_t p) {
         return ((p >> 4) * 0x9E3779B97F4A7C15ULL) >> 17;   /* objects are 16-byte aligned */
     }
@@ -62,12 +84,23 @@ cdef extern from *:
     void agentstats_prefetch(const void *p) noexcept nogil
     void agentstats_prefetch_read(const void *p) noexcept nogil
     uint64_t agentstats_pointer_hash(uint64_t p) noexcept nogil
+    void* agentstats_alloc_huge(size_t bytes) noexcept nogil
 
 # Entries of the unordered path's row buffer: row * 8 + state, in 4 bytes when the
 # rows allow (half the memory and traffic), else in 8.
 ctypedef fused order_t:
     uint32_t
     int64_t
+
+# What scan_unordered's buffer holds (its `entries`): row numbers (4 or 8 bytes), or
+# values (time - t_lo) * 8 + state, which phase 3 reads contiguously instead of
+# gathering each row's time from all over the log.
+ENTRIES = ("auto", "rows32", "rows64", "values")
+cdef enum:
+    _ENTRIES_AUTO = 0
+    _ROWS32 = 1
+    _ROWS64 = 2
+    _VALUES = 3
 
 # Status codes returned to aggregate.py.
 STATUS_OK = 0
@@ -77,6 +110,7 @@ STATUS_NO_MEMORY = 3        # malloc failed (E_OUTOFMEMORY)
 STATUS_OVERFLOW = 4         # a total does not fit int64 (SPEC 2.13)
 STATUS_BAD_CODE = 5         # a session code outside the state array (a caller bug)
 STATUS_NEEDS_SERIAL = 7     # a thread boundary the merge cannot express: scan with one thread
+STATUS_VALUES_UNFIT = 8     # entries="values" was asked for a log it cannot hold (tests)
 cdef enum:
     _OK = 0
     _NEEDS_ORDER = 1
@@ -86,6 +120,7 @@ cdef enum:
     _BAD_CODE = 5
     _STOPPED = 6            # another thread failed first
     _NEEDS_SERIAL = 7
+    _VALUES_UNFIT = 8
 
 # Columns of the per-thread counter array: SPEC 3 buckets, then extras.
 COUNTER_NAMES = (
@@ -146,6 +181,8 @@ cdef enum:
     CHECK_EVERY = 1 << 16   # rows between deadline / stop-flag checks
     PREFETCH_AHEAD = 16     # rows ahead whose session state is prefetched
     LOCAL_ROWS = 1 << 15    # a session with more rows than this is sorted in place
+    MAX_SLOT_BITS = 16      # value entries: at most 2**16 sessions share a bucket
+    BUCKET_ROWS = 1 << 17   # value entries: rows a bucket holds at most (unless one slot)
 
 
 def openmp_enabled() -> bool:
@@ -784,22 +821,30 @@ cdef void _heap_sort_keys(order_t* keys, const int64_t* time, int64_t n) noexcep
 cdef int _count_rows(
     const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
     int64_t begin, int64_t end, int64_t n_slots, int64_t* counts, int64_t as_of,
-    int64_t* counters,
+    int64_t* counters, int64_t* low,
 ) noexcept nogil:
-    """Phase 1: classify rows begin..end (SPEC 3 first buckets) and count the valid
-    rows of each session slot."""
-    cdef int64_t k, slot
+    """Phase 1: classify rows begin..end (SPEC 3 first buckets), count the valid rows of
+    each session slot and find the earliest valid time (`low`)."""
+    cdef int64_t k, slot, t, earliest = INT64_MAX
     cdef Counters c
     _reset(&c)
     for k in range(begin, end):
         slot = codes[k] - base
         if <uint64_t>slot >= <uint64_t>n_slots:
             return _BAD_CODE
-        if _classify(time[k], state[k], as_of, &c):
+        t = time[k]
+        if _classify(t, state[k], as_of, &c):
             continue
+        earliest = min(earliest, t)
         counts[slot] += 1
     _store(&c, counters)
+    low[0] = earliest
     return _OK
+
+
+cdef inline bint _left_out(int64_t t, uint8_t s, int64_t as_of) noexcept nogil:
+    """The rows phase 1 put in a SPEC 3 bucket (_classify), which phase 2 leaves out."""
+    return t == INT64_MIN or s > SESSION_ENDED or t > as_of
 
 
 cdef void _place_rows(const int64_t* codes, int64_t base, const int64_t* time,
@@ -812,11 +857,210 @@ cdef void _place_rows(const int64_t* codes, int64_t base, const int64_t* time,
     for k in range(begin, end):
         t = time[k]
         s = state[k]
-        if t == INT64_MIN or s > SESSION_ENDED or t > as_of:
+        if _left_out(t, s, as_of):
             continue                  # counted in phase 1
         slot = codes[k] - base
         order[cursor[slot]] = <order_t>((k << 3) | s)
         cursor[slot] += 1
+
+
+cdef void _place_values(const int64_t* codes, int64_t base, const int64_t* time,
+                        const uint8_t* state, int64_t begin, int64_t end, int64_t as_of,
+                        int64_t t_lo, int shift, int64_t* cursor, uint64_t* order) noexcept nogil:
+    """Phase 2 with value entries: a stable counting sort of the valid rows by bucket
+    (slot >> shift: a few hundred write streams, not one per session), each entry
+    ((time - t_lo) << shift | slot within the bucket) * 8 + state."""
+    cdef int64_t k, slot, t
+    cdef uint64_t slot_mask = (<uint64_t>1 << shift) - 1
+    cdef uint8_t s
+    for k in range(begin, end):
+        t = time[k]
+        s = state[k]
+        if _left_out(t, s, as_of):
+            continue                  # counted in phase 1
+        slot = codes[k] - base
+        order[cursor[slot >> shift]] = (((<uint64_t>t - <uint64_t>t_lo) << shift
+                                         | (<uint64_t>slot & slot_mask)) << 3) | s
+        cursor[slot >> shift] += 1
+
+
+cdef bint _insertion_sort_values(uint64_t* v, int64_t n, int64_t budget) noexcept nogil:
+    """Stable insertion sort of value entries by time (v >> 3); gives up (returns False,
+    still a permutation) once it has moved more than `budget` entries."""
+    cdef int64_t i, j, moves = 0
+    cdef uint64_t x
+    for i in range(1, n):
+        x = v[i]
+        if (v[i - 1] >> 3) <= (x >> 3):
+            continue
+        j = i
+        while j > 0 and (v[j - 1] >> 3) > (x >> 3):
+            v[j] = v[j - 1]
+            j -= 1
+        v[j] = x
+        moves += i - j
+        if moves > budget:
+            return False
+    return True
+
+
+cdef void _merge_sort_values(uint64_t* v, uint64_t* tmp, int64_t n) noexcept nogil:
+    """Stable merge sort of value entries by time, for a skewed spread of times."""
+    cdef int64_t i, j, k, mid
+    if n < 16:
+        _insertion_sort_values(v, n, n * n)
+        return
+    mid = n // 2
+    _merge_sort_values(v, tmp, mid)
+    _merge_sort_values(v + mid, tmp, n - mid)
+    if (v[mid - 1] >> 3) <= (v[mid] >> 3):
+        return
+    memcpy(tmp, v, mid * sizeof(uint64_t))
+    i = 0
+    j = mid
+    k = 0
+    while i < mid and j < n:
+        if (v[j] >> 3) < (tmp[i] >> 3):        # strictly: ties keep the earlier row
+            v[k] = v[j]
+            j += 1
+        else:
+            v[k] = tmp[i]
+            i += 1
+        k += 1
+    memcpy(v + k, tmp + i, (mid - i) * sizeof(uint64_t))
+
+
+cdef uint64_t* _sort_values(uint64_t* v, int64_t n, uint64_t* tmp,
+                            int64_t* bucket_start) noexcept nogil:
+    """Stable sort of one session's value entries by time; returns where the sorted
+    entries are (`v` itself, or `tmp`). Same method as _sort_session: a distribution
+    into n buckets by time, then an insertion pass, merge sort if the spread is skewed."""
+    cdef int64_t i, b, pos
+    cdef uint64_t low = v[0] >> 3, high = low, r
+    cdef bint ordered = True
+    cdef double scale
+    for i in range(1, n):
+        r = v[i] >> 3
+        ordered &= r >= (v[i - 1] >> 3)
+        low = min(low, r)
+        high = max(high, r)
+    if ordered:
+        return v
+    if n < 32 or high == low:
+        if not _insertion_sort_values(v, n, 4 * n):
+            _merge_sort_values(v, tmp, n)
+        return v
+    scale = <double>(n - 1) / <double>(high - low)
+    memset(bucket_start, 0, (n + 1) * sizeof(int64_t))
+    for i in range(n):
+        b = min(<int64_t>(<double>((v[i] >> 3) - low) * scale), n - 1)
+        bucket_start[b + 1] += 1
+    for b in range(n):
+        bucket_start[b + 1] += bucket_start[b]
+    for i in range(n):
+        # monotonic in time, so equal times share a bucket and keep their order
+        b = min(<int64_t>(<double>((v[i] >> 3) - low) * scale), n - 1)
+        pos = bucket_start[b]
+        bucket_start[b] = pos + 1
+        tmp[pos] = v[i]
+    if not _insertion_sort_values(tmp, n, 8 * n):
+        _merge_sort_values(tmp, v, n)
+    return tmp
+
+
+cdef int _apply_values(SessionState* st, const uint64_t* v, int64_t n, int64_t t_lo,
+                       Counters* c) noexcept nogil:
+    """One session's value entries, sorted by time: the first through _apply_row (it may
+    start the session or follow an earlier chunk), the rest with one branch-free pass
+    when clean (as _apply_run), else row by row. No row numbers: no waits, and an
+    off-table row is counted without its row (scan_unordered's need_rows)."""
+    cdef int64_t i, calls = 0
+    cdef uint64_t x, r, prev_r, elapsed, talk = 0, wrap = 0, bad = 0
+    cdef uint8_t s, prev_s
+    cdef int status = _apply_row(st, <int64_t>((v[0] >> 3) + <uint64_t>t_lo), v[0] & 7,
+                                 INT64_MAX, NULL, c)
+    if status != _OK or n == 1:
+        return status
+    prev_r = v[0] >> 3
+    prev_s = st.state
+    for i in range(1, n):
+        x = v[i]
+        r = x >> 3
+        s = x & 7
+        bad |= (NOT_CLEAN_TRANSITIONS >> (prev_s * 5 + s)) & 1
+        elapsed = r - prev_r
+        talk += elapsed & (0 - <uint64_t>(prev_s == BUSY_ON_CALL))
+        wrap += elapsed & (0 - <uint64_t>(prev_s == BUSY_WRAPUP))
+        calls += s == BUSY_ON_CALL
+        prev_r = r
+        prev_s = s
+    if not bad:
+        st.talk += talk
+        st.wrap += wrap
+        st.calls += calls
+        st.last_time = <int64_t>(prev_r + <uint64_t>t_lo)
+        st.state = prev_s
+        c.used += n - 1
+        return _OK
+    for i in range(1, n):
+        status = _apply_row(st, <int64_t>((v[i] >> 3) + <uint64_t>t_lo), v[i] & 7,
+                            INT64_MAX, NULL, c)
+        if status != _OK:
+            return status
+    return _OK
+
+
+cdef int _apply_value_buckets(
+    const uint64_t* order, const int64_t* starts, int64_t n_slots, int shift,
+    int64_t group_rows, int64_t b_lo, int64_t b_hi, SessionState* sessions,
+    int64_t* counters, int64_t t_lo, double deadline, int* stop,
+) noexcept nogil:
+    """Phase 3 with value entries: for each bucket, a stable counting sort of its entries
+    by session into a cache-resident buffer of group_rows entries, then each session
+    sorted by time and applied while still in cache."""
+    cdef int64_t b, i, k, slot, n, first, last, row0
+    cdef uint64_t e, slot_mask = (<uint64_t>1 << shift) - 1
+    cdef uint64_t* group = <uint64_t*>malloc((group_rows + 2 * LOCAL_ROWS + 1) * sizeof(uint64_t))
+    cdef int64_t* cursor = <int64_t*>malloc((<int64_t>1 << shift) * sizeof(int64_t))
+    cdef uint64_t* tmp = group + group_rows
+    cdef int64_t* bucket_start = <int64_t*>(group + group_rows + LOCAL_ROWS)
+    cdef Counters c
+    cdef int status = _OK
+    if group == NULL or cursor == NULL:
+        free(group); free(cursor)
+        return _NO_MEMORY
+    memcpy(&c, counters, sizeof(Counters))     # phase 1 counts of this thread index
+    for b in range(b_lo, b_hi):
+        status = _interrupted(stop, deadline)
+        if status != _OK:
+            break
+        first = b << shift
+        last = min(first + (<int64_t>1 << shift), n_slots)
+        row0 = starts[first]
+        for i in range(last - first):
+            cursor[i] = starts[first + i] - row0
+        for k in range(row0, starts[last]):
+            e = order[k]
+            i = (e >> 3) & slot_mask
+            group[cursor[i]] = ((e >> (3 + shift)) << 3) | (e & 7)
+            cursor[i] += 1
+        for slot in range(first, last):
+            n = starts[slot + 1] - starts[slot]
+            if n == 0:
+                continue
+            status = _apply_values(&sessions[slot],
+                                   _sort_values(group + starts[slot] - row0, n, tmp, bucket_start),
+                                   n, t_lo, &c)
+            if status != _OK:
+                break
+        if status != _OK:
+            break
+    free(group)
+    free(cursor)
+    if status != _OK and status != _STOPPED:
+        agentstats_store_flag(stop, 1)
+    _store(&c, counters)
+    return status
 
 
 cdef int _apply_sessions(
@@ -900,10 +1144,16 @@ cdef int _place_and_apply(
     const int64_t* starts, int* statuses, SessionState* sessions, int64_t* counters,
     int64_t as_of, double deadline, int* stop,
 ) noexcept nogil:
-    """Phases 2 and 3 of scan_unordered over a row buffer of n_valid entries, 8 bytes
-    each when `wide`, else 4."""
+    """Phases 2 and 3 of scan_unordered with row-number entries, 8 bytes each when
+    `wide`, else 4. counts[t * (n_slots + 1) + slot] is thread t's count of the slot."""
     cdef int t
-    cdef int64_t slot
+    cdef int64_t slot, n
+    # Turn the counts into each thread's cursor: inside a slot, thread 0's rows first.
+    for slot in range(n_slots):
+        n = starts[slot]
+        for t in range(n_threads):
+            n += counts[t * (n_slots + 1) + slot]
+            counts[t * (n_slots + 1) + slot] = n - counts[t * (n_slots + 1) + slot]
     with parallel(num_threads=n_threads):
         for t in prange(n_threads, schedule="static", chunksize=1):
             if wide:
@@ -913,13 +1163,7 @@ cdef int _place_and_apply(
                 _place_rows(codes, base, time, state, row_bounds[t], row_bounds[t + 1],
                             as_of, counts + t * (n_slots + 1), <uint32_t*>order)
     # Phase 3: slot ranges holding about the same number of rows per thread.
-    slot_bounds[0] = 0
-    slot = 0
-    for t in range(1, n_threads):
-        while slot < n_slots and starts[slot] < (n_valid * t) // n_threads:
-            slot += 1
-        slot_bounds[t] = slot
-    slot_bounds[n_threads] = n_slots
+    _split(starts, n_slots, n_valid, n_threads, slot_bounds)
     with parallel(num_threads=n_threads):
         for t in prange(n_threads, schedule="static", chunksize=1):
             if wide:
@@ -931,6 +1175,95 @@ cdef int _place_and_apply(
                                               slot_bounds[t + 1], sessions,
                                               counters + t * N_COUNTERS, deadline, stop)
     return _first_failure(statuses, n_threads)
+
+
+cdef void _split(const int64_t* starts, int64_t n, int64_t total, int n_threads,
+                 int64_t* bounds) noexcept nogil:
+    """bounds[0..n_threads]: ranges of the n segments with about total / n_threads rows each."""
+    cdef int t
+    cdef int64_t i = 0
+    bounds[0] = 0
+    for t in range(1, n_threads):
+        while i < n and starts[i] < (total * t) // n_threads:
+            i += 1
+        bounds[t] = i
+    bounds[n_threads] = n
+
+
+cdef int64_t _largest_bucket(const int64_t* starts, int64_t n_slots, int shift) noexcept nogil:
+    """Rows in the largest bucket of 2**shift consecutive slots."""
+    cdef int64_t b, largest = 0
+    for b in range(((n_slots - 1) >> shift) + 1):
+        largest = max(largest, starts[min((b + 1) << shift, n_slots)] - starts[b << shift])
+    return largest
+
+
+cdef int _values_place_and_apply(
+    const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
+    int n_threads, int64_t n_slots, int64_t n_valid, const int64_t* row_bounds,
+    const int64_t* counts, const int64_t* starts, int* statuses, SessionState* sessions,
+    int64_t* counters, int64_t as_of, int64_t t_lo, int64_t t_hi, double deadline, int* stop,
+) noexcept nogil:
+    """Phases 2 and 3 of scan_unordered with value entries (8 bytes a valid row, no
+    session longer than LOCAL_ROWS, t_hi - t_lo < 2**61). Slots go to buckets of 2**shift
+    consecutive slots, shift the largest that keeps every bucket within BUCKET_ROWS
+    rows (phase 3's cache-resident buffer) and leaves the time span its bits."""
+    cdef int t, shift, time_bits = 0
+    cdef int64_t slot, b, pos, n_buckets, group_rows
+    cdef int64_t* bucket_rows = NULL
+    cdef int64_t* cursors = NULL
+    cdef int64_t* bucket_bounds = NULL
+    cdef uint64_t* order = NULL
+    cdef int status = _NO_MEMORY
+    while time_bits < 64 and (<uint64_t>t_hi - <uint64_t>t_lo) >> time_bits:
+        time_bits += 1
+    shift = min(MAX_SLOT_BITS, 61 - time_bits)
+    while shift > 0 and _largest_bucket(starts, n_slots, shift) > BUCKET_ROWS:
+        shift -= 1          # shift 0: one slot a bucket, at most LOCAL_ROWS rows
+    group_rows = _largest_bucket(starts, n_slots, shift)
+    n_buckets = ((n_slots - 1) >> shift) + 1
+    bucket_rows = <int64_t*>malloc((n_buckets + 1) * sizeof(int64_t))
+    cursors = <int64_t*>malloc(n_threads * n_buckets * sizeof(int64_t))
+    bucket_bounds = <int64_t*>malloc((n_threads + 1) * sizeof(int64_t))
+    order = <uint64_t*>agentstats_alloc_huge((n_valid + 1) * sizeof(uint64_t))
+    if bucket_rows != NULL and cursors != NULL and bucket_bounds != NULL and order != NULL:
+        # Each thread's cursor in each bucket: inside a bucket, thread 0's rows first.
+        for b in range(n_buckets):
+            pos = starts[b << shift]
+            bucket_rows[b] = pos
+            for t in range(n_threads):
+                cursors[t * n_buckets + b] = pos
+                for slot in range(b << shift, min((b + 1) << shift, n_slots)):
+                    pos += counts[t * (n_slots + 1) + slot]
+        bucket_rows[n_buckets] = n_valid
+        with parallel(num_threads=n_threads):
+            for t in prange(n_threads, schedule="static", chunksize=1):
+                _place_values(codes, base, time, state, row_bounds[t], row_bounds[t + 1], as_of,
+                              t_lo, shift, cursors + t * n_buckets, order)
+        _split(bucket_rows, n_buckets, n_valid, n_threads, bucket_bounds)
+        with parallel(num_threads=n_threads):
+            for t in prange(n_threads, schedule="static", chunksize=1):
+                statuses[t] = _apply_value_buckets(order, starts, n_slots, shift, group_rows,
+                                                   bucket_bounds[t], bucket_bounds[t + 1],
+                                                   sessions, counters + t * N_COUNTERS, t_lo,
+                                                   deadline, stop)
+        status = _first_failure(statuses, n_threads)
+    free(order); free(cursors); free(bucket_rows); free(bucket_bounds)
+    return status
+
+
+cdef int _choose_entries(int asked, bint fits_values, int64_t n_rows) noexcept nogil:
+    """The entries of the row buffer: values when they fit (the fastest), else row
+    numbers in 4 bytes when rows * 8 + state fits 32 bits, else in 8."""
+    if asked == _ENTRIES_AUTO:
+        if fits_values:
+            return _VALUES
+        return _ROWS64 if n_rows >= (1 << 29) else _ROWS32
+    if asked == _VALUES and not fits_values:
+        return -1
+    if asked == _ROWS32 and n_rows >= (1 << 29):
+        return _ROWS64
+    return asked
 
 
 def scan_unordered(
@@ -945,18 +1278,27 @@ def scan_unordered(
     bint has_wait,
     int64_t as_of,
     double deadline,
-    bint compact=True,
+    bint need_rows=True,
+    str entries="auto",
 ) -> int:
     """Apply rows in any order (SPEC 1.1): counting sort by session, then per session a
-    stable sort by time and the same row update as `scan`. Beyond the inputs it uses
-    4 bytes per valid row (8 from 2**29 rows on, or with compact=False: the tests run
-    both) and O(sessions x threads)."""
+    stable sort by time and the same row update as `scan`.
+
+    The sorted buffer holds values, (time - earliest) * 8 + state in 8 bytes a valid
+    row, unless a row number is needed: for waits, for the first off-table row when
+    `need_rows` (then `first_off_table_row` is exact, else left at INT64_MAX), for a
+    session longer than LOCAL_ROWS (sorted in place) or a time span of 2**60 ticks or
+    more; then it holds row numbers, 4 bytes a valid row below 2**29 rows, else 8.
+    `entries` forces one kind for the tests (ENTRIES; "values" when they cannot hold
+    this log gives STATUS_VALUES_UNFIT). Beyond that: O(sessions x threads)."""
     cdef Py_ssize_t n_rows = codes.shape[0]
     cdef int n_threads = <int>counters.shape[0]
     cdef int64_t n_slots = sessions.shape[0] // sizeof(SessionState)
-    cdef int64_t t, slot, running, rows_per_thread
+    cdef int64_t t, slot, n, running, rows_per_thread, longest = 0
+    cdef int64_t t_lo = INT64_MAX, t_hi = INT64_MIN
     cdef int status = _OK
     cdef int stop = 0
+    cdef int kind = ENTRIES.index(entries)
     _check_arrays(codes, time, state, wait, has_wait, sessions, counters)
     counters[:, :] = 0
     if n_rows == 0:
@@ -972,11 +1314,12 @@ def scan_unordered(
     cdef int64_t* starts = <int64_t*>malloc((n_slots + 1) * sizeof(int64_t))
     cdef int64_t* row_bounds = <int64_t*>malloc((n_threads + 1) * sizeof(int64_t))
     cdef int64_t* slot_bounds = <int64_t*>malloc((n_threads + 1) * sizeof(int64_t))
+    cdef int64_t* lows = <int64_t*>malloc(n_threads * sizeof(int64_t))
     cdef int* statuses = <int*>calloc(n_threads, sizeof(int))
     cdef void* order = NULL
-    cdef bint wide
-    if not (counts and starts and row_bounds and slot_bounds and statuses):
-        free(counts); free(starts); free(row_bounds); free(slot_bounds); free(statuses)
+    if not (counts and starts and row_bounds and slot_bounds and lows and statuses):
+        free(counts); free(starts); free(row_bounds); free(slot_bounds); free(lows)
+        free(statuses)
         return STATUS_NO_MEMORY
 
     with nogil:
@@ -987,27 +1330,43 @@ def scan_unordered(
             for t in prange(n_threads, schedule="static", chunksize=1):
                 statuses[t] = _count_rows(codes_p, base, time_p, state_p, row_bounds[t],
                                           row_bounds[t + 1], n_slots, counts + t * (n_slots + 1),
-                                          as_of, counters_p + t * N_COUNTERS)
+                                          as_of, counters_p + t * N_COUNTERS, lows + t)
         status = _first_failure(statuses, n_threads)
         if status == _OK:
-            # Segment starts per slot; inside a slot, thread 0's rows come first (stable).
             running = 0
             for slot in range(n_slots):
                 starts[slot] = running
                 for t in range(n_threads):
                     running += counts[t * (n_slots + 1) + slot]
-                    counts[t * (n_slots + 1) + slot] = running - counts[t * (n_slots + 1) + slot]
+                longest = max(longest, running - starts[slot])
             starts[n_slots] = running
-            wide = not compact or n_rows >= (1 << 29)   # row * 8 + state needs 64 bits
-            order = malloc((running + 1) * (sizeof(int64_t) if wide else sizeof(uint32_t)))
-            if order == NULL:
-                status = _NO_MEMORY
+            for t in range(n_threads):
+                t_lo = min(t_lo, lows[t])
+                t_hi = max(t_hi, (<Counters*>(counters_p + t * N_COUNTERS)).max_time)
+            kind = _choose_entries(
+                kind, not has_wait and not need_rows and longest <= LOCAL_ROWS
+                and n_slots < (<int64_t>1 << 31)
+                and (running == 0 or <uint64_t>t_hi - <uint64_t>t_lo < (<uint64_t>1 << 61)),
+                n_rows)
+            if kind < 0:
+                status = _VALUES_UNFIT
+            elif running == 0:
+                pass                      # every row went to a SPEC 3 bucket in phase 1
+            elif kind == _VALUES:
+                status = _values_place_and_apply(
+                    codes_p, base, time_p, state_p, n_threads, n_slots, running, row_bounds,
+                    counts, starts, statuses, sessions_p, counters_p, as_of, t_lo, t_hi,
+                    deadline, &stop)
             else:
-                status = _place_and_apply(order, wide, codes_p, base, time_p, state_p, wait_p,
-                                          n_threads, n_slots, running, row_bounds, slot_bounds,
-                                          counts, starts, statuses, sessions_p, counters_p,
-                                          as_of, deadline, &stop)
-    free(order); free(counts); free(starts); free(row_bounds); free(slot_bounds)
+                order = malloc((running + 1) * (sizeof(int64_t) if kind == _ROWS64 else sizeof(uint32_t)))
+                if order == NULL:
+                    status = _NO_MEMORY
+                else:
+                    status = _place_and_apply(order, kind == _ROWS64, codes_p, base, time_p,
+                                              state_p, wait_p, n_threads, n_slots, running,
+                                              row_bounds, slot_bounds, counts, starts, statuses,
+                                              sessions_p, counters_p, as_of, deadline, &stop)
+    free(order); free(counts); free(starts); free(row_bounds); free(slot_bounds); free(lows)
     free(statuses)
     return status
 

@@ -295,6 +295,7 @@ class Aggregator:
             status = _kernel.scan_unordered(
                 codes, base, chunk.ticks, chunk.states, waits, states.view(np.uint8),
                 counters, has_wait=has_wait, as_of=as_of, deadline=deadline,
+                need_rows=self._raise_off_table,   # the error names the first off-table row
             )
             if status == _kernel.STATUS_NEEDS_ORDER:
                 _restore(states, snapshot)
