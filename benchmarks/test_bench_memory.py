@@ -18,8 +18,11 @@ from benchmarks.conftest import N_EVENTS, N_SESSIONS, env_int
 pytestmark = pytest.mark.skipif(os.environ.get("AGENTSTATS_BENCH_MEMORY", "") in ("", "0"),
                                 reason="memory runs are opt-in: AGENTSTATS_BENCH_MEMORY=1")
 BIG = env_int("AGENTSTATS_BENCH_MEMORY_EVENTS", 200_000_000)
+# The shuffled path at two sizes: the slope between them is its cost per event, the
+# per-session arrays (counts, offsets, states) cancelling out (report.py).
 CASES = [(BIG, "time", 1), (N_EVENTS, "time", 1), (N_EVENTS, "grouped", 1),
-         (N_EVENTS, "shuffled", 1), (N_EVENTS, "shuffled", 2)]
+         (N_EVENTS, "shuffled", 1), (N_EVENTS, "shuffled", 2),
+         (2 * N_EVENTS, "shuffled", 1), (2 * N_EVENTS, "shuffled", 2)]
 
 
 @pytest.mark.parametrize(("n_events", "layout", "threads"), CASES,
