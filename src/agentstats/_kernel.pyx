@@ -13,8 +13,9 @@ Two paths (issue "Speed"):
   globally time-ordered log, or one grouped by session); it stops with
   STATUS_NEEDS_ORDER at the first row that goes back in time within its session.
 - `scan_unordered`: any order. A counting sort by session (stable, O(rows + sessions))
-  gives each session's rows; each session's rows are then sorted by time in a small
-  cache-resident buffer and applied right there.
+  gives each session's rows -- as values (time, state) scattered by buckets of sessions,
+  or as row numbers when a row number is needed; each session's rows are then sorted by
+  time in a small cache-resident buffer and applied right there.
 Both apply rows with the same `_apply_row`, so they cannot disagree.
 """
 
