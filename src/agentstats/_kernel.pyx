@@ -180,7 +180,7 @@ cdef enum:
 
 cdef enum:
     CHECK_EVERY = 1 << 16   # rows between deadline / stop-flag checks
-    PREFETCH_AHEAD = 16     # rows ahead whose session state is prefetched
+    PREFETCH_AHEAD = 32     # rows ahead whose session state is prefetched
     LOCAL_ROWS = 1 << 15    # a session with more rows than this is sorted in place
     MAX_SLOT_BITS = 16      # value entries: at most 2**16 sessions share a bucket
     BUCKET_ROWS = 1 << 17   # value entries: rows a bucket holds at most (unless one slot)
@@ -654,7 +654,7 @@ def scan(
         return STATUS_NO_MEMORY
     partial[0] = sessions_p
     for t in range(1, n_threads):
-        partial[t] = <SessionState*>malloc(n_slots * sizeof(SessionState) + 1)
+        partial[t] = <SessionState*>agentstats_alloc_huge(n_slots * sizeof(SessionState) + 1)
         first_rows[t] = <int64_t*>malloc(n_slots * sizeof(int64_t) + 1)
         if partial[t] == NULL or first_rows[t] == NULL:
             status = _NO_MEMORY

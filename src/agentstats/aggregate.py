@@ -52,6 +52,7 @@ SESSION_STATE_DTYPE = np.dtype(
         ("_pad", "u1", (3,)),
     ]
 )
+_HUGE_PAGE = 2 << 20
 _CACHE_LINE = 64
 if SESSION_STATE_DTYPE.itemsize != _kernel.session_state_itemsize():  # pragma: no cover
     raise ImportError("agentstats: SESSION_STATE_DTYPE does not match the compiled kernel")
@@ -484,9 +485,14 @@ def _sorting_order(keys: np.ndarray) -> np.ndarray | None:
 
 
 def _new_states(n: int) -> np.ndarray:
-    """n fresh session states, the array starting on a cache line (one state per line)."""
-    raw = np.zeros(n * SESSION_STATE_DTYPE.itemsize + _CACHE_LINE, dtype=np.uint8)
-    skip = -raw.ctypes.data % _CACHE_LINE
+    """n fresh session states, the array starting on a cache line (one state per line);
+    a large array starts on a 2 MiB boundary, so that all of it can sit in the huge
+    pages NumPy asks Linux for (the rows hit the states at random: with 4 KiB pages
+    nearly every row missed the TLB, and the scan ran up to 1.7x slower)."""
+    nbytes = n * SESSION_STATE_DTYPE.itemsize
+    align = _HUGE_PAGE if nbytes >= 2 * _HUGE_PAGE else _CACHE_LINE
+    raw = np.zeros(nbytes + align, dtype=np.uint8)
+    skip = -raw.ctypes.data % align
     states = raw[skip: skip + n * SESSION_STATE_DTYPE.itemsize].view(SESSION_STATE_DTYPE)
     states["state"] = INVALID_STATE
     states["wait_max"] = -1
