@@ -141,18 +141,23 @@ def targets(rows):
             ordered = [q for q in mem if q["layout"] == "time" and q["n_events"] == r["n_events"]
                        and q["n_sessions"] == r["n_sessions"]]
             per_event = r["extra_bytes_per_event"]
+            limit = 8.0
             value = f"{per_event:.2f} B/event, all of the extra"
             if larger or smaller:
                 other = (larger or smaller)[0]
-                per_event = ((other["extra_bytes"] - r["extra_bytes"])
-                             / (other["n_events"] - r["n_events"]))
-                value = (f"{per_event:.2f} B/event: the slope from "
-                         f"{r['n_events'] / 1e6:.0f}M to {other['n_events'] / 1e6:.0f}M events")
+                span = abs(other["n_events"] - r["n_events"])
+                per_event = (other["extra_bytes"] - r["extra_bytes"]) / (other["n_events"] - r["n_events"])
+                # the buffer lives in 2 MiB pages: a partly used last page is resident
+                # whole, so each size may round up by up to one page
+                limit = 8.0 + 2**21 / span
+                value = (f"{per_event:.3f} B/event: the slope from {r['n_events'] / 1e6:.0f}M "
+                         f"to {other['n_events'] / 1e6:.0f}M events (limit 8 + one 2 MiB page "
+                         f"of rounding = {limit:.3f})")
             elif ordered:
                 per_event = (r["extra_bytes"] - ordered[0]["extra_bytes"]) / r["n_events"]
                 value = f"{per_event:.2f} B/event beyond the ordered path's O(sessions)"
             detail = f"all extra: {r['extra_bytes_per_event']:.2f} B/event; " + detail
-            ok = per_event <= 8
+            ok = per_event <= limit
         else:
             # O(sessions): a small constant per session, independent of the events
             ok = r["extra_bytes_per_session"] <= 1024 or r["extra_bytes_per_event"] <= 0.5
