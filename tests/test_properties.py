@@ -358,3 +358,49 @@ def test_result_as_of_closes_open_sessions_later():
     assert aggregator.result(as_of=np.datetime64(25, "s")).ticks["talk"].tolist() == [15]
     with pytest.raises(ValueError, match="earlier than rows already aggregated"):
         aggregator.result(as_of=np.datetime64(5, "s"))
+
+
+def test_head_in_time_order_counts_only_rows_the_scan_applies():
+    """SPEC 1.1 / 3: a missing time, an invalid state or a row after as_of never makes
+    the ordered scan stop, so they do not send a log to the unordered path either."""
+    head = sys.modules["agentstats.aggregate"]._head_in_time_order
+    missing = np.iinfo(np.int64).min
+    codes = np.array([1, 2, 1, 1, 2, 1], dtype=np.int64)
+    ticks = np.array([5, 1, missing, 7, 3, 9], dtype=np.int64)
+    states = np.array([1, 1, 1, 2, 0, 1], dtype=np.uint8)
+    assert head(codes, ticks, states, 2**62)
+    assert not head(codes, np.array([5, 1, 4, 7, 3, 9]), states, 2**62)     # 4 < 5, session 1
+    assert head(codes, np.array([5, 1, 4, 7, 3, 9]), np.array([1, 1, 9, 2, 0, 1], dtype=np.uint8),
+                2**62)                                                      # that row is invalid
+    assert head(codes, np.array([5, 1, 99, 7, 3, 9]), states, 50)           # after as_of
+    assert not head(codes, np.array([5, 1, 99, 7, 3, 9]), states, 2**62)
+
+
+def test_unordered_head_skips_the_ordered_scan(monkeypatch):
+    """A log whose first rows already go back in time goes straight to the unordered
+    path (no ordered scan to set up and undo), with the reference's result; a log in
+    time order still takes the ordered scan alone."""
+    module = sys.modules["agentstats.aggregate"]
+    calls = []
+    monkeypatch.setattr(module, "_kernel", _RecordingKernel(module._kernel, calls))
+    assert_same_as_reference([1, 1, 2, 2, 1], [10, 5, 1, 2, 20], [1, 0, 1, 2, 4])
+    assert calls == ["scan_unordered"]
+    calls.clear()
+    assert_same_as_reference([1, 2, 1, 2, 1], [1, 2, 5, 6, 20], [1, 1, 2, 4, 4])
+    assert calls == ["scan"]
+
+
+class _RecordingKernel:
+    """The kernel module, recording which of its functions aggregate calls."""
+
+    def __init__(self, kernel, calls):
+        self._kernel, self._calls = kernel, calls
+
+    def __getattr__(self, name):
+        value = getattr(self._kernel, name)
+        if callable(value) and name.startswith("scan"):
+            def recorded(*args, **kwargs):
+                self._calls.append(name)
+                return value(*args, **kwargs)
+            return recorded
+        return value

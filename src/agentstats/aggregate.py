@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from . import _kernel
 from .hresult import (
     E_OUTOFMEMORY,
+    AgentSessionState,
     LINEERR_INVALAGENTSESSIONSTATE,
     LINEERR_OPERATIONFAILED,
     TAPI_E_TIMEOUT,
@@ -277,10 +278,13 @@ class Aggregator:
 
         counters = np.zeros((threads, len(_kernel.COUNTER_NAMES)), dtype=np.int64)
         grouped = _looks_grouped(codes)
-        status = _kernel.scan(
-            codes, base, chunk.ticks, chunk.states, waits, states.view(np.uint8), counters,
-            has_wait=has_wait, as_of=as_of, deadline=deadline, grouped=grouped,
-        )
+        if _head_in_time_order(codes, chunk.ticks, chunk.states, as_of):
+            status = _kernel.scan(
+                codes, base, chunk.ticks, chunk.states, waits, states.view(np.uint8), counters,
+                has_wait=has_wait, as_of=as_of, deadline=deadline, grouped=grouped,
+            )
+        else:
+            status = _kernel.STATUS_NEEDS_ORDER     # nothing applied yet: states untouched
         if status == _kernel.STATUS_NEEDS_SERIAL:
             # A thread boundary the merge cannot express (rare): one thread, same answer.
             _restore(states, snapshot)
@@ -774,6 +778,20 @@ def _looks_grouped(codes: np.ndarray, sample: int = 1 << 16) -> bool:
     row's session in place. Only speed depends on the answer, never results."""
     head = codes[:sample]
     return len(head) > 1 and np.count_nonzero(head[1:] == head[:-1]) * 2 > len(head) - 1
+
+
+def _head_in_time_order(codes: np.ndarray, ticks: np.ndarray, states: np.ndarray,
+                        as_of: int, sample: int = 1 << 16) -> bool:
+    """False when the first rows already have a session going back in time (SPEC 1.1),
+    counting only the rows the scan would apply (valid time and state, not after
+    as_of): the ordered scan would stop there, after setting up its threads, so the
+    unordered path is taken at once. Only speed depends on the answer, never results."""
+    t, c = ticks[:sample], codes[:sample]
+    applied = (t != MISSING) & (states[:sample] <= AgentSessionState.SESSION_ENDED) & (t <= as_of)
+    t, c = t[applied], c[applied]
+    order = np.argsort(c, kind="stable")
+    t, c = t[order], c[order]
+    return not np.any((t[1:] < t[:-1]) & (c[1:] == c[:-1]))
 
 
 def _available_cores() -> int:
