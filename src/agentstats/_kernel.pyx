@@ -20,9 +20,7 @@ Both apply rows with the same `_apply_row`, so they cannot disagree.
 """
 
 from cython.parallel cimport parallel, prange
-from libc.stdint cimport (
-    INT64_MAX, INT64_MIN, UINT32_MAX, UINT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t,
-)
+from libc.stdint cimport INT64_MAX, INT64_MIN, UINT32_MAX, UINT64_MAX, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
@@ -1219,9 +1217,10 @@ cdef int _values_place_and_apply(
     while time_bits < 64 and (<uint64_t>t_hi - <uint64_t>t_lo) >> time_bits:
         time_bits += 1
     shift = min(MAX_SLOT_BITS, 61 - time_bits)
-    while shift > 0 and _largest_bucket(starts, n_slots, shift) > BUCKET_ROWS:
-        shift -= 1          # shift 0: one slot a bucket, at most LOCAL_ROWS rows
     group_rows = _largest_bucket(starts, n_slots, shift)
+    while shift > 0 and group_rows > BUCKET_ROWS:
+        shift -= 1          # shift 0: one slot a bucket, at most LOCAL_ROWS rows
+        group_rows = _largest_bucket(starts, n_slots, shift)
     n_buckets = ((n_slots - 1) >> shift) + 1
     bucket_rows = <int64_t*>malloc((n_buckets + 1) * sizeof(int64_t))
     cursors = <int64_t*>malloc(n_threads * n_buckets * sizeof(int64_t))
@@ -1288,7 +1287,7 @@ def scan_unordered(
     The sorted buffer holds values, (time - earliest) * 8 + state in 8 bytes a valid
     row, unless a row number is needed: for waits, for the first off-table row when
     `need_rows` (then `first_off_table_row` is exact, else left at INT64_MAX), for a
-    session longer than LOCAL_ROWS (sorted in place) or a time span of 2**60 ticks or
+    session longer than LOCAL_ROWS (sorted in place) or a time span of 2**61 ticks or
     more; then it holds row numbers, 4 bytes a valid row below 2**29 rows, else 8.
     `entries` forces one kind for the tests (ENTRIES; "values" when they cannot hold
     this log gives STATUS_VALUES_UNFIT). Beyond that: O(sessions x threads)."""
@@ -1346,7 +1345,6 @@ def scan_unordered(
                 t_hi = max(t_hi, (<Counters*>(counters_p + t * N_COUNTERS)).max_time)
             kind = _choose_entries(
                 kind, not has_wait and not need_rows and longest <= LOCAL_ROWS
-                and n_slots < (<int64_t>1 << 31)
                 and (running == 0 or <uint64_t>t_hi - <uint64_t>t_lo < (<uint64_t>1 << 61)),
                 n_rows)
             if kind < 0:

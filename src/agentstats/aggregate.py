@@ -491,8 +491,9 @@ def _sorting_order(keys: np.ndarray) -> np.ndarray | None:
 def _new_states(n: int) -> np.ndarray:
     """n fresh session states, the array starting on a cache line (one state per line);
     a large array starts on a 2 MiB boundary, so that all of it can sit in the huge
-    pages NumPy asks Linux for (the rows hit the states at random: with 4 KiB pages
-    nearly every row missed the TLB, and the scan ran up to 1.7x slower)."""
+    pages NumPy asks Linux for (the rows hit the states at random, and each miss of the
+    TLB costs a page walk: one-thread scans measured 0.73 s before, 0.47 s after, in
+    separate processes on a VM whose one-thread timings are bimodal)."""
     nbytes = n * SESSION_STATE_DTYPE.itemsize
     align = _HUGE_PAGE if nbytes >= 2 * _HUGE_PAGE else _CACHE_LINE
     raw = np.zeros(nbytes + align, dtype=np.uint8)
@@ -781,11 +782,14 @@ def _looks_grouped(codes: np.ndarray, sample: int = 1 << 16) -> bool:
 
 
 def _head_in_time_order(codes: np.ndarray, ticks: np.ndarray, states: np.ndarray,
-                        as_of: int, sample: int = 1 << 16) -> bool:
+                        as_of: int, sample: int = 1 << 12) -> bool:
     """False when the first rows already have a session going back in time (SPEC 1.1),
     counting only the rows the scan would apply (valid time and state, not after
     as_of): the ordered scan would stop there, after setting up its threads, so the
-    unordered path is taken at once. Only speed depends on the answer, never results."""
+    unordered path is taken at once. Only speed depends on the answer, never results.
+    4096 rows cost 0.4 ms (64k cost 10 ms, paid by every time-ordered call too); in a
+    shuffled log of 200k sessions they hold some 40 pairs of rows of one session, half
+    of them out of order."""
     t, c = ticks[:sample], codes[:sample]
     applied = (t != MISSING) & (states[:sample] <= AgentSessionState.SESSION_ENDED) & (t <= as_of)
     t, c = t[applied], c[applied]
