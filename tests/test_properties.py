@@ -328,6 +328,37 @@ def test_unordered_values_across_buckets(threads, span):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("profile", ["ties", "one_wide_session", "in_order", "spread"])
+def test_unordered_values_spread_by_time_in_large_buckets(threads, profile):
+    """SPEC 1.1 (any row order) and 2.1 (stable order of equal times): a bucket of at
+    least SPREAD_MIN_ROWS = 2**14 value entries is first spread by coarse time over its
+    own time range, then grouped by session, and each session finishes with an
+    insertion pass (or the full sort when that pass would be long). Here 200k rows of
+    1000 sessions make two buckets of ~100k rows; the profiles hit equal times within a
+    session (stability across both passes), one session so wide that every other one
+    falls in a few bins (the full-sort fallback), sessions already in time order, and a
+    plain spread. Each equals the row-number path, itself checked on the reference."""
+    rng = np.random.default_rng(7)
+    n, n_sessions = 200_000, 1_000
+    codes = rng.integers(0, n_sessions, n)
+    if profile == "ties":
+        times = rng.integers(0, 40, n)                        # ~5 rows a time value
+    elif profile == "one_wide_session":
+        times = rng.integers(0, 1_000, n)
+        times[codes == 0] = rng.integers(0, 2**40, int((codes == 0).sum()))
+    else:
+        times = rng.integers(0, 10**12, n)
+    if profile == "in_order":
+        times = np.sort(times)               # each session's rows already in time order
+    states = rng.integers(0, 5, n).astype(np.uint8)
+    states[rng.random(n) < 0.001] = 9                           # invalid state
+    arrays = (codes, times, states, np.empty(0, dtype=np.int64), False, 2**62)
+    values = _unordered(arrays, entries="values", threads=threads, need_rows=False)
+    assert values[0] == 0
+    assert values == _without_row_numbers(_unordered(arrays, entries="rows32", threads=threads))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
 def test_unordered_big_session_every_entry_kind(threads):
     """A session larger than the local sort buffer is heap-sorted in place in the row
     buffer: the same states with 4- and 8-byte entries (the 4-byte path is checked

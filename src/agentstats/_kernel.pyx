@@ -182,6 +182,8 @@ cdef enum:
     LOCAL_ROWS = 1 << 15    # a session with more rows than this is sorted in place
     MAX_SLOT_BITS = 16      # value entries: at most 2**16 sessions share a bucket
     BUCKET_ROWS = 1 << 17   # value entries: rows a bucket holds at most (unless one slot)
+    TIME_BINS = 1 << 13     # value entries: coarse time bins of a bucket (16 KB of counts)
+    SPREAD_MIN_ROWS = 1 << 14   # value entries: a bucket this large is spread by time first
 
 
 def openmp_enabled() -> bool:
@@ -1009,24 +1011,62 @@ cdef int _apply_values(SessionState* st, const uint64_t* v, int64_t n, int64_t t
     return _OK
 
 
+cdef void _spread_by_time(const uint64_t* order, int64_t n, int shift, uint64_t* out,
+                          uint32_t* bins) noexcept nogil:
+    """A stable counting sort of a bucket's value entries by coarse time into `out`:
+    TIME_BINS equal bins over the bucket's own time range (bins: TIME_BINS + 1 counts).
+    The slot pass that follows keeps this order, so each session comes out nearly
+    sorted by time and its own sort is mostly one insertion pass."""
+    cdef int64_t k
+    cdef int bin_shift = 0, time_shift = 3 + shift
+    cdef uint64_t e, low = UINT64_MAX, high = 0, t_low
+    cdef uint32_t pos, running = 0, count
+    for k in range(n):
+        e = order[k]
+        low = min(low, e)
+        high = max(high, e)
+    t_low = low >> time_shift
+    while ((high >> time_shift) - t_low) >> bin_shift >= TIME_BINS:
+        bin_shift += 1
+    memset(bins, 0, (TIME_BINS + 1) * sizeof(uint32_t))
+    for k in range(n):
+        bins[((order[k] >> time_shift) - t_low) >> bin_shift] += 1
+    for k in range(TIME_BINS):
+        count = bins[k]
+        bins[k] = running
+        running += count
+    for k in range(n):
+        e = order[k]
+        pos = bins[((e >> time_shift) - t_low) >> bin_shift]
+        bins[((e >> time_shift) - t_low) >> bin_shift] = pos + 1
+        out[pos] = e
+
+
 cdef int _apply_value_buckets(
     const uint64_t* order, const int64_t* starts, int64_t n_slots, int shift,
     int64_t group_rows, int64_t b_lo, int64_t b_hi, SessionState* sessions,
     int64_t* counters, int64_t t_lo, double deadline, int* stop,
 ) noexcept nogil:
     """Phase 3 with value entries: for each bucket, a stable counting sort of its entries
-    by session into a cache-resident buffer of group_rows entries, then each session
-    sorted by time and applied while still in cache."""
-    cdef int64_t b, i, k, slot, n, first, last, row0
+    by coarse time (a large bucket only: _spread_by_time), then one by session into a
+    cache-resident buffer of group_rows entries; each session is then sorted by time
+    (an insertion pass, or _sort_values when that would be long) and applied while
+    still in cache."""
+    cdef int64_t b, i, k, slot, n, first, last, row0, m
     cdef uint64_t e, slot_mask = (<uint64_t>1 << shift) - 1
-    cdef uint64_t* group = <uint64_t*>malloc((group_rows + 2 * LOCAL_ROWS + 1) * sizeof(uint64_t))
+    cdef uint64_t* group = <uint64_t*>malloc((2 * group_rows + 2 * LOCAL_ROWS + 1) * sizeof(uint64_t))
     cdef int64_t* cursor = <int64_t*>malloc((<int64_t>1 << shift) * sizeof(int64_t))
+    cdef uint32_t* bins = <uint32_t*>malloc((TIME_BINS + 1) * sizeof(uint32_t))
     cdef uint64_t* tmp = group + group_rows
     cdef int64_t* bucket_start = <int64_t*>(group + group_rows + LOCAL_ROWS)
+    cdef uint64_t* spread = group + group_rows + 2 * LOCAL_ROWS + 1
+    cdef const uint64_t* source
+    cdef uint64_t* v
+    cdef bint spread_first
     cdef Counters c
     cdef int status = _OK
-    if group == NULL or cursor == NULL:
-        free(group); free(cursor)
+    if group == NULL or cursor == NULL or bins == NULL:
+        free(group); free(cursor); free(bins)
         return _NO_MEMORY
     memcpy(&c, counters, sizeof(Counters))     # phase 1 counts of this thread index
     for b in range(b_lo, b_hi):
@@ -1036,10 +1076,16 @@ cdef int _apply_value_buckets(
         first = b << shift
         last = min(first + (<int64_t>1 << shift), n_slots)
         row0 = starts[first]
+        m = starts[last] - row0
+        spread_first = m >= SPREAD_MIN_ROWS
+        source = order + row0
+        if spread_first:
+            _spread_by_time(source, m, shift, spread, bins)
+            source = spread
         for i in range(last - first):
             cursor[i] = starts[first + i] - row0
-        for k in range(row0, starts[last]):
-            e = order[k]
+        for k in range(m):
+            e = source[k]
             i = (e >> 3) & slot_mask
             group[cursor[i]] = ((e >> (3 + shift)) << 3) | (e & 7)
             cursor[i] += 1
@@ -1047,15 +1093,17 @@ cdef int _apply_value_buckets(
             n = starts[slot + 1] - starts[slot]
             if n == 0:
                 continue
-            status = _apply_values(&sessions[slot],
-                                   _sort_values(group + starts[slot] - row0, n, tmp, bucket_start),
-                                   n, t_lo, &c)
+            v = group + starts[slot] - row0
+            if not spread_first or not _insertion_sort_values(v, n, n):
+                v = _sort_values(v, n, tmp, bucket_start)
+            status = _apply_values(&sessions[slot], v, n, t_lo, &c)
             if status != _OK:
                 break
         if status != _OK:
             break
     free(group)
     free(cursor)
+    free(bins)
     if status != _OK and status != _STOPPED:
         agentstats_store_flag(stop, 1)
     _store(&c, counters)
