@@ -182,7 +182,7 @@ cdef enum:
     LOCAL_ROWS = 1 << 15    # a session with more rows than this is sorted in place
     MAX_SLOT_BITS = 16      # value entries: at most 2**16 sessions share a bucket
     BUCKET_ROWS = 1 << 17   # value entries: rows a bucket holds at most (unless one slot)
-    TIME_BINS = 1 << 13     # value entries: coarse time bins of a bucket (16 KB of counts)
+    TIME_BINS = 1 << 13     # value entries: coarse time bins of a bucket (32 KB of counts)
     SPREAD_MIN_ROWS = 1 << 14   # value entries: a bucket this large is spread by time first
 
 
