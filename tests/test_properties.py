@@ -232,6 +232,50 @@ def test_grouped_and_interleaved_loops_agree(log, two_threads):
     assert results[0] == results[1]
 
 
+def _ordered_scan(codes, times, states, threads):
+    kernel = sys.modules["agentstats.aggregate"]._kernel
+    new_states = sys.modules["agentstats.aggregate"]._new_states
+    sessions = new_states(int(codes.max()) + 1)
+    counters = np.zeros((threads, len(kernel.COUNTER_NAMES)), dtype=np.int64)
+    status = kernel.scan(codes, 0, times, states, np.empty(0, dtype=np.int64),
+                         sessions.view(np.uint8), counters, has_wait=False, as_of=2**62,
+                         deadline=0.0)
+    totals = counters.sum(axis=0)
+    for name, pick in (("max_time", np.max), ("first_off_table_row", np.min)):
+        column = kernel.COUNTER_NAMES.index(name)
+        totals[column] = pick(counters[:, column])
+    return status, sessions.tobytes(), totals.tolist()
+
+
+def test_second_thread_scratch_is_kept_reused_and_released():
+    """Issue 3 (speed): a two-thread scan keeps its second thread's partial states for
+    the next call (fresh pages cost a fault each). A kept buffer still holding another
+    log's states gives the same states and SPEC 3 counts as fresh memory and as one
+    thread; release_scratch() frees it; a buffer over 64 MiB is never kept."""
+    kernel = sys.modules["agentstats.aggregate"]._kernel
+    rng = np.random.default_rng(5)
+
+    def log(n, n_sessions):      # time order, no SESSION_ENDED: two threads merge exactly
+        return (rng.integers(0, n_sessions, n), np.sort(rng.integers(0, 10**9, n)),
+                rng.integers(0, 4, n).astype(np.uint8))
+
+    small, large = log(20_000, 500), log(30_000, 2_000)
+    agentstats.release_scratch()
+    fresh = _ordered_scan(*small, threads=2)
+    assert fresh[0] == kernel.STATUS_OK
+    assert fresh == _ordered_scan(*small, threads=1)
+    assert agentstats.release_scratch() >= 500 * kernel.session_state_itemsize()
+    assert agentstats.release_scratch() == 0
+    assert _ordered_scan(*large, threads=2)[0] == kernel.STATUS_OK    # kept, dirty
+    assert _ordered_scan(*small, threads=2) == fresh                   # reuses it
+    assert agentstats.release_scratch() >= 2_000 * kernel.session_state_itemsize()
+    over = (64 << 20) // kernel.session_state_itemsize() + 1
+    wide = (np.array([0, over - 1, 0, over - 1]), np.array([1, 2, 3, 4]),
+            np.array([1, 1, 2, 2], dtype=np.uint8))
+    assert _ordered_scan(*wide, threads=2) == _ordered_scan(*wide, threads=1)
+    assert agentstats.release_scratch() == 0
+
+
 def _kernel_arrays(log):
     session, time, state, wait, as_of = log
     missing = np.iinfo(np.int64).min

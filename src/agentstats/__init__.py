@@ -10,7 +10,7 @@ The behaviour contract (SPEC) is described in docs/ and in each function's docst
 """
 
 from . import hresult
-from .aggregate import Aggregator, aggregate
+from .aggregate import Aggregator, aggregate, release_scratch
 from .hresult import AgentSessionState, TapiError
 from .session import DEFAULT_TIMEOUT, AgentSession, SessionStore, is_valid_transition
 from .table import COLUMNS, SessionTable
@@ -40,4 +40,5 @@ __all__ = [
     "aggregate",
     "hresult",
     "is_valid_transition",
+    "release_scratch",
 ]

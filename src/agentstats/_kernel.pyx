@@ -72,6 +72,46 @@ cdef extern from *:
     #endif
         return malloc(bytes);
     }
+    /* One scratch buffer kept between calls (the second thread's partial states of
+       `scan`): fresh memory costs a page fault per page on first touch. */
+    #define AGENTSTATS_KEEP_MAX ((size_t)64 << 20)
+    static void *agentstats_kept = NULL;
+    static size_t agentstats_kept_bytes = 0;
+    static char agentstats_kept_lock = 0;
+    static inline void agentstats_lock(void) { while (__atomic_test_and_set(&agentstats_kept_lock, __ATOMIC_ACQUIRE)) ; }
+    static inline void agentstats_unlock(void) { __atomic_clear(&agentstats_kept_lock, __ATOMIC_RELEASE); }
+    static void *agentstats_take_scratch(size_t bytes, size_t *got) {
+        void *p = NULL;
+        agentstats_lock();
+        if (agentstats_kept != NULL && agentstats_kept_bytes >= bytes) {
+            p = agentstats_kept; *got = agentstats_kept_bytes;
+            agentstats_kept = NULL; agentstats_kept_bytes = 0;
+        }
+        agentstats_unlock();
+        if (p == NULL) { p = agentstats_alloc_huge(bytes); *got = bytes; }
+        return p;
+    }
+    static void agentstats_keep_scratch(void *p, size_t bytes) {
+        void *spare = p;
+        if (p != NULL && bytes <= AGENTSTATS_KEEP_MAX) {
+            agentstats_lock();
+            if (agentstats_kept == NULL || agentstats_kept_bytes < bytes) {
+                spare = agentstats_kept;
+                agentstats_kept = p; agentstats_kept_bytes = bytes;
+            }
+            agentstats_unlock();
+        }
+        free(spare);
+    }
+    static size_t agentstats_release_scratch(void) {
+        void *p; size_t bytes;
+        agentstats_lock();
+        p = agentstats_kept; bytes = agentstats_kept_bytes;
+        agentstats_kept = NULL; agentstats_kept_bytes = 0;
+        agentstats_unlock();
+        free(p);
+        return bytes;
+    }
     static inline uint64_t agentstats_pointer_hash(uint64_t p) {
         return ((p >> 4) * 0x9E3779B97F4A7C15ULL) >> 17;   /* objects are 16-byte aligned */
     }
@@ -84,6 +124,9 @@ cdef extern from *:
     void agentstats_prefetch_read(const void *p) noexcept nogil
     uint64_t agentstats_pointer_hash(uint64_t p) noexcept nogil
     void* agentstats_alloc_huge(size_t bytes) noexcept nogil
+    void* agentstats_take_scratch(size_t bytes, size_t* got) noexcept nogil
+    void agentstats_keep_scratch(void* p, size_t bytes) noexcept nogil
+    size_t agentstats_release_scratch() noexcept nogil
 
 # Entries of the unordered path's row buffer: row * 8 + state, in 4 bytes when the
 # rows allow (half the memory and traffic), else in 8.
@@ -182,8 +225,14 @@ cdef enum:
     LOCAL_ROWS = 1 << 15    # a session with more rows than this is sorted in place
     MAX_SLOT_BITS = 16      # value entries: at most 2**16 sessions share a bucket
     BUCKET_ROWS = 1 << 17   # value entries: rows a bucket holds at most (unless one slot)
-    TIME_BINS = 1 << 13     # value entries: coarse time bins of a bucket (32 KB of counts)
+    TIME_BINS = 1 << 13     # value entries: coarse time bins of a bucket (16 KB of counts)
     SPREAD_MIN_ROWS = 1 << 14   # value entries: a bucket this large is spread by time first
+
+
+def release_scratch() -> int:
+    """Free the scratch states a two-thread `scan` keeps for the next call (at most
+    64 MiB: 64 bytes a session); returns the bytes freed."""
+    return agentstats_release_scratch()
 
 
 def openmp_enabled() -> bool:
@@ -626,8 +675,10 @@ def scan(
     """One pass over the rows in input order, updating `sessions` (the bytes of a
     SessionState array). With n_threads = len(counters) > 1 each thread takes a
     contiguous range of rows into private partial states, merged in order afterwards
-    (identical results). `grouped` picks the loop for logs whose sessions come in
-    runs of rows (any value gives the same results). Returns a STATUS_*; on anything but STATUS_OK the session
+    (identical results); the second thread's partial states stay allocated for the
+    next call when they take at most 64 MiB (a fresh buffer costs a page fault a page:
+    up to 30 ms at 200k sessions here), until release_scratch(). `grouped` picks the
+    loop for logs whose sessions come in runs of rows (any value gives the same results). Returns a STATUS_*; on anything but STATUS_OK the session
     states are partly updated and the caller must restore its snapshot."""
     cdef Py_ssize_t n_rows = codes.shape[0]
     cdef int n_threads = <int>counters.shape[0]
@@ -649,12 +700,17 @@ def scan(
     cdef SessionState** partial = <SessionState**>calloc(n_threads, sizeof(SessionState*))
     cdef int64_t** first_rows = <int64_t**>calloc(n_threads, sizeof(int64_t*))
     cdef int* statuses = <int*>calloc(n_threads, sizeof(int))
+    cdef size_t kept_bytes = 0
     if partial == NULL or first_rows == NULL or statuses == NULL:
         free(partial); free(first_rows); free(statuses)
         return STATUS_NO_MEMORY
     partial[0] = sessions_p
     for t in range(1, n_threads):
-        partial[t] = <SessionState*>agentstats_alloc_huge(n_slots * sizeof(SessionState) + 1)
+        if t == 1:      # the kept buffer of an earlier call, when large enough
+            partial[t] = <SessionState*>agentstats_take_scratch(
+                n_slots * sizeof(SessionState) + 1, &kept_bytes)
+        else:
+            partial[t] = <SessionState*>agentstats_alloc_huge(n_slots * sizeof(SessionState) + 1)
         first_rows[t] = <int64_t*>malloc(n_slots * sizeof(int64_t) + 1)
         if partial[t] == NULL or first_rows[t] == NULL:
             status = _NO_MEMORY
@@ -679,7 +735,10 @@ def scan(
             status = _merge_partial(sessions_p, partial[t], first_rows[t], n_slots, state_p,
                                     wait_p, counters_p)
     for t in range(1, n_threads):
-        free(partial[t])
+        if t == 1:
+            agentstats_keep_scratch(partial[t], kept_bytes)
+        else:
+            free(partial[t])
         free(first_rows[t])
     free(partial); free(first_rows); free(statuses)
     return status
