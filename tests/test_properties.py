@@ -248,8 +248,8 @@ def _ordered_scan(codes, times, states, threads):
 
 
 def test_second_thread_scratch_is_kept_reused_and_released():
-    """Issue 3 (speed): a two-thread scan keeps its second thread's partial states for
-    the next call (fresh pages cost a fault each). A kept buffer still holding another
+    """Issue 3 (speed): a multi-thread scan keeps the private states of its threads
+    after the first for the next call (fresh pages cost a fault each). A kept buffer still holding another
     log's states gives the same states and SPEC 3 counts as fresh memory and as one
     thread; release_scratch() frees it; a buffer over 64 MiB is never kept."""
     kernel = sys.modules["agentstats.aggregate"]._kernel
@@ -268,6 +268,7 @@ def test_second_thread_scratch_is_kept_reused_and_released():
     assert agentstats.release_scratch() == 0
     assert _ordered_scan(*large, threads=2)[0] == kernel.STATUS_OK    # kept, dirty
     assert _ordered_scan(*small, threads=2) == fresh                   # reuses it
+    assert _ordered_scan(*small, threads=3) == fresh        # one block for threads 1..2
     assert agentstats.release_scratch() >= 2_000 * kernel.session_state_itemsize()
     over = (64 << 20) // kernel.session_state_itemsize() + 1
     wide = (np.array([0, over - 1, 0, over - 1]), np.array([1, 2, 3, 4]),

@@ -72,8 +72,8 @@ cdef extern from *:
     #endif
         return malloc(bytes);
     }
-    /* One scratch buffer kept between calls (the second thread's partial states of
-       `scan`): fresh memory costs a page fault per page on first touch. */
+    /* One scratch buffer kept between calls (the private partial states of `scan`'s
+       threads after the first): fresh memory costs a page fault per page on first touch. */
     #define AGENTSTATS_KEEP_MAX ((size_t)64 << 20)
     static void *agentstats_kept = NULL;
     static size_t agentstats_kept_bytes = 0;
@@ -225,13 +225,13 @@ cdef enum:
     LOCAL_ROWS = 1 << 15    # a session with more rows than this is sorted in place
     MAX_SLOT_BITS = 16      # value entries: at most 2**16 sessions share a bucket
     BUCKET_ROWS = 1 << 17   # value entries: rows a bucket holds at most (unless one slot)
-    TIME_BINS = 1 << 13     # value entries: coarse time bins of a bucket (16 KB of counts)
+    TIME_BINS = 1 << 13     # value entries: coarse time bins of a bucket (32 KB of counts)
     SPREAD_MIN_ROWS = 1 << 14   # value entries: a bucket this large is spread by time first
 
 
 def release_scratch() -> int:
-    """Free the scratch states a two-thread `scan` keeps for the next call (at most
-    64 MiB: 64 bytes a session); returns the bytes freed."""
+    """Free the private states a multi-thread `scan` keeps for the next call (at most
+    64 MiB: 64 bytes a session per thread after the first); returns the bytes freed."""
     return agentstats_release_scratch()
 
 
@@ -675,11 +675,12 @@ def scan(
     """One pass over the rows in input order, updating `sessions` (the bytes of a
     SessionState array). With n_threads = len(counters) > 1 each thread takes a
     contiguous range of rows into private partial states, merged in order afterwards
-    (identical results); the second thread's partial states stay allocated for the
-    next call when they take at most 64 MiB (a fresh buffer costs a page fault a page:
-    up to 30 ms at 200k sessions here), until release_scratch(). `grouped` picks the
-    loop for logs whose sessions come in runs of rows (any value gives the same results). Returns a STATUS_*; on anything but STATUS_OK the session
-    states are partly updated and the caller must restore its snapshot."""
+    (identical results); the private states stay allocated for the next call when
+    they take at most 64 MiB (a fresh buffer costs a page fault a page: up to 30 ms at
+    200k sessions here), until release_scratch(). `grouped` picks the loop for logs
+    whose sessions come in runs of rows (any value gives the same results). Returns a
+    STATUS_*; on anything but STATUS_OK the session states are partly updated and the
+    caller must restore its snapshot."""
     cdef Py_ssize_t n_rows = codes.shape[0]
     cdef int n_threads = <int>counters.shape[0]
     cdef int64_t n_slots = sessions.shape[0] // sizeof(SessionState)
@@ -700,19 +701,20 @@ def scan(
     cdef SessionState** partial = <SessionState**>calloc(n_threads, sizeof(SessionState*))
     cdef int64_t** first_rows = <int64_t**>calloc(n_threads, sizeof(int64_t*))
     cdef int* statuses = <int*>calloc(n_threads, sizeof(int))
+    # One block for all the private states, kept for the next call (agentstats_keep_scratch).
     cdef size_t kept_bytes = 0
-    if partial == NULL or first_rows == NULL or statuses == NULL:
-        free(partial); free(first_rows); free(statuses)
+    cdef SessionState* private = NULL
+    if n_threads > 1:
+        private = <SessionState*>agentstats_take_scratch(
+            (n_threads - 1) * n_slots * sizeof(SessionState) + 1, &kept_bytes)
+    if partial == NULL or first_rows == NULL or statuses == NULL or (n_threads > 1 and private == NULL):
+        free(partial); free(first_rows); free(statuses); free(private)
         return STATUS_NO_MEMORY
     partial[0] = sessions_p
     for t in range(1, n_threads):
-        if t == 1:      # the kept buffer of an earlier call, when large enough
-            partial[t] = <SessionState*>agentstats_take_scratch(
-                n_slots * sizeof(SessionState) + 1, &kept_bytes)
-        else:
-            partial[t] = <SessionState*>agentstats_alloc_huge(n_slots * sizeof(SessionState) + 1)
+        partial[t] = private + (t - 1) * n_slots
         first_rows[t] = <int64_t*>malloc(n_slots * sizeof(int64_t) + 1)
-        if partial[t] == NULL or first_rows[t] == NULL:
+        if first_rows[t] == NULL:
             status = _NO_MEMORY
     if status == _OK:
         with nogil, parallel(num_threads=n_threads):
@@ -734,11 +736,8 @@ def scan(
                 break
             status = _merge_partial(sessions_p, partial[t], first_rows[t], n_slots, state_p,
                                     wait_p, counters_p)
+    agentstats_keep_scratch(private, kept_bytes)
     for t in range(1, n_threads):
-        if t == 1:
-            agentstats_keep_scratch(partial[t], kept_bytes)
-        else:
-            free(partial[t])
         free(first_rows[t])
     free(partial); free(first_rows); free(statuses)
     return status
@@ -1078,7 +1077,7 @@ cdef void _spread_by_time(const uint64_t* order, int64_t n, int shift, uint64_t*
     sorted by time and its own sort is mostly one insertion pass."""
     cdef int64_t k
     cdef int bin_shift = 0, time_shift = 3 + shift
-    cdef uint64_t e, low = UINT64_MAX, high = 0, t_low
+    cdef uint64_t e, low = UINT64_MAX, high = 0, t_low, b
     cdef uint32_t pos, running = 0, count
     for k in range(n):
         e = order[k]
@@ -1096,8 +1095,9 @@ cdef void _spread_by_time(const uint64_t* order, int64_t n, int shift, uint64_t*
         running += count
     for k in range(n):
         e = order[k]
-        pos = bins[((e >> time_shift) - t_low) >> bin_shift]
-        bins[((e >> time_shift) - t_low) >> bin_shift] = pos + 1
+        b = ((e >> time_shift) - t_low) >> bin_shift
+        pos = bins[b]
+        bins[b] = pos + 1
         out[pos] = e
 
 

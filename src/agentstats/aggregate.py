@@ -77,9 +77,9 @@ _POINTER_FACTORISE_MAX_SHARE = 4
 
 
 def release_scratch() -> int:
-    """Free the memory a multi-threaded aggregation keeps for the next call: the second
-    thread's session states of the ordered scan (64 bytes a session, kept only when
-    at most 64 MiB), which a later call reuses instead of faulting in fresh pages.
+    """Free the memory a multi-threaded aggregation keeps for the next call: the private
+    session states of the ordered scan's threads after the first (64 bytes a session
+    each, kept only when at most 64 MiB in all), which a later call reuses instead of faulting in fresh pages.
     Returns the bytes freed (0 when nothing was kept)."""
     return int(_kernel.release_scratch())
 
