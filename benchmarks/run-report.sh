@@ -2,11 +2,11 @@
 # Reproduce the whole benchmark report (issue "Speed"): every scenario at 50M events,
 # 200k sessions, each in a fresh Python process (peers loaded for one scenario do not
 # linger into the next), then memory and scaling, then the tables, the README block
-# and the plot. About 26 minutes on the 2-core VM once the inputs are generated and cached
+# and the plot. About 27 minutes on the 2-core VM once the inputs are generated and cached
 # (the first run also writes ~9 GB of seeded inputs); needs `pip install -e ".[bench]"`.
 #
 #   bash benchmarks/run-report.sh            # everything
-#   SKIP_SCALING=1 bash benchmarks/run-report.sh   # targets 1-5 only (~23 minutes)
+#   SKIP_SCALING=1 bash benchmarks/run-report.sh   # targets 1-5 only (~24 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=benchmarks/results
@@ -24,6 +24,11 @@ for scenario in "layout and time" "layout and grouped" "layout and shuffled" "st
         --benchmark-json="$out/bench-$name.json"
     jsons+=("$out/bench-$name.json")
 done
+
+# target 5 in alternated one/two-thread pairs, with the machine's own two-thread ceiling
+python -m pytest benchmarks/test_bench_threads.py -q -p no:cacheprovider \
+    --benchmark-json="$out/threads.json"
+jsons+=("$out/threads.json")
 
 if [ -z "${SKIP_SCALING:-}" ]; then
     AGENTSTATS_BENCH_ROUNDS=3 AGENTSTATS_BENCH_MEMORY=1 \
