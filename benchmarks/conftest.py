@@ -11,6 +11,7 @@ quick and the report run is one documented command (see README.md):
                                     take a 50M-row lexsort each (default: PEER_ROUNDS)
 - ``AGENTSTATS_BENCH_SCALING=1``    also run test_bench_scaling.py (1M..200M events, 1k..5M sessions)
 - ``AGENTSTATS_BENCH_MEMORY=1``     also run test_bench_memory.py (peak RSS in a subprocess)
+- ``AGENTSTATS_BENCH_PAIRS``        alternated one/two-thread pairs of test_bench_threads.py (default 9)
 """
 
 from __future__ import annotations
