@@ -73,6 +73,14 @@ def test_target5_is_judged_on_the_pairs_with_the_blocks_beside():
     assert "agentstats, 1-time-ordered" in report.threads_table(rows)
 
 
+def test_target5_pools_the_pairs_of_every_run():
+    # run-report.sh times the pairs twice; one bad minute must not decide the target
+    rows = _layout_rows(1.0, 0.6) + [_pair_row([1.2, 1.25, 1.3]), _pair_row([1.7, 1.75, 1.8])]
+    value = _target5(rows)[1]
+    assert value.startswith("1.50x (median of 6 alternated pairs, 1.20-1.80x; each run: 1.25x, 1.75x")
+    assert "runs 1.25x, 1.75x" in report.threads_table(rows)
+
+
 def test_target5_without_pairs_falls_back_to_the_blocks():
     target, value, met = _target5(_layout_rows(1.0, 0.5))
     assert value.startswith("2.00x") and "separate blocks" in value and met == "**yes**"
