@@ -28,6 +28,7 @@ import hashlib
 import os
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -57,8 +58,6 @@ def _pairs(one: Callable[[], object], two: Callable[[], object], rounds: int) ->
 
 def _in_threads(work: Callable, parts: list) -> None:
     """work(part) for every part, one Python thread each (the work releases the GIL)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(len(parts)) as pool:
         list(pool.map(work, parts))
 

@@ -8,6 +8,7 @@ pair ratios and shows the blocks-of-rounds ratio and the machine's own ceilings 
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -86,11 +87,16 @@ def test_target5_without_pairs_falls_back_to_the_blocks():
     assert value.startswith("2.00x") and "separate blocks" in value and met == "**yes**"
 
 
-@pytest.mark.parametrize("what", ["alu", "stream", "lines"])
-def test_ceiling_workloads_split_in_two_halves(what):
+def test_ceiling_workloads_are_two_equal_halves():
+    """Each thread of the two-thread call gets the same share of the work (a lopsided
+    split would make the machine's ratio look worse than it is)."""
     from benchmarks.test_bench_threads import _ceiling_work
 
-    work, halves = _ceiling_work(what)
-    assert len(halves) == 2
-    for half in halves:
-        work(half)
+    _, (a, b) = _ceiling_work("alu")
+    assert a == b > 0
+    _, (a, b) = _ceiling_work("stream")
+    assert len(a) == len(b) > 0 and not np.shares_memory(a, b)
+    _, (a, b) = _ceiling_work("lines")
+    assert len(a) == len(b) > 0 and not np.array_equal(a, b)
+    with pytest.raises(ValueError):
+        _ceiling_work("disk")
