@@ -240,15 +240,15 @@ def openmp_enabled() -> bool:
     return bool(AGENTSTATS_OPENMP)
 
 
-def key_range(const int64_t[::1] keys) -> tuple:
+def key_range(const int64_t[::1] keys, int max_threads=2) -> tuple:
     """(min, max) of a non-empty int64 array in one pass (dense-key detection), split
-    over two threads for large arrays when OpenMP is there: a scalar min/max chain is
-    slower than memory."""
+    over two threads (at most `max_threads`) for large arrays when OpenMP is there: a
+    scalar min/max chain is slower than memory."""
     cdef Py_ssize_t n = keys.shape[0]
     cdef Py_ssize_t bounds[3]
     cdef int64_t lo[2]
     cdef int64_t hi[2]
-    cdef int part, parts = 2 if n >= 1 << 20 else 1
+    cdef int part, parts = 2 if n >= 1 << 20 and max_threads >= 2 else 1
     if n == 0:
         raise ValueError("key_range of an empty array")
     bounds[0], bounds[1], bounds[2] = 0, n // parts, n

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import math
 import os
+import threading
 import time as _time
 from collections.abc import Hashable, Iterator
 from typing import Any
@@ -26,6 +28,7 @@ from .hresult import (
     LINEERR_INVALAGENTSESSIONSTATE,
     LINEERR_OPERATIONFAILED,
     TAPI_E_TIMEOUT,
+    shown,
     tapi_error,
 )
 from .table import SessionTable
@@ -33,6 +36,7 @@ from .table import SessionTable
 __all__ = ["Aggregator", "aggregate", "SESSION_STATE_DTYPE", "TICKS_PER_SECOND"]
 
 MISSING = np.iinfo(np.int64).min          # NaT: a missing time or wait (SPEC 3)
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 INVALID_STATE = 255                       # any state outside 0..4, as the kernel sees it
 TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 _COARSE_DATETIME_UNITS = {"Y", "M", "W", "D", "h", "m"}   # converted to seconds
@@ -111,7 +115,8 @@ def aggregate(
         timedelta64 (NaT missing), or numbers in `unit` (NaN missing); never negative.
     as_of: report time (SPEC 2); default the latest valid time in the log.
     strict: raise on invalid_state / invalid_time rows (SPEC 3.1); False counts them.
-    n_threads: threads for the kernel (default: all cores for large inputs).
+    n_threads: threads for the kernel (default: all cores for large inputs), capped at
+        the cores this process may run on (a thread beyond them only costs memory).
     timeout: seconds before giving up with TAPI_E_TIMEOUT (default: no limit).
     agent, acd_group, address: optional per-row keys kept with each session.
     off_table: "count" (default) or "raise" for transitions SPEC 4.3 forbids (SPEC 3.3).
@@ -135,6 +140,11 @@ class Aggregator:
     may come in any order; across chunks, a session's rows must not go back in time
     (a row earlier than an already-aggregated row of its session raises ValueError).
     `result()` may be called between updates for a report so far.
+
+    One Aggregator may be shared between threads: `update()` and `result()` calls wait
+    for each other (one at a time, no row lost; with a `timeout`, the wait counts
+    against it). Rows of one session fed from several threads must still come in time
+    order, so give each thread its own sessions.
     """
 
     def __init__(
@@ -171,6 +181,9 @@ class Aggregator:
         self._keys = _SessionSlots()
         self._states = _new_states(0)
         self._meta: dict[str, np.ndarray] = {}
+        # One update() or result() at a time: calls from several threads wait for each
+        # other (the kernel runs without the GIL, so they would otherwise interleave).
+        self._lock = threading.Lock()
 
     # -- public -------------------------------------------------------------------
 
@@ -187,7 +200,7 @@ class Aggregator:
     ) -> Aggregator:
         """Add one chunk of rows. Structural errors raise before anything changes."""
         deadline = _deadline(self._timeout)
-        with _memory_errors_as_tapi():
+        with self._holding(deadline), _memory_errors_as_tapi():
             chunk = self._normalise(session, time, state, wait, agent, acd_group, address)
             _check_deadline(deadline)
             self._apply(chunk, deadline)
@@ -200,8 +213,19 @@ class Aggregator:
         example the end of a log file known only once it is read); it may not be
         earlier than a row already aggregated — give `as_of` to the Aggregator to
         leave later rows out (SPEC 2)."""
-        with _memory_errors_as_tapi():
+        with self._holding(_deadline(self._timeout)), _memory_errors_as_tapi():
             return self._result(as_of)
+
+    @contextlib.contextmanager
+    def _holding(self, deadline: float) -> Iterator[None]:
+        """This aggregator's lock, waiting at most until the deadline (TAPI_E_TIMEOUT)."""
+        wait = max(0.0, deadline - _time.monotonic()) if deadline else -1
+        if not self._lock.acquire(timeout=wait):
+            raise tapi_error(TAPI_E_TIMEOUT, "the aggregator was busy with another thread until the timeout")
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def _result(self, as_of_override: Any) -> SessionTable:
         as_of = self._as_of if self._as_of is not None else self._max_time
@@ -219,7 +243,7 @@ class Aggregator:
             bad = self._keys.key_of(int(slots[out[0, 0]]))
             raise tapi_error(
                 LINEERR_OPERATIONFAILED,
-                f"session {bad!r}: a total does not fit in int64 ticks (SPEC 2.13)",
+                f"session {shown(bad)}: a total does not fit in int64 ticks (SPEC 2.13)",
             )
         _raise_for_status(status)
         ticks = dict(zip(_kernel.FINAL_COLUMNS, out))
@@ -276,13 +300,15 @@ class Aggregator:
         n = len(chunk.ticks)
         slots_before = len(self._states)
         had_rows = bool(np.any(self._states["state"][:slots_before] != INVALID_STATE)) if slots_before else False
-        codes, base, states = self._keys.assign(chunk.keys, self._states, self._rows + n)
+        limit = self._thread_limit()
+        codes, base, states = self._keys.assign(chunk.keys, self._states, self._rows + n,
+                                                threads=self._started(min(2, limit)))
         snapshot = states.copy() if had_rows else None
         n_slots = len(states)
         as_of = chunk.as_of if chunk.as_of is not None else np.iinfo(np.int64).max
         has_wait = chunk.waits is not None
         waits = chunk.waits if has_wait else np.empty(0, dtype=np.int64)
-        threads = self._threads_for(n, n_slots)
+        threads = self._started(self._threads_for(n, n_slots, limit))
 
         counters = np.zeros((threads, len(_kernel.COUNTER_NAMES)), dtype=np.int64)
         grouped = _looks_grouped(codes)
@@ -338,7 +364,7 @@ class Aggregator:
             raise tapi_error(
                 LINEERR_INVALAGENTSESSIONSTATE,
                 f"row {first_off}: transition that SPEC 4.3 forbids "
-                f"(session {chunk.keys[first_off]!r}, state {int(chunk.states[first_off])})",
+                f"(session {shown(chunk.keys[first_off])}, state {int(chunk.states[first_off])})",
             )
 
         # Commit the chunk.
@@ -353,13 +379,37 @@ class Aggregator:
         self._max_time = max(self._max_time, totals["max_time"])
         self._remember_meta(chunk, codes, base, n_slots)
 
-    def _threads_for(self, n_rows: int, n_slots: int) -> int:
+    def _thread_limit(self) -> int:
+        """n_threads, or every core, but never more threads than available cores: a
+        thread beyond them only waits, yet costs a private copy of the session states."""
         if not _kernel.openmp_enabled():
             return 1
+        cores = _available_cores()
+        return cores if self._n_threads is None else min(self._n_threads, cores)
+
+    def _started(self, threads: int) -> int:
+        """`threads` once the system is known to let that many run at once, so that the
+        OpenMP runtime (which ends the process when it cannot start a thread) never
+        meets the refusal. When it refuses: one thread if n_threads was not given (same
+        results), else E_OUTOFMEMORY (a MemoryError)."""
+        if threads <= 1 or _threads_can_start(threads):
+            return threads
+        if self._n_threads is None:
+            return 1
+        raise tapi_error(
+            E_OUTOFMEMORY,
+            f"could not start {threads} threads (the system refused a new thread: a memory "
+            "or process limit); pass n_threads=1")
+
+    def _threads_for(self, n_rows: int, n_slots: int, limit: int | None = None) -> int:
+        if limit is None:
+            limit = self._thread_limit()
+        if limit <= 1:
+            return 1
         if self._n_threads is not None:
-            wanted = self._n_threads
+            wanted = limit
         else:
-            wanted = min(_available_cores(), max(1, n_rows // _MIN_ROWS_PER_THREAD))
+            wanted = min(limit, max(1, n_rows // _MIN_ROWS_PER_THREAD))
             private = n_slots * SESSION_STATE_DTYPE.itemsize
             if private > _PRIVATE_STATE_CACHE_BYTES and private * 8 > n_rows * _ROW_BYTES:
                 wanted = 1
@@ -413,13 +463,14 @@ class _SessionSlots:
         self._pending: tuple | None = None
         self._old_to_new: np.ndarray | None = None
 
-    def assign(self, keys: np.ndarray, states: np.ndarray, rows_seen: int):
+    def assign(self, keys: np.ndarray, states: np.ndarray, rows_seen: int, *, threads: int = 1):
         """Codes for this chunk's rows, the base to subtract, and the (possibly grown or
-        re-indexed, always new) state array that the kernel may update."""
+        re-indexed, always new) state array that the kernel may update. `threads`:
+        at most this many for the key range."""
         self._old_to_new = None
         if self.mode != "hash" and keys.dtype.kind in "iu" and len(keys) and _fits_int64(keys):
             keys = _native(keys, np.int64)
-            lo, hi = _kernel.key_range(keys)
+            lo, hi = _kernel.key_range(keys, threads)
             if self.mode == "dense":
                 lo, hi = min(lo, self.base), max(hi, self.base + len(states) - 1)
             if hi - lo + 1 <= max(_DENSE_MIN_SLOTS, rows_seen // _DENSE_ROWS_PER_SLOT):
@@ -529,39 +580,78 @@ def _length(values: Any, name: str) -> int:
 
 
 def _to_numpy(values: Any, name: str, *, fill: Any = None) -> np.ndarray:
-    """Any supported column (NumPy, list, pandas, Arrow) as a 1-D NumPy array.
+    """Any supported column (NumPy, list, pandas, Arrow, polars) as a 1-D NumPy array.
 
-    `fill` replaces nulls of integer pandas/Arrow columns (which NumPy cannot hold)."""
+    Integer columns never go through float64 (it cannot hold every int64): `fill`
+    replaces the nulls of integer pandas/Arrow columns (which NumPy cannot hold), and
+    without a `fill` such a column comes back as Python ints and None (object)."""
+    if type(values).__module__.startswith("polars"):
+        values = values.to_arrow()
     if isinstance(values, (pa.ChunkedArray, pa.Array)):
-        if values.null_count and fill is not None and pa.types.is_integer(values.type):
-            values = pc.fill_null(values.cast(pa.int64()), fill)
-        if pa.types.is_timestamp(values.type) and values.type.tz is not None:
-            values = values.cast(pa.timestamp(values.type.unit))
-        if pa.types.is_dictionary(values.type):
-            values = values.cast(values.type.value_type)
-        array = values.to_numpy(zero_copy_only=False)
+        array = _arrow_to_numpy(values, name, fill)
     elif isinstance(values, (pd.Series, pd.Index)) or isinstance(values, pd.api.extensions.ExtensionArray):
-        series = pd.Series(values, copy=False)
-        dtype = series.dtype
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-            array = series.to_numpy()
-        elif isinstance(dtype, pd.CategoricalDtype):
-            array = series.to_numpy(dtype=object)
-        elif pd.api.types.is_integer_dtype(dtype) and series.hasnans and fill is not None:
-            array = series.to_numpy(dtype=np.int64, na_value=fill)
-        elif isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_numeric_dtype(dtype):
-            array = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        elif isinstance(dtype, pd.api.extensions.ExtensionDtype):
-            array = series.to_numpy(dtype=object, na_value=None)
-        else:
-            array = series.to_numpy()
+        array = _pandas_to_numpy(pd.Series(values, copy=False), name, fill)
+    elif isinstance(values, (list, tuple)):
+        array = _list_to_numpy(values)
     else:
         array = np.asarray(values)
-        if array.ndim > 1 and isinstance(values, (list, tuple)):   # e.g. tuple keys
-            array = np.fromiter(values, dtype=object, count=len(values))
     if array.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+    return array
+
+
+def _arrow_to_numpy(values: pa.Array | pa.ChunkedArray, name: str, fill: Any) -> np.ndarray:
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    if pa.types.is_integer(values.type) and values.null_count:
+        if fill is None or pa.types.is_unsigned_integer(values.type):
+            # Exact Python ints and None; the object path reads them (or names the row).
+            return np.fromiter(values.to_pylist(), dtype=object, count=len(values))
+        return pc.fill_null(values.cast(pa.int64()), fill).to_numpy(zero_copy_only=False)
+    if pa.types.is_boolean(values.type) and values.null_count:
+        return np.fromiter(values.to_pylist(), dtype=object, count=len(values))
+    if pa.types.is_timestamp(values.type) and values.type.tz is not None:
+        values = values.cast(pa.timestamp(values.type.unit))
+    return values.to_numpy(zero_copy_only=False)
+
+
+def _pandas_to_numpy(series: pd.Series, name: str, fill: Any) -> np.ndarray:
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    if isinstance(dtype, pd.CategoricalDtype):
+        return series.to_numpy(dtype=object)
+    if isinstance(dtype, pd.ArrowDtype):
+        return _arrow_to_numpy(pa.array(series.array), name, fill)
+    if not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return series.to_numpy()
+    if pd.api.types.is_integer_dtype(dtype):         # Int64, UInt64, ...: values and mask
+        if not series.hasnans:
+            return series.to_numpy(dtype=dtype.numpy_dtype)
+        if fill is None or dtype.numpy_dtype.kind == "u":
+            return series.to_numpy(dtype=object, na_value=None)
+        return series.to_numpy(dtype=np.int64, na_value=fill)
+    if pd.api.types.is_float_dtype(dtype):          # Float64, Float32: NaN is missing
+        return series.to_numpy(dtype=dtype.numpy_dtype, na_value=np.nan)
+    if pd.api.types.is_bool_dtype(dtype) and not series.hasnans:
+        return series.to_numpy(dtype=bool)
+    return series.to_numpy(dtype=object, na_value=None)
+
+
+def _list_to_numpy(values: list | tuple) -> np.ndarray:
+    """A list as NumPy would read it, unless that changes a value: NumPy turns
+    `[1, "1"]` into two equal strings and `[2**60 + 1, 0.5]` into floats, so mixed
+    lists become object arrays (their values kept as given)."""
+    try:
+        array = np.asarray(values)
+    except ValueError:                   # ragged: e.g. tuple keys of different lengths
+        array = None
+    if array is None or array.ndim > 1:  # e.g. tuple keys
+        return np.fromiter(values, dtype=object, count=len(values))
+    if array.dtype.kind in "USf" and len(values):
+        wanted = {"U": str, "S": bytes, "f": float}[array.dtype.kind]
+        if not all(type(v) is wanted for v in values):
+            return np.fromiter(values, dtype=object, count=len(values))
     return array
 
 
@@ -585,6 +675,17 @@ def _as_key_array(session: Any) -> np.ndarray:
     return keys
 
 
+def _raise_unhashable(keys: np.ndarray) -> None:
+    """Name the first session key that cannot be hashed (so cannot name a session)."""
+    for row, key in enumerate(keys):
+        try:
+            hash(key)
+        except TypeError:
+            raise TypeError(f"session key at row {row} is not hashable: {type(key).__name__} "
+                            f"{shown(key)}; keys must be numbers, strings, tuples or other "
+                            "hashable values") from None
+
+
 def _as_object_array(values: Any, name: str) -> np.ndarray:
     return _to_numpy(values, name).astype(object, copy=False)
 
@@ -595,6 +696,16 @@ def _factorise(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Object arrays usually hold each distinct key as one shared object (pandas' and
     pyarrow's readers do this), so they are factorised by object identity first in
     the kernel, and only the distinct objects are then hashed by value."""
+    try:
+        return _factorise_hashable(keys)
+    except TypeError:
+        if keys.dtype != object:
+            raise
+        _raise_unhashable(keys)
+        raise
+
+
+def _factorise_hashable(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes = uniques = None
     if keys.dtype == object and len(keys) >= _POINTER_FACTORISE_MIN_ROWS:
         keys = np.ascontiguousarray(keys)
@@ -606,13 +717,13 @@ def _factorise(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             value_codes, uniques = pd.factorize(keys[first_rows], use_na_sentinel=True)
             if len(value_codes) and value_codes.min() < 0:
                 row = int(first_rows[np.argmax(value_codes < 0)])
-                raise ValueError(f"session key is missing ({keys[row]!r}) at row {row}")
+                raise ValueError(f"session key is missing ({shown(keys[row])}) at row {row}")
             codes = value_codes.astype(np.int64)[by_object]
     if codes is None:
         codes, uniques = pd.factorize(keys, use_na_sentinel=True)
         if len(codes) and codes.min() < 0:
             row = int(np.argmax(codes < 0))
-            raise ValueError(f"session key is missing ({keys[row]!r}) at row {row}")
+            raise ValueError(f"session key is missing ({shown(keys[row])}) at row {row}")
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
 
@@ -623,19 +734,18 @@ def _time_to_ticks(time: Any, unit: str | None, fixed_unit: str | None) -> tuple
     """int64 ticks (MISSING for NaT/NaN) and their unit. A later chunk is converted to
     the first chunk's unit when that is exact (coarser input), else it is an error."""
     values = _to_numpy(time, "time", fill=MISSING)
+    numbers = None
     if values.dtype.kind == "O":
-        try:
-            values = pd.to_datetime(pd.Series(values), utc=True).dt.tz_localize(None).to_numpy()
-        except (TypeError, ValueError) as exc:
-            raise TypeError("time must be datetime64 or numbers with unit= (SPEC 1); "
-                            f"could not read it as datetimes: {exc}") from exc
-    if values.dtype.kind == "M":
-        ticks, source = _datetime_ticks(values, "time")
-    elif values.dtype.kind in "iuf":
+        numbers = _object_numbers_to_ticks(values, "time")
+        if numbers is None:
+            values = _object_datetimes(values, "time")
+    if numbers is not None or values.dtype.kind in "iuf":
         if unit is None:
             raise ValueError("time is numeric, so unit= is needed: one of 's', 'ms', 'us', 'ns' (SPEC 3.2)")
         source = unit
-        ticks = _numbers_to_ticks(values, "time", allow_missing=True)
+        ticks = numbers if numbers is not None else _numbers_to_ticks(values, "time", allow_missing=True)
+    elif values.dtype.kind == "M":
+        ticks, source = _datetime_ticks(values, "time")
     elif values.dtype.kind == "m":
         raise TypeError("time must be a point in time (datetime64) or numbers, not timedelta64")
     else:
@@ -648,12 +758,90 @@ def _time_to_ticks(time: Any, unit: str | None, fixed_unit: str | None) -> tuple
     return _scale_exact(ticks, factor, "time"), fixed_unit
 
 
+def _object_numbers_to_ticks(values: np.ndarray, name: str) -> np.ndarray | None:
+    """An object column of numbers (Python or NumPy ints and floats, None/NaN missing)
+    as int64 ticks, ints exactly and floats rounded once (SPEC 1.2); None when it does
+    not hold numbers (datetimes, strings). Mixed numbers and other values raise, naming
+    the first row that differs from the first value's kind."""
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind == "empty":                              # only None / NaN / NaT
+        return np.full(len(values), MISSING, dtype=np.int64)
+    if kind == "boolean":
+        raise TypeError(f"{name} must be numeric, not bool")
+    if kind == "floating":
+        return _numbers_to_ticks(values.astype(np.float64), name, allow_missing=True)
+    if kind == "integer":
+        try:
+            return pd.array(values, dtype="Int64").to_numpy(dtype=np.int64, na_value=MISSING)
+        except (OverflowError, TypeError, ValueError):
+            pass                                     # some int beyond int64: find it below
+    elif kind != "mixed-integer-float":
+        if kind in ("mixed", "mixed-integer"):
+            _raise_mixed(values, name)
+        return None
+    ticks = np.empty(len(values), dtype=np.int64)
+    for row, value in enumerate(values):
+        if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+            ticks[row] = MISSING
+            continue
+        if isinstance(value, (float, np.floating)):
+            if not math.isfinite(value):
+                raise ValueError(f"{name} at row {row} is {shown(value)}, not a representable tick count")
+            value = round(float(value))                  # nearest tick, halves to even (np.rint)
+        value = int(value)
+        if not _INT64_MIN <= value <= _INT64_MAX:          # INT64_MIN is NaT: missing
+            raise ValueError(f"{name} at row {row} is {value}, beyond int64 ticks")
+        ticks[row] = value
+    return ticks
+
+
+def _raise_mixed(values: np.ndarray, name: str) -> None:
+    """An object column mixing numbers with other values (e.g. strings): name the row."""
+    def is_number(value: Any) -> bool:
+        return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+    present = [(row, v) for row, v in enumerate(values) if v is not None and not pd.isna(v)]
+    first_is_number = is_number(present[0][1])
+    for row, value in present:
+        if is_number(value) != first_is_number:
+            raise TypeError(
+                f"{name} at row {row} is {shown(value)} ({type(value).__name__}) but row "
+                f"{present[0][0]} is {shown(present[0][1])} ({type(present[0][1]).__name__}): "
+                f"a {name} column holds numbers or datetimes, not both")
+    raise TypeError(f"{name} mixes values of different kinds; give numbers or datetimes")
+
+
+def _object_datetimes(values: np.ndarray, name: str) -> np.ndarray:
+    """An object column of datetimes or ISO strings as datetime64 (UTC, naive)."""
+    try:
+        return pd.to_datetime(pd.Series(values), utc=True).dt.tz_localize(None).to_numpy()
+    except (TypeError, ValueError, OverflowError) as exc:
+        for row, value in enumerate(values):
+            if value is None:
+                continue
+            try:
+                pd.Timestamp(value)
+            except (TypeError, ValueError, OverflowError):
+                raise TypeError(f"{name} at row {row} is {shown(value)}, not a datetime (SPEC 1); "
+                                "give datetime64 or numbers with unit=") from None
+        raise TypeError(f"{name} must be datetime64 or numbers with unit= (SPEC 1); "
+                        f"could not read it as datetimes: {exc}") from exc
+
+
 def _datetime_ticks(values: np.ndarray, name: str) -> tuple[np.ndarray, str]:
     """datetime64 / timedelta64 values as native int64 ticks (NaT stays INT64_MIN) and
-    their unit; units coarser than seconds are read in seconds."""
+    their unit; units coarser than seconds are read in seconds, and a value beyond
+    int64 seconds raises, naming its row (NumPy's cast would wrap it silently)."""
     source = np.datetime_data(values.dtype)[0]
     if source in _COARSE_DATETIME_UNITS:
-        values, source = values.astype(f"{values.dtype.str[1:3]}[s]"), "s"
+        in_seconds = values.astype(f"{values.dtype.str[1:3]}[s]")
+        present = ~np.isnat(values)
+        wrapped = present & (np.isnat(in_seconds) | (in_seconds.astype(values.dtype) != values))
+        if wrapped.any():
+            row = int(np.argmax(wrapped))
+            raise ValueError(f"{name} at row {row} is {shown(values[row])}, beyond the range of "
+                             "int64 seconds (about 292 billion years either side of 1970)")
+        values, source = in_seconds, "s"
     if source not in TICKS_PER_SECOND:
         raise ValueError(f"{name} resolution {source!r} is not supported (s, ms, us or ns)")
     return _native(values, values.dtype).view(np.int64), source
@@ -665,10 +853,12 @@ def _numbers_to_ticks(values: np.ndarray, name: str, *, allow_missing: bool) -> 
     if values.dtype.kind in "iu":
         if values.dtype == np.uint64 and len(values) and values.max() > np.iinfo(np.int64).max:
             row = int(np.argmax(values > np.iinfo(np.int64).max))
-            raise ValueError(f"{name} at row {row} is {values[row]}, beyond int64 ticks")
+            raise ValueError(f"{name} at row {row} is {shown(values[row])}, beyond int64 ticks")
         return _native(values, np.int64)
     if values.dtype.kind == "b":
         raise TypeError(f"{name} must be numeric, not bool")
+    if values.dtype.itemsize < 8:
+        _refuse_coarse_floats(values, name)
     floats = _native(values, np.float64)
     missing = np.isnan(floats)
     rounded = np.rint(floats)
@@ -676,13 +866,29 @@ def _numbers_to_ticks(values: np.ndarray, name: str, *, allow_missing: bool) -> 
     bad = ~missing & ~((rounded >= -limit) & (rounded < limit))
     if bad.any():
         row = int(np.argmax(bad))
-        raise ValueError(f"{name} at row {row} is {floats[row]!r}, not a representable tick count")
+        raise ValueError(f"{name} at row {row} is {shown(floats[row])}, not a representable tick count")
     ticks = np.where(missing, 0.0, rounded).astype(np.int64)
     if missing.any():
         if not allow_missing:
             raise ValueError(f"{name} has a missing value at row {int(np.argmax(missing))}")
         ticks[missing] = MISSING
     return ticks
+
+
+def _refuse_coarse_floats(values: np.ndarray, name: str) -> None:
+    """float32 (or float16) ticks are exact only while every whole tick is a float of
+    that type: below 2**24 for float32. Beyond, a 60 s session at epoch seconds would
+    be stored in steps of 128 s, so such values raise, naming the row (SPEC 1.2)."""
+    limit = 2.0 ** (np.finfo(values.dtype).nmant + 1)
+    coarse = np.abs(values) >= limit                    # NaN compares False
+    if coarse.any():
+        row = int(np.argmax(coarse))
+        value = float(values[row])
+        step = float(np.spacing(np.abs(values[row])))
+        raise ValueError(
+            f"{name} at row {row} is {value:.17g} in {values.dtype}, which holds only every "
+            f"{step:g}th tick at that size (whole ticks stop at {limit:.0f}); "
+            "give float64 or integer ticks, or datetime64")
 
 
 def _scale_exact(ticks: np.ndarray, factor: int, name: str) -> np.ndarray:
@@ -724,23 +930,26 @@ def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str) -> np.ndarray:
     the nearest tick, halves up, when finer than the time's tick); numbers are in `unit`
     when it is given, else in the time's tick. Negative waits raise (SPEC 3.2)."""
     values = _to_numpy(wait, "wait", fill=MISSING)
+    numbers = None
     if values.dtype.kind == "O":
-        try:
-            values = values.astype(np.float64)
-        except (TypeError, ValueError):
-            values = pd.to_timedelta(pd.Series(values)).to_numpy()
-    if values.dtype.kind == "m":
-        ticks, source = _datetime_ticks(values, "wait")
-    elif values.dtype.kind in "iuf":
+        numbers = _object_numbers_to_ticks(values, "wait")
+        if numbers is None:
+            try:
+                values = pd.to_timedelta(pd.Series(values)).to_numpy()
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise TypeError(f"wait must be timedelta64 or numbers: {exc}") from exc
+    if numbers is not None or values.dtype.kind in "iuf":
         source = unit or tick_unit
-        ticks = _numbers_to_ticks(values, "wait", allow_missing=True)
+        ticks = numbers if numbers is not None else _numbers_to_ticks(values, "wait", allow_missing=True)
+    elif values.dtype.kind == "m":
+        ticks, source = _datetime_ticks(values, "wait")
     else:
         raise TypeError(f"wait must be timedelta64 or numbers, not {values.dtype}")
     present = ticks != MISSING
     negative = present & (ticks < 0)
     if negative.any():
         row = int(np.argmax(negative))
-        raise ValueError(f"wait at row {row} is negative ({values[row]!r}) (SPEC 3.2)")
+        raise ValueError(f"wait at row {row} is negative ({shown(values[row])}) (SPEC 3.2)")
     target, have = TICKS_PER_SECOND[tick_unit], TICKS_PER_SECOND[source]
     if target >= have:
         return _scale_exact(ticks, target // have, "wait")
@@ -748,21 +957,77 @@ def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str) -> np.ndarray:
     return np.where(present, (ticks + divisor // 2) // divisor, MISSING)
 
 
+_SECONDS_PER_UNIT = {"W": 7 * 86400, "D": 86400, "h": 3600, "m": 60, "s": 1}
+_UNIT_PER_SECOND = {"ms": 10**3, "us": 10**6, "ns": 10**9, "ps": 10**12, "fs": 10**15, "as": 10**18}
+
+
 def _as_of_to_ticks(as_of: Any, tick_unit: str) -> int | None:
-    """The report time in ticks (floored to the tick), or None for the default."""
+    """The report time in ticks (floored to the tick), or None for the default.
+
+    Exact integer arithmetic in Python (no detour through nanoseconds, so a report
+    time after 2262 works with ticks coarser than ns). A missing time (NaT, NaN) or one
+    beyond int64 ticks raises ValueError: it has no place on the time line."""
     if as_of is None:
         return None
-    if isinstance(as_of, (int, np.integer)) and not isinstance(as_of, bool):
-        return int(as_of)
-    if isinstance(as_of, (float, np.floating)):
-        return int(np.floor(as_of))
-    if isinstance(as_of, (str, _dt.datetime, _dt.date, np.datetime64, pd.Timestamp)):
-        stamp = pd.Timestamp(as_of)
-        if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert("UTC").tz_localize(None)
-        ns = stamp.value
-        return ns // (10**9 // TICKS_PER_SECOND[tick_unit])
-    raise TypeError(f"as_of must be a datetime, datetime64, ISO string or ticks, not {type(as_of).__name__}")
+    per_second = TICKS_PER_SECOND[tick_unit]
+    if isinstance(as_of, (bool, np.bool_)):
+        raise TypeError("as_of must be a datetime, datetime64, ISO string or ticks, not bool")
+    if isinstance(as_of, (int, np.integer)):
+        ticks = int(as_of)
+    elif isinstance(as_of, (float, np.floating)):
+        if not math.isfinite(as_of):
+            raise ValueError(f"as_of is {shown(as_of)}: a missing or infinite report time; "
+                             "pass None for the latest time in the log")
+        ticks = math.floor(as_of)
+    elif isinstance(as_of, (str, _dt.datetime, _dt.date, np.datetime64)) or as_of is pd.NaT:
+        ticks = _datetime_to_ticks(as_of, per_second)
+    else:
+        raise TypeError(f"as_of must be a datetime, datetime64, ISO string or ticks, not {type(as_of).__name__}")
+    if not _INT64_MIN < ticks <= _INT64_MAX:
+        raise ValueError(f"as_of {shown(as_of)} is beyond the range of int64 ticks of 1/{per_second} s "
+                         f"({_tick_range(tick_unit)})")
+    return ticks
+
+
+def _datetime_to_ticks(as_of: Any, per_second: int) -> int:
+    """A datetime-like report time as exact (Python int) ticks since 1970, floored."""
+    if isinstance(as_of, str):
+        try:
+            as_of = pd.Timestamp(as_of)
+        except (ValueError, OverflowError):
+            try:
+                as_of = np.datetime64(as_of)
+            except ValueError:
+                raise ValueError(f"as_of {as_of!r} is not an ISO date and time") from None
+    if as_of is pd.NaT or (isinstance(as_of, np.datetime64) and np.isnat(as_of)):
+        raise ValueError("as_of is NaT (a missing time); pass None for the latest time in the log")
+    if isinstance(as_of, pd.Timestamp):
+        if as_of.tzinfo is not None:
+            as_of = as_of.tz_convert("UTC").tz_localize(None)
+        as_of = as_of.to_datetime64()                       # its own unit: no ns overflow
+    if isinstance(as_of, np.datetime64):
+        unit, count = np.datetime_data(as_of.dtype)
+        value = int(as_of.astype(np.int64)) * count
+        if unit in ("Y", "M"):                              # calendar units: via days
+            days = as_of.astype("M8[D]")
+            if days.astype(as_of.dtype) != as_of:
+                raise ValueError(f"as_of {shown(as_of)} is beyond the range of int64 days")
+            unit, value = "D", int(days.astype(np.int64))
+        if unit in _SECONDS_PER_UNIT:
+            return value * _SECONDS_PER_UNIT[unit] * per_second
+        return (value * per_second) // _UNIT_PER_SECOND[unit]
+    if not isinstance(as_of, _dt.datetime):                # a date: its midnight, UTC
+        as_of = _dt.datetime(as_of.year, as_of.month, as_of.day)
+    if as_of.tzinfo is not None:
+        as_of = as_of.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    micros = (as_of - _dt.datetime(1970, 1, 1)) // _dt.timedelta(microseconds=1)
+    return (micros * per_second) // 10**6
+
+
+def _tick_range(tick_unit: str) -> str:
+    low = np.datetime64(_INT64_MIN + 1, tick_unit)
+    high = np.datetime64(_INT64_MAX, tick_unit)
+    return f"{np.datetime_as_string(low, unit='s')} to {np.datetime_as_string(high, unit='s')}"
 
 
 def _raise_first_invalid(ticks, states, raw_state, keys) -> None:
@@ -773,10 +1038,10 @@ def _raise_first_invalid(ticks, states, raw_state, keys) -> None:
     if not bad.any():
         return
     row = int(np.argmax(bad))
-    what = "invalid_time: missing time" if bad_time[row] else f"invalid_state: state {raw_state[row]!r} is not 0..4"
+    what = "invalid_time: missing time" if bad_time[row] else f"invalid_state: state {shown(raw_state[row])} is not 0..4"
     raise tapi_error(
         LINEERR_OPERATIONFAILED,
-        f"row {row}: {what} (session {keys[row]!r}); pass strict=False to skip and count such rows (SPEC 3.1)",
+        f"row {row}: {what} (session {shown(keys[row])}); pass strict=False to skip and count such rows (SPEC 3.1)",
     )
 
 
@@ -806,6 +1071,44 @@ def _head_in_time_order(codes: np.ndarray, ticks: np.ndarray, states: np.ndarray
     order = np.argsort(c, kind="stable")
     t, c = t[order], c[order]
     return not np.any((t[1:] < t[:-1]) & (c[1:] == c[:-1]))
+
+
+# The most threads known to start at once in this process (the OpenMP runtime keeps
+# the threads it started for the next parallel region, so each count is probed once).
+_threads_known_to_start = 1
+_thread_probe_lock = threading.Lock()
+
+
+def _threads_can_start(n: int) -> bool:
+    """Can n threads run at once? Starts n - 1 Python threads that all wait for each
+    other (so that all of them exist together, as an OpenMP team does), then ends them.
+    Python's threads get the same default stack as the OpenMP runtime's."""
+    global _threads_known_to_start
+    with _thread_probe_lock:
+        if n <= _threads_known_to_start:
+            return True
+        barrier = threading.Barrier(n)
+
+        def meet() -> None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()
+
+        helpers = []
+        try:
+            for _ in range(n - 1):
+                helper = threading.Thread(target=meet, name="agentstats-thread-probe", daemon=True)
+                helper.start()
+                helpers.append(helper)
+        except RuntimeError:                 # "can't start new thread"
+            barrier.abort()
+            for helper in helpers:
+                helper.join()
+            return False
+        meet()
+        for helper in helpers:
+            helper.join()
+        _threads_known_to_start = n
+        return True
 
 
 def _available_cores() -> int:

@@ -531,6 +531,19 @@ def tapi_error(hresult: int, detail: str = "") -> TapiError:
     return _ERROR_CLASSES.get(value, TapiError)(value, detail)
 
 
+def shown(value: object) -> str:
+    """How error messages show a value: plain Python (``9``, ``'a'``), never a NumPy
+    scalar repr (``np.int64(9)``, ``np.str_('a')``); dates and durations as text."""
+    kind = type(value)
+    if kind.__module__ == "numpy":
+        if kind.__name__ in ("datetime64", "timedelta64"):
+            return str(value)
+        item = getattr(value, "item", None)
+        if item is not None:
+            value = item()
+    return repr(value)
+
+
 def raise_for_hresult(hresult: int, detail: str = "") -> None:
     """Raise :func:`tapi_error` for a failure HRESULT; return None on success."""
     if FAILED(hresult):

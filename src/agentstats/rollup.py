@@ -19,6 +19,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .aggregate import (
+    MISSING,
+    TICKS_PER_SECOND,
+    _datetime_ticks,
+    _numbers_to_ticks,
+    _object_datetimes,
+    _object_numbers_to_ticks,
+    _scale_exact,
+    _to_numpy,
+)
+from .hresult import shown
+
 __all__ = ["rollup", "ROLLUP_COLUMNS", "currency_rate", "IntervalRollup", "INTERVAL_COLUMNS"]
 
 ROLLUP_COLUMNS = (
@@ -138,6 +150,37 @@ def rollup(table: Any, by: str | Sequence[str] = "agent", *, keys: Any = None) -
 
 # -- per reporting interval (SPEC 5) -------------------------------------------------------
 
+
+def _time_in_ticks(time: Any, ticks_per_second: int) -> np.ndarray:
+    """Event times as int64 ticks of 1/ticks_per_second s (MISSING for NaT/NaN)."""
+    values = _to_numpy(time, "time", fill=MISSING)
+    if values.dtype.kind == "O":
+        numbers = _object_numbers_to_ticks(values, "time")
+        if numbers is not None:
+            return numbers
+        values = _object_datetimes(values, "time")
+    if values.dtype.kind in "iufb":
+        return _numbers_to_ticks(values, "time", allow_missing=True)
+    if values.dtype.kind != "M":
+        raise TypeError(f"time must be ticks or datetime64, not {values.dtype}")
+    ticks, unit = _datetime_ticks(values, "time")
+    have = TICKS_PER_SECOND[unit]
+    if have == ticks_per_second:
+        return ticks
+    if ticks_per_second % have == 0:
+        return _scale_exact(ticks, ticks_per_second // have, "time")
+    present = ticks != MISSING
+    if have % ticks_per_second == 0:
+        divisor = have // ticks_per_second
+        between = present & (ticks % divisor != 0)
+        if not between.any():
+            return np.where(present, ticks // divisor, MISSING)
+        row = int(np.argmax(between))
+        raise ValueError(f"time at row {row} is {shown(values[row])}, between two ticks of this roll-up "
+                         f"(1/{ticks_per_second} s); give ticks_per_second={have}")
+    raise ValueError(f"time in {unit!r} cannot be converted exactly to ticks of 1/{ticks_per_second} s")
+
+
 INTERVAL_COLUMNS = ("logged_in", "not_ready", "ready", "talk_time", "wrapup_time", "call_time",
                     "number_of_calls")
 _STATE_COLUMN = {0: "not_ready", 1: "ready", 2: "talk_time", 3: "wrapup_time"}
@@ -174,8 +217,11 @@ class IntervalRollup:
         self._pending_rows = 0
 
     def update(self, session: Any, time: Any, state: Any, key: Any) -> None:
-        session = np.asarray(session)
-        time = np.asarray(time, dtype=np.int64)
+        """Add events. `time` is in this roll-up's ticks (integers; floats are rounded to
+        the nearest tick, NaN is missing) or datetime64, read in its own unit and
+        converted to ticks exactly (a time between two ticks raises, naming its row)."""
+        session = _to_numpy(session, "session")
+        time = _time_in_ticks(time, self.tps)
         state = np.asarray(state).astype(np.int64)
         key = np.asarray(key, dtype=object)
         keep = (state >= 0) & (state <= 4) & (time != np.iinfo(np.int64).min)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import datetime as _dt
 import itertools
+import math
 import threading
 import time as _time
 from collections.abc import Callable, Hashable
@@ -36,6 +37,7 @@ from .hresult import (
     TAPI_E_TIMEOUT,
     AgentSessionState,
     TapiError,
+    shown,
     tapi_error,
 )
 
@@ -49,6 +51,7 @@ OLE_EPOCH = _dt.datetime(1899, 12, 30, tzinfo=_dt.timezone.utc)
 _UNIX_EPOCH_OLE_DAYS = 25569     # 1970-01-01 as an OLE Automation DATE
 _LONG_MIN, _LONG_MAX = -(2**31), 2**31 - 1
 _CY_MIN, _CY_MAX = -(2**63), 2**63 - 1
+_INT64_MAX = 2**63 - 1
 _FOUR_PLACES = Decimal("0.0001")             # CURRENCY has four decimal places
 
 # SPEC 4.3: the transitions put_State accepts (a state to itself is not a transition).
@@ -421,6 +424,10 @@ class SessionStore:
                  ticks_per_second: int = 10**9, timeout: float = DEFAULT_TIMEOUT) -> None:
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if isinstance(ticks_per_second, bool) or not isinstance(ticks_per_second, int) \
+                or ticks_per_second <= 0:
+            raise tapi_error(E_INVALIDARG, "ticks_per_second must be a positive int (ticks in one "
+                             f"second), not {shown(ticks_per_second)}")
         self._clock = clock or _time.time_ns
         self._tps = int(ticks_per_second)
         self.timeout = timeout
@@ -461,10 +468,12 @@ class SessionStore:
 
     def __len__(self) -> int:
         with self._locked():
+            self._check_open()
             return len(self._sessions)
 
     def keys(self) -> list[int]:
         with self._locked():
+            self._check_open()
             return list(self._sessions)
 
     def close(self) -> None:
@@ -481,6 +490,7 @@ class SessionStore:
         """Every recorded transition as columns (session, time, state, wait in ticks,
         agent, acd_group, address), ready for `agentstats.aggregate(..., unit=...)`."""
         with self._locked():
+            self._check_open()
             columns: dict[str, list[Any]] = {name: [] for name in
                                               ("session", "time", "state", "wait", "agent", "acd_group", "address")}
             for key, live in self._sessions.items():
@@ -535,12 +545,27 @@ class SessionStore:
                     LINEERR_INVALAGENTSESSIONSTATE,
                     f"{AgentSessionState(live.state).name} -> {AgentSessionState(state).name} "
                     "is not a valid transition (SPEC 4.3)")
-            wait_ticks = None
-            if wait is not None:
-                if not wait >= 0:
-                    raise tapi_error(E_INVALIDARG, f"wait must be >= 0 seconds, not {wait!r}")
-                wait_ticks = round(Fraction(wait) * self._tps)
+            wait_ticks = None if wait is None else self._wait_ticks(wait)
             live.move(self._now(), int(state), wait_ticks)
+
+
+    def _wait_ticks(self, wait: Any) -> int:
+        """A caller's wait in seconds as ticks (rounded to the nearest, halves to even):
+        a finite number >= 0 whose ticks fit int64, else E_INVALIDARG (SPEC 4.2)."""
+        exact = None
+        if not isinstance(wait, (bool, str, bytes)):
+            for read in (Fraction, lambda value: Fraction(float(value))):
+                try:
+                    exact = read(wait)
+                    break
+                except (TypeError, ValueError, OverflowError):   # not a number; inf; nan
+                    continue
+        if exact is None or exact < 0:
+            raise tapi_error(E_INVALIDARG, f"wait must be a finite number of seconds >= 0, not {shown(wait)}")
+        ticks = round(exact * self._tps)
+        if ticks > _INT64_MAX:
+            raise tapi_error(E_INVALIDARG, f"wait of {shown(wait)} s does not fit int64 ticks")
+        return ticks
 
 
 class _Locked:
