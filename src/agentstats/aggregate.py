@@ -644,7 +644,7 @@ def _list_to_numpy(values: list | tuple) -> np.ndarray:
     lists become object arrays (their values kept as given)."""
     try:
         array = np.asarray(values)
-    except ValueError:                   # ragged: e.g. tuple keys of different lengths
+    except (ValueError, OverflowError):  # ragged (tuple keys of different lengths), huge ints
         array = None
     if array is None or array.ndim > 1:  # e.g. tuple keys
         return np.fromiter(values, dtype=object, count=len(values))
@@ -735,7 +735,7 @@ def _time_to_ticks(time: Any, unit: str | None, fixed_unit: str | None) -> tuple
     the first chunk's unit when that is exact (coarser input), else it is an error."""
     values = _to_numpy(time, "time", fill=MISSING)
     numbers = None
-    if values.dtype.kind == "O":
+    if values.dtype.kind in "OU":                  # Python objects, or ISO strings
         numbers = _object_numbers_to_ticks(values, "time")
         if numbers is None:
             values = _object_datetimes(values, "time")
@@ -767,7 +767,8 @@ def _object_numbers_to_ticks(values: np.ndarray, name: str) -> np.ndarray | None
     if kind == "empty":                              # only None / NaN / NaT
         return np.full(len(values), MISSING, dtype=np.int64)
     if kind == "boolean":
-        raise TypeError(f"{name} must be numeric, not bool")
+        row = next(row for row, value in enumerate(values) if isinstance(value, (bool, np.bool_)))
+        raise TypeError(f"{name} at row {row} is {shown(values[row])}: {name} must be numeric, not bool")
     if kind == "floating":
         return _numbers_to_ticks(values.astype(np.float64), name, allow_missing=True)
     if kind == "integer":
@@ -796,19 +797,26 @@ def _object_numbers_to_ticks(values: np.ndarray, name: str) -> np.ndarray | None
 
 
 def _raise_mixed(values: np.ndarray, name: str) -> None:
-    """An object column mixing numbers with other values (e.g. strings): name the row."""
-    def is_number(value: Any) -> bool:
-        return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    """An object column mixing numbers or bools with other values (e.g. strings): name
+    the first row whose kind differs from the first value's. Returns when it holds no
+    numbers and no bools at all (datetimes and strings: the datetime reader decides)."""
+    def kind(value: Any) -> str:
+        if isinstance(value, (bool, np.bool_)):
+            return "bool"
+        return "number" if isinstance(value, (int, float, np.integer, np.floating)) else "other"
 
-    present = [(row, v) for row, v in enumerate(values) if v is not None and not pd.isna(v)]
-    first_is_number = is_number(present[0][1])
-    for row, value in present:
-        if is_number(value) != first_is_number:
+    present = [(row, value) for row, value in enumerate(values) if value is not None and not pd.isna(value)]
+    kinds = [kind(value) for _, value in present]
+    if "number" not in kinds and "bool" not in kinds:
+        return
+    first_row, first = present[0]
+    for (row, value), value_kind in zip(present, kinds):
+        if value_kind != kinds[0]:
             raise TypeError(
                 f"{name} at row {row} is {shown(value)} ({type(value).__name__}) but row "
-                f"{present[0][0]} is {shown(present[0][1])} ({type(present[0][1]).__name__}): "
-                f"a {name} column holds numbers or datetimes, not both")
-    raise TypeError(f"{name} mixes values of different kinds; give numbers or datetimes")
+                f"{first_row} is {shown(first)} ({type(first).__name__}): a {name} column "
+                "holds numbers or datetimes, not both (and never bools)")
+    raise TypeError(f"{name} at row {first_row} is {shown(first)}: {name} must be numbers or datetimes")  # pragma: no cover
 
 
 def _object_datetimes(values: np.ndarray, name: str) -> np.ndarray:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ctypes
 import datetime as _dt
 import itertools
-import math
+import operator
 import threading
 import time as _time
 from collections.abc import Callable, Hashable
@@ -424,12 +424,15 @@ class SessionStore:
                  ticks_per_second: int = 10**9, timeout: float = DEFAULT_TIMEOUT) -> None:
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
-        if isinstance(ticks_per_second, bool) or not isinstance(ticks_per_second, int) \
-                or ticks_per_second <= 0:
+        try:
+            tps = None if isinstance(ticks_per_second, bool) else operator.index(ticks_per_second)
+        except TypeError:
+            tps = None
+        if tps is None or tps <= 0:
             raise tapi_error(E_INVALIDARG, "ticks_per_second must be a positive int (ticks in one "
                              f"second), not {shown(ticks_per_second)}")
         self._clock = clock or _time.time_ns
-        self._tps = int(ticks_per_second)
+        self._tps = tps
         self.timeout = timeout
         self._lock = threading.RLock()
         self._sessions: dict[int, _LiveSession] = {}
