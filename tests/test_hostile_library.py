@@ -598,11 +598,20 @@ def test_thread_start_failure_is_a_python_error():
     assert lines[1] == f"default {1 << 21}"
 
 
-def test_threads_can_start_is_remembered(monkeypatch):
+def test_threads_can_start_is_remembered_per_calling_thread():
+    """The OpenMP runtime keeps one pool per calling thread: probed once in each."""
     aggregate_module = sys.modules["agentstats.aggregate"]
-    monkeypatch.setattr(aggregate_module, "_threads_known_to_start", 1)
-    assert aggregate_module._threads_can_start(3)
-    assert aggregate_module._threads_known_to_start == 3
+    seen = []
+
+    def probe():
+        seen.append(getattr(aggregate_module._thread_probes, "known", 1))
+        assert aggregate_module._threads_can_start(3)
+        seen.append(aggregate_module._thread_probes.known)
+
+    worker = threading.Thread(target=probe)
+    worker.start()
+    worker.join()
+    assert seen == [1, 3]
 
 
 def _chunks(n_threads=8, rows=200):

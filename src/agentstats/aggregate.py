@@ -1081,42 +1081,40 @@ def _head_in_time_order(codes: np.ndarray, ticks: np.ndarray, states: np.ndarray
     return not np.any((t[1:] < t[:-1]) & (c[1:] == c[:-1]))
 
 
-# The most threads known to start at once in this process (the OpenMP runtime keeps
-# the threads it started for the next parallel region, so each count is probed once).
-_threads_known_to_start = 1
-_thread_probe_lock = threading.Lock()
+# Per calling thread, the most threads known to start at once: the OpenMP runtime keeps
+# one pool of threads for each thread that opens parallel regions, and reuses it for the
+# next region, so each count is probed once per calling thread.
+_thread_probes = threading.local()
 
 
 def _threads_can_start(n: int) -> bool:
     """Can n threads run at once? Starts n - 1 Python threads that all wait for each
     other (so that all of them exist together, as an OpenMP team does), then ends them.
     Python's threads get the same default stack as the OpenMP runtime's."""
-    global _threads_known_to_start
-    with _thread_probe_lock:
-        if n <= _threads_known_to_start:
-            return True
-        barrier = threading.Barrier(n)
+    if n <= getattr(_thread_probes, "known", 1):
+        return True
+    barrier = threading.Barrier(n)
 
-        def meet() -> None:
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.wait()
+    def meet() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
 
-        helpers = []
-        try:
-            for _ in range(n - 1):
-                helper = threading.Thread(target=meet, name="agentstats-thread-probe", daemon=True)
-                helper.start()
-                helpers.append(helper)
-        except RuntimeError:                 # "can't start new thread"
-            barrier.abort()
-            for helper in helpers:
-                helper.join()
-            return False
-        meet()
+    helpers = []
+    try:
+        for _ in range(n - 1):
+            helper = threading.Thread(target=meet, name="agentstats-thread-probe", daemon=True)
+            helper.start()
+            helpers.append(helper)
+    except RuntimeError:                 # "can't start new thread"
+        barrier.abort()
         for helper in helpers:
             helper.join()
-        _threads_known_to_start = n
-        return True
+        return False
+    meet()
+    for helper in helpers:
+        helper.join()
+    _thread_probes.known = n
+    return True
 
 
 def _available_cores() -> int:

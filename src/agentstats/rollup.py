@@ -13,6 +13,7 @@ so a roll-up is never the sum of already-truncated per-session seconds.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -215,11 +216,17 @@ class IntervalRollup:
         self._max_time: int | None = None
         self._parts: list[pd.DataFrame] = []
         self._pending_rows = 0
+        self._lock = threading.Lock()         # update() and result() one at a time
 
     def update(self, session: Any, time: Any, state: Any, key: Any) -> None:
         """Add events. `time` is in this roll-up's ticks (integers; floats are rounded to
         the nearest tick, NaN is missing) or datetime64, read in its own unit and
-        converted to ticks exactly (a time between two ticks raises, naming its row)."""
+        converted to ticks exactly (a time between two ticks raises, naming its row).
+        Calls from several threads wait for each other."""
+        with self._lock:
+            self._update(session, time, state, key)
+
+    def _update(self, session: Any, time: Any, state: Any, key: Any) -> None:
         session = _to_numpy(session, "session")
         time = _time_in_ticks(time, self.tps)
         state = np.asarray(state).astype(np.int64)
@@ -320,6 +327,10 @@ class IntervalRollup:
         (SPEC 2.12) of logged_in, not_ready, ready, talk_time, wrapup_time, call_time,
         plus number_of_calls. Sums are exact ticks, floored once per cell. Call it once,
         after the last update."""
+        with self._lock:
+            return self._result(name)
+
+    def _result(self, name: str) -> pd.DataFrame:
         as_of = self.as_of if self.as_of is not None else self._max_time
         if as_of is not None:
             open_ = [(k, st, t) for t, st, k in self._carry.values() if st != 4 and t < as_of]
