@@ -360,6 +360,14 @@ def test_hostile_columns_raise_the_documented_error(case):
     assert "np." not in message and "negative" not in message or "is negative" in pattern
 
 
+@pytest.mark.parametrize("state", [np.array([True, False, True]), np.array([True, None, True], dtype=object),
+                                   pd.array([True, None, True], dtype="boolean"), ["1", "2", "1"]],
+                         ids=["bool", "object bool", "pandas boolean", "strings"])
+def test_a_state_column_of_non_numbers_is_refused(state):
+    with pytest.raises(TypeError, match="state must be numeric 0..4"):
+        agentstats.aggregate([1, 1, 1], [0, 1, 2], state, unit="s")
+
+
 @pytest.mark.parametrize("session, state, shown", [
     (np.array([9, 9], dtype=np.int64), np.array([1, 9], dtype=np.int64), "state 9 is not 0..4 (session 9)"),
     (np.array(["a", "a"]), np.array([1.0, 7.0]), "state 7.0 is not 0..4 (session 'a')"),

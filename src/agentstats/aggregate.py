@@ -105,23 +105,25 @@ def aggregate(
     off_table: str = "count",
 ) -> SessionTable:
     """Aggregate an agent-state event log into one row of ITAgentSession statistics per
-    session (SPEC 2), with every row accounted for (SPEC 3).
+    session, with every row accounted for in `table.diagnostics`.
 
     session: the session of each row: int64 or any hashable (strings are factorised).
     time: when the row's state was entered: datetime64 of any unit, or int/float ticks
-        with `unit` ("s", "ms", "us", "ns"). NaT/NaN is a missing time (invalid_time).
-    state: AGENT_SESSION_STATE 0..4 (SPEC 1); anything else is invalid_state.
+        with `unit` ("s", "ms", "us", "ns"). NaT/NaN/None is a missing time (invalid_time).
+    state: AGENT_SESSION_STATE 0..4; anything else is invalid_state.
     wait: the caller's wait before this agent answered, on rows entering BUSY_ON_CALL:
         timedelta64 (NaT missing), or numbers in `unit` (NaN missing); never negative.
-    as_of: report time (SPEC 2); default the latest valid time in the log.
-    strict: raise on invalid_state / invalid_time rows (SPEC 3.1); False counts them.
+    as_of: report time; default the latest valid time in the log.
+    strict: raise on invalid_state / invalid_time rows; False counts them.
     n_threads: threads for the kernel (default: all cores for large inputs), capped at
         the cores this process may run on (a thread beyond them only costs memory).
     timeout: seconds before giving up with TAPI_E_TIMEOUT (default: no limit).
     agent, acd_group, address: optional per-row keys kept with each session.
-    off_table: "count" (default) or "raise" for transitions SPEC 4.3 forbids (SPEC 3.3).
+    off_table: "count" (default) or "raise" for transitions TAPI's state table forbids.
 
-    Rows may come in any order (SPEC 1.1). Returns a SessionTable.
+    Columns may be NumPy arrays, lists, pandas Series (nullable and Arrow-backed
+    included), pyarrow or polars arrays; the values are read exactly (docs/limits.md).
+    Rows may come in any order. Returns a SessionTable.
     """
     aggregator = Aggregator(
         unit=unit, as_of=as_of, strict=strict, n_threads=n_threads, timeout=timeout,
@@ -243,7 +245,7 @@ class Aggregator:
             bad = self._keys.key_of(int(slots[out[0, 0]]))
             raise tapi_error(
                 LINEERR_OPERATIONFAILED,
-                f"session {shown(bad)}: a total does not fit in int64 ticks (SPEC 2.13)",
+                f"session {shown(bad)}: a total does not fit in int64 ticks",
             )
         _raise_for_status(status)
         ticks = dict(zip(_kernel.FINAL_COLUMNS, out))
@@ -276,7 +278,7 @@ class Aggregator:
         lengths = {name: _length(values, name) for name, values in columns.items()}
         if len(set(lengths.values())) > 1:
             shown = ", ".join(f"{name}={n}" for name, n in lengths.items())
-            raise ValueError(f"columns have unequal lengths: {shown} (SPEC 3.2)")
+            raise ValueError(f"columns have unequal lengths: {shown}")
         if self._has_wait is not None and self._has_wait != (wait is not None):
             raise ValueError("wait must be given for every chunk or for none")
 
@@ -342,7 +344,7 @@ class Aggregator:
                 _restore(states, snapshot)
                 raise ValueError(
                     "a row is earlier than an already aggregated row of its session: "
-                    "chunks must not go back in time within a session (SPEC 1.1)"
+                    "chunks must not go back in time within a session"
                 )
         if status != _kernel.STATUS_OK:
             _restore(states, snapshot)
@@ -363,7 +365,7 @@ class Aggregator:
             _restore(states, snapshot)
             raise tapi_error(
                 LINEERR_INVALAGENTSESSIONSTATE,
-                f"row {first_off}: transition that SPEC 4.3 forbids "
+                f"row {first_off}: transition that the TAPI state table forbids "
                 f"(session {shown(chunk.keys[first_off])}, state {int(chunk.states[first_off])})",
             )
 
@@ -741,7 +743,7 @@ def _time_to_ticks(time: Any, unit: str | None, fixed_unit: str | None) -> tuple
             values = _object_datetimes(values, "time")
     if numbers is not None or values.dtype.kind in "iuf":
         if unit is None:
-            raise ValueError("time is numeric, so unit= is needed: one of 's', 'ms', 'us', 'ns' (SPEC 3.2)")
+            raise ValueError("time is numeric, so unit= is needed: one of 's', 'ms', 'us', 'ns'")
         source = unit
         ticks = numbers if numbers is not None else _numbers_to_ticks(values, "time", allow_missing=True)
     elif values.dtype.kind == "M":
@@ -830,9 +832,9 @@ def _object_datetimes(values: np.ndarray, name: str) -> np.ndarray:
             try:
                 pd.Timestamp(value)
             except (TypeError, ValueError, OverflowError):
-                raise TypeError(f"{name} at row {row} is {shown(value)}, not a datetime (SPEC 1); "
+                raise TypeError(f"{name} at row {row} is {shown(value)}, not a datetime; "
                                 "give datetime64 or numbers with unit=") from None
-        raise TypeError(f"{name} must be datetime64 or numbers with unit= (SPEC 1); "
+        raise TypeError(f"{name} must be datetime64 or numbers with unit=; "
                         f"could not read it as datetimes: {exc}") from exc
 
 
@@ -917,10 +919,12 @@ def _normalise_state(state: Any) -> tuple[np.ndarray, np.ndarray]:
     (for error messages). Non-numeric states are a structural error (SPEC 3.2)."""
     raw = _to_numpy(state, "state", fill=-1)
     if raw.dtype.kind == "O":
+        if pd.api.types.infer_dtype(raw, skipna=True) == "boolean":
+            raise TypeError("state must be numeric 0..4, not bool")
         try:
             raw = raw.astype(np.float64)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"state must be numeric 0..4 (SPEC 3.2); got {raw.dtype} values") from exc
+            raise TypeError(f"state must be numeric 0..4; got {raw.dtype} values") from exc
     if raw.dtype.kind == "u" and raw.dtype.itemsize == 1:
         return _native(raw, np.uint8), raw
     if raw.dtype.kind in "iu":
@@ -928,7 +932,7 @@ def _normalise_state(state: Any) -> tuple[np.ndarray, np.ndarray]:
     elif raw.dtype.kind == "f":
         valid = (raw >= 0) & (raw <= 4) & (raw == np.floor(raw))
     else:
-        raise TypeError(f"state must be numeric 0..4 (SPEC 3.2), not {raw.dtype}")
+        raise TypeError(f"state must be numeric 0..4, not {raw.dtype}")
     states = np.where(valid, raw, INVALID_STATE).astype(np.uint8)
     return states, raw
 
@@ -957,7 +961,7 @@ def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str) -> np.ndarray:
     negative = present & (ticks < 0)
     if negative.any():
         row = int(np.argmax(negative))
-        raise ValueError(f"wait at row {row} is negative ({shown(values[row])}) (SPEC 3.2)")
+        raise ValueError(f"wait at row {row} is negative ({shown(values[row])})")
     target, have = TICKS_PER_SECOND[tick_unit], TICKS_PER_SECOND[source]
     if target >= have:
         return _scale_exact(ticks, target // have, "wait")
@@ -1049,7 +1053,7 @@ def _raise_first_invalid(ticks, states, raw_state, keys) -> None:
     what = "invalid_time: missing time" if bad_time[row] else f"invalid_state: state {shown(raw_state[row])} is not 0..4"
     raise tapi_error(
         LINEERR_OPERATIONFAILED,
-        f"row {row}: {what} (session {shown(keys[row])}); pass strict=False to skip and count such rows (SPEC 3.1)",
+        f"row {row}: {what} (session {shown(keys[row])}); pass strict=False to skip and count such rows",
     )
 
 

@@ -65,7 +65,7 @@ def _group_sum(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     estimate = np.zeros(n, dtype=np.float64)
     np.add.at(estimate, codes, values.astype(np.float64))
     if np.any(estimate > 9.2e18) or np.any(out < 0):
-        raise OverflowError("a roll-up total does not fit in int64 ticks (SPEC 2.13)")
+        raise OverflowError("a roll-up total does not fit in int64 ticks")
     return out
 
 

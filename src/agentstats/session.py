@@ -113,7 +113,7 @@ def _average(total: int, s: SessionTicks) -> int:
 def _wait_needed(s: SessionTicks, name: str) -> None:
     if not s.has_wait:
         raise tapi_error(LINEERR_OPERATIONUNAVAIL,
-                         f"{name}: the log has no wait column, so it is not derivable (SPEC 2.14)")
+                         f"{name}: the log has no wait column, so it is not derivable")
 
 
 def _acd_call_rate_cy(s: SessionTicks) -> int:
@@ -547,7 +547,7 @@ class SessionStore:
                 raise tapi_error(
                     LINEERR_INVALAGENTSESSIONSTATE,
                     f"{AgentSessionState(live.state).name} -> {AgentSessionState(state).name} "
-                    "is not a valid transition (SPEC 4.3)")
+                    "is not a valid transition")
             wait_ticks = None if wait is None else self._wait_ticks(wait)
             live.move(self._now(), int(state), wait_ticks)
 
