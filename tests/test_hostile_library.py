@@ -382,6 +382,28 @@ def test_strict_errors_show_plain_values(session, state, shown):
     assert "np." not in str(info.value)
 
 
+@pytest.mark.parametrize("n_threads, shown", [(0, "0"), (-1, "-1"), (2.5, "2.5"), (True, "True"),
+                                             (np.int64(0), "0")])
+def test_bad_n_threads_is_a_value_error_in_plain_values(n_threads, shown):
+    with pytest.raises(ValueError, match=rf"n_threads must be a positive int or None, not {shown}$"):
+        agentstats.Aggregator(n_threads=n_threads)
+
+
+def test_numpy_n_threads_is_accepted():
+    table = agentstats.aggregate(SESSION, SECONDS, STATE, unit="s", n_threads=np.int64(2))
+    assert_base_result(table)
+
+
+def test_unknown_session_and_bad_state_show_plain_values():
+    table = agentstats.aggregate(SESSION, SECONDS, STATE, unit="s")
+    with pytest.raises(TapiValueError, match=r"no session 99 in this table"):
+        table.session(np.int64(99))
+    store = SessionStore(clock=lambda: 0)
+    with pytest.raises(TapiValueError, match=r"state 7 is not an AGENT_SESSION_STATE") as info:
+        store.create_session("a", "q").put_State(np.int64(7))
+    assert info.value.hresult == E_INVALIDARG
+
+
 def test_off_table_error_shows_a_plain_session():
     with pytest.raises(TapiValueError) as info:
         agentstats.aggregate(np.array([5, 5], dtype=np.int64), [0, 1], [0, 2], unit="s", off_table="raise")

@@ -163,10 +163,13 @@ class Aggregator:
             raise ValueError(f"unit must be one of {sorted(TICKS_PER_SECOND)}, not {unit!r}")
         if off_table not in ("count", "raise"):
             raise ValueError(f"off_table must be 'count' or 'raise', not {off_table!r}")
-        if n_threads is not None and (not isinstance(n_threads, int) or n_threads < 1):
-            raise ValueError(f"n_threads must be a positive int or None, not {n_threads!r}")
+        if isinstance(n_threads, np.integer):
+            n_threads = int(n_threads)
+        if n_threads is not None and (not isinstance(n_threads, int) or isinstance(n_threads, bool)
+                                      or n_threads < 1):
+            raise ValueError(f"n_threads must be a positive int or None, not {shown(n_threads)}")
         if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+            raise ValueError(f"timeout must be a positive number of seconds, not {shown(timeout)}")
         self._unit = unit
         self._as_of_input = as_of
         self._strict = bool(strict)

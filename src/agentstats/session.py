@@ -224,7 +224,7 @@ class AgentSession:
 
     def _meta_value(self, name: str, label: str) -> Any:
         if self._meta.get(name) is None:
-            raise tapi_error(LINEERR_OPERATIONUNAVAIL, f"{label}: no {name} was given for session {self._key!r}")
+            raise tapi_error(LINEERR_OPERATIONUNAVAIL, f"{label}: no {name} was given for session {shown(self._key)}")
         return self._meta[name]
 
     # -- ITAgentSession ------------------------------------------------------------
@@ -423,7 +423,7 @@ class SessionStore:
     def __init__(self, *, clock: Callable[[], int] | None = None,
                  ticks_per_second: int = 10**9, timeout: float = DEFAULT_TIMEOUT) -> None:
         if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+            raise ValueError(f"timeout must be a positive number of seconds, not {shown(timeout)}")
         try:
             tps = None if isinstance(ticks_per_second, bool) else operator.index(ticks_per_second)
         except TypeError:
@@ -522,7 +522,7 @@ class SessionStore:
         self._check_open()
         live = self._sessions.get(key)
         if live is None:
-            raise tapi_error(LINEERR_INVALPARAM, f"session {key!r} is unknown to this store")
+            raise tapi_error(LINEERR_INVALPARAM, f"session {shown(key)} is unknown to this store")
         return live
 
     def _now(self) -> int:
@@ -611,4 +611,4 @@ def _checked_state(state: Any) -> AgentSessionState:
             raise ValueError
         return AgentSessionState(int(state))
     except (TypeError, ValueError):
-        raise tapi_error(E_INVALIDARG, f"state {state!r} is not an AGENT_SESSION_STATE (0..4)") from None
+        raise tapi_error(E_INVALIDARG, f"state {shown(state)} is not an AGENT_SESSION_STATE (0..4)") from None

@@ -153,12 +153,12 @@ class SessionTable:
     def session(self, key: Hashable) -> AgentSession:
         """The ITAgentSession facade of one session (SPEC 4). An unknown key raises
         the LINEERR_INVALPARAM error (SPEC 4.2)."""
-        from .hresult import LINEERR_INVALPARAM, tapi_error
+        from .hresult import LINEERR_INVALPARAM, shown, tapi_error
         from .session import AgentSession, SessionTicks
 
         position = self._position_of(key)
         if position is None:
-            raise tapi_error(LINEERR_INVALPARAM, f"no session {key!r} in this table")
+            raise tapi_error(LINEERR_INVALPARAM, f"no session {shown(key)} in this table")
         t = {name: int(values[position]) for name, values in self.ticks.items()}
         snapshot = SessionTicks(
             start=t["start"], end=t["end"], state=t["state"], duration=t["duration"],
