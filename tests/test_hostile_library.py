@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import resource
 import subprocess
 import sys
 import textwrap
@@ -35,12 +34,11 @@ from agentstats.hresult import (
     E_OUTOFMEMORY,
     LINEERR_OPERATIONFAILED,
     LINEERR_UNINITIALIZED,
-    TapiMemoryError,
     TapiUninitializedError,
     TapiValueError,
 )
 from agentstats.rollup import IntervalRollup
-from checks import BUCKETS, TICK_FIELDS, actual_ticks, expected_ticks
+from checks import BUCKETS, actual_ticks, expected_ticks
 from reference import reference
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -601,7 +599,9 @@ _THREAD_START_FAILS = textwrap.dedent("""
     time = np.arange(n, dtype=np.int64)
     state = (np.arange(n) % 2 + 1).astype(np.uint8)
     vm = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmSize"))
-    resource.setrlimit(resource.RLIMIT_AS, (vm + (4 << 20), resource.RLIM_INFINITY))
+    stack = resource.getrlimit(resource.RLIMIT_STACK)[0]     # a new thread's default stack
+    stack = 2 << 20 if stack == resource.RLIM_INFINITY else stack
+    resource.setrlimit(resource.RLIMIT_AS, (vm + stack // 2, resource.RLIM_INFINITY))
     try:
         agentstats.aggregate(session, time, state, unit="s", n_threads=2)
         print("no error")
@@ -702,19 +702,27 @@ HOSTILE_KEYS = st.sampled_from([[1], None, {1: 2}, float("nan"), 2**64])
 ANY_STATES = st.one_of(st.integers(0, 4), st.integers(0, 4), st.sampled_from([-1, 5, 255, 2**40]))
 
 
+PLAIN_WAITS = st.one_of(st.integers(0, 30), st.none(), st.just(float("nan")), st.floats(0, 30))
+HOSTILE_WAITS = st.sampled_from([-1, -0.6, float("inf"), 2**63, INT64_MAX, "x", True])
+
+
 @st.composite
 def hostile_logs(draw):
-    """A log of plain values with a few hostile ones dropped in (0-2 times, 0-2 keys),
-    so that both outcomes (a documented error, or a result) are common."""
+    """A log of plain values with a few hostile ones dropped in (0-2 times, keys and
+    waits), so that both outcomes (a documented error, or a result) are common."""
     n = draw(st.integers(0, 40))
     session = draw(st.lists(PLAIN_KEYS, min_size=n, max_size=n))
     time = draw(st.lists(PLAIN_TIMES, min_size=n, max_size=n))
     state = draw(st.lists(ANY_STATES, min_size=n, max_size=n))
+    wait = draw(st.one_of(st.none(), st.lists(PLAIN_WAITS, min_size=n, max_size=n)))
     if n:
-        for column, values in ((time, HOSTILE_TIMES), (session, HOSTILE_KEYS)):
-            for _ in range(draw(st.integers(0, 2))):
+        hostile = [(time, HOSTILE_TIMES), (session, HOSTILE_KEYS)]
+        if wait is not None:
+            hostile.append((wait, HOSTILE_WAITS))
+        for column, values in hostile:
+            for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
                 column[draw(st.integers(0, n - 1))] = draw(values)
-    return session, time, state
+    return session, time, state, wait
 
 
 def _tick(value):
@@ -727,14 +735,15 @@ def _tick(value):
 
 
 @pytest.mark.filterwarnings("ignore:Could not infer format")
-@given(hostile_logs(), st.booleans())
-def test_fuzz_aggregate_hostile_object_columns(log, as_object):
+@given(hostile_logs(), st.booleans(), st.booleans())
+def test_fuzz_aggregate_hostile_object_columns(log, as_object, strict):
     """Either a documented error naming a row or a session, or every row accounted
     for (used + anomalies == rows) and the plain-Python twin's result on them."""
-    session, time, state = log
-    columns = [np.fromiter(c, dtype=object, count=len(c)) if as_object else c for c in (session, time, state)]
+    session, time, state, wait = log
+    columns = [None if c is None else np.fromiter(c, dtype=object, count=len(c)) if as_object else c
+               for c in (session, time, state, wait)]
     try:
-        table = agentstats.aggregate(*columns, unit="s", strict=False)
+        table = agentstats.aggregate(*columns[:3], wait=columns[3], unit="s", strict=strict)
     except (TapiError, ValueError, TypeError) as exc:
         # A row's value names the row; a session's overflowing total names the
         # session; a column of the wrong kind altogether says what it must be.
@@ -745,12 +754,11 @@ def test_fuzz_aggregate_hostile_object_columns(log, as_object):
         return
     event("result")
     ticks = [_tick(t) for t in time]
-    sessions, buckets, _ = reference(session, ticks, [int(s) for s in state])
+    waits = None if wait is None else [_tick(w) for w in wait]
+    sessions, buckets, _ = reference(session, ticks, [int(s) for s in state], waits)
+    assert not strict or buckets["invalid_time"] == buckets["invalid_state"] == 0
     assert actual_ticks(table) == expected_ticks(sessions)
     d = table.diagnostics
     assert {name: d[name] for name in BUCKETS} == buckets
     assert d["used"] + sum(d[name] for name in BUCKETS if name not in ("used", "off_table")) == d["rows"] == len(time)
 
-
-def test_the_fuzz_oracle_fields_are_the_shared_ones():
-    assert "duration" in TICK_FIELDS and "off_table" in BUCKETS
