@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .aggregate import (
+from .columns import (
     MISSING,
     TICKS_PER_SECOND,
     _datetime_ticks,
