@@ -302,8 +302,8 @@ def _refuse_coarse_floats(values: np.ndarray, name: str) -> None:
         value = float(values[row])
         step = float(np.spacing(np.abs(values[row])))
         raise ValueError(
-            f"{name} at row {row} is {value:.17g} in {values.dtype}, which holds only every "
-            f"{step:g}th tick at that size (whole ticks stop at {limit:.0f}); "
+            f"{name} at row {row} is {value:.17g} in {values.dtype}: at that size {values.dtype} "
+            f"steps by {step:g} ticks (it holds every whole tick only below {limit:.0f}); "
             "give float64 or integer ticks, or datetime64")
 
 
