@@ -218,13 +218,14 @@ def _raise_mixed(values: np.ndarray, name: str) -> None:
     if "number" not in kinds and "bool" not in kinds:
         return
     first_row, first = present[0]
+    other = "durations" if name == "wait" else "datetimes"
     for (row, value), value_kind in zip(present, kinds):
         if value_kind != kinds[0]:
             raise TypeError(
                 f"{name} at row {row} is {shown(value)} ({type(value).__name__}) but row "
                 f"{first_row} is {shown(first)} ({type(first).__name__}): a {name} column "
-                "holds numbers or datetimes, not both (and never bools)")
-    raise TypeError(f"{name} at row {first_row} is {shown(first)}: {name} must be numbers or datetimes")  # pragma: no cover
+                f"holds numbers or {other}, not both (and never bools)")
+    raise TypeError(f"{name} at row {first_row} is {shown(first)}: {name} must be numbers or {other}")  # pragma: no cover
 
 
 def _object_datetimes(values: np.ndarray, name: str) -> np.ndarray:
