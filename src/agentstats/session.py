@@ -551,7 +551,6 @@ class SessionStore:
             wait_ticks = None if wait is None else self._wait_ticks(wait)
             live.move(self._now(), int(state), wait_ticks)
 
-
     def _wait_ticks(self, wait: Any) -> int:
         """A caller's wait in seconds as ticks (rounded to the nearest, halves to even):
         a finite number >= 0 whose ticks fit int64, else E_INVALIDARG (SPEC 4.2)."""
