@@ -725,13 +725,17 @@ def hostile_logs(draw):
     return session, time, state, wait
 
 
-def _tick(value):
-    """The reference's reading of one hostile time: int ticks, or None when missing."""
+def _tick(value, per_second=1):
+    """The reference's reading of one hostile value in ticks of 1/per_second s (numbers
+    are seconds, rounded once), or None when missing. A column of ISO strings is read
+    as datetimes, whatever `unit` says."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
+    if isinstance(value, str):
+        return int(np.datetime64(value, "s").astype(np.int64)) * per_second
     if isinstance(value, float):
-        return round(value)
-    return None if int(value) == INT64_MIN else int(value)     # INT64_MIN is NaT
+        return round(value) * per_second
+    return None if int(value) == INT64_MIN else int(value) * per_second     # INT64_MIN is NaT
 
 
 @pytest.mark.filterwarnings("ignore:Could not infer format")
@@ -753,8 +757,9 @@ def test_fuzz_aggregate_hostile_object_columns(log, as_object, strict):
         event(f"error: {type(exc).__name__}")
         return
     event("result")
-    ticks = [_tick(t) for t in time]
-    waits = None if wait is None else [_tick(w) for w in wait]
+    per_second = table.ticks_per_second         # 1 (unit="s"), or finer for parsed strings
+    ticks = [_tick(t, per_second) for t in time]
+    waits = None if wait is None else [_tick(w, per_second) for w in wait]
     sessions, buckets, _ = reference(session, ticks, [int(s) for s in state], waits)
     assert not strict or buckets["invalid_time"] == buckets["invalid_state"] == 0
     assert actual_ticks(table) == expected_ticks(sessions)
