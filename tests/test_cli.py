@@ -46,7 +46,7 @@ def test_report_real_sample(capsys):
     assert "35 sessions" in out
     assert "Sathish" in out and "0:00:06" in out          # the first session: 6 s
     assert "inferred alias SIP/1001 -> Sathish from 35 ADDMEMBER lines" in out
-    assert "Lines: 543 read, 76 used" in out
+    assert "Lines: 543 read, 133 used" in out
     assert "... 32 more rows" in out
 
 

@@ -102,6 +102,24 @@ class QueueLogResult:
     sessions: Any                    # pandas DataFrame: session, label, agent, acd_group, ...
     diagnostics: dict[str, Any]      # line accounting (see QueueLogImporter.diagnostics)
     aliases_inferred: list[str] = field(default_factory=list)
+    call_tracker: Any = None         # the queued calls (SPEC 8): agentstats.io.queue_calls
+
+    @property
+    def calls(self):
+        """The per-call table: one row per caller's stay in a queue (see docs/queues.md)."""
+        return self.call_tracker.frame()
+
+    def call_columns(self):
+        """The per-call table as :class:`agentstats.queues.CallColumns` (for queue_stats)."""
+        return self.call_tracker.columns()
+
+    def queue_stats(self, **options: Any):
+        """Per-queue (per-interval) statistics: :func:`agentstats.queue_stats` of the calls
+        at this import's report time."""
+        from ..queues import queue_stats
+
+        options.setdefault("as_of", self.table.as_of)
+        return queue_stats(self.call_columns(), **options)
 
     def to_pandas(self):
         """Per-session statistics joined with the session labels (agent, queue, ...)."""
@@ -403,6 +421,10 @@ class QueueLogImporter:
         self._sess_how: list[str] = []
         self._ev = _new_buffers()
         self._done = False
+        # Queued calls (SPEC 8): the call side reads every line before the agent side.
+        from .queue_calls import QueueCallTracker
+
+        self.calls = QueueCallTracker(aliases=self.aliases, where_of=self._where)
 
     # -- accounting ----------------------------------------------------------------
 
@@ -432,6 +454,7 @@ class QueueLogImporter:
             "sessions": len(self._sess_queue),
             "aliases": dict(self.aliases),
             "aliases_inferred": list(self.aliases_inferred),
+            "calls": {"stays": len(self.calls), "notes": dict(sorted(self.calls.notes.items()))},
         }
 
     def sessions_frame(self):
@@ -533,6 +556,13 @@ class QueueLogImporter:
 
     def _line(self, t: int, parts: list[str], where: int) -> None:
         """Translate one time-ordered, de-duplicated line; count it."""
+        took = self.calls.line(t, parts, where)   # SPEC 8: caller verbs are the call side's alone
+        if took is not None:
+            if took:
+                self.used += 1
+            else:
+                self._count(self.calls.reason, where)
+            return
         verb = parts[4]
         if not verb:
             self._count("malformed", where)
@@ -856,4 +886,5 @@ def import_queue_log(
         sessions=importer.sessions_frame(),
         diagnostics=importer.diagnostics,
         aliases_inferred=list(importer.aliases_inferred),
+        call_tracker=importer.calls,
     )

@@ -1,0 +1,358 @@
+"""Per-queue and per-interval statistics of queued calls (SPEC 8.2).
+
+The input is a per-call table (:class:`CallColumns`: one row per caller's stay in one
+queue, from :mod:`agentstats.io.queue_calls` or :mod:`agentstats.io.calls`). The
+aggregation is vectorised NumPy on int64 ticks: counts with ``bincount``, exact sums
+with ``np.add.at`` on int64 and maxima with ``np.maximum.at`` — no Python loop per call
+and no float on the way. Averages are floored once at the end (like SPEC 2.12); rates
+and service levels are float64 ratios of two exact counts, missing (NaN) when 0/0.
+
+    stats = agentstats.queue_stats(calls, interval=15, service_level=(20, 60))
+    stats.to_pandas()
+
+Each call is counted in the interval in which it entered the queue (a call whose entry
+time is unknown, SPEC 8.3, in the interval of the line that took it out). The report
+time ``as_of`` is a point in time: calls that entered after it are not seen, calls that
+left after it are still waiting at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from .io.queue_calls import (ABANDONED, ANSWERED, EXITED_EMPTY, EXITED_WITH_KEY, OUTCOMES,
+                             REFUSED, TIMED_OUT, WAITING)
+
+__all__ = ["CallColumns", "QueueTable", "queue_stats", "STAT_COLUMNS"]
+
+MISSING = np.iinfo(np.int64).min
+_UNANSWERED = (ABANDONED, TIMED_OUT, EXITED_EMPTY, EXITED_WITH_KEY)
+_DIRECT_GROUPS = 1 << 25      # up to this many (queue, interval) cells: index directly
+
+
+@dataclass
+class CallColumns:
+    """One row per stay (call x queue), times in integer ticks since the epoch (UTC).
+
+    queue: int32 codes into ``queue_names``; enter/leave/wait/flowed_out_at: int64 ticks,
+    MISSING (INT64_MIN) when unknown; outcome: int8 codes of
+    :data:`agentstats.io.queue_calls.OUTCOMES`; flowed_in: bool."""
+
+    queue: np.ndarray
+    queue_names: list
+    enter: np.ndarray
+    leave: np.ndarray
+    wait: np.ndarray
+    outcome: np.ndarray
+    flowed_in: np.ndarray
+    flowed_out_at: np.ndarray
+    ticks_per_second: int = 1
+
+    def __len__(self) -> int:
+        return len(self.queue)
+
+    def check(self) -> None:
+        """Structural checks (SPEC 3.2): equal lengths, codes in range."""
+        n = len(self.queue)
+        for name in ("enter", "leave", "wait", "outcome", "flowed_in", "flowed_out_at"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"per-call columns of unequal length: queue has {n} rows, "
+                                 f"{name} has {len(getattr(self, name))}")
+        if n and (int(self.queue.min()) < 0 or int(self.queue.max()) >= len(self.queue_names)):
+            raise ValueError("per-call queue codes out of range")
+        if n and (int(self.outcome.min()) < 0 or int(self.outcome.max()) >= len(OUTCOMES)):
+            raise ValueError("per-call outcome codes out of range")
+
+    def latest_time(self) -> int | None:
+        """The latest known time of the table (the default report time)."""
+        best = None
+        for column in (self.enter, self.leave):
+            known = column[column != MISSING]
+            if len(known):
+                value = int(known.max())
+                best = value if best is None or value > best else best
+        return best
+
+
+#: the statistics columns of a queue table, in order (see docs/queues.md)
+STAT_COLUMNS = (
+    "total_calls_queued", "current_calls_queued", "answered", "total_calls_abandoned",
+    "timed_out", "exited_empty", "exited_with_key", "refused", "total_calls_flowed_in",
+    "total_calls_flowed_out", "final_disposition", "longest_ever_wait_time",
+    "current_longest_wait_time", "average_wait_time", "average_speed_of_answer",
+    "abandon_rate",
+)
+
+
+class QueueTable:
+    """Queue statistics, one row per queue (and interval). Counts and the exact tick sums
+    are int64 arrays; ``to_pandas()`` / ``to_arrow()`` give the table in seconds."""
+
+    def __init__(self, *, queue_names: list, queue: np.ndarray, interval_start: np.ndarray | None,
+                 counts: dict[str, np.ndarray], sums: dict[str, np.ndarray],
+                 maxima: dict[str, np.ndarray], within: dict[int, np.ndarray],
+                 ticks_per_second: int, interval: int | None, as_of: int | None) -> None:
+        self.queue_names = queue_names
+        self.queue = queue
+        self.interval_start = interval_start
+        self.counts = counts
+        self.sums = sums
+        self.maxima = maxima
+        self.within = within
+        self.ticks_per_second = ticks_per_second
+        self.interval = interval
+        self.as_of = as_of
+
+    def __len__(self) -> int:
+        return len(self.queue)
+
+    @property
+    def intervals(self) -> list:
+        """The interval starts (UTC datetimes) present in the table; [] without intervals."""
+        if self.interval_start is None:
+            return []
+        return [np.datetime64(int(t), "s").item() for t in np.unique(self.interval_start // self.ticks_per_second)]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The table as dicts of plain Python values (None where missing)."""
+        return [{k: _plain(v) for k, v in row.items()} for row in self.to_pandas().to_dict("records")]
+
+    def to_pandas(self):
+        import pandas as pd
+
+        tps = self.ticks_per_second
+        c, s, m = self.counts, self.sums, self.maxima
+        data: dict[str, Any] = {"queue": np.asarray(self.queue_names, dtype=object)[self.queue]
+                                if len(self.queue_names) else np.empty(0, dtype=object)}
+        if self.interval_start is not None:
+            data["interval_start"] = (self.interval_start // tps).astype("datetime64[s]")
+
+        def seconds_or_na(ticks: np.ndarray, known: np.ndarray):
+            return pd.arrays.IntegerArray(np.where(known, ticks // tps, 0).astype(np.int64), ~known)
+
+        def average(total: np.ndarray, n: np.ndarray):
+            known = n > 0
+            return seconds_or_na(np.where(known, total // np.maximum(n, 1), 0), known)
+
+        def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(b > 0, a / np.maximum(b, 1), np.nan)
+
+        for name in ("total_calls_queued", "current_calls_queued", "answered", "total_calls_abandoned",
+                     "timed_out", "exited_empty", "exited_with_key", "refused", "total_calls_flowed_in",
+                     "total_calls_flowed_out", "final_disposition"):
+            data[name] = c[name]
+        data["longest_ever_wait_time"] = seconds_or_na(m["longest_ever_wait"], m["longest_ever_wait"] >= 0)
+        data["current_longest_wait_time"] = seconds_or_na(m["current_longest_wait"], m["current_longest_wait"] >= 0)
+        # floor(total ticks / (n * ticks per second)) == floor(floor(total / n) / tps)
+        data["average_wait_time"] = average(s["wait_left"], c["wait_left_known"])
+        data["average_speed_of_answer"] = average(s["wait_answered"], c["wait_answered_known"])
+        data["abandon_rate"] = ratio(c["total_calls_abandoned"], c["total_calls_queued"])
+        for threshold, hits in self.within.items():
+            data[f"answered_within_{threshold}s"] = hits
+            data[f"service_level_{threshold}s"] = ratio(hits, c["total_calls_queued"])
+        return pd.DataFrame(data)
+
+    def to_arrow(self):
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(self.to_pandas(), preserve_index=False)
+
+
+def _plain(value: Any) -> Any:
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value.item() if hasattr(value, "item") else value
+
+
+def _interval_ticks(interval: Any, tps: int) -> int | None:
+    if interval is None:
+        return None
+    if interval == "day":
+        return 86400 * tps
+    if isinstance(interval, bool) or not isinstance(interval, (int, np.integer)) or interval <= 0:
+        raise ValueError(f"interval must be whole minutes > 0 or 'day', not {interval!r}")
+    return int(interval) * 60 * tps
+
+
+def _thresholds(service_level: Sequence[int] | int) -> tuple[int, ...]:
+    values = (service_level,) if isinstance(service_level, (int, np.integer)) else tuple(service_level)
+    out = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"a service-level threshold must be whole seconds >= 0, not {value!r}")
+        if int(value) not in out:
+            out.append(int(value))
+    return tuple(out)
+
+
+def queue_stats(calls: Any, *, interval: int | str | None = None,
+                service_level: Sequence[int] | int = (20,), as_of: Any = None,
+                window_start: int | None = None) -> QueueTable:
+    """Per-queue (and per-interval) statistics of a per-call table (SPEC 8.2).
+
+    calls: :class:`CallColumns`, a queue_log import result (``.calls``), or a
+        pandas/Arrow per-call table (read by :func:`agentstats.io.calls.call_columns`).
+    interval: None (one row per queue), whole minutes (buckets aligned on the epoch,
+        UTC), or ``"day"``.
+    service_level: thresholds T in seconds: answered within T s / calls that entered.
+    as_of: report time (datetime, ISO string or ticks of the table; default the
+        table's latest time).
+    window_start: only calls that entered at or after this tick (the measurement
+        period of the ITQueue facade).
+    """
+    columns = _as_call_columns(calls)
+    columns.check()
+    tps = int(columns.ticks_per_second)
+    step = _interval_ticks(interval, tps)
+    thresholds = _thresholds(service_level)
+    end = _as_of_ticks(as_of, tps)
+    if end is None:
+        end = columns.latest_time()
+    nq = len(columns.queue_names)
+    if end is None or len(columns) == 0:
+        return _empty(columns, step, thresholds, tps, end)
+
+    enter, leave, wait, outcome = columns.enter, columns.leave, columns.wait, columns.outcome
+    enter_known = enter != MISSING
+    # SPEC 8.3: a call whose entry is unknown is counted where the log first shows it.
+    bucket_time = np.where(enter_known, enter, leave)
+    seen = (bucket_time != MISSING) & (bucket_time <= end)
+    if window_start is not None:
+        seen &= bucket_time >= window_start
+    left = (leave != MISSING) & (leave <= end)
+    status = np.where(left, outcome, WAITING).astype(np.int8)
+    refused = np.isin(status, REFUSED)
+    queued = seen & ~refused
+    waiting = queued & (status == WAITING)
+    # The wait of a call still waiting at `as_of` is measured up to it (SPEC 8.2).
+    wait_now = np.where(left, wait, np.where(enter_known, end - enter, MISSING))
+
+    queue = columns.queue.astype(np.int64)
+    if step is None:
+        cell = queue
+        n_cells = nq
+        cell_queue, cell_start = np.arange(nq, dtype=np.int64), None
+    else:
+        bucket = np.zeros(len(queue), dtype=np.int64)
+        bucket[seen] = np.floor_divide(bucket_time[seen], step)
+        first = int(bucket[seen].min()) if seen.any() else 0
+        bucket -= first
+        span = int(bucket[seen].max()) + 1 if seen.any() else 1
+        key = bucket * nq + queue
+        if span * nq <= _DIRECT_GROUPS:
+            cell, n_cells = key, span * nq
+            present = np.arange(n_cells, dtype=np.int64)
+        else:   # sparse: number the (interval, queue) pairs present
+            present, inverse = np.unique(key[seen], return_inverse=True)
+            cell = np.zeros(len(queue), dtype=np.int64)
+            cell[seen] = inverse
+            n_cells = len(present)
+        cell_queue = present % nq
+        cell_start = (present // nq + first) * step
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(cell[mask], minlength=n_cells).astype(np.int64)
+
+    def total(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+        out = np.zeros(n_cells, dtype=np.int64)
+        np.add.at(out, cell[mask], values[mask])
+        return out
+
+    def largest(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+        out = np.full(n_cells, -1, dtype=np.int64)
+        np.maximum.at(out, cell[mask], values[mask])
+        return out
+
+    wait_known = wait_now != MISSING
+    left_q = queued & left
+    flowed_out = queued & (columns.flowed_out_at != MISSING) & (columns.flowed_out_at <= end)
+    answered = queued & (status == ANSWERED)
+    counts = {
+        "total_calls_queued": count(queued),
+        "current_calls_queued": count(waiting),
+        "answered": count(answered),
+        "total_calls_abandoned": count(queued & (status == ABANDONED)),
+        "timed_out": count(queued & (status == TIMED_OUT)),
+        "exited_empty": count(queued & (status == EXITED_EMPTY)),
+        "exited_with_key": count(queued & (status == EXITED_WITH_KEY)),
+        "refused": count(seen & refused),
+        "total_calls_flowed_in": count(queued & columns.flowed_in.astype(bool)),
+        "total_calls_flowed_out": count(flowed_out),
+        "final_disposition": count(left_q & np.isin(status, _UNANSWERED) & ~flowed_out),
+        "wait_left_known": count(left_q & wait_known),
+        "wait_answered_known": count(answered & wait_known),
+    }
+    sums = {
+        "wait_left": total(left_q & wait_known, wait_now),
+        "wait_answered": total(answered & wait_known, wait_now),
+    }
+    maxima = {
+        "longest_ever_wait": largest(queued & wait_known, wait_now),
+        "current_longest_wait": largest(waiting & wait_known, wait_now),
+    }
+    within = {t: count(answered & wait_known & (wait_now <= t * tps)) for t in thresholds}
+
+    # One row per queue without intervals (idle queues too); with intervals, the cells
+    # that saw a call, by queue name and then time.
+    names = np.asarray(columns.queue_names, dtype=object)
+    if step is None:
+        order = np.argsort(names, kind="stable")
+    else:
+        order = np.flatnonzero(counts["total_calls_queued"] + counts["refused"] > 0)
+        order = order[np.lexsort((cell_start[order], names[cell_queue[order]]))]
+    return QueueTable(
+        queue_names=list(columns.queue_names), queue=cell_queue[order],
+        interval_start=None if cell_start is None else cell_start[order],
+        counts={k: v[order] for k, v in counts.items()}, sums={k: v[order] for k, v in sums.items()},
+        maxima={k: v[order] for k, v in maxima.items()}, within={k: v[order] for k, v in within.items()},
+        ticks_per_second=tps, interval=step, as_of=end)
+
+
+def _empty(columns: CallColumns, step, thresholds, tps, end) -> QueueTable:
+    nq = len(columns.queue_names) if step is None else 0
+    z = np.zeros(nq, dtype=np.int64)
+    names = ("total_calls_queued", "current_calls_queued", "answered", "total_calls_abandoned",
+             "timed_out", "exited_empty", "exited_with_key", "refused", "total_calls_flowed_in",
+             "total_calls_flowed_out", "final_disposition", "wait_left_known", "wait_answered_known")
+    order = np.argsort(np.asarray(columns.queue_names, dtype=object), kind="stable") if nq else z
+    return QueueTable(queue_names=list(columns.queue_names), queue=order.astype(np.int64),
+                      interval_start=None if step is None else np.zeros(0, np.int64),
+                      counts={k: z.copy() for k in names},
+                      sums={"wait_left": z.copy(), "wait_answered": z.copy()},
+                      maxima={"longest_ever_wait": z - 1, "current_longest_wait": z - 1},
+                      within={t: z.copy() for t in thresholds}, ticks_per_second=tps,
+                      interval=step, as_of=end)
+
+
+def _as_of_ticks(as_of: Any, tps: int) -> int | None:
+    if as_of is None:
+        return None
+    if isinstance(as_of, (int, np.integer)) and not isinstance(as_of, bool):
+        return int(as_of)
+    from .aggregate import _as_of_to_ticks
+
+    unit = {1: "s", 1000: "ms", 10**6: "us", 10**9: "ns"}.get(tps)
+    if unit is None:
+        raise ValueError(f"as_of must be given in ticks for a table of {tps} ticks per second")
+    return _as_of_to_ticks(as_of, unit)
+
+
+def _as_call_columns(calls: Any) -> CallColumns:
+    if isinstance(calls, CallColumns):
+        return calls
+    columns = getattr(calls, "call_columns", None)
+    if callable(columns):
+        return columns()
+    from .io.calls import call_columns
+
+    return call_columns(calls)
