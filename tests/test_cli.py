@@ -78,8 +78,10 @@ def test_output_files(tmp_path, capsys, suffix):
 def test_by_queue_file(tmp_path):
     out = tmp_path / "q.csv"
     assert main(["report", str(DATA / "synthetic_day.log"), "--by", "queue", "-o", str(out), "-q"]) == 0
-    frame = pd.read_csv(out).set_index("acd_group")
-    assert frame.loc["support", "number_of_calls"] == 2 and frame.loc["sales", "sessions"] == 2
+    frame = pd.read_csv(out).set_index("queue")
+    # the members' session totals are kept beside the callers' statistics, named agent_*
+    assert frame.loc["support", "agent_calls"] == 2 and frame.loc["sales", "agent_sessions"] == 2
+    assert frame.loc["support", "total_calls_queued"] == 2 and frame.loc["sales", "answered"] == 1   # c1, c3; c2
 
 
 def test_as_of(tmp_path):
@@ -197,8 +199,8 @@ def test_interval_report(tmp_path, capsys):
     assert main(["report", str(DATA / "synthetic_day.log"), "--by", "queue", "--interval", "15",
                  "--wrapup", "support=30", "-o", str(out), "-q"]) == 0
     frame = pd.read_csv(out)
-    row = frame[(frame.acd_group == "support") & (frame.interval_start == "2023-11-14T22:15:00Z")].iloc[0]
-    assert (row.talk_time, row.wrapup_time, row.not_ready, row.number_of_calls) == (100, 30, 758, 1)
+    row = frame[(frame.queue == "support") & (frame.interval_start == "2023-11-14T22:15:00Z")].iloc[0]
+    assert (row.agent_talk_time, row.agent_wrapup_time, row.agent_time_not_ready, row.agent_calls) == (100, 30, 758, 1)
     assert main(["demo", "--interval", "60", "--limit", "3"]) == 0
     assert "Interval (UTC)" in capsys.readouterr().out
     assert main(["report", str(DATA / "synthetic_day.log"), "--interval", "15"]) == 2   # needs --by
@@ -267,3 +269,40 @@ def test_unsorted_table_needs_whole_file(tmp_path, capsys):
         assert main(["report", str(path), "--whole-file", "-q"]) == 0
     finally:
         tabular.import_table.__kwdefaults__["chunk_rows"] = original
+
+
+# -- queues and their calls (SPEC 8) ---------------------------------------------------
+
+
+def test_by_queue_shows_the_callers(capsys):
+    assert main(["report", str(DATA / "synthetic_day.log"), "--by", "queue", "--service-level", "5,60"]) == 0
+    out = capsys.readouterr().out
+    for header in ("Queued", "Answered", "Abandoned", "ASA", "SL 5s %", "SL 60s %", "Agent-hours"):
+        assert header in out
+    assert "Logged in" not in out          # agent time is labelled as agent-hours
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
+def test_calls_file(tmp_path, capsys, suffix):
+    out = tmp_path / f"calls{suffix}"
+    assert main(["report", str(DATA / "synthetic_day.log"), "--calls", str(out), "-q"]) == 0
+    if suffix == ".csv":
+        frame = pd.read_csv(out)
+    elif suffix == ".parquet":
+        frame = pd.read_parquet(out)
+    else:
+        frame = pd.DataFrame(json.loads(out.read_text())["rows"])
+    # c1 support answered by Alice after 12 s, talk 100; c2 sales (Agent/2001, 5 s, talk 60);
+    # c3 support answered with no ENTERQUEUE (entered 40 s before its CONNECT).
+    assert list(frame["callid"]) == ["c1", "c2", "c3"]
+    assert list(frame["outcome"]) == ["answered"] * 3
+    assert list(frame["wait"]) == [12, 5, 40] and list(frame["talk"]) == [100, 60, 30]
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]      # no temporary file left
+
+
+def test_calls_file_errors(tmp_path, capsys):
+    assert main(["report", str(DATA / "synthetic_day.log"), "--calls", str(tmp_path / "calls.txt")]) == 1
+    assert "must end in .csv, .parquet or .json" in capsys.readouterr().err
+    assert main(["report", str(DATA / "synthetic_day.log"), "--calls", str(tmp_path / "no" / "c.csv")]) == 1
+    assert list(tmp_path.iterdir()) == []
+    assert main(["report", str(DATA / "synthetic_day.log"), "--service-level", "20,abc"]) == 2
