@@ -204,3 +204,74 @@ def test_sparse_intervals_same_as_dense(monkeypatch):
     monkeypatch.setattr(q, "_DIRECT_GROUPS", 4)
     sparse = queue_stats(cols, interval=1).to_pandas()
     assert sparse.equals(dense) and len(sparse) == 5
+
+
+# -- the ITQueue facade (SPEC 8.2, 4.2, 7.2) ----------------------------------------------
+
+import ctypes  # noqa: E402
+
+from agentstats.hresult import (E_INVALIDARG, E_POINTER, LINEERR_INVALPARAM,  # noqa: E402
+                                LINEERR_OPERATIONFAILED, S_OK, TapiError)
+
+GETTERS = ("TotalCallsQueued", "CurrentCallsQueued", "TotalCallsAbandoned", "TotalCallsFlowedIn",
+           "TotalCallsFlowedOut", "LongestEverWaitTime", "CurrentLongestWaitTime",
+           "AverageWaitTime", "FinalDisposition")
+
+
+def test_itqueue_getters(hand):
+    q1 = hand.queue_stats().queue("q1")
+    assert (q1.get_Name(), q1.Name) == ("q1", "q1")
+    assert [getattr(q1, f"get_{g}")() for g in GETTERS] == [7, 0, 2, 0, 1, 60, 0, 25, 3]
+    assert q1.TotalCallsQueued == 7 and q1.CurrentLongestWaitTime == 0     # none waiting: 0
+    q2 = agentstats.ITQueue(hand, "q2", as_of=H + 3900)
+    assert (q2.CurrentCallsQueued, q2.CurrentLongestWaitTime, q2.TotalCallsFlowedIn) == (1, 269, 2)
+
+
+@pytest.mark.parametrize("getter", GETTERS)
+def test_itqueue_com_form(hand, getter):
+    q1 = hand.queue_stats().queue("q1")
+    out = ctypes.c_long(-1)
+    assert getattr(q1, f"get_{getter}")(ctypes.pointer(out)) == S_OK
+    assert out.value == getattr(q1, f"get_{getter}")()
+    for bad in (None, ctypes.POINTER(ctypes.c_long)(), ctypes.pointer(ctypes.c_double()), 5, ctypes.c_long()):
+        assert getattr(q1, f"get_{getter}")(bad) == E_POINTER
+    name = ctypes.py_object()
+    assert q1.get_Name(ctypes.pointer(name)) == S_OK and name.value == "q1"
+    assert q1.get_Name(ctypes.pointer(ctypes.c_long())) == E_POINTER
+
+
+def test_itqueue_measurement_period(hand):
+    # Default: the whole log, from the first call (H) to the report time (H + 3900).
+    q1 = hand.queue_stats().queue("q1")
+    assert q1.get_MeasurementPeriod() == 3900
+    # The last 150 s: [H+3750, H+3900] holds c8 (entered 3785) and c9 (seen at 3810).
+    assert q1.put_MeasurementPeriod(150) == S_OK
+    assert (q1.MeasurementPeriod, q1.TotalCallsQueued, q1.FinalDisposition, q1.AverageWaitTime) == (150, 2, 1, 15)
+    q1.MeasurementPeriod = 3900
+    assert q1.TotalCallsQueued == 7
+    for bad in (0, -5, 1.5, True):
+        with pytest.raises(TapiError) as caught:
+            q1.put_MeasurementPeriod(bad)
+        assert caught.value.hresult == E_INVALIDARG
+    assert q1.MeasurementPeriod == 3900            # unchanged by the refused puts
+    out = ctypes.c_long()
+    assert q1.get_MeasurementPeriod(ctypes.byref(out)) == S_OK and out.value == 3900
+
+
+def test_itqueue_errors():
+    from agentstats.queues import MISSING, CallColumns
+
+    huge = 3 * 10**9           # seconds: beyond a 32-bit long
+    cols = CallColumns(queue=np.array([0], np.int32), queue_names=["q"], enter=np.array([0], np.int64),
+                       leave=np.array([huge], np.int64), wait=np.array([huge], np.int64),
+                       outcome=np.array([2], np.int8), flowed_in=np.zeros(1, bool),
+                       flowed_out_at=np.array([MISSING], np.int64))
+    q = agentstats.ITQueue(cols, "q")
+    assert q.TotalCallsAbandoned == 1
+    with pytest.raises(TapiError) as caught:
+        q.get_LongestEverWaitTime()
+    assert caught.value.hresult == LINEERR_OPERATIONFAILED
+    assert q.get_AverageWaitTime(ctypes.pointer(ctypes.c_long())) == LINEERR_OPERATIONFAILED
+    with pytest.raises(TapiError) as caught:
+        agentstats.ITQueue(cols, "nope")
+    assert caught.value.hresult == LINEERR_INVALPARAM

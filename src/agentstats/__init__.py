@@ -13,6 +13,7 @@ The behaviour contract (SPEC) is described in docs/ and in each function's docst
 from . import hresult
 from .aggregate import Aggregator, aggregate, release_scratch
 from .hresult import AgentSessionState, TapiError
+from .itqueue import ITQueue
 from .queues import QueueTable, queue_stats
 from .session import DEFAULT_TIMEOUT, AgentSession, SessionStore, is_valid_transition
 from .table import COLUMNS, SessionTable
@@ -33,6 +34,7 @@ __all__ = [
     "BUSY_WRAPUP",
     "COLUMNS",
     "DEFAULT_TIMEOUT",
+    "ITQueue",
     "NOT_READY",
     "READY",
     "SESSION_ENDED",

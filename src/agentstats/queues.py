@@ -94,9 +94,10 @@ class QueueTable:
     def __init__(self, *, queue_names: list, queue: np.ndarray, interval_start: np.ndarray | None,
                  counts: dict[str, np.ndarray], sums: dict[str, np.ndarray],
                  maxima: dict[str, np.ndarray], within: dict[int, np.ndarray],
-                 ticks_per_second: int, interval: int | None, as_of: int | None) -> None:
+                 ticks_per_second: int, interval: int | None, as_of: int | None,
+                 calls: CallColumns | None = None) -> None:
         self.queue_names = queue_names
-        self.queue = queue
+        self.queue_code = queue      # per row: the code of its queue in queue_names
         self.interval_start = interval_start
         self.counts = counts
         self.sums = sums
@@ -105,9 +106,16 @@ class QueueTable:
         self.ticks_per_second = ticks_per_second
         self.interval = interval
         self.as_of = as_of
+        self.calls = calls
+
+    def queue(self, name: str):
+        """The ITQueue facade of one queue at this table's report time (SPEC 8.2)."""
+        from .itqueue import ITQueue
+
+        return ITQueue(self.calls, name, as_of=self.as_of)
 
     def __len__(self) -> int:
-        return len(self.queue)
+        return len(self.queue_code)
 
     @property
     def intervals(self) -> list:
@@ -125,7 +133,7 @@ class QueueTable:
 
         tps = self.ticks_per_second
         c, s, m = self.counts, self.sums, self.maxima
-        data: dict[str, Any] = {"queue": np.asarray(self.queue_names, dtype=object)[self.queue]
+        data: dict[str, Any] = {"queue": np.asarray(self.queue_names, dtype=object)[self.queue_code]
                                 if len(self.queue_names) else np.empty(0, dtype=object)}
         if self.interval_start is not None:
             data["interval_start"] = (self.interval_start // tps).astype("datetime64[s]")
@@ -315,7 +323,7 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
         interval_start=None if cell_start is None else cell_start[order],
         counts={k: v[order] for k, v in counts.items()}, sums={k: v[order] for k, v in sums.items()},
         maxima={k: v[order] for k, v in maxima.items()}, within={k: v[order] for k, v in within.items()},
-        ticks_per_second=tps, interval=step, as_of=end)
+        ticks_per_second=tps, interval=step, as_of=end, calls=columns)
 
 
 def _empty(columns: CallColumns, step, thresholds, tps, end) -> QueueTable:
@@ -331,7 +339,7 @@ def _empty(columns: CallColumns, step, thresholds, tps, end) -> QueueTable:
                       sums={"wait_left": z.copy(), "wait_answered": z.copy()},
                       maxima={"longest_ever_wait": z - 1, "current_longest_wait": z - 1},
                       within={t: z.copy() for t in thresholds}, ticks_per_second=tps,
-                      interval=step, as_of=end)
+                      interval=step, as_of=end, calls=columns)
 
 
 def _as_of_ticks(as_of: Any, tps: int) -> int | None:
