@@ -34,6 +34,10 @@ How a queue_log is read (details: docs/queue_log.md):
   wrap-up      after a call, for --wrapup QUEUE=SECONDS (use your queues.conf wrapuptime)
   aliases      SIP/1001 and Sathish are joined into one agent by --alias FILE
                (lines NAME=AGENT) or inferred from the FreePBX/Issabel login lines.
+  callers      ENTERQUEUE .. CONNECT (answered), ABANDON, EXITWITHTIMEOUT, EXITEMPTY, EXITWITHKEY;
+               FULL, JOINEMPTY, CLOSED are refused at the door. --by queue reports them per
+               queue (queued, answered, abandoned, waits, service level; details: docs/queues.md)
+               beside the members' agent-hours; --calls FILE writes one row per caller's stay.
 Every line is either used or counted under a reason (blank, duplicate_line,
 not_agent_event, unknown_verb:X, ...), shown under the table.
 
@@ -43,6 +47,7 @@ Examples:
   agentstats report /var/log/asterisk/queue_log.1 /var/log/asterisk/queue_log --by agent
   agentstats report queue_log --wrapup support=30 --wrapup sales=15 --as-of 2026-03-02T18:00
   agentstats report queue_log --by queue -o queues.parquet
+  agentstats report queue_log --by queue --interval 15 --service-level 20,60 --calls calls.csv
   agentstats report events.csv --column session=sid --column time=ts --column state=status
 """
 
