@@ -27,7 +27,7 @@ def test_demo_is_quick_and_readable(capsys):
     assert "agentstats demo" in out and "agents" in out
     assert "Ana Silva" in out                      # one row per agent by default
     assert "inferred alias SIP/1003 -> Carla Novak" in out
-    assert "Lines: 3,358 read" in out and "unknown_verb:SURVEYSCORE 1" in out
+    assert "Lines: 3,475 read" in out and "unknown_verb:SURVEYSCORE 1" in out
     assert "NUL runs stripped: 1" in out
 
 

@@ -289,3 +289,16 @@ def test_asterisk2slack_calls(shared_dir):
     calls = result.calls
     assert len(calls) == int(np.sum(calls["outcome"].isin(["answered", "waiting"])))
     assert result.diagnostics["lines"] == result.diagnostics["used"] + sum(result.diagnostics["counted"].values())
+
+
+def test_demo_log_has_every_outcome_and_a_flow():
+    from agentstats.demo import demo_log_path
+
+    result = import_queue_log(demo_log_path())
+    calls = result.calls
+    outcomes = set(calls["outcome"])
+    assert {"answered", "abandoned", "timed_out", "exited_empty", "exited_with_key", "full"} <= outcomes
+    flowed = calls[calls["flowed_in_from"].notna()]
+    assert len(flowed) >= 1 and (flowed["flowed_in_from"] != flowed["queue"]).all()
+    d = result.diagnostics
+    assert d["lines"] == d["used"] + sum(d["counted"].values())
