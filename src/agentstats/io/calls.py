@@ -36,7 +36,7 @@ __all__ = ["call_columns", "read_calls", "OUTCOME_NAMES"]
 MISSING = np.iinfo(np.int64).min
 _ROLES = ("queue", "outcome", "enter", "answer", "leave", "wait", "flowed_in_from", "flowed_out_to")
 
-#: accepted outcome spellings (case, spaces and hyphens do not matter) -> outcome code
+#: accepted outcome spellings (case, spaces, hyphens and underscores do not matter) -> outcome code
 OUTCOME_NAMES = {name: code for code, name in enumerate(OUTCOMES)}
 OUTCOME_NAMES.update({
     "queued": WAITING, "in_queue": WAITING, "connect": ANSWERED, "connected": ANSWERED,
@@ -45,6 +45,8 @@ OUTCOME_NAMES.update({
     "leaveempty": OUTCOME_NAMES["exited_empty"], "exitwithkey": OUTCOME_NAMES["exited_with_key"],
     "refused": CLOSED,
 })
+# spellings compared without case, spaces, hyphens or underscores
+_LOOKUP = {name.replace("_", ""): code for name, code in OUTCOME_NAMES.items()}
 
 
 def read_calls(path: str | os.PathLike, *, format: str = "auto") -> pd.DataFrame:
@@ -119,8 +121,8 @@ def _convert(calls: pd.DataFrame, col: dict, time_unit: str, wait_unit: str, Cal
         raise ValueError(f"row {row}: no queue")
     queue_codes, queue_names = pd.factorize(queue_values.astype(str), sort=False)
 
-    spelled = calls[col["outcome"]].astype(str).str.strip().str.lower().str.replace(r"[\s-]+", "_", regex=True)
-    codes = spelled.map(OUTCOME_NAMES)
+    spelled = calls[col["outcome"]].astype(str).str.lower().str.replace(r"[\s_-]+", "", regex=True)
+    codes = spelled.map(_LOOKUP)
     bad = codes.isna().to_numpy()
     if bad.any():
         row = int(np.argmax(bad))
