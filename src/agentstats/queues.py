@@ -230,85 +230,70 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
     if end is None or len(columns) == 0:
         return _empty(columns, step, thresholds, tps, end)
 
-    enter, leave, wait, outcome = columns.enter, columns.leave, columns.wait, columns.outcome
-    enter_known = enter != MISSING
+    enter, leave = columns.enter, columns.leave
     # SPEC 8.3: a call whose entry is unknown is counted where the log first shows it.
-    bucket_time = np.where(enter_known, enter, leave)
-    seen = (bucket_time != MISSING) & (bucket_time <= end)
+    when = np.where(enter != MISSING, enter, leave)
+    seen = (when != MISSING) & (when <= end)
     if window_start is not None:
-        seen &= bucket_time >= window_start
-    left = (leave != MISSING) & (leave <= end)
-    status = np.where(left, outcome, WAITING).astype(np.int8)
-    refused = np.isin(status, REFUSED)
-    queued = seen & ~refused
-    waiting = queued & (status == WAITING)
-    # The wait of a call still waiting at `as_of` is measured up to it (SPEC 8.2).
-    wait_now = np.where(left, wait, np.where(enter_known, end - enter, MISSING))
-
-    queue = columns.queue.astype(np.int64)
+        seen &= when >= window_start
+    cells = np.empty(0, dtype=np.int64)        # empty: the kernel computes each call's cell
+    first = 0
     if step is None:
-        cell = queue
         n_cells = nq
         cell_queue, cell_start = np.arange(nq, dtype=np.int64), None
     else:
-        bucket = np.zeros(len(queue), dtype=np.int64)
-        bucket[seen] = np.floor_divide(bucket_time[seen], step)
-        first = int(bucket[seen].min()) if seen.any() else 0
-        bucket -= first
-        span = int(bucket[seen].max()) + 1 if seen.any() else 1
-        key = bucket * nq + queue
+        times = when[seen]
+        first = int(np.floor_divide(times.min(), step)) if len(times) else 0
+        span = int(np.floor_divide(times.max(), step)) - first + 1 if len(times) else 1
         if span * nq <= _DIRECT_GROUPS:
-            cell, n_cells = key, span * nq
+            n_cells = span * nq
             present = np.arange(n_cells, dtype=np.int64)
         else:   # sparse: number the (interval, queue) pairs present
-            present, inverse = np.unique(key[seen], return_inverse=True)
-            cell = np.zeros(len(queue), dtype=np.int64)
-            cell[seen] = inverse
+            key = (np.floor_divide(times, step) - first) * nq + columns.queue[seen]
+            present, inverse = np.unique(key, return_inverse=True)
+            cells = np.full(len(when), -1, dtype=np.int64)
+            cells[seen] = inverse
             n_cells = len(present)
         cell_queue = present % nq
         cell_start = (present // nq + first) * step
+    del when, seen
 
-    def count(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(cell[mask], minlength=n_cells).astype(np.int64)
+    from . import _queues
 
-    def total(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
-        out = np.zeros(n_cells, dtype=np.int64)
-        np.add.at(out, cell[mask], values[mask])
-        return out
-
-    def largest(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
-        out = np.full(n_cells, -1, dtype=np.int64)
-        np.maximum.at(out, cell[mask], values[mask])
-        return out
-
-    wait_known = wait_now != MISSING
-    left_q = queued & left
-    flowed_out = queued & (columns.flowed_out_at != MISSING) & (columns.flowed_out_at <= end)
-    answered = queued & (status == ANSWERED)
+    counts_ = np.zeros((n_cells, _queues.COUNT_COLUMNS), dtype=np.int64)
+    sums_ = np.zeros((n_cells, 2), dtype=np.int64)
+    maxima_ = np.full((n_cells, 2), -1, dtype=np.int64)
+    within_ = np.zeros((n_cells, len(thresholds)), dtype=np.int64)
+    status = _queues.queue_cells(
+        _c(columns.queue, np.int32), _c(enter, np.int64), _c(leave, np.int64),
+        _c(columns.wait, np.int64), _c(columns.outcome, np.int8),
+        _c(columns.flowed_in, np.bool_).view(np.uint8), _c(columns.flowed_out_at, np.int64), cells,
+        np.asarray([t * tps for t in thresholds], dtype=np.int64), counts_, sums_, maxima_, within_,
+        as_of=end, window_start=MISSING if window_start is None else int(window_start),
+        step=0 if step is None else step, first_bucket=first, n_queues=nq)
+    if status == _queues.STATUS_OVERFLOW:
+        raise OverflowError("a queue's total of waits does not fit 64-bit ticks; use coarser times or intervals")
+    if status != _queues.STATUS_OK:     # pragma: no cover - a bug, never a data problem
+        raise RuntimeError(f"queue statistics kernel status {status}")
+    queued = counts_[:, :6].sum(axis=1)
     counts = {
-        "total_calls_queued": count(queued),
-        "current_calls_queued": count(waiting),
-        "answered": count(answered),
-        "total_calls_abandoned": count(queued & (status == ABANDONED)),
-        "timed_out": count(queued & (status == TIMED_OUT)),
-        "exited_empty": count(queued & (status == EXITED_EMPTY)),
-        "exited_with_key": count(queued & (status == EXITED_WITH_KEY)),
-        "refused": count(seen & refused),
-        "total_calls_flowed_in": count(queued & columns.flowed_in.astype(bool)),
-        "total_calls_flowed_out": count(flowed_out),
-        "final_disposition": count(left_q & np.isin(status, _UNANSWERED) & ~flowed_out),
-        "wait_left_known": count(left_q & wait_known),
-        "wait_answered_known": count(answered & wait_known),
+        "total_calls_queued": queued,
+        "current_calls_queued": counts_[:, WAITING],
+        "answered": counts_[:, ANSWERED],
+        "total_calls_abandoned": counts_[:, ABANDONED],
+        "timed_out": counts_[:, TIMED_OUT],
+        "exited_empty": counts_[:, EXITED_EMPTY],
+        "exited_with_key": counts_[:, EXITED_WITH_KEY],
+        "refused": counts_[:, list(REFUSED)].sum(axis=1),
+        "total_calls_flowed_in": counts_[:, _queues.FLOWED_IN_COLUMN],
+        "total_calls_flowed_out": counts_[:, _queues.FLOWED_OUT_COLUMN],
+        "final_disposition": counts_[:, _queues.FINAL_COLUMN],
+        "wait_left_known": counts_[:, _queues.WAIT_LEFT_N_COLUMN],
+        "wait_answered_known": counts_[:, _queues.WAIT_ANSWERED_N_COLUMN],
     }
-    sums = {
-        "wait_left": total(left_q & wait_known, wait_now),
-        "wait_answered": total(answered & wait_known, wait_now),
-    }
-    maxima = {
-        "longest_ever_wait": largest(queued & wait_known, wait_now),
-        "current_longest_wait": largest(waiting & wait_known, wait_now),
-    }
-    within = {t: count(answered & wait_known & (wait_now <= t * tps)) for t in thresholds}
+    sums = {"wait_left": sums_[:, 0], "wait_answered": sums_[:, 1]}
+    maxima = {"longest_ever_wait": maxima_[:, 0], "current_longest_wait": maxima_[:, 1]}
+    within = {t: within_[:, k] for k, t in enumerate(thresholds)}
 
     # One row per queue without intervals (idle queues too); with intervals, the cells
     # that saw a call, by queue name and then time.
@@ -324,6 +309,11 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
         counts={k: v[order] for k, v in counts.items()}, sums={k: v[order] for k, v in sums.items()},
         maxima={k: v[order] for k, v in maxima.items()}, within={k: v[order] for k, v in within.items()},
         ticks_per_second=tps, interval=step, as_of=end, calls=columns)
+
+
+def _c(values: np.ndarray, dtype: Any) -> np.ndarray:
+    """A C-contiguous array of that dtype (no copy when it already is one)."""
+    return np.ascontiguousarray(values, dtype=dtype)
 
 
 def _empty(columns: CallColumns, step, thresholds, tps, end) -> QueueTable:
