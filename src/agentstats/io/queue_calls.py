@@ -153,11 +153,16 @@ class QueueCallTracker:
 
     def _new(self, callid: str, queue: str, enter: int, where: int) -> int:
         record = len(self.outcome)
-        for column, value in ((self.enter, enter), (self.leave, MISSING), (self.wait, MISSING),
-                              (self.talk, MISSING), (self.call_end, MISSING), (self.line_at, where),
-                              (self.prev, -1), (self.next, -1)):
-            column.append(value)
-        self.queue.append(self.queues.code(queue))
+        self.enter.append(enter)
+        self.leave.append(MISSING)
+        self.wait.append(MISSING)
+        self.talk.append(MISSING)
+        self.call_end.append(MISSING)
+        self.line_at.append(where)
+        self.prev.append(-1)
+        self.next.append(-1)
+        code = self.queues.codes.get(queue)
+        self.queue.append(code if code is not None else self.queues.code(queue))
         self.agent.append(-1)
         self.outcome.append(WAITING)
         self.wait_source.append(WAIT_MISSING)

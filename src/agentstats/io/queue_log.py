@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from .queue_calls import CALL_VERBS, QueueCallTracker
+
 __all__ = [
     "QueueLogImporter",
     "QueueLogResult",
@@ -421,8 +423,7 @@ class QueueLogImporter:
         self._sess_how: list[str] = []
         self._ev = _new_buffers()
         self._done = False
-        # Queued calls (SPEC 8): the call side reads every line before the agent side.
-        from .queue_calls import QueueCallTracker
+        # Queued calls (SPEC 8): the call side reads its lines before the agent side.
 
         self.calls = QueueCallTracker(aliases=self.aliases, where_of=self._where)
 
@@ -556,7 +557,8 @@ class QueueLogImporter:
 
     def _line(self, t: int, parts: list[str], where: int) -> None:
         """Translate one time-ordered, de-duplicated line; count it."""
-        took = self.calls.line(t, parts, where)   # SPEC 8: caller verbs are the call side's alone
+        # SPEC 8: the call side reads its verbs first; the caller verbs are its alone.
+        took = self.calls.line(t, parts, where) if parts[4] in CALL_VERBS else None
         if took is not None:
             if took:
                 self.used += 1
