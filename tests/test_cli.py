@@ -306,3 +306,24 @@ def test_calls_file_errors(tmp_path, capsys):
     assert main(["report", str(DATA / "synthetic_day.log"), "--calls", str(tmp_path / "no" / "c.csv")]) == 1
     assert list(tmp_path.iterdir()) == []
     assert main(["report", str(DATA / "synthetic_day.log"), "--service-level", "20,abc"]) == 2
+
+
+def test_per_call_table_input(tmp_path, capsys):
+    calls = tmp_path / "export.csv"
+    pd.DataFrame({"skill": ["sales", "sales", "support"], "outcome": ["answered", "abandoned", "full"],
+                  "enter": ["2026-03-02T09:00:00", "2026-03-02T09:01:00", "2026-03-02T09:02:00"],
+                  "leave": ["2026-03-02T09:00:30", "2026-03-02T09:01:10", "2026-03-02T09:02:00"]}).to_csv(calls, index=False)
+    assert main(["report", str(calls), "--format", "calls", "--by", "queue", "--column", "queue=skill"]) == 0
+    out = capsys.readouterr().out
+    assert "2 queues" in out and "Queued" in out and "Calls: 3 rows read" in out
+    out_file = tmp_path / "q.csv"
+    assert main(["report", str(calls), "--format", "calls", "--by", "queue", "--column", "queue=skill",
+                 "--interval", "15", "-o", str(out_file), "-q"]) == 0
+    frame = pd.read_csv(out_file).set_index("queue")
+    assert (frame.loc["sales", "total_calls_queued"], frame.loc["support", "refused"]) == (2, 1)
+    # a bad row is named, with the file
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"queue": ["q"], "outcome": ["lost"], "enter": [1]}).to_csv(bad, index=False)
+    assert main(["report", str(bad), "--format", "calls", "--by", "queue"]) == 1
+    assert f"{bad}: row 0: outcome 'lost'" in capsys.readouterr().err
+    assert main(["report", str(calls), "--format", "calls"]) == 1        # needs --by queue

@@ -87,9 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     if not demo:
-        p.add_argument("--format", choices=("auto", "queue_log", "csv", "parquet", "arrow"),
+        p.add_argument("--format", choices=("auto", "queue_log", "csv", "parquet", "arrow", "calls"),
                        default="auto",
-                       help="input format (default auto: by file name, else queue_log)")
+                       help="input format (default auto: by file name, else queue_log); calls: "
+                            "per-call tables (queue, outcome, enter, answer, leave, wait) for --by queue")
         p.add_argument("--wrapup", action="append", default=[], metavar="QUEUE=SECONDS",
                        help="wrap-up time after each call in QUEUE (repeatable; *=SECONDS for "
                             "every other queue). Without it a call ends straight in ready")
@@ -234,6 +235,13 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
     if len(kinds) > 1:
         raise InputError(f"inputs mix formats ({', '.join(sorted(kinds))}); report one format at a time")
     kind = kinds.pop()
+    if kind == "calls":
+        from .report.queues import run_calls_report
+
+        try:
+            return run_calls_report(args, inputs, console=console, title=title)
+        except (TapiError, ValueError, TypeError) as exc:
+            raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
     total = sum(p.stat().st_size for p in inputs)
     as_of = _as_of(args.as_of)
     started = time.perf_counter()

@@ -122,7 +122,9 @@ def print_queue_table(frame: pd.DataFrame, *, title: str, console: Console, limi
         console.print(f"[dim]... {len(frame) - len(shown):,} more rows "
                       f"(--limit 0 shows all; -o FILE.csv writes all)[/dim]")
     console.print("[dim]Each call counts in the interval it entered the queue; service level = calls "
-                  "answered within T s / calls queued; agent-hours are the members' logged-in time.[/dim]")
+                  "answered within T s / calls queued"
+                  + ("; agent-hours are the members' logged-in time" if "agent_time_logged_in" in columns else "")
+                  + ".[/dim]")
 
 
 def _percent(value: Any) -> str:
@@ -148,3 +150,42 @@ def write_calls(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def run_calls_report(args: Any, inputs: list[Path], *, console: Console, title: str) -> int:
+    """`agentstats report FILE --format calls`: queue statistics of per-call tables (an
+    export of another system). Bad input raises ValueError naming the file and row."""
+    from ..io.calls import call_columns, read_calls
+    from ..queues import queue_stats
+
+    if args.by != "queue":
+        raise ValueError("a per-call table (--format calls) is reported --by queue")
+    columns = dict(item.split("=", 1) for item in args.column)
+    frames = []
+    for path in inputs:
+        frame = read_calls(path)
+        try:    # each file alone first, so that an error names its file and row
+            call_columns(frame, columns=columns, time_unit=args.time_unit, wait_unit=args.wait_unit)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        frames.append(frame)
+    calls = call_columns(pd.concat(frames, ignore_index=True), columns=columns,
+                         time_unit=args.time_unit, wait_unit=args.wait_unit)
+    from ..cli import _as_of
+
+    stats = queue_stats(calls, interval=args.interval, service_level=args.service_levels,
+                        as_of=_as_of(args.as_of))
+    frame = stats.to_pandas()
+    if args.output:
+        out = write_report(frame, args.output)
+        console.print(f"wrote {len(frame):,} rows to {out}")
+    else:
+        when = pd.Timestamp(stats.as_of, unit="ns") if stats.as_of is not None else None
+        noun = "queue interval" if args.interval else "queue"
+        print_queue_table(frame, title=f"{title} — {len(frame):,} {noun}{'s' if len(frame) != 1 else ''}"
+                                       + (f" as of {when:%Y-%m-%d %H:%M:%S} UTC" if when is not None else ""),
+                          console=console, limit=args.limit or None)
+    if not args.quiet:
+        console.print(f"[bold]Calls[/bold]: {len(calls):,} rows read from {len(inputs)} file"
+                      f"{'s' if len(inputs) != 1 else ''}")
+    return 0
