@@ -144,6 +144,13 @@ def test_stats_match_twin(tmp_path_factory, lines, interval, offset):
     result = import_queue_log(path)
     split = [[str(H + line[0]), *line[1:]] for line in lines]
     assert_same_as_twin(result, split, interval=interval, as_of=H + offset)
+    # the per-call table, read back as another system's export, gives the same statistics
+    from agentstats.io.calls import call_columns
+
+    end = result.table.as_of
+    if end is not None and len(result.calls):
+        again = queue_stats(call_columns(result.calls), interval=interval, as_of=pd.Timestamp(end, unit="s"))
+        assert again.to_pandas().equals(result.queue_stats(interval=interval, as_of=end).to_pandas())
 
 
 # -- entry points -----------------------------------------------------------------------
@@ -168,6 +175,16 @@ def test_per_call_frame_round_trip(hand):
     again = queue_stats(call_columns(hand.calls), as_of=pd.Timestamp(H + 3900, unit="s"),
                         service_level=(20,))
     assert again.to_pandas().equals(hand.queue_stats(service_level=(20,)).to_pandas())
+
+
+def test_negative_wait_is_refused():
+    from agentstats.queues import MISSING, CallColumns
+
+    cols = CallColumns(queue=np.zeros(2, np.int32), queue_names=["q"], enter=np.array([0, 5]),
+                       leave=np.array([3, 9]), wait=np.array([3, -4]), outcome=np.array([1, 2], np.int8),
+                       flowed_in=np.zeros(2, bool), flowed_out_at=np.full(2, MISSING))
+    with pytest.raises(ValueError, match=r"row 1: negative wait \(-4 ticks\)"):
+        queue_stats(cols)
 
 
 @pytest.mark.parametrize("bad, message", [

@@ -65,6 +65,10 @@ class CallColumns:
             raise ValueError("per-call queue codes out of range")
         if n and (int(self.outcome.min()) < 0 or int(self.outcome.max()) >= len(OUTCOMES)):
             raise ValueError("per-call outcome codes out of range")
+        negative = (self.wait != MISSING) & (self.wait < 0)
+        if negative.any():
+            row = int(np.argmax(negative))
+            raise ValueError(f"row {row}: negative wait ({int(self.wait[row])} ticks)")
 
     def latest_time(self) -> int | None:
         """The latest known time of the table (the default report time)."""
