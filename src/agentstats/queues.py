@@ -19,7 +19,7 @@ left after it are still waiting at it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import numpy as np
 
@@ -305,8 +305,9 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
     if step is None:
         order = np.argsort(names, kind="stable")
     else:
+        starts = cast(np.ndarray, cell_start)     # set whenever there are intervals
         order = np.flatnonzero(counts["total_calls_queued"] + counts["refused"] > 0)
-        order = order[np.lexsort((cell_start[order], names[cell_queue[order]]))]
+        order = order[np.lexsort((starts[order], names[cell_queue[order]]))]
     return QueueTable(
         queue_names=list(columns.queue_names), queue=cell_queue[order],
         interval_start=None if cell_start is None else cell_start[order],

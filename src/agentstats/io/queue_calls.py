@@ -248,8 +248,10 @@ class QueueCallTracker:
         if exit_ is not None:
             outcome, field = exit_
             wait = _seconds(parts, field)
-            record = self._open.pop(key, None)
-            if record is None:
+            found = self._open.pop(key, None)
+            if found is not None:
+                record = found
+            else:
                 if key in self._ended:
                     self.reason = "queue_orphan"    # that stay has already left the queue
                     return False
@@ -258,8 +260,10 @@ class QueueCallTracker:
             return True
         if verb == "CONNECT":
             wait = _seconds(parts, 5)              # holdtime|bridged channel|ringtime
-            record = self._open.pop(key, None)
-            if record is None:
+            found = self._open.pop(key, None)
+            if found is not None:
+                record = found
+            else:
                 earlier = self._ended.get(key)
                 if earlier is not None:
                     self.notes["second_connect" if self.outcome[earlier] == ANSWERED else "queue_orphan"] += 1
@@ -272,10 +276,11 @@ class QueueCallTracker:
             return None
         # a call-end line: the talk time of the answered stay
         code, field = _ENDS[verb]
-        record = self._ended.get(key)
-        if record is None or self.outcome[record] != ANSWERED or self.call_end[record] != MISSING:
+        answered = self._ended.get(key)
+        if answered is None or self.outcome[answered] != ANSWERED or self.call_end[answered] != MISSING:
             self.notes["call_end_unpaired"] += 1
             return None
+        record = answered
         if verb == "ATTENDEDTRANSFER" and len(parts) > 5 and parts[5] == "LINK":
             field += 1
         talk = _seconds(parts, field)

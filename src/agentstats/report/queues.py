@@ -64,9 +64,9 @@ def queue_report(result: Any, *, interval_minutes: int | None, service_levels: S
     counts = [c for c in stats.columns if stats[c].dtype == "int64"]    # not the Int64 (missing-able) ones
     for column in counts:             # a queue with members but no caller: zero calls
         merged[column] = merged[column].fillna(0).astype("int64")
-    for column in agents.columns:
-        if column not in keys and merged[column].dtype.kind == "f":
-            merged[column] = merged[column].astype("Int64")
+    for column in agents.columns:     # a queue (or interval) with callers but no member: no agent time
+        if column not in keys:
+            merged[column] = merged[column].fillna(0).astype("int64")
     return merged.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
