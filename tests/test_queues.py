@@ -242,6 +242,9 @@ def test_itqueue_getters(hand):
     assert q1.TotalCallsQueued == 7 and q1.CurrentLongestWaitTime == 0     # none waiting: 0
     q2 = agentstats.ITQueue(hand, "q2", as_of=H + 3900)
     assert (q2.CurrentCallsQueued, q2.CurrentLongestWaitTime, q2.TotalCallsFlowedIn) == (1, 269, 2)
+    # from an import result, the report time is the log's end (not its last call)
+    assert agentstats.ITQueue(hand, "q2").CurrentLongestWaitTime == 269
+    assert agentstats.queue_stats(hand).to_pandas().equals(hand.queue_stats().to_pandas())
 
 
 @pytest.mark.parametrize("getter", GETTERS)
@@ -292,3 +295,13 @@ def test_itqueue_errors():
     with pytest.raises(TapiError) as caught:
         agentstats.ITQueue(cols, "nope")
     assert caught.value.hresult == LINEERR_INVALPARAM
+
+
+def test_report_time_is_the_logs_end(tmp_path):
+    # The log ends 100 s after its last call line: c6 has waited in q2 since 3631 -> 369 s.
+    path = tmp_path / "queue_log"
+    path.write_text(log_text(HAND) + f"{H + 4000}|NONE|NONE|NONE|CONFIGRELOAD|\n")
+    result = import_queue_log(path)
+    assert by_queue(result.queue_stats())["q2"]["current_longest_wait_time"] == 369
+    assert by_queue(agentstats.queue_stats(result))["q2"]["current_longest_wait_time"] == 369
+    assert agentstats.ITQueue(result, "q2").CurrentLongestWaitTime == 369

@@ -50,6 +50,8 @@ class ITQueue:
         if name not in names:
             raise tapi_error(LINEERR_INVALPARAM, f"no queue {name!r} in the calls")
         self._name = name
+        if as_of is None:
+            as_of = self._calls.default_as_of
         self._as_of = as_of if as_of is not None else self._calls.latest_time()
         self._period: int | None = None        # seconds; None: the whole log
         self._row: dict[str, Any] | None = None

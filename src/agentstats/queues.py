@@ -39,7 +39,7 @@ class CallColumns:
 
     queue: int32 codes into ``queue_names``; enter/leave/wait/flowed_out_at: int64 ticks,
     MISSING (INT64_MIN) when unknown; outcome: int8 codes of
-    :data:`agentstats.io.queue_calls.OUTCOMES`; flowed_in: bool."""
+    :data:`agentstats.io.queue_calls.OUTCOMES`; flowed_in: bool; default_as_of: ticks."""
 
     queue: np.ndarray
     queue_names: list
@@ -50,6 +50,8 @@ class CallColumns:
     flowed_in: np.ndarray
     flowed_out_at: np.ndarray
     ticks_per_second: int = 1
+    #: the report time when none is given (a queue_log's end); else the latest time
+    default_as_of: int | None = None
 
     def __len__(self) -> int:
         return len(self.queue)
@@ -229,7 +231,7 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
     thresholds = _thresholds(service_level)
     end = _as_of_ticks(as_of, tps)
     if end is None:
-        end = columns.latest_time()
+        end = columns.default_as_of if columns.default_as_of is not None else columns.latest_time()
     nq = len(columns.queue_names)
     if end is None or len(columns) == 0:
         return _empty(columns, step, thresholds, tps, end)

@@ -112,15 +112,17 @@ class QueueLogResult:
         return self.call_tracker.frame()
 
     def call_columns(self):
-        """The per-call table as :class:`agentstats.queues.CallColumns` (for queue_stats)."""
-        return self.call_tracker.columns()
+        """The per-call table as :class:`agentstats.queues.CallColumns` (for queue_stats),
+        whose default report time is this import's (the log's end)."""
+        columns = self.call_tracker.columns()
+        columns.default_as_of = self.table.as_of
+        return columns
 
     def queue_stats(self, **options: Any):
         """Per-queue (per-interval) statistics: :func:`agentstats.queue_stats` of the calls
         at this import's report time."""
         from ..queues import queue_stats
 
-        options.setdefault("as_of", self.table.as_of)
         return queue_stats(self.call_columns(), **options)
 
     def to_pandas(self):
