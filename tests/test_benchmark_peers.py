@@ -83,8 +83,7 @@ def test_expected_is_not_trivial(logs, expected):
 @pytest.mark.parametrize("peer", ["pandas", "duckdb"])
 def test_queue_benchmark_peers_agree(peer):
     """benchmarks/test_bench_queues.py: pandas and DuckDB compute exactly agentstats'
-    queue statistics (and agentstats agrees with the twin of tests/queue_twins.py on
-    the same table, through the per-call dicts)."""
+    queue statistics (agentstats itself is held to the twin in tests/test_queues.py)."""
     from importlib.util import find_spec
 
     from benchmarks import test_bench_queues as bq
