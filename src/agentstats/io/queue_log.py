@@ -25,6 +25,7 @@ import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,7 @@ class QueueLogResult:
     aliases_inferred: list[str] = field(default_factory=list)
     call_tracker: Any = None         # the queued calls (SPEC 8): agentstats.io.queue_calls
 
-    @property
+    @cached_property
     def calls(self):
         """The per-call table: one row per caller's stay in a queue (see docs/queues.md)."""
         return self.call_tracker.frame()
