@@ -15,8 +15,8 @@ to both sides: the agent side keeps their line accounting (a well-formed one alw
 changes an agent's state), and what the call side could not pair on them is counted in
 ``tracker.notes`` (not line buckets: the line was used, by the agent side).
 
-Memory: records are compact typed arrays (8 bytes a value; queue, agent and the callid
-text are interned or packed), not a Python object per call. Open stays live in a dict
+Memory: records are one compact typed array (13 int64 values a stay; queue and agent
+names interned, the callid text packed in one buffer), not a Python object per call. Open stays live in a dict
 until they end; ended stays are remembered for ``memory`` seconds (to pair a later
 call-end line, a second CONNECT, or the next queue of a call that flows on), then
 forgotten, so the working set depends on the traffic, not on the file size.
@@ -107,12 +107,26 @@ class _Names:
         return code
 
 
+# A record is _WIDTH int64 values in one array, at these offsets (one extend per record
+# instead of one append per column: the import reads every call line).
+(_ENTER, _LEAVE, _WAIT, _TALK, _CALL_END, _LINE_AT, _PREV, _NEXT, _QUEUE, _AGENT, _OUTCOME,
+ _WAIT_SOURCE, _ENDED_BY) = range(13)
+_WIDTH = 13
+
+
 class QueueCallTracker:
     """Builds the per-call records (see the module docstring).
 
     aliases: the importer's alias map (interface -> agent), applied to the answering agent.
     memory: seconds an ended stay is remembered (default 8 h).
     where_of: turns a line's location code into "file:line" (for the ``first_line`` column).
+
+    Per record (stay), in the order the stays began: enter (epoch s, MISSING when
+    unknown), leave (answered, exited or refused; MISSING while waiting), wait (s, MISSING
+    when unknown), talk (s, answered calls with an end line), call_end (time of the end
+    line), line_at (location code of the first line), prev / next (the record this stay
+    flowed in from / out to, -1), queue and agent codes (agent -1: none), outcome,
+    wait_source, ended_by. :meth:`column` gives one of them as a NumPy array.
     """
 
     def __init__(self, *, aliases: Mapping[str, str] | None = None, memory: int = DEFAULT_MEMORY,
@@ -122,51 +136,36 @@ class QueueCallTracker:
         self.memory = int(memory)
         self.queues = _Names()
         self.agents = _Names()
-        # One value per record (stay), in the order the stays were opened.
-        self.enter = array("q")       # entered the queue (epoch s), MISSING when unknown
-        self.leave = array("q")       # left the queue (answered, exited, refused), MISSING while waiting
-        self.wait = array("q")        # seconds in the queue, MISSING when unknown
-        self.talk = array("q")        # seconds of talk (answered calls with an end line), else MISSING
-        self.call_end = array("q")    # time of the call-end line, MISSING without one
-        self.line_at = array("q")     # location code ("file:line") of the record's first line
-        self.queue = array("i")
-        self.agent = array("i")       # answering agent code, -1 when none
-        self.prev = array("q")        # record this stay flowed in from, -1
-        self.next = array("q")        # record this stay flowed out to, -1
-        self.outcome = array("b")
-        self.wait_source = array("b")
-        self.ended_by = array("b")
+        self._rec = array("q")
         self._callid_text = bytearray()
         self._callid_end = array("q")
         # Working state.
         self._open: dict[tuple[str, str], int] = {}        # (callid, queue) -> open stay
         self._ended: dict[tuple[str, str], int] = {}       # (callid, queue) -> latest ended stay
         self._left_unanswered: dict[str, int] = {}         # callid -> latest unanswered stay (flow source)
-        self._forget: deque = deque()                      # (time, callid, queue, record)
+        self._forget: deque = deque()                      # (time, (callid, queue), record)
         self.notes: Counter[str] = Counter()
         self.reason = ""
 
     def __len__(self) -> int:
-        return len(self.outcome)
+        return len(self._callid_end)
+
+    def column(self, field: str) -> np.ndarray:
+        """One field of every record (int64), e.g. ``column("enter")``."""
+        offset = _FIELDS[field]
+        if not len(self):
+            return np.empty(0, dtype=np.int64)
+        return np.frombuffer(self._rec, dtype=np.int64).reshape(-1, _WIDTH)[:, offset].copy()
 
     # -- records --------------------------------------------------------------------
 
     def _new(self, callid: str, queue: str, enter: int, where: int) -> int:
-        record = len(self.outcome)
-        self.enter.append(enter)
-        self.leave.append(MISSING)
-        self.wait.append(MISSING)
-        self.talk.append(MISSING)
-        self.call_end.append(MISSING)
-        self.line_at.append(where)
-        self.prev.append(-1)
-        self.next.append(-1)
+        record = len(self._callid_end)
         code = self.queues.codes.get(queue)
-        self.queue.append(code if code is not None else self.queues.code(queue))
-        self.agent.append(-1)
-        self.outcome.append(WAITING)
-        self.wait_source.append(WAIT_MISSING)
-        self.ended_by.append(0)
+        if code is None:
+            code = self.queues.code(queue)
+        self._rec.extend((enter, MISSING, MISSING, MISSING, MISSING, where, -1, -1, code, -1,
+                          WAITING, WAIT_MISSING, 0))
         self._callid_text += callid.encode("utf-8", "surrogateescape")
         self._callid_end.append(len(self._callid_text))
         return record
@@ -175,20 +174,27 @@ class QueueCallTracker:
         """SPEC 8.1: a call that left another queue unanswered and enters this one has
         flowed out of that queue and into this one."""
         source = self._left_unanswered.pop(callid, None)
-        if source is not None and self.queue[source] != self.queue[record] and self.next[source] < 0:
-            self.next[source] = record
-            self.prev[record] = source
+        if source is None:
+            return
+        rec = self._rec
+        s, r = source * _WIDTH, record * _WIDTH
+        if rec[s + _QUEUE] != rec[r + _QUEUE] and rec[s + _NEXT] < 0:
+            rec[s + _NEXT] = record
+            rec[r + _PREV] = source
 
     def _close(self, record: int, t: int, outcome: int, wait: int, key: tuple[str, str]) -> None:
-        self.leave[record] = t
-        self.outcome[record] = outcome
+        rec = self._rec
+        r = record * _WIDTH
+        rec[r + _LEAVE] = t
+        rec[r + _OUTCOME] = outcome
+        enter = rec[r + _ENTER]
         if wait != MISSING:
-            self.wait[record] = wait
-            self.wait_source[record] = WAIT_LOGGED
-        elif self.enter[record] != MISSING and t >= self.enter[record]:
+            rec[r + _WAIT] = wait
+            rec[r + _WAIT_SOURCE] = WAIT_LOGGED
+        elif enter != MISSING and t >= enter:
             # SPEC 8.1: a wait missing from the line is measured from the ENTERQUEUE
-            self.wait[record] = t - self.enter[record]
-            self.wait_source[record] = WAIT_MEASURED
+            rec[r + _WAIT] = t - enter
+            rec[r + _WAIT_SOURCE] = WAIT_MEASURED
         self._ended[key] = record
         if outcome != ANSWERED:
             self._left_unanswered[key[0]] = record
@@ -222,14 +228,15 @@ class QueueCallTracker:
         if self._forget and self._forget[0][0] < t - self.memory:
             self._drop_old(t)
         callid, queue = parts[1], parts[2]
-        shared = verb not in CALLER_VERBS
         if callid in _NOBODY or queue in _NOBODY:
-            if shared:
-                self.notes["no_callid" if callid in _NOBODY else "no_queue"] += 1
+            reason = "no_callid" if callid in _NOBODY else "no_queue"
+            if verb not in CALLER_VERBS:
+                self.notes[reason] += 1
                 return None
-            self.reason = "no_callid" if callid in _NOBODY else "no_queue"
+            self.reason = reason
             return False
         key = (callid, queue)
+        rec = self._rec
         if verb == "ENTERQUEUE":
             if key in self._open:
                 self.reason = "second_enterqueue"   # the first stay's exit line is missing
@@ -237,26 +244,6 @@ class QueueCallTracker:
             record = self._new(callid, queue, t, where)
             self._open[key] = record
             self._enter_from_flow(callid, record)
-            return True
-        refusal = _REFUSALS.get(verb)
-        if refusal is not None:
-            record = self._new(callid, queue, t, where)
-            self.leave[record] = t
-            self.outcome[record] = refusal
-            return True
-        exit_ = _EXITS.get(verb)
-        if exit_ is not None:
-            outcome, field = exit_
-            wait = _seconds(parts, field)
-            found = self._open.pop(key, None)
-            if found is not None:
-                record = found
-            else:
-                if key in self._ended:
-                    self.reason = "queue_orphan"    # that stay has already left the queue
-                    return False
-                record = self._orphan(callid, queue, t, wait, where)
-            self._close(record, t, outcome, wait, key)
             return True
         if verb == "CONNECT":
             wait = _seconds(parts, 5)              # holdtime|bridged channel|ringtime
@@ -266,42 +253,61 @@ class QueueCallTracker:
             else:
                 earlier = self._ended.get(key)
                 if earlier is not None:
-                    self.notes["second_connect" if self.outcome[earlier] == ANSWERED else "queue_orphan"] += 1
+                    answered_before = rec[earlier * _WIDTH + _OUTCOME] == ANSWERED
+                    self.notes["second_connect" if answered_before else "queue_orphan"] += 1
                     return None
                 record = self._orphan(callid, queue, t, wait, where)
             self._close(record, t, ANSWERED, wait, key)
             agent = parts[3]
             if agent not in _NOBODY:
-                self.agent[record] = self.agents.code(self.aliases.get(agent, agent))
+                rec[record * _WIDTH + _AGENT] = self.agents.code(self.aliases.get(agent, agent))
             return None
-        # a call-end line: the talk time of the answered stay
-        code, field = _ENDS[verb]
-        answered = self._ended.get(key)
-        if answered is None or self.outcome[answered] != ANSWERED or self.call_end[answered] != MISSING:
-            self.notes["call_end_unpaired"] += 1
+        ending = _ENDS.get(verb)
+        if ending is not None:                     # a call-end line: the talk time of the answered stay
+            code, field = ending
+            answered = self._ended.get(key)
+            r = -1 if answered is None else answered * _WIDTH
+            if r < 0 or rec[r + _OUTCOME] != ANSWERED or rec[r + _CALL_END] != MISSING:
+                self.notes["call_end_unpaired"] += 1
+                return None
+            if verb == "ATTENDEDTRANSFER" and len(parts) > 5 and parts[5] == "LINK":
+                field += 1
+            talk = _seconds(parts, field)
+            measured = t - rec[r + _LEAVE]
+            if talk == MISSING:
+                talk = measured
+            elif abs(talk - measured) > 1:
+                # The agent session measures CONNECT .. end line; the logged calltime disagrees.
+                self.notes["talk_mismatch"] += 1
+            rec[r + _TALK] = talk
+            rec[r + _CALL_END] = t
+            rec[r + _ENDED_BY] = code
             return None
-        record = answered
-        if verb == "ATTENDEDTRANSFER" and len(parts) > 5 and parts[5] == "LINK":
-            field += 1
-        talk = _seconds(parts, field)
-        measured = t - self.leave[record]
-        if talk == MISSING:
-            talk = measured
-        elif abs(talk - measured) > 1:
-            # The agent session measures CONNECT .. end line; the logged calltime disagrees.
-            self.notes["talk_mismatch"] += 1
-        self.talk[record] = talk
-        self.call_end[record] = t
-        self.ended_by[record] = code
-        return None
+        refusal = _REFUSALS.get(verb)
+        if refusal is not None:
+            record = self._new(callid, queue, t, where)
+            rec[record * _WIDTH + _LEAVE] = t
+            rec[record * _WIDTH + _OUTCOME] = refusal
+            return True
+        outcome, field = _EXITS[verb]
+        wait = _seconds(parts, field)
+        found = self._open.pop(key, None)
+        if found is not None:
+            record = found
+        else:
+            if key in self._ended:
+                self.reason = "queue_orphan"        # that stay has already left the queue
+                return False
+            record = self._orphan(callid, queue, t, wait, where)
+        self._close(record, t, outcome, wait, key)
+        return True
 
     # -- results --------------------------------------------------------------------
 
     def callids(self) -> list[str]:
         text = bytes(self._callid_text)
-        ends = self._callid_end
         out, start = [], 0
-        for end in ends:
+        for end in self._callid_end:
             out.append(text[start:end].decode("utf-8", "surrogateescape"))
             start = end
         return out
@@ -310,23 +316,19 @@ class QueueCallTracker:
         """The records as :class:`agentstats.queues.CallColumns` (seconds)."""
         from ..queues import CallColumns
 
-        nxt = np.frombuffer(self.next, dtype=np.int64) if len(self) else np.empty(0, np.int64)
-        enter = np.frombuffer(self.enter, dtype=np.int64) if len(self) else np.empty(0, np.int64)
+        enter, leave, nxt = self.column("enter"), self.column("leave"), self.column("next")
         flowed_out_at = np.full(len(nxt), MISSING, dtype=np.int64)
         has = nxt >= 0
         # The flow out happens when the next queue's stay begins (its first line).
-        nxt_enter = enter[nxt[has]]
-        nxt_leave = np.frombuffer(self.leave, dtype=np.int64)[nxt[has]] if len(self) else nxt_enter
-        flowed_out_at[has] = np.where(nxt_enter != MISSING, nxt_enter, nxt_leave)
-        as_array = (lambda a, dt: np.frombuffer(a, dtype=dt).copy() if len(a) else np.empty(0, dt))
+        flowed_out_at[has] = np.where(enter[nxt[has]] != MISSING, enter[nxt[has]], leave[nxt[has]])
         return CallColumns(
-            queue=as_array(self.queue, np.int32),
+            queue=self.column("queue").astype(np.int32),
             queue_names=list(self.queues.names),
-            enter=as_array(self.enter, np.int64),
-            leave=as_array(self.leave, np.int64),
-            wait=as_array(self.wait, np.int64),
-            outcome=as_array(self.outcome, np.int8),
-            flowed_in=as_array(self.prev, np.int64) >= 0,
+            enter=enter,
+            leave=leave,
+            wait=self.column("wait"),
+            outcome=self.column("outcome").astype(np.int8),
+            flowed_in=self.column("prev") >= 0,
             flowed_out_at=flowed_out_at,
             ticks_per_second=1,
         )
@@ -335,42 +337,42 @@ class QueueCallTracker:
         """The per-call table as a pandas DataFrame, one row per stay (see docs/queues.md)."""
         import pandas as pd
 
-        n = len(self)
         queue_names = np.asarray(self.queues.names + [None], dtype=object)
         agent_names = np.asarray(self.agents.names + [None], dtype=object)
-        queue = np.frombuffer(self.queue, dtype=np.int32) if n else np.empty(0, np.int32)
-        agent = np.frombuffer(self.agent, dtype=np.int32) if n else np.empty(0, np.int32)
-        prev = np.frombuffer(self.prev, dtype=np.int64) if n else np.empty(0, np.int64)
-        nxt = np.frombuffer(self.next, dtype=np.int64) if n else np.empty(0, np.int64)
+        queue, prev, nxt = self.column("queue"), self.column("prev"), self.column("next")
 
-        def times(a: array) -> Any:
-            values = np.frombuffer(a, dtype=np.int64) if n else np.empty(0, np.int64)
-            return pd.Series(np.where(values == MISSING, np.iinfo(np.int64).min, values)
-                             .astype("datetime64[s]"))
+        def times(field: str) -> Any:
+            return pd.Series(self.column(field).astype("datetime64[s]"))     # MISSING is NaT's bits
 
-        def seconds(a: array) -> Any:
-            values = np.frombuffer(a, dtype=np.int64) if n else np.empty(0, np.int64)
+        def seconds(field: str) -> Any:
+            values = self.column(field)
             missing = values == MISSING
             return pd.arrays.IntegerArray(np.where(missing, 0, values), missing)
 
-        outcome = np.frombuffer(self.outcome, dtype=np.int8) if n else np.empty(0, np.int8)
-        source = np.frombuffer(self.wait_source, dtype=np.int8) if n else np.empty(0, np.int8)
-        ended = np.frombuffer(self.ended_by, dtype=np.int8) if n else np.empty(0, np.int8)
+        def flow(other: np.ndarray) -> np.ndarray:
+            return queue_names[np.where(other >= 0, queue[np.maximum(other, 0)], -1)] if len(other) \
+                else np.empty(0, dtype=object)
+
         frame = pd.DataFrame({
             "callid": pd.array(self.callids(), dtype=object),
             "queue": queue_names[queue],
-            "outcome": np.asarray(OUTCOMES, dtype=object)[outcome],
-            "enter": times(self.enter),
-            "leave": times(self.leave),
-            "wait": seconds(self.wait),
-            "wait_source": np.asarray(WAIT_SOURCES, dtype=object)[source],
-            "agent": agent_names[agent],
-            "talk": seconds(self.talk),
-            "call_end": times(self.call_end),
-            "ended_by": np.asarray(ENDED_BY, dtype=object)[ended],
-            "flowed_in_from": queue_names[np.where(prev >= 0, queue[np.maximum(prev, 0)] if n else prev, -1)],
-            "flowed_out_to": queue_names[np.where(nxt >= 0, queue[np.maximum(nxt, 0)] if n else nxt, -1)],
+            "outcome": np.asarray(OUTCOMES, dtype=object)[self.column("outcome")],
+            "enter": times("enter"),
+            "leave": times("leave"),
+            "wait": seconds("wait"),
+            "wait_source": np.asarray(WAIT_SOURCES, dtype=object)[self.column("wait_source")],
+            "agent": agent_names[self.column("agent")],
+            "talk": seconds("talk"),
+            "call_end": times("call_end"),
+            "ended_by": np.asarray(ENDED_BY, dtype=object)[self.column("ended_by")],
+            "flowed_in_from": flow(prev),
+            "flowed_out_to": flow(nxt),
         })
         if self.where_of is not None:
-            frame["first_line"] = pd.array([self.where_of(c) for c in self.line_at], dtype=object)
+            frame["first_line"] = pd.array([self.where_of(int(c)) for c in self.column("line_at")], dtype=object)
         return frame
+
+
+_FIELDS = {"enter": _ENTER, "leave": _LEAVE, "wait": _WAIT, "talk": _TALK, "call_end": _CALL_END,
+           "line_at": _LINE_AT, "prev": _PREV, "next": _NEXT, "queue": _QUEUE, "agent": _AGENT,
+           "outcome": _OUTCOME, "wait_source": _WAIT_SOURCE, "ended_by": _ENDED_BY}
