@@ -327,3 +327,13 @@ def test_per_call_table_input(tmp_path, capsys):
     assert main(["report", str(bad), "--format", "calls", "--by", "queue"]) == 1
     assert f"{bad}: row 0: outcome 'lost'" in capsys.readouterr().err
     assert main(["report", str(calls), "--format", "calls"]) == 1        # needs --by queue
+
+
+def test_calls_file_reads_back_as_a_call_table(tmp_path):
+    # --calls writes what --format calls reads: the same queue statistics either way.
+    calls, direct, again = tmp_path / "calls.csv", tmp_path / "direct.csv", tmp_path / "again.csv"
+    assert main(["demo", "--by", "queue", "--calls", str(calls), "-o", str(direct), "-q"]) == 0
+    assert main(["report", str(calls), "--format", "calls", "--by", "queue", "-o", str(again), "-q",
+                 "--as-of", "2026-03-02T19:56:36"]) == 0
+    a, b = pd.read_csv(direct), pd.read_csv(again)
+    assert a[list(b.columns)].equals(b)
