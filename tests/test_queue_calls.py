@@ -318,3 +318,20 @@ def test_working_state_is_bounded_by_the_memory(tmp_path):
     assert all(t >= end - tracker.memory for t, _, _ in tracker._forget)
     assert len(tracker._ended) < len(tracker) / 2
     assert len(tracker._open) == int((result.calls["outcome"] == "waiting").sum())
+
+
+def test_calls_agree_with_the_agent_sessions_on_the_demo():
+    # Cross-check of the two sides on a clean log: per agent, the answered calls and their
+    # talk time (from the end lines) equal the agent sessions' calls and talk (CONNECT ..
+    # end line, SPEC 6.3).
+    from agentstats.demo import DEMO_WRAPUP, demo_log_path
+    from agentstats.rollup import rollup
+
+    result = import_queue_log(demo_log_path(), wrapup=DEMO_WRAPUP)
+    answered = result.calls[result.calls["outcome"] == "answered"]
+    per_agent = rollup(result.table, "agent").set_index("agent")
+    talk = answered.groupby("agent")["talk"].sum()
+    calls = answered.groupby("agent").size()
+    assert answered["talk"].notna().all() and result.diagnostics["calls"]["notes"] == {}
+    assert (talk == per_agent.loc[talk.index, "total_talk_time"]).all()
+    assert (calls == per_agent.loc[calls.index, "number_of_calls"]).all()
