@@ -61,10 +61,10 @@ _CALL_END = frozenset({"COMPLETEAGENT", "COMPLETECALLER", "TRANSFER", "BLINDTRAN
 _RING = frozenset({"RINGNOANSWER", "RINGCANCELED", "AGENTDUMP"})
 _LOGIN = frozenset({"AGENTLOGIN", "AGENTCALLBACKLOGIN"})
 _LOGOFF = frozenset({"AGENTLOGOFF", "AGENTCALLBACKLOGOFF"})
-# Verbs that describe the caller or the system, never an agent state change.
+# Verbs that describe the caller or the system, never an agent state change. (The
+# callers' own verbs, ENTERQUEUE, ABANDON, ..., are read by the call side: CALL_VERBS.)
 _NOT_AGENT = frozenset({
-    "ENTERQUEUE", "DID", "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY",
-    "CONFIGRELOAD", "INFO", "SYSCOMPAT", "WITHDRAW", "KEYPRESS", "CALLSTATUS",
+    "DID", "CONFIGRELOAD", "INFO", "SYSCOMPAT", "WITHDRAW", "KEYPRESS", "CALLSTATUS",
     "ENTERQUEUEPOS", "PRESENCE",
 })
 _NOBODY = frozenset({"", "NONE"})
