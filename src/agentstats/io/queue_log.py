@@ -427,8 +427,7 @@ class QueueLogImporter:
         self._ev = _new_buffers()
         self._done = False
         # Queued calls (SPEC 8): the call side reads its lines before the agent side.
-
-        self.calls = QueueCallTracker(aliases=self.aliases, where_of=self._where)
+        self.call_tracker = QueueCallTracker(aliases=self.aliases, where_of=self._where)
 
     # -- accounting ----------------------------------------------------------------
 
@@ -458,7 +457,8 @@ class QueueLogImporter:
             "sessions": len(self._sess_queue),
             "aliases": dict(self.aliases),
             "aliases_inferred": list(self.aliases_inferred),
-            "calls": {"stays": len(self.calls), "notes": dict(sorted(self.calls.notes.items()))},
+            "calls": {"stays": len(self.call_tracker),
+                      "notes": dict(sorted(self.call_tracker.notes.items()))},
         }
 
     def sessions_frame(self):
@@ -561,12 +561,12 @@ class QueueLogImporter:
     def _line(self, t: int, parts: list[str], where: int) -> None:
         """Translate one time-ordered, de-duplicated line; count it."""
         # SPEC 8: the call side reads its verbs first; the caller verbs are its alone.
-        took = self.calls.line(t, parts, where) if parts[4] in CALL_VERBS else None
+        took = self.call_tracker.line(t, parts, where) if parts[4] in CALL_VERBS else None
         if took is not None:
             if took:
                 self.used += 1
             else:
-                self._count(self.calls.reason, where)
+                self._count(self.call_tracker.reason, where)
             return
         verb = parts[4]
         if not verb:
@@ -891,5 +891,5 @@ def import_queue_log(
         sessions=importer.sessions_frame(),
         diagnostics=importer.diagnostics,
         aliases_inferred=list(importer.aliases_inferred),
-        call_tracker=importer.calls,
+        call_tracker=importer.call_tracker,
     )
