@@ -297,17 +297,18 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
     elapsed = time.perf_counter() - started
 
     by = args.by
-    if args.calls and kind != "queue_log":
-        raise InputError("--calls needs a queue_log input (an event table has no callers)")
-    if kind == "queue_log" and (by == "queue" or args.calls):
-        from .report.queues import queue_report, write_calls
+    if args.calls:
+        from .report.queues import write_calls
 
-        if args.calls:
-            try:
-                write_calls(result.calls, args.calls)
-            except (OSError, ValueError) as exc:
-                raise InputError(f"{args.calls}: {exc}") from exc
+        if kind != "queue_log":
+            raise InputError("--calls needs a queue_log input (an event table has no callers)")
+        try:
+            write_calls(result.calls, args.calls)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{args.calls}: {exc}") from exc
     if kind == "queue_log" and by == "queue":
+        from .report.queues import queue_report
+
         # The callers' statistics (SPEC 8.2) with the members' agent-hours beside them.
         agents = intervals.result("acd_group") if intervals is not None else (
             rollup(table, "acd_group") if len(table) else None)

@@ -160,6 +160,8 @@ def run_calls_report(args: Any, inputs: list[Path], *, console: Console, title: 
 
     if args.by != "queue":
         raise ValueError("a per-call table (--format calls) is reported --by queue")
+    if args.calls:
+        raise ValueError("--calls writes the calls of a queue_log; this input is already a call table")
     columns = dict(item.split("=", 1) for item in args.column)
     frames = []
     for path in inputs:
