@@ -327,6 +327,13 @@ def test_per_call_table_input(tmp_path, capsys):
     assert main(["report", str(bad), "--format", "calls", "--by", "queue"]) == 1
     assert f"{bad}: row 0: outcome 'lost'" in capsys.readouterr().err
     assert main(["report", str(calls), "--format", "calls"]) == 1        # needs --by queue
+    assert main(["report", str(calls), "--format", "calls", "--by", "queue", "--calls", str(tmp_path / "c.csv"),
+                 "--column", "queue=skill"]) == 1
+    assert "already a call table" in capsys.readouterr().err
+    assert main(["report", str(DATA / "events.csv"), "--column", "session=sid", "--column", "time=ts",
+                 "--column", "state=status", "--calls", str(tmp_path / "c.csv")]) == 1
+    assert "--calls needs a queue_log input" in capsys.readouterr().err
+    assert not (tmp_path / "c.csv").exists()
 
 
 def test_calls_file_reads_back_as_a_call_table(tmp_path):
