@@ -78,3 +78,21 @@ def test_expected_is_not_trivial(logs, expected):
     assert len(e["session"]) == N_SESSIONS
     for c in COLUMNS:
         assert e[c].min() >= 0 and e[c].sum() > 0, c
+
+
+@pytest.mark.parametrize("peer", ["pandas", "duckdb"])
+def test_queue_benchmark_peers_agree(peer):
+    """benchmarks/test_bench_queues.py: pandas and DuckDB compute exactly agentstats'
+    queue statistics (agentstats itself is held to the twin in tests/test_queues.py)."""
+    from importlib.util import find_spec
+
+    from benchmarks import test_bench_queues as bq
+
+    prepare, run, canon, module = bq.IMPLS[peer]
+    if find_spec(module) is None:
+        pytest.skip(f"{module} is not installed")
+    data = bq.generate(20_000, seed=3)
+    want = bq.canon_agentstats(bq.run_agentstats(data))
+    got = canon(run(prepare(data)))
+    for key in want:
+        assert np.array_equal(got[key], want[key]), key

@@ -18,9 +18,10 @@ from checks import assert_same_as_reference
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_stub_matches_the_compiled_module():
+@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues"])
+def test_stub_matches_the_compiled_module(module):
     result = subprocess.run(
-        [sys.executable, "-m", "mypy.stubtest", "agentstats._kernel"],
+        [sys.executable, "-m", "mypy.stubtest", module],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -29,6 +30,7 @@ def test_stub_matches_the_compiled_module():
 def test_package_ships_stub_and_marker():
     package = Path(agentstats.__file__).parent
     assert (package / "_kernel.pyi").is_file()
+    assert (package / "_queues.pyi").is_file()
     assert (package / "py.typed").is_file()
 
 
@@ -54,7 +56,34 @@ def debug_kernel(tmp_path_factory):
     spec = importlib.util.spec_from_file_location("_kernel", built)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    module.build_dir = work / "lib" / "agentstats"
     return module
+
+
+def test_debug_build_of_the_queue_loop_gives_the_same_answers(debug_kernel, monkeypatch):
+    from agentstats.queues import MISSING, CallColumns, queue_stats
+
+    built = next(debug_kernel.build_dir.glob("_queues*"))
+    spec = importlib.util.spec_from_file_location("agentstats._queues", built)
+    debug_queues = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(debug_queues)
+    rng = np.random.default_rng(5)
+    n = 500
+    enter = rng.integers(0, 20_000, n)
+    enter[rng.random(n) < 0.1] = MISSING
+    leave = np.where(enter != MISSING, enter, 10_000) + rng.integers(0, 400, n)
+    cols = CallColumns(queue=rng.integers(0, 3, n).astype(np.int32), queue_names=["a", "b", "c"],
+                       enter=enter, leave=leave, wait=rng.integers(0, 400, n),
+                       outcome=rng.integers(0, 9, n).astype(np.int8), flowed_in=rng.random(n) < 0.2,
+                       flowed_out_at=np.where(rng.random(n) < 0.2, leave, MISSING))
+    want = [queue_stats(cols, interval=i, as_of=15_000).to_pandas() for i in (None, 15)]
+    calls = []
+    loop = debug_queues.queue_cells
+    monkeypatch.setattr(debug_queues, "queue_cells", lambda *a, **k: calls.append(1) or loop(*a, **k))
+    monkeypatch.setattr(agentstats, "_queues", debug_queues, raising=False)
+    monkeypatch.setitem(sys.modules, "agentstats._queues", debug_queues)
+    got = [queue_stats(cols, interval=i, as_of=15_000).to_pandas() for i in (None, 15)]
+    assert len(calls) == 2 and all(g.equals(w) for g, w in zip(got, want))
 
 
 def test_debug_build_gives_the_reference_answers(debug_kernel, monkeypatch):

@@ -27,7 +27,7 @@ def test_demo_is_quick_and_readable(capsys):
     assert "agentstats demo" in out and "agents" in out
     assert "Ana Silva" in out                      # one row per agent by default
     assert "inferred alias SIP/1003 -> Carla Novak" in out
-    assert "Lines: 3,358 read" in out and "unknown_verb:SURVEYSCORE 1" in out
+    assert "Lines: 3,475 read" in out and "unknown_verb:SURVEYSCORE 1" in out
     assert "NUL runs stripped: 1" in out
 
 
@@ -46,7 +46,7 @@ def test_report_real_sample(capsys):
     assert "35 sessions" in out
     assert "Sathish" in out and "0:00:06" in out          # the first session: 6 s
     assert "inferred alias SIP/1001 -> Sathish from 35 ADDMEMBER lines" in out
-    assert "Lines: 543 read, 76 used" in out
+    assert "Lines: 543 read, 133 used" in out
     assert "... 32 more rows" in out
 
 
@@ -78,8 +78,10 @@ def test_output_files(tmp_path, capsys, suffix):
 def test_by_queue_file(tmp_path):
     out = tmp_path / "q.csv"
     assert main(["report", str(DATA / "synthetic_day.log"), "--by", "queue", "-o", str(out), "-q"]) == 0
-    frame = pd.read_csv(out).set_index("acd_group")
-    assert frame.loc["support", "number_of_calls"] == 2 and frame.loc["sales", "sessions"] == 2
+    frame = pd.read_csv(out).set_index("queue")
+    # the members' session totals are kept beside the callers' statistics, named agent_*
+    assert frame.loc["support", "agent_calls"] == 2 and frame.loc["sales", "agent_sessions"] == 2
+    assert frame.loc["support", "total_calls_queued"] == 2 and frame.loc["sales", "answered"] == 1   # c1, c3; c2
 
 
 def test_as_of(tmp_path):
@@ -197,8 +199,8 @@ def test_interval_report(tmp_path, capsys):
     assert main(["report", str(DATA / "synthetic_day.log"), "--by", "queue", "--interval", "15",
                  "--wrapup", "support=30", "-o", str(out), "-q"]) == 0
     frame = pd.read_csv(out)
-    row = frame[(frame.acd_group == "support") & (frame.interval_start == "2023-11-14T22:15:00Z")].iloc[0]
-    assert (row.talk_time, row.wrapup_time, row.not_ready, row.number_of_calls) == (100, 30, 758, 1)
+    row = frame[(frame.queue == "support") & (frame.interval_start == "2023-11-14T22:15:00Z")].iloc[0]
+    assert (row.agent_talk_time, row.agent_wrapup_time, row.agent_time_not_ready, row.agent_calls) == (100, 30, 758, 1)
     assert main(["demo", "--interval", "60", "--limit", "3"]) == 0
     assert "Interval (UTC)" in capsys.readouterr().out
     assert main(["report", str(DATA / "synthetic_day.log"), "--interval", "15"]) == 2   # needs --by
@@ -267,3 +269,78 @@ def test_unsorted_table_needs_whole_file(tmp_path, capsys):
         assert main(["report", str(path), "--whole-file", "-q"]) == 0
     finally:
         tabular.import_table.__kwdefaults__["chunk_rows"] = original
+
+
+# -- queues and their calls (SPEC 8) ---------------------------------------------------
+
+
+def test_by_queue_shows_the_callers(capsys):
+    assert main(["report", str(DATA / "synthetic_day.log"), "--by", "queue", "--service-level", "5,60"]) == 0
+    out = capsys.readouterr().out
+    for header in ("Queued", "Answered", "Abandoned", "ASA", "SL 5s %", "SL 60s %", "Agent-hours"):
+        assert header in out
+    assert "Logged in" not in out          # agent time is labelled as agent-hours
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
+def test_calls_file(tmp_path, capsys, suffix):
+    out = tmp_path / f"calls{suffix}"
+    assert main(["report", str(DATA / "synthetic_day.log"), "--calls", str(out), "-q"]) == 0
+    if suffix == ".csv":
+        frame = pd.read_csv(out)
+    elif suffix == ".parquet":
+        frame = pd.read_parquet(out)
+    else:
+        frame = pd.DataFrame(json.loads(out.read_text())["rows"])
+    # c1 support answered by Alice after 12 s, talk 100; c2 sales (Agent/2001, 5 s, talk 60);
+    # c3 support answered with no ENTERQUEUE (entered 40 s before its CONNECT).
+    assert list(frame["callid"]) == ["c1", "c2", "c3"]
+    assert list(frame["outcome"]) == ["answered"] * 3
+    assert list(frame["wait"]) == [12, 5, 40] and list(frame["talk"]) == [100, 60, 30]
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]      # no temporary file left
+
+
+def test_calls_file_errors(tmp_path, capsys):
+    assert main(["report", str(DATA / "synthetic_day.log"), "--calls", str(tmp_path / "calls.txt")]) == 1
+    assert "must end in .csv, .parquet or .json" in capsys.readouterr().err
+    assert main(["report", str(DATA / "synthetic_day.log"), "--calls", str(tmp_path / "no" / "c.csv")]) == 1
+    assert list(tmp_path.iterdir()) == []
+    assert main(["report", str(DATA / "synthetic_day.log"), "--service-level", "20,abc"]) == 2
+
+
+def test_per_call_table_input(tmp_path, capsys):
+    calls = tmp_path / "export.csv"
+    pd.DataFrame({"skill": ["sales", "sales", "support"], "outcome": ["answered", "abandoned", "full"],
+                  "enter": ["2026-03-02T09:00:00", "2026-03-02T09:01:00", "2026-03-02T09:02:00"],
+                  "leave": ["2026-03-02T09:00:30", "2026-03-02T09:01:10", "2026-03-02T09:02:00"]}).to_csv(calls, index=False)
+    assert main(["report", str(calls), "--format", "calls", "--by", "queue", "--column", "queue=skill"]) == 0
+    out = capsys.readouterr().out
+    assert "2 queues" in out and "Queued" in out and "Calls: 3 rows read" in out
+    out_file = tmp_path / "q.csv"
+    assert main(["report", str(calls), "--format", "calls", "--by", "queue", "--column", "queue=skill",
+                 "--interval", "15", "-o", str(out_file), "-q"]) == 0
+    frame = pd.read_csv(out_file).set_index("queue")
+    assert (frame.loc["sales", "total_calls_queued"], frame.loc["support", "refused"]) == (2, 1)
+    # a bad row is named, with the file
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"queue": ["q"], "outcome": ["lost"], "enter": [1]}).to_csv(bad, index=False)
+    assert main(["report", str(bad), "--format", "calls", "--by", "queue"]) == 1
+    assert f"{bad}: row 0: outcome 'lost'" in capsys.readouterr().err
+    assert main(["report", str(calls), "--format", "calls"]) == 1        # needs --by queue
+    assert main(["report", str(calls), "--format", "calls", "--by", "queue", "--calls", str(tmp_path / "c.csv"),
+                 "--column", "queue=skill"]) == 1
+    assert "already a call table" in capsys.readouterr().err
+    assert main(["report", str(DATA / "events.csv"), "--column", "session=sid", "--column", "time=ts",
+                 "--column", "state=status", "--calls", str(tmp_path / "c.csv")]) == 1
+    assert "--calls needs a queue_log input" in capsys.readouterr().err
+    assert not (tmp_path / "c.csv").exists()
+
+
+def test_calls_file_reads_back_as_a_call_table(tmp_path):
+    # --calls writes what --format calls reads: the same queue statistics either way.
+    calls, direct, again = tmp_path / "calls.csv", tmp_path / "direct.csv", tmp_path / "again.csv"
+    assert main(["demo", "--by", "queue", "--calls", str(calls), "-o", str(direct), "-q"]) == 0
+    assert main(["report", str(calls), "--format", "calls", "--by", "queue", "-o", str(again), "-q",
+                 "--as-of", "2026-03-02T19:56:36"]) == 0
+    a, b = pd.read_csv(direct), pd.read_csv(again)
+    assert a[list(b.columns)].equals(b)

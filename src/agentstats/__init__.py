@@ -5,6 +5,7 @@
     table.to_pandas()            # one row per session (SPEC 2)
     table.diagnostics            # every row accounted for (SPEC 3)
     table.session(key)           # the ITAgentSession facade (SPEC 4)
+    agentstats.queue_stats(calls, interval=15)   # queues and their calls (SPEC 8)
 
 The behaviour contract (SPEC) is described in docs/ and in each function's docstring.
 """
@@ -12,6 +13,8 @@ The behaviour contract (SPEC) is described in docs/ and in each function's docst
 from . import hresult
 from .aggregate import Aggregator, aggregate, release_scratch
 from .hresult import AgentSessionState, TapiError
+from .itqueue import ITQueue
+from .queues import QueueTable, queue_stats
 from .session import DEFAULT_TIMEOUT, AgentSession, SessionStore, is_valid_transition
 from .table import COLUMNS, SessionTable
 
@@ -31,7 +34,9 @@ __all__ = [
     "BUSY_WRAPUP",
     "COLUMNS",
     "DEFAULT_TIMEOUT",
+    "ITQueue",
     "NOT_READY",
+    "QueueTable",
     "READY",
     "SESSION_ENDED",
     "SessionStore",
@@ -40,5 +45,6 @@ __all__ = [
     "aggregate",
     "hresult",
     "is_valid_transition",
+    "queue_stats",
     "release_scratch",
 ]

@@ -34,6 +34,10 @@ How a queue_log is read (details: docs/queue_log.md):
   wrap-up      after a call, for --wrapup QUEUE=SECONDS (use your queues.conf wrapuptime)
   aliases      SIP/1001 and Sathish are joined into one agent by --alias FILE
                (lines NAME=AGENT) or inferred from the FreePBX/Issabel login lines.
+  callers      ENTERQUEUE .. CONNECT (answered), ABANDON, EXITWITHTIMEOUT, EXITEMPTY, EXITWITHKEY;
+               FULL, JOINEMPTY, CLOSED are refused at the door. --by queue reports them per
+               queue (queued, answered, abandoned, waits, service level; details: docs/queues.md)
+               beside the members' agent-hours; --calls FILE writes one row per caller's stay.
 Every line is either used or counted under a reason (blank, duplicate_line,
 not_agent_event, unknown_verb:X, ...), shown under the table.
 
@@ -43,6 +47,7 @@ Examples:
   agentstats report /var/log/asterisk/queue_log.1 /var/log/asterisk/queue_log --by agent
   agentstats report queue_log --wrapup support=30 --wrapup sales=15 --as-of 2026-03-02T18:00
   agentstats report queue_log --by queue -o queues.parquet
+  agentstats report queue_log --by queue --interval 15 --service-level 20,60 --calls calls.csv
   agentstats report events.csv --column session=sid --column time=ts --column state=status
 """
 
@@ -82,9 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     if not demo:
-        p.add_argument("--format", choices=("auto", "queue_log", "csv", "parquet", "arrow"),
+        p.add_argument("--format", choices=("auto", "queue_log", "csv", "parquet", "arrow", "calls"),
                        default="auto",
-                       help="input format (default auto: by file name, else queue_log)")
+                       help="input format (default auto: by file name, else queue_log); calls: "
+                            "per-call tables (queue, outcome, enter, answer, leave, wait) for --by queue")
         p.add_argument("--wrapup", action="append", default=[], metavar="QUEUE=SECONDS",
                        help="wrap-up time after each call in QUEUE (repeatable; *=SECONDS for "
                             "every other queue). Without it a call ends straight in ready")
@@ -118,6 +124,12 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                    help="with --by agent or --by queue: one row per reporting interval of MINUTES "
                         "(e.g. 15, 30, 60): logged-in, not-ready, ready, talk and wrap-up time, "
                         "split exactly at the interval edges, and calls answered")
+    p.add_argument("--service-level", metavar="T[,T...]",
+                   help="with --by queue: service level = calls answered within T seconds / calls "
+                        "queued, for each T (default 20)")
+    p.add_argument("--calls", metavar="FILE",
+                   help="queue_log: also write one row per caller's stay in a queue (enter, leave, "
+                        "outcome, wait, agent, talk, flows) to FILE.csv, FILE.parquet or FILE.json")
     p.add_argument("-o", "--output", metavar="OUT",
                    help="write the table to OUT.csv, OUT.parquet or OUT.json instead of the screen")
     p.add_argument("--limit", type=int, default=50, metavar="N",
@@ -223,6 +235,13 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
     if len(kinds) > 1:
         raise InputError(f"inputs mix formats ({', '.join(sorted(kinds))}); report one format at a time")
     kind = kinds.pop()
+    if kind == "calls":
+        from .report.queues import run_calls_report
+
+        try:
+            return run_calls_report(args, inputs, console=console, title=title)
+        except (TapiError, ValueError, TypeError) as exc:
+            raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
     total = sum(p.stat().st_size for p in inputs)
     as_of = _as_of(args.as_of)
     started = time.perf_counter()
@@ -278,7 +297,25 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
     elapsed = time.perf_counter() - started
 
     by = args.by
-    if intervals is not None:
+    if args.calls:
+        from .report.queues import write_calls
+
+        if kind != "queue_log":
+            raise InputError("--calls needs a queue_log input (an event table has no callers)")
+        try:
+            write_calls(result.calls, args.calls)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{args.calls}: {exc}") from exc
+    if kind == "queue_log" and by == "queue":
+        from .report.queues import queue_report
+
+        # The callers' statistics (SPEC 8.2) with the members' agent-hours beside them.
+        agents = intervals.result("acd_group") if intervals is not None else (
+            rollup(table, "acd_group") if len(table) else None)
+        frame = queue_report(result, interval_minutes=args.interval, agent_frame=agents,
+                             service_levels=args.service_levels)
+        by = "queue_calls"
+    elif intervals is not None:
         frame = intervals.result("agent" if by == "agent" else "acd_group")
         by = "interval"
     elif by == "session":
@@ -304,9 +341,16 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
     else:
         when = table.as_of_datetime
         subtitle = f"as of {str(when).replace('T', ' ')} UTC" if when is not None and len(table) else ""
-        print_table(frame, title=f"{title} — {len(frame):,} {by if by != 'session' else 'session'}"
-                                 f"{'s' if len(frame) != 1 else ''} {subtitle}",
-                    console=console, limit=args.limit or None, by=by)
+        if by == "queue_calls":
+            from .report.queues import print_queue_table
+
+            noun = "queue interval" if args.interval else "queue"
+            print_queue_table(frame, title=f"{title} — {len(frame):,} {noun}{'s' if len(frame) != 1 else ''} "
+                                           f"{subtitle}", console=console, limit=args.limit or None)
+        else:
+            print_table(frame, title=f"{title} — {len(frame):,} {by if by != 'session' else 'session'}"
+                                     f"{'s' if len(frame) != 1 else ''} {subtitle}",
+                        console=console, limit=args.limit or None, by=by)
     if not args.quiet:
         print_diagnostics(console, importer=importer_diag, kernel=table.diagnostics, aliases=aliases_inferred)
         if importer_diag is not None and elapsed > 1:
@@ -327,6 +371,12 @@ def main(argv: list[str] | None = None) -> int:
         return _usage_error(parser, str(exc))
     if args.interval is not None and (args.interval <= 0 or args.by == "session"):
         return _usage_error(parser, "--interval MINUTES needs MINUTES > 0 and --by agent or --by queue")
+    from .report.queues import parse_service_levels
+
+    try:
+        args.service_levels = parse_service_levels(args.service_level)
+    except ValueError as exc:
+        return _usage_error(parser, str(exc))
     try:
         if args.command == "demo":
             from .demo import DEMO_WRAPUP, demo_log_path

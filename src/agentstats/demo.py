@@ -10,7 +10,10 @@ UNPAUSEALL/UNPAUSE, or chan_agent AGENTLOGIN), take breaks (PAUSEALL/PAUSE with 
 reason, UNPAUSEALL/UNPAUSE), and answer calls that arrive with an intraday profile
 (DID, ENTERQUEUE, RINGNOANSWER, CONNECT, COMPLETEAGENT/COMPLETECALLER, TRANSFER,
 BLINDTRANSFER, ATTENDEDTRANSFER, ABANDON, RINGCANCELED, EXITWITHTIMEOUT); each queue
-has an Asterisk wrap-up time during which its agents get no calls. Every day starts
+has an Asterisk wrap-up time during which its agents get no calls. Callers leave in
+every way a queue allows: answered, abandoned, timed out (then most of them overflow to
+another queue, keeping their callid), pressing a key (EXITWITHKEY), exited empty, and
+refused at the door when the queue is full (FULL). Every day starts
 with QUEUESTART and a few CONFIGRELOADs. `dirty=True` adds what real files have:
 a NUL run after a "crash", a blank line, duplicated and slightly out-of-order lines,
 and a custom verb. Same seed, same file, byte for byte.
@@ -40,6 +43,10 @@ QUEUES = {
 }
 #: the wrap-up the report must be told about to match the simulated queues
 DEMO_WRAPUP = {q: w for q, (w, _, _) in QUEUES.items() if w}
+#: a caller who times out of a queue is sent on to this one (most of the time)
+OVERFLOW = {"support": "sales", "sales": "support", "billing": "support"}
+_MAX_WAIT = 300        # seconds before EXITWITHTIMEOUT
+_MAX_LEN = 12          # callers a queue holds; the next one is refused (FULL)
 
 _FIRST = ("Ana", "Bruno", "Carla", "Diego", "Elena", "Farid", "Grace", "Hugo", "Ines",
           "Jamal", "Kenji", "Lucia", "Mateo", "Nadia", "Omar", "Priya", "Quentin", "Rosa",
@@ -91,6 +98,8 @@ class _Sim:
         self.waiting = {q: deque() for q in queue_names}
         self.calls: dict[int, list] = {}
         self.next_call = 0
+        # The callers' own choices (key presses, overflow) draw from a stream of their own.
+        self.caller_rng = random.Random(rng.random())
 
     # -- plumbing ------------------------------------------------------------------
 
@@ -204,27 +213,37 @@ class _Sim:
                     break
                 if rng.random() * peak < _hourly_profile((t - day_start) / 3600):
                     self.at(t, "arrive", q)
+        # A mailing goes out: at 16:15 billing gets 40 patient callers in under three
+        # minutes. The queue fills (FULL), callers time out and overflow to support.
+        burst = day_start + int(16.25 * 3600)
+        for k in range(40):
+            self.at(burst + 4 * k, "arrive", "billing", 3600.0)
 
-    def _arrive(self, t: int, q: str) -> None:
+    def _arrive(self, t: int, q: str, patience: float | None = None) -> None:
         rng = self.rng
         cid = self.next_call
         self.next_call += 1
         uid = f"{t}.{cid}"
         caller = f"+1555{rng.randrange(10**7):07d}"
         self.log(t, uid, q, "NONE", "DID", "8005550100")
+        self._enter(t, q, uid, caller, cid, rng.expovariate(1 / 150) if patience is None else patience)
+
+    def _enter(self, t: int, q: str, uid: str, caller: str, cid: int, patience: float) -> None:
         if not any(self.logged[a] for a in self.members[q]):
             self.log(t, uid, q, "NONE", "EXITEMPTY", 1, 1, 0)
+            return
+        if len(self.waiting[q]) >= _MAX_LEN:
+            self.log(t, uid, q, "NONE", "FULL")
             return
         pos = len(self.waiting[q]) + 1
         self.log(t, uid, q, "NONE", "ENTERQUEUE", "", caller, pos)
         # call: queue, enter time, uniqueid, status, tried agents, position, agent
         self.calls[cid] = [q, t, uid, "wait", set(), pos, None]
         self.waiting[q].append(cid)
-        patience = rng.expovariate(1 / 150)
-        if patience < 900:
+        if patience < _MAX_WAIT:
             self.at(t + max(2, patience), "hangup", cid)
         else:
-            self.at(t + 900, "timeout", cid)
+            self.at(t + _MAX_WAIT, "timeout", cid)
         self.dispatch_queue(t, q)
 
     def _hangup(self, t: int, cid: int) -> None:
@@ -236,7 +255,10 @@ class _Sim:
             self.log(t, uid, q, self.name[a], "RINGCANCELED", (t - call[7]) * 1000)
             self.busy[a] = False
             self.idle_since[a] = t
-        self.log(t, uid, q, "NONE", "ABANDON", pos, pos, t - t0)
+        if status == "wait" and self.caller_rng.random() < 0.1:
+            self.log(t, uid, q, "NONE", "EXITWITHKEY", 1, pos, pos, t - t0)   # chose the voicemail
+        else:
+            self.log(t, uid, q, "NONE", "ABANDON", pos, pos, t - t0)
         if status == "wait":
             self.waiting[q].remove(cid)
         call[3] = "done"
@@ -253,6 +275,10 @@ class _Sim:
         self.waiting[q].remove(cid)
         call[3] = "done"
         del self.calls[cid]
+        if self.caller_rng.random() < 0.7:      # the dialplan sends the caller on
+            cid2 = self.next_call
+            self.next_call += 1
+            self._enter(t, OVERFLOW[q], uid, "", cid2, self.caller_rng.expovariate(1 / 150))
 
     def dispatch(self, t: int, a: int) -> None:
         """Agent a became free: take the longest-waiting call of its queues."""

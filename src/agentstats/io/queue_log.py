@@ -25,10 +25,13 @@ import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .queue_calls import CALL_VERBS, QueueCallTracker
 
 __all__ = [
     "QueueLogImporter",
@@ -58,10 +61,10 @@ _CALL_END = frozenset({"COMPLETEAGENT", "COMPLETECALLER", "TRANSFER", "BLINDTRAN
 _RING = frozenset({"RINGNOANSWER", "RINGCANCELED", "AGENTDUMP"})
 _LOGIN = frozenset({"AGENTLOGIN", "AGENTCALLBACKLOGIN"})
 _LOGOFF = frozenset({"AGENTLOGOFF", "AGENTCALLBACKLOGOFF"})
-# Verbs that describe the caller or the system, never an agent state change.
+# Verbs that describe the caller or the system, never an agent state change. (The
+# callers' own verbs, ENTERQUEUE, ABANDON, ..., are read by the call side: CALL_VERBS.)
 _NOT_AGENT = frozenset({
-    "ENTERQUEUE", "DID", "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY",
-    "CONFIGRELOAD", "INFO", "SYSCOMPAT", "WITHDRAW", "KEYPRESS", "CALLSTATUS",
+    "DID", "CONFIGRELOAD", "INFO", "SYSCOMPAT", "WITHDRAW", "KEYPRESS", "CALLSTATUS",
     "ENTERQUEUEPOS", "PRESENCE",
 })
 _NOBODY = frozenset({"", "NONE"})
@@ -102,6 +105,26 @@ class QueueLogResult:
     sessions: Any                    # pandas DataFrame: session, label, agent, acd_group, ...
     diagnostics: dict[str, Any]      # line accounting (see QueueLogImporter.diagnostics)
     aliases_inferred: list[str] = field(default_factory=list)
+    call_tracker: Any = None         # the queued calls (SPEC 8): agentstats.io.queue_calls
+
+    @cached_property
+    def calls(self):
+        """The per-call table: one row per caller's stay in a queue (see docs/queues.md)."""
+        return self.call_tracker.frame()
+
+    def call_columns(self):
+        """The per-call table as :class:`agentstats.queues.CallColumns` (for queue_stats),
+        whose default report time is this import's (the log's end)."""
+        columns = self.call_tracker.columns()
+        columns.default_as_of = self.table.as_of
+        return columns
+
+    def queue_stats(self, **options: Any):
+        """Per-queue (per-interval) statistics: :func:`agentstats.queue_stats` of the calls
+        at this import's report time."""
+        from ..queues import queue_stats
+
+        return queue_stats(self.call_columns(), **options)
 
     def to_pandas(self):
         """Per-session statistics joined with the session labels (agent, queue, ...)."""
@@ -403,6 +426,8 @@ class QueueLogImporter:
         self._sess_how: list[str] = []
         self._ev = _new_buffers()
         self._done = False
+        # Queued calls (SPEC 8): the call side reads its lines before the agent side.
+        self.call_tracker = QueueCallTracker(aliases=self.aliases, where_of=self._where)
 
     # -- accounting ----------------------------------------------------------------
 
@@ -432,6 +457,8 @@ class QueueLogImporter:
             "sessions": len(self._sess_queue),
             "aliases": dict(self.aliases),
             "aliases_inferred": list(self.aliases_inferred),
+            "calls": {"stays": len(self.call_tracker),
+                      "notes": dict(sorted(self.call_tracker.notes.items()))},
         }
 
     def sessions_frame(self):
@@ -533,6 +560,14 @@ class QueueLogImporter:
 
     def _line(self, t: int, parts: list[str], where: int) -> None:
         """Translate one time-ordered, de-duplicated line; count it."""
+        # SPEC 8: the call side reads its verbs first; the caller verbs are its alone.
+        took = self.call_tracker.line(t, parts, where) if parts[4] in CALL_VERBS else None
+        if took is not None:
+            if took:
+                self.used += 1
+            else:
+                self._count(self.call_tracker.reason, where)
+            return
         verb = parts[4]
         if not verb:
             self._count("malformed", where)
@@ -856,4 +891,5 @@ def import_queue_log(
         sessions=importer.sessions_frame(),
         diagnostics=importer.diagnostics,
         aliases_inferred=list(importer.aliases_inferred),
+        call_tracker=importer.call_tracker,
     )

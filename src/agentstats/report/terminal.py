@@ -99,6 +99,8 @@ def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = No
                   pad_edge=False)
     for column in present:
         header, kind = _COLUMNS.get(column, (column, "text"))
+        if by == "queue" and column == "session_duration":
+            header = "Agent-hours"     # the members' logged-in time, summed over them
         table.add_column(header, justify="left" if kind in ("text", "time", "state") else "right",
                          no_wrap=True, overflow="ellipsis",
                          min_width=min(len(header), 12) if kind == "text" else len(header))

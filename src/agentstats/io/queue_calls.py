@@ -1,0 +1,378 @@
+"""Queued calls from a queue_log: one record per caller's stay in one queue (SPEC 8.1, 8.3).
+
+:class:`QueueCallTracker` is fed every time-ordered, de-duplicated queue_log line by
+:class:`agentstats.io.queue_log.QueueLogImporter` (before the agent side sees it). A
+stay is keyed by (callid, queue): it opens at ENTERQUEUE and is closed by the line that
+takes the caller out of the queue (CONNECT, ABANDON, EXITWITHTIMEOUT, EXITEMPTY,
+EXITWITHKEY, Wazo's LEAVEEMPTY); FULL, JOINEMPTY and CLOSED are calls refused at the
+door (a record, never queued). The call's end line (COMPLETEAGENT, COMPLETECALLER,
+TRANSFER, ...) adds the talk time to the answered stay.
+
+Line accounting. The caller verbs (ENTERQUEUE, the exits, the refusals) are the call
+side's alone: :meth:`QueueCallTracker.line` returns True (used) or False (then
+``tracker.reason`` says why the line was counted). CONNECT and the call-end lines belong
+to both sides: the agent side keeps their line accounting (a well-formed one always
+changes an agent's state), and what the call side could not pair on them is counted in
+``tracker.notes`` (not line buckets: the line was used, by the agent side).
+
+Memory: records are one compact typed array (13 int64 values a stay; queue and agent
+names interned, the callid text packed in one buffer), not a Python object per call. Open stays live in a dict
+until they end; ended stays are remembered for ``memory`` seconds (to pair a later
+call-end line, a second CONNECT, or the next queue of a call that flows on), then
+forgotten, so the working set depends on the traffic, not on the file size.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "QueueCallTracker", "OUTCOMES", "WAITING", "ANSWERED", "ABANDONED", "TIMED_OUT",
+    "EXITED_EMPTY", "EXITED_WITH_KEY", "FULL", "JOINEMPTY", "CLOSED", "REFUSED",
+    "CALLER_VERBS", "CALL_VERBS", "DEFAULT_MEMORY",
+]
+
+MISSING = np.iinfo(np.int64).min
+
+# Outcome codes of a stay (the order is the column order of the queue statistics).
+WAITING, ANSWERED, ABANDONED, TIMED_OUT, EXITED_EMPTY, EXITED_WITH_KEY, FULL, JOINEMPTY, CLOSED = range(9)
+OUTCOMES = ("waiting", "answered", "abandoned", "timed_out", "exited_empty", "exited_with_key",
+            "full", "joinempty", "closed")
+#: outcomes of a call refused at the door (never queued, SPEC 8.1)
+REFUSED = (FULL, JOINEMPTY, CLOSED)
+
+# How the wait of a stay is known.
+WAIT_MISSING, WAIT_LOGGED, WAIT_MEASURED = 0, 1, 2
+WAIT_SOURCES = ("", "logged", "measured")
+
+#: seconds an ended stay is remembered to pair later lines of the same call
+DEFAULT_MEMORY = 8 * 3600
+
+# verb -> (outcome, index of the wait field in the split line, or -1: no wait field).
+# The line is epoch|callid|queue|agent|verb|data1|data2|...: data1 is index 5.
+_EXITS = {
+    "ABANDON": (ABANDONED, 7),            # position|origposition|waittime
+    "EXITWITHTIMEOUT": (TIMED_OUT, 7),    # position|origposition|waittime
+    "EXITEMPTY": (EXITED_EMPTY, 7),       # position|origposition|waittime
+    "EXITWITHKEY": (EXITED_WITH_KEY, 8),  # key|position|origposition|waittime
+    "LEAVEEMPTY": (EXITED_EMPTY, -1),     # Wazo: no fields; the wait is measured
+}
+_REFUSALS = {"FULL": FULL, "JOINEMPTY": JOINEMPTY, "CLOSED": CLOSED}
+# Call-end verbs -> (code kept as `ended_by`, index of the talk-time field).
+_ENDS = {
+    "COMPLETEAGENT": (1, 6),      # holdtime|calltime|origposition
+    "COMPLETECALLER": (2, 6),     # holdtime|calltime|origposition
+    "TRANSFER": (3, 8),           # extension|context|holdtime|calltime|origposition
+    "BLINDTRANSFER": (4, 8),      # extension|context|holdtime|calltime|origposition
+    "ATTENDEDTRANSFER": (5, 8),   # BRIDGE|id|holdtime|calltime|origposition (LINK: one more field)
+}
+ENDED_BY = ("", "COMPLETEAGENT", "COMPLETECALLER", "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER")
+
+#: verbs whose line accounting is the call side's alone
+CALLER_VERBS = frozenset({"ENTERQUEUE", *_EXITS, *_REFUSALS})
+#: every verb the call side reads
+CALL_VERBS = frozenset({*CALLER_VERBS, "CONNECT", *_ENDS})
+
+_NOBODY = frozenset({"", "NONE"})
+
+
+def _seconds(parts: list[str], index: int) -> int:
+    """A whole-seconds data field, or MISSING (absent, empty, negative or not a number)."""
+    if 0 <= index < len(parts):
+        text = parts[index].strip()
+        if text.isdigit():
+            return int(text)
+    return MISSING
+
+
+class _Names:
+    """Interned strings: name -> dense int code."""
+
+    __slots__ = ("codes", "names")
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+        self.names: list[str] = []
+
+    def code(self, name: str) -> int:
+        code = self.codes.get(name)
+        if code is None:
+            code = self.codes[name] = len(self.names)
+            self.names.append(name)
+        return code
+
+
+# A record is _WIDTH int64 values in one array, at these offsets (one extend per record
+# instead of one append per column: the import reads every call line).
+(_ENTER, _LEAVE, _WAIT, _TALK, _CALL_END, _LINE_AT, _PREV, _NEXT, _QUEUE, _AGENT, _OUTCOME,
+ _WAIT_SOURCE, _ENDED_BY) = range(13)
+_WIDTH = 13
+
+
+class QueueCallTracker:
+    """Builds the per-call records (see the module docstring).
+
+    aliases: the importer's alias map (interface -> agent), applied to the answering agent.
+    memory: seconds an ended stay is remembered (default 8 h).
+    where_of: turns a line's location code into "file:line" (for the ``first_line`` column).
+
+    Per record (stay), in the order the stays began: enter (epoch s, MISSING when
+    unknown), leave (answered, exited or refused; MISSING while waiting), wait (s, MISSING
+    when unknown), talk (s, answered calls with an end line), call_end (time of the end
+    line), line_at (location code of the first line), prev / next (the record this stay
+    flowed in from / out to, -1), queue and agent codes (agent -1: none), outcome,
+    wait_source, ended_by. :meth:`column` gives one of them as a NumPy array.
+    """
+
+    def __init__(self, *, aliases: Mapping[str, str] | None = None, memory: int = DEFAULT_MEMORY,
+                 where_of: Callable[[int], str] | None = None) -> None:
+        self.aliases = aliases if aliases is not None else {}
+        self.where_of = where_of
+        self.memory = int(memory)
+        self.queues = _Names()
+        self.agents = _Names()
+        self._rec = array("q")
+        self._callid_text = bytearray()
+        self._callid_end = array("q")
+        # Working state.
+        self._open: dict[tuple[str, str], int] = {}        # (callid, queue) -> open stay
+        self._ended: dict[tuple[str, str], int] = {}       # (callid, queue) -> latest ended stay
+        self._left_unanswered: dict[str, int] = {}         # callid -> latest unanswered stay (flow source)
+        self._forget: deque = deque()                      # (time, (callid, queue), record)
+        self.notes: Counter[str] = Counter()
+        self.reason = ""
+
+    def __len__(self) -> int:
+        return len(self._callid_end)
+
+    def column(self, field: str) -> np.ndarray:
+        """One field of every record (int64), e.g. ``column("enter")``."""
+        offset = _FIELDS[field]
+        if not len(self):
+            return np.empty(0, dtype=np.int64)
+        return np.frombuffer(self._rec, dtype=np.int64).reshape(-1, _WIDTH)[:, offset].copy()
+
+    # -- records --------------------------------------------------------------------
+
+    def _new(self, callid: str, queue: str, enter: int, where: int) -> int:
+        record = len(self._callid_end)
+        code = self.queues.codes.get(queue)
+        if code is None:
+            code = self.queues.code(queue)
+        self._rec.extend((enter, MISSING, MISSING, MISSING, MISSING, where, -1, -1, code, -1,
+                          WAITING, WAIT_MISSING, 0))
+        self._callid_text += callid.encode("utf-8", "surrogateescape")
+        self._callid_end.append(len(self._callid_text))
+        return record
+
+    def _enter_from_flow(self, callid: str, record: int) -> None:
+        """SPEC 8.1: a call that left another queue unanswered and enters this one has
+        flowed out of that queue and into this one."""
+        source = self._left_unanswered.pop(callid, None)
+        if source is None:
+            return
+        rec = self._rec
+        s, r = source * _WIDTH, record * _WIDTH
+        if rec[s + _QUEUE] != rec[r + _QUEUE] and rec[s + _NEXT] < 0:
+            rec[s + _NEXT] = record
+            rec[r + _PREV] = source
+
+    def _close(self, record: int, t: int, outcome: int, wait: int, key: tuple[str, str]) -> None:
+        rec = self._rec
+        r = record * _WIDTH
+        rec[r + _LEAVE] = t
+        rec[r + _OUTCOME] = outcome
+        enter = rec[r + _ENTER]
+        if wait != MISSING:
+            rec[r + _WAIT] = wait
+            rec[r + _WAIT_SOURCE] = WAIT_LOGGED
+        elif enter != MISSING and t >= enter:
+            # SPEC 8.1: a wait missing from the line is measured from the ENTERQUEUE
+            rec[r + _WAIT] = t - enter
+            rec[r + _WAIT_SOURCE] = WAIT_MEASURED
+        self._ended[key] = record
+        if outcome != ANSWERED:
+            self._left_unanswered[key[0]] = record
+        self._forget.append((t, key, record))
+
+    def _orphan(self, callid: str, queue: str, t: int, wait: int, where: int) -> int:
+        """SPEC 8.3: a stay whose ENTERQUEUE is not in the log entered at the line's time
+        minus its wait, or at an unknown time when the line has no wait."""
+        record = self._new(callid, queue, t - wait if wait != MISSING else MISSING, where)
+        self._enter_from_flow(callid, record)
+        return record
+
+    def _drop_old(self, t: int) -> None:
+        horizon = t - self.memory
+        forget = self._forget
+        while forget and forget[0][0] < horizon:
+            _, key, record = forget.popleft()
+            if self._ended.get(key) == record:
+                del self._ended[key]
+            if self._left_unanswered.get(key[0]) == record:
+                del self._left_unanswered[key[0]]
+
+    # -- the line -------------------------------------------------------------------
+
+    def line(self, t: int, parts: list[str], where: int) -> bool | None:
+        """Read one line. None: not a caller verb (the agent side accounts for the line);
+        True: used; False: counted, under ``self.reason``."""
+        verb = parts[4]
+        if verb not in CALL_VERBS:
+            return None
+        if self._forget and self._forget[0][0] < t - self.memory:
+            self._drop_old(t)
+        callid, queue = parts[1], parts[2]
+        if callid in _NOBODY or queue in _NOBODY:
+            reason = "no_callid" if callid in _NOBODY else "no_queue"
+            if verb not in CALLER_VERBS:
+                self.notes[reason] += 1
+                return None
+            self.reason = reason
+            return False
+        key = (callid, queue)
+        rec = self._rec
+        if verb == "ENTERQUEUE":
+            if key in self._open:
+                self.reason = "second_enterqueue"   # the first stay's exit line is missing
+                return False
+            record = self._new(callid, queue, t, where)
+            self._open[key] = record
+            self._enter_from_flow(callid, record)
+            return True
+        if verb == "CONNECT":
+            wait = _seconds(parts, 5)              # holdtime|bridged channel|ringtime
+            found = self._open.pop(key, None)
+            if found is not None:
+                record = found
+            else:
+                earlier = self._ended.get(key)
+                if earlier is not None:
+                    answered_before = rec[earlier * _WIDTH + _OUTCOME] == ANSWERED
+                    self.notes["second_connect" if answered_before else "queue_orphan"] += 1
+                    return None
+                record = self._orphan(callid, queue, t, wait, where)
+            self._close(record, t, ANSWERED, wait, key)
+            agent = parts[3]
+            if agent not in _NOBODY:
+                rec[record * _WIDTH + _AGENT] = self.agents.code(self.aliases.get(agent, agent))
+            return None
+        ending = _ENDS.get(verb)
+        if ending is not None:                     # a call-end line: the talk time of the answered stay
+            code, field = ending
+            answered = self._ended.get(key)
+            r = -1 if answered is None else answered * _WIDTH
+            if r < 0 or rec[r + _OUTCOME] != ANSWERED or rec[r + _CALL_END] != MISSING:
+                self.notes["call_end_unpaired"] += 1
+                return None
+            if verb == "ATTENDEDTRANSFER" and len(parts) > 5 and parts[5] == "LINK":
+                field += 1
+            talk = _seconds(parts, field)
+            measured = t - rec[r + _LEAVE]
+            if talk == MISSING:
+                talk = measured
+            elif abs(talk - measured) > 1:
+                # The agent session measures CONNECT .. end line; the logged calltime disagrees.
+                self.notes["talk_mismatch"] += 1
+            rec[r + _TALK] = talk
+            rec[r + _CALL_END] = t
+            rec[r + _ENDED_BY] = code
+            return None
+        refusal = _REFUSALS.get(verb)
+        if refusal is not None:
+            record = self._new(callid, queue, t, where)
+            rec[record * _WIDTH + _LEAVE] = t
+            rec[record * _WIDTH + _OUTCOME] = refusal
+            return True
+        outcome, field = _EXITS[verb]
+        wait = _seconds(parts, field)
+        found = self._open.pop(key, None)
+        if found is not None:
+            record = found
+        else:
+            if key in self._ended:
+                self.reason = "queue_orphan"        # that stay has already left the queue
+                return False
+            record = self._orphan(callid, queue, t, wait, where)
+        self._close(record, t, outcome, wait, key)
+        return True
+
+    # -- results --------------------------------------------------------------------
+
+    def callids(self) -> list[str]:
+        text = bytes(self._callid_text)
+        out, start = [], 0
+        for end in self._callid_end:
+            out.append(text[start:end].decode("utf-8", "surrogateescape"))
+            start = end
+        return out
+
+    def columns(self):
+        """The records as :class:`agentstats.queues.CallColumns` (seconds)."""
+        from ..queues import CallColumns
+
+        enter, leave, nxt = self.column("enter"), self.column("leave"), self.column("next")
+        flowed_out_at = np.full(len(nxt), MISSING, dtype=np.int64)
+        has = nxt >= 0
+        # The flow out happens when the next queue's stay begins (its first line).
+        flowed_out_at[has] = np.where(enter[nxt[has]] != MISSING, enter[nxt[has]], leave[nxt[has]])
+        return CallColumns(
+            queue=self.column("queue").astype(np.int32),
+            queue_names=list(self.queues.names),
+            enter=enter,
+            leave=leave,
+            wait=self.column("wait"),
+            outcome=self.column("outcome").astype(np.int8),
+            flowed_in=self.column("prev") >= 0,
+            flowed_out_at=flowed_out_at,
+            ticks_per_second=1,
+        )
+
+    def frame(self):
+        """The per-call table as a pandas DataFrame, one row per stay (see docs/queues.md)."""
+        import pandas as pd
+
+        queue_names = np.asarray(self.queues.names + [None], dtype=object)
+        agent_names = np.asarray(self.agents.names + [None], dtype=object)
+        queue, prev, nxt = self.column("queue"), self.column("prev"), self.column("next")
+
+        def times(field: str) -> Any:
+            return pd.Series(self.column(field).astype("datetime64[s]"))     # MISSING is NaT's bits
+
+        def seconds(field: str) -> Any:
+            values = self.column(field)
+            missing = values == MISSING
+            return pd.arrays.IntegerArray(np.where(missing, 0, values), missing)
+
+        def flow(other: np.ndarray) -> np.ndarray:
+            return queue_names[np.where(other >= 0, queue[np.maximum(other, 0)], -1)] if len(other) \
+                else np.empty(0, dtype=object)
+
+        frame = pd.DataFrame({
+            "callid": pd.array(self.callids(), dtype=object),
+            "queue": queue_names[queue],
+            "outcome": np.asarray(OUTCOMES, dtype=object)[self.column("outcome")],
+            "enter": times("enter"),
+            "leave": times("leave"),
+            "wait": seconds("wait"),
+            "wait_source": np.asarray(WAIT_SOURCES, dtype=object)[self.column("wait_source")],
+            "agent": agent_names[self.column("agent")],
+            "talk": seconds("talk"),
+            "call_end": times("call_end"),
+            "ended_by": np.asarray(ENDED_BY, dtype=object)[self.column("ended_by")],
+            "flowed_in_from": flow(prev),
+            "flowed_out_to": flow(nxt),
+        })
+        if self.where_of is not None:
+            frame["first_line"] = pd.array([self.where_of(int(c)) for c in self.column("line_at")], dtype=object)
+        return frame
+
+
+_FIELDS = {"enter": _ENTER, "leave": _LEAVE, "wait": _WAIT, "talk": _TALK, "call_end": _CALL_END,
+           "line_at": _LINE_AT, "prev": _PREV, "next": _NEXT, "queue": _QUEUE, "agent": _AGENT,
+           "outcome": _OUTCOME, "wait_source": _WAIT_SOURCE, "ended_by": _ENDED_BY}
