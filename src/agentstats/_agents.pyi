@@ -1,0 +1,42 @@
+"""Stub of the compiled agent timeline kernel (src/agentstats/_agents.pyx); checked by mypy.stubtest."""
+
+import numpy as np
+from numpy.typing import NDArray
+
+STATUS_OK: int
+STATUS_NEEDS_ORDER: int
+STATUS_TIMEOUT: int
+STATUS_NO_MEMORY: int
+STATUS_BAD_CODE: int
+COUNTER_NAMES: tuple[str, ...]
+INTERVAL_COLUMNS: tuple[str, ...]
+REASON_COLUMNS: tuple[str, ...]
+
+def timeline_session_itemsize() -> int: ...
+def timeline_agent_itemsize() -> int: ...
+def scan(
+    codes: NDArray[np.int64],
+    time: NDArray[np.int64],
+    state: NDArray[np.uint8],
+    reason: NDArray[np.int32],
+    session_agent: NDArray[np.int64],
+    presence: NDArray[np.uint8],
+    member_start: NDArray[np.int64],
+    members: NDArray[np.int64],
+    sessions: NDArray[np.uint8],
+    agents: NDArray[np.uint8],
+    counters: NDArray[np.int64],
+    *,
+    as_of: int,
+    origin: int,
+    width: int,
+    seq0: int,
+    deadline: float,
+) -> tuple[int, int, NDArray[np.int64], NDArray[np.int64]]: ...
+def close(
+    agents: NDArray[np.uint8],
+    *,
+    as_of: int,
+    origin: int,
+    width: int,
+) -> tuple[int, NDArray[np.int64], NDArray[np.int64]]: ...

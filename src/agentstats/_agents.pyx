@@ -1,0 +1,462 @@
+"""Typed loops of the agent timeline (SPEC 7): one pass over a log ordered by time
+within each agent, carrying a small state per session and per agent.
+
+Everything that validates, converts dtypes, sorts or allocates the state arrays lives
+in agents.py; these functions take contiguous, normalised arrays, update the caller's
+state arrays and return a status with the per-interval and per-reason rows produced.
+
+Conventions (SPEC 1): times are int64 ticks, INT64_MIN meaning missing; states are
+uint8, anything above SESSION_ENDED is invalid; sessions and agents are dense codes.
+
+At every row the agent's clock first moves to the row's time: the time since its last
+row is added to the agent state in force (SPEC 7.1: on call > wrap-up > ready > not
+ready, from the counts of its open sessions in each state), split at interval edges
+(SPEC 7.3) and, for not-ready time, booked to the pause reason in force. Then the row
+is classified exactly like the session kernel does (SPEC 3 buckets) and, when used,
+applied to its session and to the agent's counts.
+"""
+
+from libc.stdint cimport INT64_MAX, INT64_MIN, int32_t, int64_t, uint8_t, uint64_t
+from libc.stdlib cimport free, realloc
+from libc.string cimport memcpy
+
+import numpy as np
+
+from ._timeline cimport TimelineAgent, TimelineSession
+
+cdef extern from *:
+    """
+    #include <time.h>
+    static inline double agentstats_timeline_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    }
+    """
+    double agentstats_timeline_now() noexcept nogil
+
+STATUS_OK = 0
+STATUS_NEEDS_ORDER = 1      # an agent's rows go back in time: sort by (agent, time) first
+STATUS_TIMEOUT = 2          # the deadline passed (TAPI_E_TIMEOUT)
+STATUS_NO_MEMORY = 3        # realloc failed (E_OUTOFMEMORY)
+STATUS_BAD_CODE = 5         # a session or agent code outside the state arrays (a caller bug)
+
+# One counter each, in this order; max_time is the latest valid time seen.
+COUNTER_NAMES = ("used", "duplicate", "after_end", "after_as_of", "invalid_state",
+                 "invalid_time", "max_time")
+INTERVAL_COLUMNS = ("agent", "bucket", "logged_in", "talk", "wrap", "ready", "not_ready", "calls")
+REASON_COLUMNS = ("agent", "reason", "not_ready")
+
+cdef enum:
+    NOT_READY = 0
+    READY = 1
+    BUSY_ON_CALL = 2
+    BUSY_WRAPUP = 3
+    SESSION_ENDED = 4
+    UNSEEN = 255
+    LOGGED_OUT = -1
+    NO_REASON = -1
+    NO_ACCUMULATION = -2
+    CHECK_EVERY = 1 << 16
+    _OK = 0
+    _NO_MEMORY = 3
+    _NEEDS_ORDER = 1
+    _TIMEOUT = 2
+    _BAD_CODE = 5
+    N_INTERVAL = 8
+    N_REASON = 3
+
+# Counter slots.
+cdef enum:
+    C_USED = 0
+    C_DUPLICATE = 1
+    C_AFTER_END = 2
+    C_AFTER_AS_OF = 3
+    C_INVALID_STATE = 4
+    C_INVALID_TIME = 5
+    C_MAX_TIME = 6
+    N_COUNTERS = 7
+
+
+ctypedef struct RowBuffer:
+    int64_t* data
+    int64_t n           # rows
+    int64_t capacity    # rows
+    int64_t width       # int64 values a row
+
+
+def timeline_session_itemsize() -> int:
+    return sizeof(TimelineSession)
+
+
+def timeline_agent_itemsize() -> int:
+    return sizeof(TimelineAgent)
+
+
+cdef int _push(RowBuffer* buf, int64_t* values) noexcept nogil:
+    """Append one row; -1 when memory runs out (the buffer is left as it was)."""
+    cdef int64_t new_capacity
+    cdef int64_t* grown
+    if buf.n == buf.capacity:
+        new_capacity = buf.capacity * 2 if buf.capacity else 1024
+        grown = <int64_t*>realloc(buf.data, <size_t>(new_capacity * buf.width) * sizeof(int64_t))
+        if grown == NULL:
+            return -1
+        buf.data = grown
+        buf.capacity = new_capacity
+    memcpy(buf.data + buf.n * buf.width, values, <size_t>buf.width * sizeof(int64_t))
+    buf.n += 1
+    return 0
+
+
+cdef object _take(RowBuffer* buf):
+    """The rows as an (n, width) int64 array; frees the buffer."""
+    out = np.empty((buf.n, buf.width), dtype=np.int64)
+    cdef int64_t[:, ::1] view = out
+    if buf.n:
+        memcpy(&view[0, 0], buf.data, <size_t>(buf.n * buf.width) * sizeof(int64_t))
+    free(buf.data)
+    buf.data = NULL
+    buf.n = buf.capacity = 0
+    return out
+
+
+cdef inline int64_t _floordiv(int64_t a, int64_t b) noexcept nogil:
+    cdef int64_t q = a / b
+    if (a % b) != 0 and ((a < 0) != (b < 0)):
+        q -= 1
+    return q
+
+
+cdef inline int64_t _bucket_of(int64_t t, int64_t origin, int64_t width) noexcept nogil:
+    return _floordiv(t - origin, width)
+
+
+cdef inline int64_t _bucket_end(int64_t bucket, int64_t origin, int64_t width) noexcept nogil:
+    """origin + (bucket + 1) * width, or INT64_MAX when that is beyond int64."""
+    if bucket + 1 > (INT64_MAX - origin) / width:
+        return INT64_MAX
+    return origin + (bucket + 1) * width
+
+
+cdef inline int _agent_kind(TimelineAgent* ag) noexcept nogil:
+    """SPEC 7.1: the agent state in force, by priority; LOGGED_OUT with nothing open."""
+    if ag.n_state[BUSY_ON_CALL] > 0:
+        return BUSY_ON_CALL
+    if ag.n_state[BUSY_WRAPUP] > 0:
+        return BUSY_WRAPUP
+    if ag.n_state[READY] > 0:
+        return READY
+    if ag.n_state[NOT_READY] > 0 or ag.n_presence > 0:
+        return NOT_READY
+    return LOGGED_OUT
+
+
+cdef inline int _flush_bucket(TimelineAgent* ag, int64_t agent, RowBuffer* intervals) noexcept nogil:
+    cdef int64_t row[N_INTERVAL]
+    if ag.bucket == INT64_MIN or (ag.b_logged_in == 0 and ag.b_calls == 0):
+        return 0
+    row[0] = agent
+    row[1] = ag.bucket
+    row[2] = <int64_t>ag.b_logged_in
+    row[3] = <int64_t>ag.b_talk
+    row[4] = <int64_t>ag.b_wrap
+    row[5] = <int64_t>ag.b_ready
+    row[6] = <int64_t>ag.b_not_ready
+    row[7] = ag.b_calls
+    if _push(intervals, row) < 0:
+        return -1
+    ag.b_logged_in = ag.b_talk = ag.b_wrap = ag.b_ready = ag.b_not_ready = 0
+    ag.b_calls = 0
+    return 0
+
+
+cdef inline int _move_to_bucket(TimelineAgent* ag, int64_t agent, int64_t bucket,
+                                RowBuffer* intervals) noexcept nogil:
+    if bucket != ag.bucket:
+        if _flush_bucket(ag, agent, intervals) < 0:
+            return -1
+        ag.bucket = bucket
+    return 0
+
+
+cdef inline int _flush_reason(TimelineAgent* ag, int64_t agent, RowBuffer* reasons) noexcept nogil:
+    cdef int64_t row[N_REASON]
+    if ag.acc_reason == NO_ACCUMULATION or ag.acc_ticks == 0:
+        return 0
+    row[0] = agent
+    row[1] = ag.acc_reason
+    row[2] = <int64_t>ag.acc_ticks
+    if _push(reasons, row) < 0:
+        return -1
+    ag.acc_ticks = 0
+    return 0
+
+
+cdef inline void _add_kind(TimelineAgent* ag, int kind, uint64_t d, bint in_bucket) noexcept nogil:
+    if kind == BUSY_ON_CALL:
+        if in_bucket:
+            ag.b_talk += d
+        else:
+            ag.talk += d
+    elif kind == BUSY_WRAPUP:
+        if in_bucket:
+            ag.b_wrap += d
+        else:
+            ag.wrap += d
+    elif kind == READY:
+        if in_bucket:
+            ag.b_ready += d
+        else:
+            ag.ready += d
+    else:
+        if in_bucket:
+            ag.b_not_ready += d
+        else:
+            ag.not_ready += d
+
+
+cdef int _spend(TimelineAgent* ag, int64_t agent, int64_t a, int64_t b, int kind,
+                int64_t origin, int64_t width, RowBuffer* intervals,
+                RowBuffer* reasons) noexcept nogil:
+    """Book [a, b) (a < b) to the agent state `kind`: the totals, the pause reason in
+    force for not-ready time, and each interval it overlaps, split at the edges."""
+    cdef uint64_t d = <uint64_t>b - <uint64_t>a      # exact even across the int64 range
+    cdef int64_t bucket, edge, piece_end
+    ag.logged_in += d
+    _add_kind(ag, kind, d, False)
+    if kind == NOT_READY:
+        if ag.reason != ag.acc_reason:
+            if _flush_reason(ag, agent, reasons) < 0:
+                return -1
+            ag.acc_reason = ag.reason
+        ag.acc_ticks += d
+    if width <= 0:
+        return 0
+    while a < b:
+        bucket = _bucket_of(a, origin, width)
+        if _move_to_bucket(ag, agent, bucket, intervals) < 0:
+            return -1
+        edge = _bucket_end(bucket, origin, width)
+        piece_end = b if b < edge else edge
+        d = <uint64_t>piece_end - <uint64_t>a
+        ag.b_logged_in += d
+        _add_kind(ag, kind, d, True)
+        a = piece_end
+    return 0
+
+
+cdef void _recompute_reason(TimelineAgent* ag, TimelineSession* sessions,
+                            const int64_t* members, int64_t first, int64_t last) noexcept nogil:
+    """The reason of the most recent pause still in force among the agent's sessions
+    (SPEC 7.1), after the session that gave the current one left NOT_READY."""
+    cdef int64_t i, best_seq = -1
+    cdef int32_t best = NO_REASON
+    cdef TimelineSession* s
+    for i in range(first, last):
+        s = &sessions[members[i]]
+        if s.state == NOT_READY and s.paused_seq > best_seq:
+            best_seq = s.paused_seq
+            best = s.reason
+    ag.reason = best
+    ag.reason_seq = best_seq
+
+
+cdef int _scan(
+    const int64_t* codes, const int64_t* times, const uint8_t* states, const int32_t* reasons_in,
+    bint has_reason, int64_t n, const int64_t* session_agent, const uint8_t* presence,
+    const int64_t* member_start, const int64_t* members, int64_t n_sessions, int64_t n_agents,
+    TimelineSession* sessions, TimelineAgent* agents, int64_t* counters,
+    int64_t as_of, int64_t origin, int64_t width, int64_t seq0, double deadline,
+    RowBuffer* intervals, RowBuffer* reasons, int64_t* stopped_at,
+) noexcept nogil:
+    cdef int64_t i, code, agent, t, max_time = counters[C_MAX_TIME]
+    cdef uint8_t st, old
+    cdef int kind
+    cdef bint is_presence
+    cdef TimelineSession* s
+    cdef TimelineAgent* ag
+    for i in range(n):
+        if (i & (CHECK_EVERY - 1)) == 0 and i and deadline > 0 and agentstats_timeline_now() > deadline:
+            stopped_at[0] = i
+            return _TIMEOUT
+        t = times[i]
+        st = states[i]
+        # SPEC 3: the first bucket that fits, in this order.
+        if t == INT64_MIN:
+            counters[C_INVALID_TIME] += 1
+            continue
+        if st > SESSION_ENDED:
+            counters[C_INVALID_STATE] += 1
+            continue
+        if t > as_of:
+            counters[C_AFTER_AS_OF] += 1
+            continue
+        code = codes[i]
+        if code < 0 or code >= n_sessions:
+            stopped_at[0] = i
+            return _BAD_CODE
+        agent = session_agent[code]
+        if agent < 0 or agent >= n_agents:
+            stopped_at[0] = i
+            return _BAD_CODE
+        ag = &agents[agent]
+        if ag.last_time != INT64_MIN:
+            if t < ag.last_time:
+                stopped_at[0] = i
+                return _NEEDS_ORDER
+            if t > ag.last_time:
+                kind = _agent_kind(ag)
+                if kind != LOGGED_OUT:
+                    if _spend(ag, agent, ag.last_time, t, kind, origin, width, intervals, reasons) < 0:
+                        stopped_at[0] = i
+                        return _NO_MEMORY
+        ag.last_time = t
+        if t > max_time:
+            max_time = t
+        s = &sessions[code]
+        old = s.state
+        if old == SESSION_ENDED:
+            counters[C_AFTER_END] += 1
+            continue
+        if old == st:
+            counters[C_DUPLICATE] += 1
+            continue
+        counters[C_USED] += 1
+        is_presence = presence[code] != 0
+        if old == UNSEEN:
+            if ag.first_login == INT64_MIN:
+                ag.first_login = t
+        elif is_presence:
+            ag.n_presence -= 1
+        else:
+            ag.n_state[old] -= 1
+        s.state = st
+        if st == SESSION_ENDED:
+            if _agent_kind(ag) == LOGGED_OUT:
+                ag.last_logoff = t
+        elif is_presence:
+            ag.n_presence += 1
+        else:
+            ag.n_state[st] += 1
+            if st == BUSY_ON_CALL:
+                # SPEC 2.5 / 7.1: every entry into BUSY_ON_CALL is an answered call.
+                ag.calls += 1
+                if width > 0:
+                    if _move_to_bucket(ag, agent, _bucket_of(t, origin, width), intervals) < 0:
+                        stopped_at[0] = i
+                        return _NO_MEMORY
+                    ag.b_calls += 1
+        if st == NOT_READY:
+            s.reason = reasons_in[i] if has_reason else NO_REASON
+            s.paused_seq = seq0 + i
+            ag.reason = s.reason
+            ag.reason_seq = s.paused_seq
+        elif old == NOT_READY and s.paused_seq == ag.reason_seq:
+            _recompute_reason(ag, sessions, members, member_start[agent], member_start[agent + 1])
+    counters[C_MAX_TIME] = max_time
+    return _OK
+
+
+def scan(
+    const int64_t[::1] codes,
+    const int64_t[::1] time,
+    const uint8_t[::1] state,
+    const int32_t[::1] reason,
+    const int64_t[::1] session_agent,
+    const uint8_t[::1] presence,
+    const int64_t[::1] member_start,
+    const int64_t[::1] members,
+    uint8_t[::1] sessions,
+    uint8_t[::1] agents,
+    int64_t[::1] counters,
+    *,
+    int64_t as_of,
+    int64_t origin,
+    int64_t width,
+    int64_t seq0,
+    double deadline,
+) -> tuple:
+    """Apply rows in input order. Returns (status, row, interval_rows, reason_rows):
+    `row` is where a status other than STATUS_OK stopped (then the state arrays are
+    partly updated: the caller restores them). `reason` is empty when the log has no
+    reasons; `member_start`/`members` list each agent's sessions (CSR)."""
+    cdef int64_t n = time.shape[0]
+    cdef int64_t n_sessions = session_agent.shape[0]
+    cdef int64_t n_agents = member_start.shape[0] - 1
+    cdef bint has_reason = reason.shape[0] == n
+    cdef RowBuffer intervals, reasons
+    cdef int64_t stopped_at = -1
+    cdef int status
+    if codes.shape[0] != n or state.shape[0] != n or (reason.shape[0] != 0 and not has_reason):
+        raise ValueError("columns have unequal lengths")
+    if member_start.shape[0] == 0:
+        raise ValueError("member_start needs at least one entry")
+    if presence.shape[0] != n_sessions or sessions.shape[0] != n_sessions * <Py_ssize_t>sizeof(TimelineSession):
+        raise ValueError("session arrays do not match")
+    if agents.shape[0] != n_agents * <Py_ssize_t>sizeof(TimelineAgent) or members.shape[0] < member_start[n_agents]:
+        raise ValueError("agent arrays do not match")
+    if counters.shape[0] != N_COUNTERS:
+        raise ValueError("counters has the wrong length")
+    intervals.data = NULL
+    intervals.n = intervals.capacity = 0
+    intervals.width = N_INTERVAL
+    reasons.data = NULL
+    reasons.n = reasons.capacity = 0
+    reasons.width = N_REASON
+    cdef const int64_t* codes_p = &codes[0] if n else NULL
+    cdef const int64_t* time_p = &time[0] if n else NULL
+    cdef const uint8_t* state_p = &state[0] if n else NULL
+    cdef const int32_t* reason_p = &reason[0] if has_reason and n else NULL
+    cdef const int64_t* agent_p = &session_agent[0] if n_sessions else NULL
+    cdef const uint8_t* presence_p = &presence[0] if n_sessions else NULL
+    cdef const int64_t* member_start_p = &member_start[0]
+    cdef const int64_t* members_p = &members[0] if members.shape[0] else NULL
+    cdef TimelineSession* sessions_p = <TimelineSession*>&sessions[0] if n_sessions else NULL
+    cdef TimelineAgent* agents_p = <TimelineAgent*>&agents[0] if n_agents else NULL
+    with nogil:
+        status = _scan(codes_p, time_p, state_p, reason_p, has_reason, n, agent_p, presence_p,
+                       member_start_p, members_p, n_sessions, n_agents, sessions_p, agents_p,
+                       &counters[0], as_of, origin, width, seq0, deadline,
+                       &intervals, &reasons, &stopped_at)
+    return status, stopped_at, _take(&intervals), _take(&reasons)
+
+
+def close(
+    uint8_t[::1] agents,
+    *,
+    int64_t as_of,
+    int64_t origin,
+    int64_t width,
+) -> tuple:
+    """Close every logged-in agent at `as_of` and hand out every pending interval and
+    reason sum. Works on the caller's array (pass a copy to keep scanning after).
+    Returns (status, interval_rows, reason_rows)."""
+    if agents.shape[0] % <Py_ssize_t>sizeof(TimelineAgent):
+        raise ValueError("agent array does not match")
+    cdef int64_t n_agents = agents.shape[0] // <Py_ssize_t>sizeof(TimelineAgent)
+    cdef TimelineAgent* agents_p = <TimelineAgent*>&agents[0] if n_agents else NULL
+    cdef TimelineAgent* ag
+    cdef RowBuffer intervals, reasons
+    cdef int64_t a
+    cdef int kind, status = _OK
+    intervals.data = NULL
+    intervals.n = intervals.capacity = 0
+    intervals.width = N_INTERVAL
+    reasons.data = NULL
+    reasons.n = reasons.capacity = 0
+    reasons.width = N_REASON
+    with nogil:
+        for a in range(n_agents):
+            ag = &agents_p[a]
+            if ag.last_time != INT64_MIN and ag.last_time < as_of:
+                kind = _agent_kind(ag)
+                if kind != LOGGED_OUT:
+                    if _spend(ag, a, ag.last_time, as_of, kind, origin, width, &intervals, &reasons) < 0:
+                        status = _NO_MEMORY
+                        break
+                ag.last_time = as_of
+            if _flush_bucket(ag, a, &intervals) < 0 or _flush_reason(ag, a, &reasons) < 0:
+                status = _NO_MEMORY
+                break
+    return status, _take(&intervals), _take(&reasons)

@@ -1,0 +1,38 @@
+# The state the agent timeline kernel (_agents.pyx) carries between rows and chunks.
+# Python allocates both as NumPy structured arrays (agents.TIMELINE_SESSION_DTYPE and
+# agents.TIMELINE_AGENT_DTYPE, same field order) and passes their bytes; the kernel
+# checks the item sizes.
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+
+ctypedef struct TimelineSession:
+    int64_t paused_seq    # row sequence number at which it entered NOT_READY (SPEC 7.1 reason)
+    int32_t reason        # pause reason code of that NOT_READY entry, -1 when none given
+    uint8_t state         # state in force; 255 before its first event
+    uint8_t[3] _pad
+
+ctypedef struct TimelineAgent:
+    int64_t last_time     # time up to which the agent's time is accounted; INT64_MIN before any
+    int32_t n_state[4]    # open queue sessions in NOT_READY, READY, BUSY_ON_CALL, BUSY_WRAPUP
+    int32_t n_presence    # open presence sessions (SPEC 6.6)
+    int32_t reason        # pause reason of its not-ready time now (most recent pause in force)
+    int64_t reason_seq    # paused_seq of the session that reason comes from, -1 when none
+    uint64_t logged_in    # ticks logged in (the union of its sessions), counted on its own
+    uint64_t talk         # ticks in each agent state (SPEC 7.1 priority)
+    uint64_t wrap
+    uint64_t ready
+    uint64_t not_ready
+    int64_t calls         # entries into BUSY_ON_CALL of its queue sessions
+    int64_t first_login   # INT64_MIN until a session starts
+    int64_t last_logoff   # the last time its last open session ended, INT64_MIN if never
+    # the interval it is accounting now, and its sums there (SPEC 7.3)
+    int64_t bucket
+    uint64_t b_logged_in
+    uint64_t b_talk
+    uint64_t b_wrap
+    uint64_t b_ready
+    uint64_t b_not_ready
+    int64_t b_calls
+    # not-ready ticks of one pause reason not yet handed out
+    int32_t acc_reason
+    int32_t _pad
+    uint64_t acc_ticks

@@ -1,0 +1,528 @@
+"""From event columns to per-agent statistics across sessions (SPEC 7): the agent timeline.
+
+An agent's sessions (one per ACD group) and its presence (SPEC 6.6) are merged into
+wall-clock time: at every instant a logged-in agent is in exactly one agent state
+(on call > wrap-up > ready > not ready, SPEC 7.1), so that
+
+    logged_in == talk + wrapup + ready + not_ready
+
+holds exactly, per agent, per interval (SPEC 7.3) and for the whole report.
+
+This module validates and normalises the inputs (reusing aggregate.py's helpers),
+maps keys to dense codes, allocates the state arrays, calls the kernel (_agents.pyx)
+and wraps the result in an AgentTable. Rows may come in any order (SPEC 1.1): a log
+that is not in time order within each agent is stably sorted by (agent, time) first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _agents, _kernel
+from .aggregate import (
+    INVALID_STATE,
+    MISSING,
+    TICKS_PER_SECOND,
+    Aggregator,
+    _as_key_array,
+    _as_of_to_ticks,
+    _check_deadline,
+    _deadline,
+    _factorise,
+    _fits_int64,
+    _length,
+    _memory_errors_as_tapi,
+    _native,
+    _normalise_state,
+    _raise_first_invalid,
+    _raise_for_status,
+    _time_to_ticks,
+    _to_numpy,
+)
+from .agent_table import AgentTable
+from .hresult import LINEERR_OPERATIONFAILED, tapi_error
+
+__all__ = ["agent_stats", "AgentAggregator", "INTERVALS", "TIMELINE_SESSION_DTYPE",
+           "TIMELINE_AGENT_DTYPE"]
+
+#: interval= values a report accepts besides a number of minutes (SPEC 7.3)
+INTERVALS = {"day": 24 * 60}
+
+# One record per session and per agent (see _timeline.pxd, same field order).
+TIMELINE_SESSION_DTYPE = np.dtype([
+    ("paused_seq", "=i8"), ("reason", "=i4"), ("state", "u1"), ("_pad", "u1", (3,)),
+])
+TIMELINE_AGENT_DTYPE = np.dtype([
+    ("last_time", "=i8"), ("n_state", "=i4", (4,)), ("n_presence", "=i4"), ("reason", "=i4"),
+    ("reason_seq", "=i8"), ("logged_in", "=u8"), ("talk", "=u8"), ("wrap", "=u8"),
+    ("ready", "=u8"), ("not_ready", "=u8"), ("calls", "=i8"), ("first_login", "=i8"),
+    ("last_logoff", "=i8"), ("bucket", "=i8"), ("b_logged_in", "=u8"), ("b_talk", "=u8"),
+    ("b_wrap", "=u8"), ("b_ready", "=u8"), ("b_not_ready", "=u8"), ("b_calls", "=i8"),
+    ("acc_reason", "=i4"), ("_pad", "=i4"), ("acc_ticks", "=u8"),
+])
+if (TIMELINE_SESSION_DTYPE.itemsize != _agents.timeline_session_itemsize()
+        or TIMELINE_AGENT_DTYPE.itemsize != _agents.timeline_agent_itemsize()):  # pragma: no cover
+    raise ImportError("agentstats: the timeline dtypes do not match the compiled kernel")
+
+_BUCKETS = ("used", "duplicate", "after_end", "after_as_of", "invalid_state", "invalid_time")
+_INT64_MAX = np.iinfo(np.int64).max
+# Integer keys go through a lookup table when their range is at most this many slots,
+# or one slot per 8 rows (no hashing of every row); other keys are hashed.
+_DENSE_MIN_SLOTS = 1 << 20
+_DENSE_ROWS_PER_SLOT = 8
+
+
+def agent_stats(
+    session: Any,
+    time: Any,
+    state: Any,
+    *,
+    agent: Any,
+    wait: Any = None,
+    reason: Any = None,
+    presence: Any = None,
+    acd_group: Any = None,
+    address: Any = None,
+    unit: str | None = None,
+    as_of: Any = None,
+    interval: int | str | None = None,
+    strict: bool = True,
+    sessions: bool = True,
+    timeout: float | None = None,
+) -> AgentTable:
+    """Per-agent statistics across sessions (SPEC 7): one wall-clock timeline per agent.
+
+    session, time, state, wait, unit, as_of, strict: as for :func:`agentstats.aggregate`.
+    agent: the agent of each row (constant within a session; required).
+    reason: the pause reason of each row (used on rows entering NOT_READY; None/NaN or
+        "" is no reason).
+    presence: per row, True when the row's session is the agent's presence (logged in
+        without a queue): it counts as logged in, and as not ready unless a queue
+        session says otherwise. Constant within a session.
+    acd_group, address: kept with each session for the session table.
+    interval: None, a number of minutes (e.g. 15, 30, 60) or "day": also split every
+        agent time at the interval edges (UTC, from the epoch) for `.intervals()`.
+    sessions: also compute the per-session table of the queue sessions (for
+        `.agent(key).get_AgentSessions()` and the ACD totals); False is faster.
+
+    Returns an AgentTable.
+    """
+    aggregator = AgentAggregator(unit=unit, as_of=as_of, interval=interval, strict=strict,
+                                 sessions=sessions, timeout=timeout)
+    aggregator.update(session, time, state, agent=agent, wait=wait, reason=reason,
+                      presence=presence, acd_group=acd_group, address=address)
+    return aggregator.result()
+
+
+class AgentAggregator:
+    """The agent timeline in chunks: `update()` any number of times, then `result()`.
+
+    Inside a chunk rows may come in any order; across chunks an agent's rows must not
+    go back in time (a row earlier than an already-applied row of its agent raises
+    ValueError). Chunked updates give exactly the one-shot answer. Memory: one small
+    record per session and per agent, plus the per-interval and per-reason sums.
+    """
+
+    def __init__(
+        self,
+        *,
+        unit: str | None = None,
+        as_of: Any = None,
+        interval: int | str | None = None,
+        strict: bool = True,
+        sessions: bool = True,
+        timeout: float | None = None,
+    ) -> None:
+        if unit is not None and unit not in TICKS_PER_SECOND:
+            raise ValueError(f"unit must be one of {sorted(TICKS_PER_SECOND)}, not {unit!r}")
+        self._interval_minutes = _interval_minutes(interval)
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        self._unit = unit
+        self._as_of_input = as_of
+        self._strict = bool(strict)
+        self._timeout = timeout
+        self._tick_unit: str | None = None
+        self._as_of: int | None = None
+        self._width = 0
+        self._rows = 0
+        self._counts = dict.fromkeys(_BUCKETS, 0)
+        self._max_time = MISSING
+        self._session_keys = _KeyCodes("session")
+        self._agent_keys = _KeyCodes("agent")
+        self._reason_keys = _KeyCodes("reason")
+        self._session_agent = np.empty(0, dtype=np.int64)
+        self._presence = np.empty(0, dtype=np.uint8)
+        self._session_states = _new_sessions(0)
+        self._agent_states = _new_agents(0)
+        self._interval_rows: list[np.ndarray] = []
+        self._reason_rows: list[np.ndarray] = []
+        self._session_aggregator = (
+            Aggregator(unit=unit, as_of=as_of, strict=strict, timeout=timeout) if sessions else None)
+
+    def update(
+        self,
+        session: Any,
+        time: Any,
+        state: Any,
+        *,
+        agent: Any,
+        wait: Any = None,
+        reason: Any = None,
+        presence: Any = None,
+        acd_group: Any = None,
+        address: Any = None,
+    ) -> AgentAggregator:
+        """Add one chunk of rows. Errors raise before anything changes."""
+        deadline = _deadline(self._timeout)
+        with _memory_errors_as_tapi():
+            self._update(session, time, state, agent, wait, reason, presence, acd_group,
+                         address, deadline)
+        return self
+
+    def result(self, *, as_of: Any = None) -> AgentTable:
+        """The per-agent statistics of everything added so far, with every logged-in
+        agent closed at `as_of` (default: the Aggregator's as_of, else the latest time)."""
+        with _memory_errors_as_tapi():
+            return self._result(as_of)
+
+    # -- one chunk -------------------------------------------------------------------
+
+    def _update(self, session, time, state, agent, wait, reason, presence, acd_group,
+                address, deadline) -> None:
+        columns = {"session": session, "time": time, "state": state, "agent": agent}
+        for name, values in (("wait", wait), ("reason", reason), ("presence", presence),
+                             ("acd_group", acd_group), ("address", address)):
+            if values is not None:
+                columns[name] = values
+        lengths = {name: _length(values, name) for name, values in columns.items()}
+        if len(set(lengths.values())) > 1:
+            shown = ", ".join(f"{name}={n}" for name, n in lengths.items())
+            raise ValueError(f"columns have unequal lengths: {shown}")
+        n = lengths["session"]
+
+        ticks, tick_unit = _time_to_ticks(time, self._unit, self._tick_unit)
+        states, raw_state = _normalise_state(state)
+        session_keys = _as_key_array(session)
+        agent_keys = _as_key_array(agent)
+        if agent_keys.dtype.kind == "f":
+            agent_keys = agent_keys.astype(object)
+        as_of = self._as_of if tick_unit == self._tick_unit else _as_of_to_ticks(self._as_of_input, tick_unit)
+        width = self._interval_minutes * 60 * TICKS_PER_SECOND[tick_unit] if self._interval_minutes else 0
+
+        # Keys -> dense codes (kept only once the chunk is committed).
+        codes = self._session_keys.codes(session_keys)
+        agent_codes = self._agent_keys.codes(agent_keys)
+        n_sessions = self._session_keys.pending_size()
+        n_agents = self._agent_keys.pending_size()
+        session_agent = _grow(self._session_agent, n_sessions, -1)
+        presence_flags = _grow(self._presence, n_sessions, 255)
+        rows_presence = (_presence_flags(presence, n) if presence is not None
+                         else np.zeros(n, dtype=np.uint8))
+        _assign_per_session(session_agent, -1, codes, agent_codes, "agent", session_keys, agent_keys)
+        _assign_per_session(presence_flags, 255, codes, rows_presence, "presence", session_keys,
+                            rows_presence.astype(bool))
+        presence_flags[presence_flags == 255] = 0
+        reasons = self._reason_codes(reason, states) if reason is not None else np.empty(0, np.int32)
+        member_start, members = _members(session_agent, n_agents)
+        _check_deadline(deadline)
+
+        session_states = _grow_records(self._session_states, n_sessions, _new_sessions)
+        agent_states = _grow_records(self._agent_states, n_agents, _new_agents)
+        snapshot = (session_states.copy(), agent_states.copy())
+        kernel_as_of = as_of if as_of is not None else _INT64_MAX
+        counters = np.zeros(len(_agents.COUNTER_NAMES), dtype=np.int64)
+        counters[-1] = MISSING
+
+        def scan(c, t, s, r):
+            return _agents.scan(
+                c, t, s, r, session_agent, presence_flags, member_start, members,
+                session_states.view(np.uint8), agent_states.view(np.uint8), counters,
+                as_of=kernel_as_of, origin=0, width=width, seq0=self._rows, deadline=deadline)
+
+        status, _, intervals, reason_rows = scan(codes, ticks, states, reasons)
+        order = None
+        if status == _agents.STATUS_NEEDS_ORDER:
+            # SPEC 1.1: not in time order within an agent; a stable sort by (agent, time)
+            # gives the order a time-ordered log would have (equal times keep input order).
+            session_states[:] = snapshot[0]
+            agent_states[:] = snapshot[1]
+            counters[:] = 0
+            counters[-1] = MISSING
+            order = np.lexsort((ticks, session_agent[codes]))
+            status, _, intervals, reason_rows = scan(
+                codes[order], ticks[order], states[order],
+                reasons[order] if len(reasons) else reasons)
+            if status == _agents.STATUS_NEEDS_ORDER:
+                raise ValueError(
+                    "a row is earlier than an already applied row of its agent: chunks "
+                    "must not go back in time within an agent")
+        if status != _agents.STATUS_OK:
+            _raise_for_status(status)
+        totals = dict(zip(_agents.COUNTER_NAMES, counters.tolist()))
+        if self._strict and (totals["invalid_time"] or totals["invalid_state"]):
+            # SPEC 3.1: nothing of this chunk is kept; name the first bad row.
+            _raise_first_invalid(ticks, states, raw_state, session_keys)
+
+        if self._session_aggregator is not None:
+            queue_rows = presence_flags[codes] == 0
+            keep = None if queue_rows.all() else queue_rows
+
+            def pick(values):
+                if values is None or keep is None:
+                    return values
+                return _to_numpy(values, "column")[keep]
+            self._session_aggregator.update(
+                pick(session), pick(time), pick(state), wait=pick(wait), agent=pick(agent),
+                acd_group=pick(acd_group), address=pick(address))
+
+        # Commit.
+        self._session_keys.commit()
+        self._agent_keys.commit()
+        self._reason_keys.commit()
+        self._session_agent = session_agent
+        self._presence = presence_flags
+        self._session_states = session_states
+        self._agent_states = agent_states
+        self._tick_unit = tick_unit
+        self._as_of = as_of
+        self._width = width
+        self._rows += n
+        for name in _BUCKETS:
+            self._counts[name] += totals[name]
+        self._max_time = max(self._max_time, totals["max_time"])
+        if len(intervals):
+            self._interval_rows.append(intervals)
+        if len(reason_rows):
+            self._reason_rows.append(reason_rows)
+
+    def _reason_codes(self, reason: Any, states: np.ndarray) -> np.ndarray:
+        values = _to_numpy(reason, "reason").astype(object, copy=False)
+        # Only rows entering NOT_READY carry a reason; missing and "" are no reason.
+        pausing = states == 0
+        out = np.full(len(values), -1, dtype=np.int32)
+        picked = values[pausing]
+        given = ~pd.isnull(picked)
+        picked = picked[given]
+        text = np.array([v if isinstance(v, str) else str(v) for v in picked], dtype=object)
+        nonempty = text != ""
+        codes = self._reason_keys.codes(text[nonempty])
+        where = np.flatnonzero(pausing)[given][nonempty]
+        out[where] = codes
+        return out
+
+    # -- the result ----------------------------------------------------------------
+
+    def _result(self, as_of_override: Any) -> AgentTable:
+        as_of = self._as_of if self._as_of is not None else self._max_time
+        if as_of_override is not None:
+            override = _as_of_to_ticks(as_of_override, self._tick_unit or "s")
+            if self._max_time != MISSING and override < self._max_time:
+                raise ValueError(
+                    "result(as_of=...) is earlier than rows already applied; pass as_of "
+                    "to the AgentAggregator so that later rows are counted as after_as_of")
+            as_of = override
+        agents = self._agent_states.copy()
+        interval_rows, reason_rows = list(self._interval_rows), list(self._reason_rows)
+        if as_of != MISSING:
+            status, intervals, reasons = _agents.close(
+                agents.view(np.uint8), as_of=as_of, origin=0, width=self._width)
+            _raise_for_status(status)
+            interval_rows.append(intervals)
+            reason_rows.append(reasons)
+        for name in ("logged_in", "talk", "wrap", "ready", "not_ready"):
+            if np.any(agents[name] > _INT64_MAX):
+                bad = int(np.argmax(agents[name] > _INT64_MAX))
+                raise tapi_error(LINEERR_OPERATIONFAILED,
+                                 f"agent {self._agent_keys.key_of(bad)!r}: {name} does not fit in int64 ticks")
+        seen = np.flatnonzero(agents["first_login"] != MISSING)
+        keys = self._agent_keys.keys()
+        session_table = None
+        if self._session_aggregator is not None:
+            session_table = self._session_aggregator.result(
+                as_of=None if as_of == MISSING or self._as_of is not None else as_of)
+        return AgentTable(
+            agent_keys=keys,
+            states=agents,
+            present=seen,
+            interval_rows=_stack(interval_rows, len(_agents.INTERVAL_COLUMNS)),
+            reason_rows=_stack(reason_rows, len(_agents.REASON_COLUMNS)),
+            reason_names=self._reason_keys.keys(),
+            ticks_per_second=TICKS_PER_SECOND[self._tick_unit or "s"],
+            time_unit=self._tick_unit or "s",
+            interval_ticks=self._width,
+            diagnostics={**self._counts, "rows": self._rows},
+            as_of=None if as_of == MISSING else int(as_of),
+            sessions=session_table,
+        )
+
+
+# -- keys ----------------------------------------------------------------------------
+
+
+class _KeyCodes:
+    """Any hashable keys -> dense int64 codes in first-seen order, kept across chunks.
+
+    Integer keys in a compact range are mapped through a lookup table (no hashing of
+    every row); the distinct keys of a chunk are then matched against the known ones.
+    `codes()` prepares a chunk, `commit()` keeps its new keys."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._index = pd.Index([], dtype=object)
+        self._pending: pd.Index | None = None
+
+    def codes(self, keys: np.ndarray) -> np.ndarray:
+        if len(keys) == 0:
+            self._pending = self._index
+            return np.empty(0, dtype=np.int64)
+        if keys.dtype.kind in "iu" and _fits_int64(keys):
+            keys = _native(keys, np.int64)
+            lo, hi = _kernel.key_range(keys)
+            span = hi - lo + 1
+            if span <= max(_DENSE_MIN_SLOTS, len(keys) // _DENSE_ROWS_PER_SLOT):
+                local = keys - lo
+                present = np.zeros(span, dtype=bool)
+                present[local] = True
+                uniques = np.flatnonzero(present) + lo
+                lookup = np.zeros(span, dtype=np.int64)
+                lookup[uniques - lo] = self._known(uniques)
+                return lookup[local]
+        try:
+            local_codes, uniques = _factorise(keys)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("session key", f"{self.name} key")) from None
+        return self._known(uniques)[local_codes]
+
+    def _known(self, uniques: np.ndarray) -> np.ndarray:
+        index = self._index
+        if len(index):
+            mapped = index.get_indexer(pd.Index(uniques, dtype=object)).astype(np.int64)
+        else:
+            mapped = np.full(len(uniques), -1, dtype=np.int64)
+        new = mapped < 0
+        if new.any():
+            mapped[new] = len(index) + np.arange(int(new.sum()))
+            index = index.append(pd.Index(np.asarray(uniques, dtype=object)[new], dtype=object))
+        self._pending = index
+        return mapped
+
+    def pending_size(self) -> int:
+        return len(self._pending if self._pending is not None else self._index)
+
+    def commit(self) -> None:
+        if self._pending is not None:
+            self._index = self._pending
+        self._pending = None
+
+    def keys(self) -> np.ndarray:
+        return self._index.to_numpy(dtype=object)
+
+    def key_of(self, code: int) -> Hashable:
+        return self._index[code]
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _interval_minutes(interval: int | str | None) -> int:
+    if interval is None:
+        return 0
+    if isinstance(interval, str):
+        if interval in INTERVALS:
+            return INTERVALS[interval]
+        if interval.isdigit():
+            interval = int(interval)
+        else:
+            raise ValueError(f"interval must be a number of minutes or 'day', not {interval!r}")
+    if isinstance(interval, bool) or not isinstance(interval, (int, np.integer)) or interval <= 0:
+        raise ValueError(f"interval must be a positive number of minutes or 'day', not {interval!r}")
+    return int(interval)
+
+
+def _presence_flags(presence: Any, n: int) -> np.ndarray:
+    values = _to_numpy(presence, "presence")
+    if values.dtype.kind == "O":
+        if pd.isnull(values).any():
+            raise ValueError(f"presence is missing at row {int(np.argmax(pd.isnull(values)))}")
+        values = values.astype(bool)
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"presence must be booleans, not {values.dtype}")
+    return (values != 0).astype(np.uint8)
+
+
+def _assign_per_session(per_session: np.ndarray, unset_marker: int, codes: np.ndarray,
+                        per_row: np.ndarray, name: str, session_keys: np.ndarray,
+                        shown: np.ndarray) -> None:
+    """Fill a per-session value from its first row, and check that every row of the
+    session agrees (SPEC 1: constant within a session)."""
+    unset = per_session[codes] == unset_marker
+    if unset.any():
+        rows = np.flatnonzero(unset)
+        sessions, first = np.unique(codes[rows], return_index=True)
+        per_session[sessions] = per_row[rows[first]]
+    bad = per_session[codes] != per_row
+    if bad.any():
+        row = int(np.argmax(bad))
+        first_row = int(np.argmax(codes == codes[row]))
+        raise ValueError(
+            f"row {row}: session {_plain(session_keys[row])} has {name} {_plain(shown[row])}, "
+            f"but {_plain(shown[first_row])} at row {first_row}: the {name} must be the same "
+            "for every row of a session")
+
+
+def _plain(value: Any) -> str:
+    """A value as a user would write it (no NumPy reprs in messages)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
+def _members(session_agent: np.ndarray, n_agents: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each agent's sessions, as CSR (start offsets and session codes)."""
+    known = session_agent >= 0
+    order = np.argsort(session_agent, kind="stable")
+    order = order[known[order]]
+    counts = np.bincount(session_agent[known], minlength=n_agents)
+    start = np.zeros(n_agents + 1, dtype=np.int64)
+    np.cumsum(counts, out=start[1:])
+    return start, order.astype(np.int64)
+
+
+def _grow(values: np.ndarray, n: int, fill: int) -> np.ndarray:
+    out = np.full(n, fill, dtype=values.dtype)
+    out[: len(values)] = values
+    return out
+
+
+def _grow_records(records: np.ndarray, n: int, fresh) -> np.ndarray:
+    out = fresh(n)
+    out[: len(records)] = records
+    return out
+
+
+def _new_sessions(n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=TIMELINE_SESSION_DTYPE)
+    out["state"] = INVALID_STATE
+    out["reason"] = -1
+    out["paused_seq"] = -1
+    return out
+
+
+def _new_agents(n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=TIMELINE_AGENT_DTYPE)
+    for name in ("last_time", "first_login", "last_logoff", "bucket"):
+        out[name] = MISSING
+    out["reason"] = -1
+    out["reason_seq"] = -1
+    out["acc_reason"] = -2
+    return out
+
+
+def _stack(parts: list[np.ndarray], width: int) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    return np.concatenate(parts) if parts else np.empty((0, width), dtype=np.int64)
