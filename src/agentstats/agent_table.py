@@ -111,6 +111,8 @@ class AgentTable:
         self._reason_names = np.asarray(reason_names, dtype=object)
         self._diagnostics = dict(diagnostics)
         self._counts: dict[str, np.ndarray] = {}
+        self.queue_log: dict[str, Any] | None = None        # line accounting of a queue_log
+        self.session_labels: pd.DataFrame | None = None     # its sessions frame
         self._position: dict[Hashable, int] | None = None
 
     def __len__(self) -> int:
