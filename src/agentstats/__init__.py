@@ -6,10 +6,17 @@
     table.diagnostics            # every row accounted for (SPEC 3)
     table.session(key)           # the ITAgentSession facade (SPEC 4)
 
+    agents = agentstats.agent_stats(session, time, state, agent=agent, unit="s")
+    agents.to_pandas()           # one row per agent across its sessions (SPEC 7)
+    agents.agent(key)            # the ITAgent facade
+
 The behaviour contract (SPEC) is described in docs/ and in each function's docstring.
 """
 
 from . import hresult
+from .agent import Agent, AgentState
+from .agent_table import AgentTable
+from .agents import AgentAggregator, agent_stats, queue_log_agent_stats
 from .aggregate import Aggregator, aggregate, release_scratch
 from .hresult import AgentSessionState, TapiError
 from .session import DEFAULT_TIMEOUT, AgentSession, SessionStore, is_valid_transition
@@ -24,7 +31,11 @@ BUSY_WRAPUP = AgentSessionState.BUSY_WRAPUP
 SESSION_ENDED = AgentSessionState.SESSION_ENDED
 
 __all__ = [
+    "Agent",
+    "AgentAggregator",
     "AgentSession",
+    "AgentState",
+    "AgentTable",
     "AgentSessionState",
     "Aggregator",
     "BUSY_ON_CALL",
@@ -37,8 +48,10 @@ __all__ = [
     "SessionStore",
     "SessionTable",
     "TapiError",
+    "agent_stats",
     "aggregate",
     "hresult",
     "is_valid_transition",
+    "queue_log_agent_stats",
     "release_scratch",
 ]

@@ -76,6 +76,7 @@ class AgentTable:
         diagnostics: Mapping[str, int],
         as_of: int | None,
         sessions: SessionTable | None = None,
+        window: Any = None,
     ) -> None:
         from .aggregate import _sorting_order
 
@@ -106,6 +107,8 @@ class AgentTable:
         self.interval_ticks = int(interval_ticks)
         self.as_of = as_of
         self.sessions = sessions
+        self.window = window                 # measures any period of one agent (agents._Window)
+        self._codes = present.copy()         # kernel code of each row's agent
         self._interval_rows = interval_rows
         self._reason_rows = reason_rows
         self._reason_names = np.asarray(reason_names, dtype=object)

@@ -163,6 +163,9 @@ class AgentAggregator:
         self._reason_rows: list[np.ndarray] = []
         self._session_aggregator = (
             Aggregator(unit=unit, as_of=as_of, strict=strict, timeout=timeout) if sessions else None)
+        # With the session table, the normalised rows are kept too (17 bytes a row), so
+        # that the ITAgent facade can measure any period (SPEC 7.2) exactly.
+        self._kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def update(
         self,
@@ -299,6 +302,8 @@ class AgentAggregator:
             self._interval_rows.append(intervals)
         if len(reason_rows):
             self._reason_rows.append(reason_rows)
+        if self._session_aggregator is not None:
+            self._kept.append((codes, ticks, states))
 
     def _reason_codes(self, reason: Any, states: np.ndarray) -> np.ndarray:
         values = _to_numpy(reason, "reason").astype(object, copy=False)
@@ -358,7 +363,73 @@ class AgentAggregator:
             diagnostics={**self._counts, "rows": self._rows},
             as_of=None if as_of == MISSING else int(as_of),
             sessions=session_table,
+            window=None if self._session_aggregator is None else _Window(
+                [k for k in self._kept], self._session_agent, self._presence,
+                None if self._as_of is None else self._as_of),
         )
+
+
+class _Window:
+    """An agent's statistics over a measurement window [start, end) (SPEC 7.2), from
+    the kept rows: the kernel runs again on that agent's rows only, with one interval
+    that starts at the window's start, so the split there is exact."""
+
+    def __init__(self, kept, session_agent, presence, as_of) -> None:
+        self._kept = kept
+        self._session_agent = session_agent
+        self._presence = presence
+        self._as_of = as_of
+
+    def totals(self, agent_code: int, start: int, end: int) -> dict[str, int]:
+        """logged_in, talk, wrap, ready, not_ready, calls of the timeline, and the sums
+        over its queue sessions (acd_talk, acd_wrap, acd_calls), in [start, end)."""
+        parts = []
+        for codes, ticks, states in self._kept:
+            mine = self._session_agent[codes] == agent_code
+            parts.append((codes[mine], ticks[mine], states[mine]))
+        codes = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
+        ticks = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
+        states = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.uint8)
+        sessions, local = np.unique(codes, return_inverse=True)
+        presence = self._presence[sessions]
+        as_of = end if self._as_of is None else min(end, self._as_of)
+        timeline = _one_window(local, ticks, states, np.zeros(len(sessions), np.int64),
+                               presence, 1, start, end, as_of)
+        queue = presence[local] == 0
+        _, queue_local = np.unique(local[queue], return_inverse=True)
+        n_queue = int(queue_local.max()) + 1 if len(queue_local) else 0
+        per_session = _one_window(queue_local, ticks[queue], states[queue],
+                                  np.arange(n_queue, dtype=np.int64),
+                                  np.zeros(n_queue, np.uint8), n_queue, start, end, as_of)
+        out = {name: int(timeline[name].sum()) for name in
+               ("logged_in", "talk", "wrap", "ready", "not_ready", "calls")}
+        out.update(acd_talk=int(per_session["talk"].sum()), acd_wrap=int(per_session["wrap"].sum()),
+                   acd_calls=int(per_session["calls"].sum()))
+        return out
+
+
+def _one_window(codes, ticks, states, session_agent, presence, n_agents, start, end, as_of):
+    """Per-agent sums over [start, end) (bucket 0 of one interval of that length)."""
+    sessions = _new_sessions(len(session_agent))
+    agents = _new_agents(n_agents)
+    member_start, members = _members(session_agent, n_agents)
+    counters = np.zeros(len(_agents.COUNTER_NAMES), dtype=np.int64)
+    counters[-1] = MISSING
+    width = end - start
+    status, _, intervals, _ = _agents.scan(
+        _native(codes, np.int64), ticks, states, np.empty(0, np.int32), session_agent,
+        _native(presence, np.uint8), member_start, members, sessions.view(np.uint8),
+        agents.view(np.uint8), counters, as_of=as_of, origin=start, width=width, seq0=0,
+        deadline=0.0)
+    _raise_for_status(status)
+    status, closing, _ = _agents.close(agents.view(np.uint8), as_of=as_of, origin=start, width=width)
+    _raise_for_status(status)
+    rows = np.concatenate([intervals, closing])
+    rows = rows[rows[:, 1] == 0]
+    names = _agents.INTERVAL_COLUMNS
+    return {name: rows[:, names.index(column)] for name, column in
+            (("logged_in", "logged_in"), ("talk", "talk"), ("wrap", "wrap"), ("ready", "ready"),
+             ("not_ready", "not_ready"), ("calls", "calls"))}
 
 
 # -- keys ----------------------------------------------------------------------------
