@@ -390,6 +390,9 @@ class _Window:
         codes = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
         ticks = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
         states = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.uint8)
+        # the order the timeline saw them in: by time, equal times in input order
+        order = np.argsort(ticks, kind="stable")
+        codes, ticks, states = codes[order], ticks[order], states[order]
         sessions, local = np.unique(codes, return_inverse=True)
         presence = self._presence[sessions]
         as_of = end if self._as_of is None else min(end, self._as_of)
