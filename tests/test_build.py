@@ -18,9 +18,10 @@ from checks import assert_same_as_reference
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_stub_matches_the_compiled_module():
+@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._agents"])
+def test_stub_matches_the_compiled_module(module):
     result = subprocess.run(
-        [sys.executable, "-m", "mypy.stubtest", "agentstats._kernel"],
+        [sys.executable, "-m", "mypy.stubtest", module],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -29,6 +30,7 @@ def test_stub_matches_the_compiled_module():
 def test_package_ships_stub_and_marker():
     package = Path(agentstats.__file__).parent
     assert (package / "_kernel.pyi").is_file()
+    assert (package / "_agents.pyi").is_file()
     assert (package / "py.typed").is_file()
 
 
@@ -54,7 +56,28 @@ def debug_kernel(tmp_path_factory):
     spec = importlib.util.spec_from_file_location("_kernel", built)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    module.built_lib = work / "lib" / "agentstats"
     return module
+
+
+def test_debug_build_of_the_agent_timeline_gives_the_twin_answers(debug_kernel, monkeypatch):
+    built = next(debug_kernel.built_lib.glob("_agents*"))
+    spec = importlib.util.spec_from_file_location("_agents", built)
+    debug_agents = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(debug_agents)
+    monkeypatch.setattr(sys.modules["agentstats.agents"], "_agents", debug_agents)
+    from test_agents import _assert_same_as_twin, _kernel_table
+
+    rng = np.random.default_rng(5)
+    for layout in ("time", "shuffled"):
+        n = 300
+        rows = []
+        for t in (np.sort(rng.integers(0, 500, n)) if layout == "time" else rng.integers(0, 500, n)):
+            session = int(rng.integers(0, 8))
+            rows.append((session, int(t), int(rng.integers(0, 5)), f"agent{session % 3}",
+                         ["lunch", None, "break"][int(rng.integers(0, 3))], session == 7))
+        for width in (None, 1):
+            _assert_same_as_twin(rows, _kernel_table(rows, width_minutes=width), width_minutes=width)
 
 
 def test_debug_build_gives_the_reference_answers(debug_kernel, monkeypatch):
