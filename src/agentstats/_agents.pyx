@@ -16,7 +16,7 @@ is classified exactly like the session kernel does (SPEC 3 buckets) and, when us
 applied to its session and to the agent's counts.
 """
 
-from libc.stdint cimport INT64_MAX, INT64_MIN, int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport INT64_MAX, INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
 
@@ -34,6 +34,7 @@ cdef extern from *:
     }
     """
     double agentstats_timeline_now() noexcept nogil
+    void agentstats_timeline_prefetch "__builtin_prefetch"(const void* p) noexcept nogil
 
 STATUS_OK = 0
 STATUS_NEEDS_ORDER = 1      # an agent's rows go back in time: sort by (agent, time) first
@@ -65,6 +66,8 @@ cdef enum:
     _BAD_CODE = 5
     N_INTERVAL = 8
     N_REASON = 3
+    PRESENCE_SLOT = 4   # n_open[4]: open presence sessions
+    AHEAD = 16          # rows between a prefetch and its use
 
 # Counter slots.
 cdef enum:
@@ -139,17 +142,19 @@ cdef inline int64_t _bucket_end(int64_t bucket, int64_t origin, int64_t width) n
     return origin + (bucket + 1) * width
 
 
+# SPEC 7.1 priority as a table: index bit 3 = some session on call, bit 2 = in wrap-up,
+# bit 1 = ready, bit 0 = not ready or present; the first that holds wins.
+cdef int[16] _KIND_OF = [LOGGED_OUT, NOT_READY, READY, READY,
+                         BUSY_WRAPUP, BUSY_WRAPUP, BUSY_WRAPUP, BUSY_WRAPUP,
+                         BUSY_ON_CALL, BUSY_ON_CALL, BUSY_ON_CALL, BUSY_ON_CALL,
+                         BUSY_ON_CALL, BUSY_ON_CALL, BUSY_ON_CALL, BUSY_ON_CALL]
+
+
 cdef inline int _agent_kind(TimelineAgent* ag) noexcept nogil:
     """SPEC 7.1: the agent state in force, by priority; LOGGED_OUT with nothing open."""
-    if ag.n_state[BUSY_ON_CALL] > 0:
-        return BUSY_ON_CALL
-    if ag.n_state[BUSY_WRAPUP] > 0:
-        return BUSY_WRAPUP
-    if ag.n_state[READY] > 0:
-        return READY
-    if ag.n_state[NOT_READY] > 0 or ag.n_presence > 0:
-        return NOT_READY
-    return LOGGED_OUT
+    cdef int16_t* n = ag.n_open
+    return _KIND_OF[((n[BUSY_ON_CALL] > 0) << 3) | ((n[BUSY_WRAPUP] > 0) << 2)
+                    | ((n[READY] > 0) << 1) | ((n[NOT_READY] | n[PRESENCE_SLOT]) > 0)]
 
 
 cdef inline int _flush_bucket(TimelineAgent* ag, int64_t agent, RowBuffer* intervals) noexcept nogil:
@@ -159,14 +164,15 @@ cdef inline int _flush_bucket(TimelineAgent* ag, int64_t agent, RowBuffer* inter
     row[0] = agent
     row[1] = ag.bucket
     row[2] = <int64_t>ag.b_logged_in
-    row[3] = <int64_t>ag.b_talk
-    row[4] = <int64_t>ag.b_wrap
-    row[5] = <int64_t>ag.b_ready
-    row[6] = <int64_t>ag.b_not_ready
+    row[3] = <int64_t>ag.b_times[BUSY_ON_CALL]
+    row[4] = <int64_t>ag.b_times[BUSY_WRAPUP]
+    row[5] = <int64_t>ag.b_times[READY]
+    row[6] = <int64_t>ag.b_times[NOT_READY]
     row[7] = ag.b_calls
     if _push(intervals, row) < 0:
         return -1
-    ag.b_logged_in = ag.b_talk = ag.b_wrap = ag.b_ready = ag.b_not_ready = 0
+    ag.b_logged_in = 0
+    ag.b_times[0] = ag.b_times[1] = ag.b_times[2] = ag.b_times[3] = 0
     ag.b_calls = 0
     return 0
 
@@ -193,38 +199,14 @@ cdef inline int _flush_reason(TimelineAgent* ag, int64_t agent, RowBuffer* reaso
     return 0
 
 
-cdef inline void _add_kind(TimelineAgent* ag, int kind, uint64_t d, bint in_bucket) noexcept nogil:
-    if kind == BUSY_ON_CALL:
-        if in_bucket:
-            ag.b_talk += d
-        else:
-            ag.talk += d
-    elif kind == BUSY_WRAPUP:
-        if in_bucket:
-            ag.b_wrap += d
-        else:
-            ag.wrap += d
-    elif kind == READY:
-        if in_bucket:
-            ag.b_ready += d
-        else:
-            ag.ready += d
-    else:
-        if in_bucket:
-            ag.b_not_ready += d
-        else:
-            ag.not_ready += d
-
-
-cdef int _spend(TimelineAgent* ag, int64_t agent, int64_t a, int64_t b, int kind,
-                int64_t origin, int64_t width, RowBuffer* intervals,
-                RowBuffer* reasons) noexcept nogil:
+cdef inline int _spend(TimelineAgent* ag, int64_t agent, int64_t a, int64_t b, int kind,
+                       int64_t origin, int64_t width, RowBuffer* intervals,
+                       RowBuffer* reasons) noexcept nogil:
     """Book [a, b) (a < b) to the agent state `kind`: the totals, the pause reason in
     force for not-ready time, and each interval it overlaps, split at the edges."""
     cdef uint64_t d = <uint64_t>b - <uint64_t>a      # exact even across the int64 range
-    cdef int64_t bucket, edge, piece_end
     ag.logged_in += d
-    _add_kind(ag, kind, d, False)
+    ag.times[kind] += d
     if kind == NOT_READY:
         if ag.reason != ag.acc_reason:
             if _flush_reason(ag, agent, reasons) < 0:
@@ -233,6 +215,14 @@ cdef int _spend(TimelineAgent* ag, int64_t agent, int64_t a, int64_t b, int kind
         ag.acc_ticks += d
     if width <= 0:
         return 0
+    return _spend_intervals(ag, agent, a, b, kind, origin, width, intervals)
+
+
+cdef int _spend_intervals(TimelineAgent* ag, int64_t agent, int64_t a, int64_t b, int kind,
+                          int64_t origin, int64_t width, RowBuffer* intervals) noexcept nogil:
+    """The interval sums of [a, b), split at the edges (SPEC 7.3)."""
+    cdef int64_t bucket, edge, piece_end
+    cdef uint64_t d
     while a < b:
         bucket = _bucket_of(a, origin, width)
         if _move_to_bucket(ag, agent, bucket, intervals) < 0:
@@ -241,7 +231,7 @@ cdef int _spend(TimelineAgent* ag, int64_t agent, int64_t a, int64_t b, int kind
         piece_end = b if b < edge else edge
         d = <uint64_t>piece_end - <uint64_t>a
         ag.b_logged_in += d
-        _add_kind(ag, kind, d, True)
+        ag.b_times[kind] += d
         a = piece_end
     return 0
 
@@ -272,7 +262,8 @@ cdef int _scan(
 ) noexcept nogil:
     cdef int64_t i, code, agent, t, max_time = counters[C_MAX_TIME]
     cdef uint8_t st, old
-    cdef int kind
+    cdef int kind, slot
+    cdef int64_t ahead
     cdef bint is_presence
     cdef TimelineSession* s
     cdef TimelineAgent* ag
@@ -280,6 +271,14 @@ cdef int _scan(
         if (i & (CHECK_EVERY - 1)) == 0 and i and deadline > 0 and agentstats_timeline_now() > deadline:
             stopped_at[0] = i
             return _TIMEOUT
+        if i + AHEAD < n:
+            # the rows hit sessions and agents at random: start loading them early
+            ahead = codes[i + AHEAD]
+            if 0 <= ahead < n_sessions:
+                agentstats_timeline_prefetch(&sessions[ahead])
+                ahead = session_agent[ahead]
+                if 0 <= ahead < n_agents:
+                    agentstats_timeline_prefetch(&agents[ahead])
         t = times[i]
         st = states[i]
         # SPEC 3: the first bucket that fits, in this order.
@@ -327,19 +326,15 @@ cdef int _scan(
         if old == UNSEEN:
             if ag.first_login == INT64_MIN:
                 ag.first_login = t
-        elif is_presence:
-            ag.n_presence -= 1
         else:
-            ag.n_state[old] -= 1
+            ag.n_open[PRESENCE_SLOT if is_presence else old] -= 1
         s.state = st
         if st == SESSION_ENDED:
             if _agent_kind(ag) == LOGGED_OUT:
                 ag.last_logoff = t
-        elif is_presence:
-            ag.n_presence += 1
         else:
-            ag.n_state[st] += 1
-            if st == BUSY_ON_CALL:
+            ag.n_open[PRESENCE_SLOT if is_presence else st] += 1
+            if st == BUSY_ON_CALL and not is_presence:
                 # SPEC 2.5 / 7.1: every entry into BUSY_ON_CALL is an answered call.
                 ag.calls += 1
                 if width > 0:
@@ -460,3 +455,22 @@ def close(
                 status = _NO_MEMORY
                 break
     return status, _take(&intervals), _take(&reasons)
+
+
+def mark_keys(const int64_t[::1] keys, int64_t lo, uint8_t[::1] present) -> None:
+    """present[key - lo] = 1 for every key (keys already checked to lie in the range)."""
+    cdef Py_ssize_t i, n = keys.shape[0]
+    with nogil:
+        for i in range(n):
+            present[keys[i] - lo] = 1
+
+
+def lookup_codes(const int64_t[::1] keys, int64_t lo, const int64_t[::1] lookup,
+                 int64_t[::1] out) -> None:
+    """out[i] = lookup[keys[i] - lo] (keys already checked to lie in the range)."""
+    cdef Py_ssize_t i, n = keys.shape[0]
+    if out.shape[0] != n:
+        raise ValueError("out has the wrong length")
+    with nogil:
+        for i in range(n):
+            out[i] = lookup[keys[i] - lo]

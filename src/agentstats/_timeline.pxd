@@ -1,8 +1,9 @@
 # The state the agent timeline kernel (_agents.pyx) carries between rows and chunks.
 # Python allocates both as NumPy structured arrays (agents.TIMELINE_SESSION_DTYPE and
 # agents.TIMELINE_AGENT_DTYPE, same field order) and passes their bytes; the kernel
-# checks the item sizes.
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+# checks the item sizes. An agent is two cache lines: what every row touches is in
+# the first (the array starts on a cache line).
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint64_t
 
 ctypedef struct TimelineSession:
     int64_t paused_seq    # row sequence number at which it entered NOT_READY (SPEC 7.1 reason)
@@ -11,28 +12,27 @@ ctypedef struct TimelineSession:
     uint8_t[3] _pad
 
 ctypedef struct TimelineAgent:
+    # -- first cache line: every row of the agent
     int64_t last_time     # time up to which the agent's time is accounted; INT64_MIN before any
-    int32_t n_state[4]    # open queue sessions in NOT_READY, READY, BUSY_ON_CALL, BUSY_WRAPUP
-    int32_t n_presence    # open presence sessions (SPEC 6.6)
-    int32_t reason        # pause reason of its not-ready time now (most recent pause in force)
-    int64_t reason_seq    # paused_seq of the session that reason comes from, -1 when none
     uint64_t logged_in    # ticks logged in (the union of its sessions), counted on its own
-    uint64_t talk         # ticks in each agent state (SPEC 7.1 priority)
-    uint64_t wrap
-    uint64_t ready
-    uint64_t not_ready
+    uint64_t[4] times     # ticks in each agent state (SPEC 7.1), indexed by NOT_READY,
+                          #   READY, BUSY_ON_CALL, BUSY_WRAPUP
+    int16_t[5] n_open     # open queue sessions in NOT_READY, READY, BUSY_ON_CALL,
+                          #   BUSY_WRAPUP, and open presence sessions (SPEC 6.6)
+    int16_t _pad16
+    int32_t reason        # pause reason of its not-ready time now (most recent pause in force)
+    # -- second cache line
+    int64_t reason_seq    # paused_seq of the session that reason comes from, -1 when none
     int64_t calls         # entries into BUSY_ON_CALL of its queue sessions
     int64_t first_login   # INT64_MIN until a session starts
     int64_t last_logoff   # the last time its last open session ended, INT64_MIN if never
     # the interval it is accounting now, and its sums there (SPEC 7.3)
     int64_t bucket
     uint64_t b_logged_in
-    uint64_t b_talk
-    uint64_t b_wrap
-    uint64_t b_ready
-    uint64_t b_not_ready
+    uint64_t[4] b_times
     int64_t b_calls
     # not-ready ticks of one pause reason not yet handed out
-    int32_t acc_reason
-    int32_t _pad
     uint64_t acc_ticks
+    int32_t acc_reason
+    int32_t _pad32
+    int64_t[2] _pad_line  # two whole cache lines

@@ -37,9 +37,9 @@ _TIMES = (("logged_in", "logged_in"), ("talk", "talk"), ("wrapup", "wrap"), ("re
 def agent_state_codes(states: np.ndarray) -> np.ndarray:
     """SPEC 7.1 priority from the open-session counts: 2 on call, 3 wrap-up, 1 ready,
     0 not ready, -1 logged out."""
-    n = states["n_state"]
+    n = states["n_open"]
     out = np.full(len(states), -1, dtype=np.int64)
-    present = (n[:, 0] > 0) | (states["n_presence"] > 0)
+    present = (n[:, 0] > 0) | (n[:, 4] > 0)
     out[present] = 0
     out[n[:, 1] > 0] = 1
     out[n[:, 3] > 0] = 3
@@ -93,10 +93,10 @@ class AgentTable:
         last_logoff[state >= 0] = MISSING          # still logged in at the report time
         self.ticks: dict[str, np.ndarray] = {
             "logged_in": picked["logged_in"].astype(np.int64),
-            "talk": picked["talk"].astype(np.int64),
-            "wrap": picked["wrap"].astype(np.int64),
-            "ready": picked["ready"].astype(np.int64),
-            "not_ready": picked["not_ready"].astype(np.int64),
+            "talk": picked["times"][:, 2].astype(np.int64),
+            "wrap": picked["times"][:, 3].astype(np.int64),
+            "ready": picked["times"][:, 1].astype(np.int64),
+            "not_ready": picked["times"][:, 0].astype(np.int64),
             "calls": picked["calls"].astype(np.int64),
             "first_login": picked["first_login"].copy(),
             "last_logoff": last_logoff,

@@ -57,13 +57,16 @@ TIMELINE_SESSION_DTYPE = np.dtype([
     ("paused_seq", "=i8"), ("reason", "=i4"), ("state", "u1"), ("_pad", "u1", (3,)),
 ])
 TIMELINE_AGENT_DTYPE = np.dtype([
-    ("last_time", "=i8"), ("n_state", "=i4", (4,)), ("n_presence", "=i4"), ("reason", "=i4"),
-    ("reason_seq", "=i8"), ("logged_in", "=u8"), ("talk", "=u8"), ("wrap", "=u8"),
-    ("ready", "=u8"), ("not_ready", "=u8"), ("calls", "=i8"), ("first_login", "=i8"),
-    ("last_logoff", "=i8"), ("bucket", "=i8"), ("b_logged_in", "=u8"), ("b_talk", "=u8"),
-    ("b_wrap", "=u8"), ("b_ready", "=u8"), ("b_not_ready", "=u8"), ("b_calls", "=i8"),
-    ("acc_reason", "=i4"), ("_pad", "=i4"), ("acc_ticks", "=u8"),
+    ("last_time", "=i8"), ("logged_in", "=u8"), ("times", "=u8", (4,)), ("n_open", "=i2", (5,)),
+    ("_pad16", "=i2"), ("reason", "=i4"),
+    ("reason_seq", "=i8"), ("calls", "=i8"), ("first_login", "=i8"), ("last_logoff", "=i8"),
+    ("bucket", "=i8"), ("b_logged_in", "=u8"), ("b_times", "=u8", (4,)), ("b_calls", "=i8"),
+    ("acc_ticks", "=u8"), ("acc_reason", "=i4"), ("_pad32", "=i4"), ("_pad_line", "=i8", (2,)),
 ])
+#: kernel times index (the state entered): NOT_READY, READY, BUSY_ON_CALL, BUSY_WRAPUP
+TIME_FIELDS = {"not_ready": 0, "ready": 1, "talk": 2, "wrap": 3}
+#: an agent may have at most this many sessions open in one state (int16 counts)
+MAX_SESSIONS_PER_AGENT = 32767
 if (TIMELINE_SESSION_DTYPE.itemsize != _agents.timeline_session_itemsize()
         or TIMELINE_AGENT_DTYPE.itemsize != _agents.timeline_agent_itemsize()):  # pragma: no cover
     raise ImportError("agentstats: the timeline dtypes do not match the compiled kernel")
@@ -224,14 +227,21 @@ class AgentAggregator:
         n_agents = self._agent_keys.pending_size()
         session_agent = _grow(self._session_agent, n_sessions, -1)
         presence_flags = _grow(self._presence, n_sessions, 255)
-        rows_presence = (_presence_flags(presence, n) if presence is not None
-                         else np.zeros(n, dtype=np.uint8))
         _assign_per_session(session_agent, -1, codes, agent_codes, "agent", session_keys, agent_keys)
-        _assign_per_session(presence_flags, 255, codes, rows_presence, "presence", session_keys,
-                            rows_presence.astype(bool))
-        presence_flags[presence_flags == 255] = 0
+        if presence is not None:
+            rows_presence = _presence_flags(presence, n)
+            _assign_per_session(presence_flags, 255, codes, rows_presence, "presence", session_keys,
+                                rows_presence.astype(bool))
+        else:
+            # no presence column: this chunk's new sessions are queue sessions; a known
+            # presence session stays one
+            presence_flags[presence_flags == 255] = 0
         reasons = self._reason_codes(reason, states) if reason is not None else np.empty(0, np.int32)
         member_start, members = _members(session_agent, n_agents)
+        if len(member_start) > 1 and int(np.diff(member_start).max()) > MAX_SESSIONS_PER_AGENT:
+            bad = int(np.argmax(np.diff(member_start)))
+            raise ValueError(f"agent {_plain(self._agent_keys.pending_key(bad))} has more than "
+                             f"{MAX_SESSIONS_PER_AGENT} sessions")
         _check_deadline(deadline)
 
         session_states = _grow_records(self._session_states, n_sessions, _new_sessions)
@@ -331,7 +341,7 @@ class AgentAggregator:
                     "result(as_of=...) is earlier than rows already applied; pass as_of "
                     "to the AgentAggregator so that later rows are counted as after_as_of")
             as_of = override
-        agents = self._agent_states.copy()
+        agents = _grow_records(self._agent_states, len(self._agent_states), _new_agents)
         interval_rows, reason_rows = list(self._interval_rows), list(self._reason_rows)
         if as_of != MISSING:
             status, intervals, reasons = _agents.close(
@@ -339,11 +349,11 @@ class AgentAggregator:
             _raise_for_status(status)
             interval_rows.append(intervals)
             reason_rows.append(reasons)
-        for name in ("logged_in", "talk", "wrap", "ready", "not_ready"):
-            if np.any(agents[name] > _INT64_MAX):
-                bad = int(np.argmax(agents[name] > _INT64_MAX))
-                raise tapi_error(LINEERR_OPERATIONFAILED,
-                                 f"agent {self._agent_keys.key_of(bad)!r}: {name} does not fit in int64 ticks")
+        too_big = (agents["logged_in"] > _INT64_MAX) | (agents["times"] > _INT64_MAX).any(axis=1)
+        if too_big.any():
+            bad = int(np.argmax(too_big))
+            raise tapi_error(LINEERR_OPERATIONFAILED,
+                             f"agent {_plain(self._agent_keys.key_of(bad))}: a total does not fit in int64 ticks")
         seen = np.flatnonzero(agents["first_login"] != MISSING)
         keys = self._agent_keys.keys()
         session_table = None
@@ -459,13 +469,14 @@ class _KeyCodes:
             lo, hi = _kernel.key_range(keys)
             span = hi - lo + 1
             if span <= max(_DENSE_MIN_SLOTS, len(keys) // _DENSE_ROWS_PER_SLOT):
-                local = keys - lo
-                present = np.zeros(span, dtype=bool)
-                present[local] = True
+                present = np.zeros(span, dtype=np.uint8)
+                _agents.mark_keys(keys, lo, present)
                 uniques = np.flatnonzero(present) + lo
                 lookup = np.zeros(span, dtype=np.int64)
                 lookup[uniques - lo] = self._known(uniques)
-                return lookup[local]
+                out = np.empty(len(keys), dtype=np.int64)
+                _agents.lookup_codes(keys, lo, lookup, out)
+                return out
         try:
             local_codes, uniques = _factorise(keys)
         except ValueError as exc:
@@ -487,6 +498,9 @@ class _KeyCodes:
 
     def pending_size(self) -> int:
         return len(self._pending if self._pending is not None else self._index)
+
+    def pending_key(self, code: int) -> Hashable:
+        return (self._pending if self._pending is not None else self._index)[code]
 
     def commit(self) -> None:
         if self._pending is not None:
@@ -534,19 +548,25 @@ def _assign_per_session(per_session: np.ndarray, unset_marker: int, codes: np.nd
                         shown: np.ndarray) -> None:
     """Fill a per-session value from its first row, and check that every row of the
     session agrees (SPEC 1: constant within a session)."""
-    unset = per_session[codes] == unset_marker
+    known = per_session[codes]
+    unset = known == unset_marker
     if unset.any():
-        rows = np.flatnonzero(unset)
-        sessions, first = np.unique(codes[rows], return_index=True)
-        per_session[sessions] = per_row[rows[first]]
-    bad = per_session[codes] != per_row
+        per_session[codes[unset]] = per_row[unset]     # any row of the session; checked next
+        known = per_session[codes]
+    bad = known != per_row
     if bad.any():
         row = int(np.argmax(bad))
-        first_row = int(np.argmax(codes == codes[row]))
+        mine = codes == codes[row]
+        first_row = int(np.argmax(mine))
+        differs = mine & (per_row != per_row[first_row])
+        if differs.any():
+            row = int(np.argmax(differs))
+            before = f"{_plain(shown[first_row])} at row {first_row}"
+        else:
+            before = "another value in an earlier chunk"
         raise ValueError(
             f"row {row}: session {_plain(session_keys[row])} has {name} {_plain(shown[row])}, "
-            f"but {_plain(shown[first_row])} at row {first_row}: the {name} must be the same "
-            "for every row of a session")
+            f"but {before}: the {name} must be the same for every row of a session")
 
 
 def _plain(value: Any) -> str:
@@ -588,7 +608,11 @@ def _new_sessions(n: int) -> np.ndarray:
 
 
 def _new_agents(n: int) -> np.ndarray:
-    out = np.zeros(n, dtype=TIMELINE_AGENT_DTYPE)
+    """n fresh agent records, the array starting on a cache line (an agent's first line
+    holds what every row touches)."""
+    raw = np.zeros(n * TIMELINE_AGENT_DTYPE.itemsize + 64, dtype=np.uint8)
+    skip = -raw.ctypes.data % 64
+    out = raw[skip: skip + n * TIMELINE_AGENT_DTYPE.itemsize].view(TIMELINE_AGENT_DTYPE)
     for name in ("last_time", "first_login", "last_logoff", "bucket"):
         out[name] = MISSING
     out["reason"] = -1
