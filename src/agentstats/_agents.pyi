@@ -8,6 +8,8 @@ STATUS_NEEDS_ORDER: int
 STATUS_TIMEOUT: int
 STATUS_NO_MEMORY: int
 STATUS_BAD_CODE: int
+STATUS_AGENT_CHANGED: int
+STATUS_PRESENCE_CHANGED: int
 COUNTER_NAMES: tuple[str, ...]
 INTERVAL_COLUMNS: tuple[str, ...]
 REASON_COLUMNS: tuple[str, ...]
@@ -16,13 +18,11 @@ def timeline_session_itemsize() -> int: ...
 def timeline_agent_itemsize() -> int: ...
 def scan(
     codes: NDArray[np.int64],
+    agent_codes: NDArray[np.int64],
     time: NDArray[np.int64],
     state: NDArray[np.uint8],
     reason: NDArray[np.int32],
-    session_agent: NDArray[np.int64],
     presence: NDArray[np.uint8],
-    member_start: NDArray[np.int64],
-    members: NDArray[np.int64],
     sessions: NDArray[np.uint8],
     agents: NDArray[np.uint8],
     counters: NDArray[np.int64],

@@ -41,6 +41,8 @@ STATUS_NEEDS_ORDER = 1      # an agent's rows go back in time: sort by (agent, t
 STATUS_TIMEOUT = 2          # the deadline passed (TAPI_E_TIMEOUT)
 STATUS_NO_MEMORY = 3        # realloc failed (E_OUTOFMEMORY)
 STATUS_BAD_CODE = 5         # a session or agent code outside the state arrays (a caller bug)
+STATUS_AGENT_CHANGED = 6    # a row names another agent than its session's earlier rows
+STATUS_PRESENCE_CHANGED = 7 # a row's presence flag differs from its session's earlier rows
 
 # One counter each, in this order; max_time is the latest valid time seen.
 COUNTER_NAMES = ("used", "duplicate", "after_end", "after_as_of", "invalid_state",
@@ -64,6 +66,8 @@ cdef enum:
     _NEEDS_ORDER = 1
     _TIMEOUT = 2
     _BAD_CODE = 5
+    _AGENT_CHANGED = 6
+    _PRESENCE_CHANGED = 7
     N_INTERVAL = 8
     N_REASON = 3
     PRESENCE_SLOT = 4   # n_open[4]: open presence sessions
@@ -236,26 +240,26 @@ cdef int _spend_intervals(TimelineAgent* ag, int64_t agent, int64_t a, int64_t b
     return 0
 
 
-cdef void _recompute_reason(TimelineAgent* ag, TimelineSession* sessions,
-                            const int64_t* members, int64_t first, int64_t last) noexcept nogil:
+cdef void _recompute_reason(TimelineAgent* ag, TimelineSession* sessions) noexcept nogil:
     """The reason of the most recent pause still in force among the agent's sessions
     (SPEC 7.1), after the session that gave the current one left NOT_READY."""
-    cdef int64_t i, best_seq = -1
+    cdef int64_t member = ag.first_member, best_seq = -1
     cdef int32_t best = NO_REASON
     cdef TimelineSession* s
-    for i in range(first, last):
-        s = &sessions[members[i]]
+    while member >= 0:
+        s = &sessions[member]
         if s.state == NOT_READY and s.paused_seq > best_seq:
             best_seq = s.paused_seq
             best = s.reason
+        member = s.next_member
     ag.reason = best
     ag.reason_seq = best_seq
 
 
 cdef int _scan(
-    const int64_t* codes, const int64_t* times, const uint8_t* states, const int32_t* reasons_in,
-    bint has_reason, int64_t n, const int64_t* session_agent, const uint8_t* presence,
-    const int64_t* member_start, const int64_t* members, int64_t n_sessions, int64_t n_agents,
+    const int64_t* codes, const int64_t* agent_codes, const int64_t* times, const uint8_t* states,
+    const int32_t* reasons_in, bint has_reason, const uint8_t* presence_in, bint has_presence,
+    int64_t n, int64_t n_sessions, int64_t n_agents,
     TimelineSession* sessions, TimelineAgent* agents, int64_t* counters,
     int64_t as_of, int64_t origin, int64_t width, int64_t seq0, double deadline,
     RowBuffer* intervals, RowBuffer* reasons, int64_t* stopped_at,
@@ -264,7 +268,7 @@ cdef int _scan(
     cdef uint8_t st, old
     cdef int kind, slot
     cdef int64_t ahead
-    cdef bint is_presence
+    cdef uint8_t is_presence
     cdef TimelineSession* s
     cdef TimelineAgent* ag
     for i in range(n):
@@ -276,9 +280,9 @@ cdef int _scan(
             ahead = codes[i + AHEAD]
             if 0 <= ahead < n_sessions:
                 agentstats_timeline_prefetch(&sessions[ahead])
-                ahead = session_agent[ahead]
-                if 0 <= ahead < n_agents:
-                    agentstats_timeline_prefetch(&agents[ahead])
+            ahead = agent_codes[i + AHEAD]
+            if 0 <= ahead < n_agents:
+                agentstats_timeline_prefetch(&agents[ahead])
         t = times[i]
         st = states[i]
         # SPEC 3: the first bucket that fits, in this order.
@@ -292,14 +296,25 @@ cdef int _scan(
             counters[C_AFTER_AS_OF] += 1
             continue
         code = codes[i]
-        if code < 0 or code >= n_sessions:
+        agent = agent_codes[i]
+        if code < 0 or code >= n_sessions or agent < 0 or agent >= n_agents:
             stopped_at[0] = i
             return _BAD_CODE
-        agent = session_agent[code]
-        if agent < 0 or agent >= n_agents:
-            stopped_at[0] = i
-            return _BAD_CODE
+        s = &sessions[code]
         ag = &agents[agent]
+        is_presence = presence_in[i] if has_presence else 0
+        if s.agent != agent:
+            if s.agent >= 0:
+                stopped_at[0] = i
+                return _AGENT_CHANGED
+            # first row of the session: it joins its agent's list (SPEC 1: constant)
+            s.agent = agent
+            s.presence = is_presence
+            s.next_member = ag.first_member
+            ag.first_member = code
+        elif s.presence != is_presence:
+            stopped_at[0] = i
+            return _PRESENCE_CHANGED
         if ag.last_time != INT64_MIN:
             if t < ag.last_time:
                 stopped_at[0] = i
@@ -313,7 +328,6 @@ cdef int _scan(
         ag.last_time = t
         if t > max_time:
             max_time = t
-        s = &sessions[code]
         old = s.state
         if old == SESSION_ENDED:
             counters[C_AFTER_END] += 1
@@ -322,7 +336,6 @@ cdef int _scan(
             counters[C_DUPLICATE] += 1
             continue
         counters[C_USED] += 1
-        is_presence = presence[code] != 0
         if old == UNSEEN:
             if ag.first_login == INT64_MIN:
                 ag.first_login = t
@@ -348,20 +361,18 @@ cdef int _scan(
             ag.reason = s.reason
             ag.reason_seq = s.paused_seq
         elif old == NOT_READY and s.paused_seq == ag.reason_seq:
-            _recompute_reason(ag, sessions, members, member_start[agent], member_start[agent + 1])
+            _recompute_reason(ag, sessions)
     counters[C_MAX_TIME] = max_time
     return _OK
 
 
 def scan(
     const int64_t[::1] codes,
+    const int64_t[::1] agent_codes,
     const int64_t[::1] time,
     const uint8_t[::1] state,
     const int32_t[::1] reason,
-    const int64_t[::1] session_agent,
     const uint8_t[::1] presence,
-    const int64_t[::1] member_start,
-    const int64_t[::1] members,
     uint8_t[::1] sessions,
     uint8_t[::1] agents,
     int64_t[::1] counters,
@@ -374,23 +385,23 @@ def scan(
 ) -> tuple:
     """Apply rows in input order. Returns (status, row, interval_rows, reason_rows):
     `row` is where a status other than STATUS_OK stopped (then the state arrays are
-    partly updated: the caller restores them). `reason` is empty when the log has no
-    reasons; `member_start`/`members` list each agent's sessions (CSR)."""
+    partly updated: the caller restores them). `reason` and `presence` are per row, or
+    empty when the log has none."""
     cdef int64_t n = time.shape[0]
-    cdef int64_t n_sessions = session_agent.shape[0]
-    cdef int64_t n_agents = member_start.shape[0] - 1
+    cdef int64_t n_sessions = sessions.shape[0] // <Py_ssize_t>sizeof(TimelineSession)
+    cdef int64_t n_agents = agents.shape[0] // <Py_ssize_t>sizeof(TimelineAgent)
     cdef bint has_reason = reason.shape[0] == n
+    cdef bint has_presence = presence.shape[0] == n
     cdef RowBuffer intervals, reasons
     cdef int64_t stopped_at = -1
     cdef int status
-    if codes.shape[0] != n or state.shape[0] != n or (reason.shape[0] != 0 and not has_reason):
+    if (codes.shape[0] != n or agent_codes.shape[0] != n or state.shape[0] != n
+            or (reason.shape[0] != 0 and not has_reason)
+            or (presence.shape[0] != 0 and not has_presence)):
         raise ValueError("columns have unequal lengths")
-    if member_start.shape[0] == 0:
-        raise ValueError("member_start needs at least one entry")
-    if presence.shape[0] != n_sessions or sessions.shape[0] != n_sessions * <Py_ssize_t>sizeof(TimelineSession):
-        raise ValueError("session arrays do not match")
-    if agents.shape[0] != n_agents * <Py_ssize_t>sizeof(TimelineAgent) or members.shape[0] < member_start[n_agents]:
-        raise ValueError("agent arrays do not match")
+    if (sessions.shape[0] % <Py_ssize_t>sizeof(TimelineSession)
+            or agents.shape[0] % <Py_ssize_t>sizeof(TimelineAgent)):
+        raise ValueError("state arrays do not match the records")
     if counters.shape[0] != N_COUNTERS:
         raise ValueError("counters has the wrong length")
     intervals.data = NULL
@@ -400,18 +411,16 @@ def scan(
     reasons.n = reasons.capacity = 0
     reasons.width = N_REASON
     cdef const int64_t* codes_p = &codes[0] if n else NULL
+    cdef const int64_t* agent_p = &agent_codes[0] if n else NULL
     cdef const int64_t* time_p = &time[0] if n else NULL
     cdef const uint8_t* state_p = &state[0] if n else NULL
     cdef const int32_t* reason_p = &reason[0] if has_reason and n else NULL
-    cdef const int64_t* agent_p = &session_agent[0] if n_sessions else NULL
-    cdef const uint8_t* presence_p = &presence[0] if n_sessions else NULL
-    cdef const int64_t* member_start_p = &member_start[0]
-    cdef const int64_t* members_p = &members[0] if members.shape[0] else NULL
+    cdef const uint8_t* presence_p = &presence[0] if has_presence and n else NULL
     cdef TimelineSession* sessions_p = <TimelineSession*>&sessions[0] if n_sessions else NULL
     cdef TimelineAgent* agents_p = <TimelineAgent*>&agents[0] if n_agents else NULL
     with nogil:
-        status = _scan(codes_p, time_p, state_p, reason_p, has_reason, n, agent_p, presence_p,
-                       member_start_p, members_p, n_sessions, n_agents, sessions_p, agents_p,
+        status = _scan(codes_p, agent_p, time_p, state_p, reason_p, has_reason, presence_p,
+                       has_presence, n, n_sessions, n_agents, sessions_p, agents_p,
                        &counters[0], as_of, origin, width, seq0, deadline,
                        &intervals, &reasons, &stopped_at)
     return status, stopped_at, _take(&intervals), _take(&reasons)

@@ -7,9 +7,12 @@ from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint64_t
 
 ctypedef struct TimelineSession:
     int64_t paused_seq    # row sequence number at which it entered NOT_READY (SPEC 7.1 reason)
+    int64_t agent         # its agent's code, -1 before its first row (constant: checked)
+    int64_t next_member   # the next session of the same agent (a list per agent), -1 at the end
     int32_t reason        # pause reason code of that NOT_READY entry, -1 when none given
     uint8_t state         # state in force; 255 before its first event
-    uint8_t[3] _pad
+    uint8_t presence      # 1: the agent's presence (SPEC 6.6), 0: a queue session
+    uint8_t[2] _pad
 
 ctypedef struct TimelineAgent:
     # -- first cache line: every row of the agent
@@ -35,4 +38,5 @@ ctypedef struct TimelineAgent:
     uint64_t acc_ticks
     int32_t acc_reason
     int32_t _pad32
-    int64_t[2] _pad_line  # two whole cache lines
+    int64_t first_member  # its first session in the list of its sessions, -1 when none
+    int64_t _pad_line     # two whole cache lines

@@ -54,14 +54,16 @@ INTERVALS = {"day": 24 * 60}
 
 # One record per session and per agent (see _timeline.pxd, same field order).
 TIMELINE_SESSION_DTYPE = np.dtype([
-    ("paused_seq", "=i8"), ("reason", "=i4"), ("state", "u1"), ("_pad", "u1", (3,)),
+    ("paused_seq", "=i8"), ("agent", "=i8"), ("next_member", "=i8"), ("reason", "=i4"),
+    ("state", "u1"), ("presence", "u1"), ("_pad", "u1", (2,)),
 ])
 TIMELINE_AGENT_DTYPE = np.dtype([
     ("last_time", "=i8"), ("logged_in", "=u8"), ("times", "=u8", (4,)), ("n_open", "=i2", (5,)),
     ("_pad16", "=i2"), ("reason", "=i4"),
     ("reason_seq", "=i8"), ("calls", "=i8"), ("first_login", "=i8"), ("last_logoff", "=i8"),
     ("bucket", "=i8"), ("b_logged_in", "=u8"), ("b_times", "=u8", (4,)), ("b_calls", "=i8"),
-    ("acc_ticks", "=u8"), ("acc_reason", "=i4"), ("_pad32", "=i4"), ("_pad_line", "=i8", (2,)),
+    ("acc_ticks", "=u8"), ("acc_reason", "=i4"), ("_pad32", "=i4"), ("first_member", "=i8"),
+    ("_pad_line", "=i8"),
 ])
 #: kernel times index (the state entered): NOT_READY, READY, BUSY_ON_CALL, BUSY_WRAPUP
 TIME_FIELDS = {"not_ready": 0, "ready": 1, "talk": 2, "wrap": 3}
@@ -158,8 +160,6 @@ class AgentAggregator:
         self._session_keys = _KeyCodes("session")
         self._agent_keys = _KeyCodes("agent")
         self._reason_keys = _KeyCodes("reason")
-        self._session_agent = np.empty(0, dtype=np.int64)
-        self._presence = np.empty(0, dtype=np.uint8)
         self._session_states = _new_sessions(0)
         self._agent_states = _new_agents(0)
         self._interval_rows: list[np.ndarray] = []
@@ -225,23 +225,10 @@ class AgentAggregator:
         agent_codes = self._agent_keys.codes(agent_keys)
         n_sessions = self._session_keys.pending_size()
         n_agents = self._agent_keys.pending_size()
-        session_agent = _grow(self._session_agent, n_sessions, -1)
-        presence_flags = _grow(self._presence, n_sessions, 255)
-        _assign_per_session(session_agent, -1, codes, agent_codes, "agent", session_keys, agent_keys)
-        if presence is not None:
-            rows_presence = _presence_flags(presence, n)
-            _assign_per_session(presence_flags, 255, codes, rows_presence, "presence", session_keys,
-                                rows_presence.astype(bool))
-        else:
-            # no presence column: this chunk's new sessions are queue sessions; a known
-            # presence session stays one
-            presence_flags[presence_flags == 255] = 0
+        # per row; the kernel checks that a session keeps its agent and presence flag
+        rows_presence = (_presence_flags(presence, n) if presence is not None
+                         else np.empty(0, dtype=np.uint8))
         reasons = self._reason_codes(reason, states) if reason is not None else np.empty(0, np.int32)
-        member_start, members = _members(session_agent, n_agents)
-        if len(member_start) > 1 and int(np.diff(member_start).max()) > MAX_SESSIONS_PER_AGENT:
-            bad = int(np.argmax(np.diff(member_start)))
-            raise ValueError(f"agent {_plain(self._agent_keys.pending_key(bad))} has more than "
-                             f"{MAX_SESSIONS_PER_AGENT} sessions")
         _check_deadline(deadline)
 
         session_states = _grow_records(self._session_states, n_sessions, _new_sessions)
@@ -251,13 +238,16 @@ class AgentAggregator:
         counters = np.zeros(len(_agents.COUNTER_NAMES), dtype=np.int64)
         counters[-1] = MISSING
 
-        def scan(c, t, s, r):
+        def scan(rows=None):
+            def pick(values):
+                return values if rows is None or not len(values) else values[rows]
             return _agents.scan(
-                c, t, s, r, session_agent, presence_flags, member_start, members,
-                session_states.view(np.uint8), agent_states.view(np.uint8), counters,
-                as_of=kernel_as_of, origin=0, width=width, seq0=self._rows, deadline=deadline)
+                pick(codes), pick(agent_codes), pick(ticks), pick(states), pick(reasons),
+                pick(rows_presence), session_states.view(np.uint8), agent_states.view(np.uint8),
+                counters, as_of=kernel_as_of, origin=0, width=width, seq0=self._rows,
+                deadline=deadline)
 
-        status, _, intervals, reason_rows = scan(codes, ticks, states, reasons)
+        status, stopped, intervals, reason_rows = scan()
         order = None
         if status == _agents.STATUS_NEEDS_ORDER:
             # SPEC 1.1: not in time order within an agent; a stable sort by (agent, time)
@@ -266,24 +256,34 @@ class AgentAggregator:
             agent_states[:] = snapshot[1]
             counters[:] = 0
             counters[-1] = MISSING
-            order = np.lexsort((ticks, session_agent[codes]))
-            status, _, intervals, reason_rows = scan(
-                codes[order], ticks[order], states[order],
-                reasons[order] if len(reasons) else reasons)
+            order = np.lexsort((ticks, agent_codes))
+            status, stopped, intervals, reason_rows = scan(order)
             if status == _agents.STATUS_NEEDS_ORDER:
                 raise ValueError(
                     "a row is earlier than an already applied row of its agent: chunks "
                     "must not go back in time within an agent")
+        if status in (_agents.STATUS_AGENT_CHANGED, _agents.STATUS_PRESENCE_CHANGED):
+            row = int(stopped if order is None else order[stopped])
+            name = "agent" if status == _agents.STATUS_AGENT_CHANGED else "presence"
+            shown = agent_keys if name == "agent" else rows_presence.astype(bool)
+            _raise_changed(name, row, codes, session_keys, shown)
         if status != _agents.STATUS_OK:
             _raise_for_status(status)
+        sessions_per_agent = np.bincount(session_states["agent"][session_states["agent"] >= 0],
+                                         minlength=1)
+        if sessions_per_agent.max() > MAX_SESSIONS_PER_AGENT:
+            bad = int(np.argmax(sessions_per_agent))
+            raise ValueError(f"agent {_plain(self._agent_keys.pending_key(bad))} has more than "
+                             f"{MAX_SESSIONS_PER_AGENT} sessions")
         totals = dict(zip(_agents.COUNTER_NAMES, counters.tolist()))
         if self._strict and (totals["invalid_time"] or totals["invalid_state"]):
             # SPEC 3.1: nothing of this chunk is kept; name the first bad row.
             _raise_first_invalid(ticks, states, raw_state, session_keys)
 
         if self._session_aggregator is not None:
-            queue_rows = presence_flags[codes] == 0
-            keep = None if queue_rows.all() else queue_rows
+            keep = None
+            if len(rows_presence) and rows_presence.any():
+                keep = rows_presence == 0
 
             def pick(values):
                 if values is None or keep is None:
@@ -297,8 +297,6 @@ class AgentAggregator:
         self._session_keys.commit()
         self._agent_keys.commit()
         self._reason_keys.commit()
-        self._session_agent = session_agent
-        self._presence = presence_flags
         self._session_states = session_states
         self._agent_states = agent_states
         self._tick_unit = tick_unit
@@ -374,7 +372,8 @@ class AgentAggregator:
             as_of=None if as_of == MISSING else int(as_of),
             sessions=session_table,
             window=None if self._session_aggregator is None else _Window(
-                [k for k in self._kept], self._session_agent, self._presence,
+                [k for k in self._kept], self._session_states["agent"].copy(),
+                self._session_states["presence"].copy(),
                 None if self._as_of is None else self._as_of),
         )
 
@@ -406,14 +405,16 @@ class _Window:
         sessions, local = np.unique(codes, return_inverse=True)
         presence = self._presence[sessions]
         as_of = end if self._as_of is None else min(end, self._as_of)
-        timeline = _one_window(local, ticks, states, np.zeros(len(sessions), np.int64),
-                               presence, 1, start, end, as_of)
-        queue = presence[local] == 0
+        row_presence = presence[local]
+        timeline = _one_window(local, np.zeros(len(local), np.int64), ticks, states, row_presence,
+                               len(sessions), 1, start, end, as_of)
+        queue = row_presence == 0
         _, queue_local = np.unique(local[queue], return_inverse=True)
         n_queue = int(queue_local.max()) + 1 if len(queue_local) else 0
-        per_session = _one_window(queue_local, ticks[queue], states[queue],
-                                  np.arange(n_queue, dtype=np.int64),
-                                  np.zeros(n_queue, np.uint8), n_queue, start, end, as_of)
+        # each queue session as its own "agent": the TAPI sums over sessions
+        per_session = _one_window(queue_local, queue_local, ticks[queue], states[queue],
+                                  np.zeros(len(queue_local), np.uint8), n_queue, n_queue,
+                                  start, end, as_of)
         out = {name: int(timeline[name].sum()) for name in
                ("logged_in", "talk", "wrap", "ready", "not_ready", "calls")}
         out.update(acd_talk=int(per_session["talk"].sum()), acd_wrap=int(per_session["wrap"].sum()),
@@ -421,17 +422,17 @@ class _Window:
         return out
 
 
-def _one_window(codes, ticks, states, session_agent, presence, n_agents, start, end, as_of):
+def _one_window(codes, agent_codes, ticks, states, presence, n_sessions, n_agents, start, end,
+                as_of):
     """Per-agent sums over [start, end) (bucket 0 of one interval of that length)."""
-    sessions = _new_sessions(len(session_agent))
+    sessions = _new_sessions(n_sessions)
     agents = _new_agents(n_agents)
-    member_start, members = _members(session_agent, n_agents)
     counters = np.zeros(len(_agents.COUNTER_NAMES), dtype=np.int64)
     counters[-1] = MISSING
     width = end - start
     status, _, intervals, _ = _agents.scan(
-        _native(codes, np.int64), ticks, states, np.empty(0, np.int32), session_agent,
-        _native(presence, np.uint8), member_start, members, sessions.view(np.uint8),
+        _native(codes, np.int64), _native(agent_codes, np.int64), ticks, states,
+        np.empty(0, np.int32), _native(presence, np.uint8), sessions.view(np.uint8),
         agents.view(np.uint8), counters, as_of=as_of, origin=start, width=width, seq0=0,
         deadline=0.0)
     _raise_for_status(status)
@@ -484,15 +485,24 @@ class _KeyCodes:
         return self._known(uniques)[local_codes]
 
     def _known(self, uniques: np.ndarray) -> np.ndarray:
+        # integer keys stay an integer index (no boxing); anything else is object
+        wanted = uniques if uniques.dtype.kind in "iu" else np.asarray(uniques, dtype=object)
         index = self._index
         if len(index):
-            mapped = index.get_indexer(pd.Index(uniques, dtype=object)).astype(np.int64)
+            if index.dtype != object and wanted.dtype == object:
+                index = index.astype(object)
+            mapped = index.get_indexer(pd.Index(wanted, dtype=index.dtype if wanted.dtype != object
+                                                else object)).astype(np.int64)
         else:
+            index = pd.Index(wanted[:0], dtype=wanted.dtype)
             mapped = np.full(len(uniques), -1, dtype=np.int64)
         new = mapped < 0
         if new.any():
             mapped[new] = len(index) + np.arange(int(new.sum()))
-            index = index.append(pd.Index(np.asarray(uniques, dtype=object)[new], dtype=object))
+            added = pd.Index(wanted[new], dtype=wanted.dtype)
+            if index.dtype != added.dtype:
+                index, added = index.astype(object), added.astype(object)
+            index = index.append(added)
         self._pending = index
         return mapped
 
@@ -543,30 +553,18 @@ def _presence_flags(presence: Any, n: int) -> np.ndarray:
     return (values != 0).astype(np.uint8)
 
 
-def _assign_per_session(per_session: np.ndarray, unset_marker: int, codes: np.ndarray,
-                        per_row: np.ndarray, name: str, session_keys: np.ndarray,
-                        shown: np.ndarray) -> None:
-    """Fill a per-session value from its first row, and check that every row of the
-    session agrees (SPEC 1: constant within a session)."""
-    known = per_session[codes]
-    unset = known == unset_marker
-    if unset.any():
-        per_session[codes[unset]] = per_row[unset]     # any row of the session; checked next
-        known = per_session[codes]
-    bad = known != per_row
-    if bad.any():
-        row = int(np.argmax(bad))
-        mine = codes == codes[row]
-        first_row = int(np.argmax(mine))
-        differs = mine & (per_row != per_row[first_row])
-        if differs.any():
-            row = int(np.argmax(differs))
-            before = f"{_plain(shown[first_row])} at row {first_row}"
-        else:
-            before = "another value in an earlier chunk"
-        raise ValueError(
-            f"row {row}: session {_plain(session_keys[row])} has {name} {_plain(shown[row])}, "
-            f"but {before}: the {name} must be the same for every row of a session")
+def _raise_changed(name: str, row: int, codes: np.ndarray, session_keys: np.ndarray,
+                   shown: np.ndarray) -> None:
+    """SPEC 1: agent (and presence) are constant within a session; name the row."""
+    mine = codes == codes[row]
+    first_row = int(np.argmax(mine))
+    if shown[first_row] != shown[row]:
+        before = f"{_plain(shown[first_row])} at row {first_row}"
+    else:
+        before = "another value in an earlier chunk"
+    raise ValueError(
+        f"row {row}: session {_plain(session_keys[row])} has {name} {_plain(shown[row])}, "
+        f"but {before}: the {name} must be the same for every row of a session")
 
 
 def _plain(value: Any) -> str:
@@ -574,17 +572,6 @@ def _plain(value: Any) -> str:
     if isinstance(value, np.generic):
         value = value.item()
     return repr(value)
-
-
-def _members(session_agent: np.ndarray, n_agents: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each agent's sessions, as CSR (start offsets and session codes)."""
-    known = session_agent >= 0
-    order = np.argsort(session_agent, kind="stable")
-    order = order[known[order]]
-    counts = np.bincount(session_agent[known], minlength=n_agents)
-    start = np.zeros(n_agents + 1, dtype=np.int64)
-    np.cumsum(counts, out=start[1:])
-    return start, order.astype(np.int64)
 
 
 def _grow(values: np.ndarray, n: int, fill: int) -> np.ndarray:
@@ -604,6 +591,8 @@ def _new_sessions(n: int) -> np.ndarray:
     out["state"] = INVALID_STATE
     out["reason"] = -1
     out["paused_seq"] = -1
+    out["agent"] = -1
+    out["next_member"] = -1
     return out
 
 
@@ -618,6 +607,7 @@ def _new_agents(n: int) -> np.ndarray:
     out["reason"] = -1
     out["reason_seq"] = -1
     out["acc_reason"] = -2
+    out["first_member"] = -1
     return out
 
 
