@@ -32,6 +32,10 @@ def scan(
     width: int,
     seq0: int,
     deadline: float,
+    codes_lo: int = ...,
+    codes_lookup: NDArray[np.int64] | None = ...,
+    agents_lo: int = ...,
+    agents_lookup: NDArray[np.int64] | None = ...,
 ) -> tuple[int, int, NDArray[np.int64], NDArray[np.int64]]: ...
 def close(
     agents: NDArray[np.uint8],

@@ -256,8 +256,20 @@ cdef void _recompute_reason(TimelineAgent* ag, TimelineSession* sessions) noexce
     ag.reason_seq = best_seq
 
 
+cdef inline int64_t _code(const int64_t* keys, int64_t i, int64_t lo, const int64_t* lookup,
+                          int64_t lookup_n) noexcept nogil:
+    """The dense code of row i: keys[i] itself, or lookup[keys[i] - lo] (-1 when out of range)."""
+    cdef int64_t k = keys[i]
+    if lookup == NULL:
+        return k
+    k = k - lo
+    return lookup[k] if 0 <= k < lookup_n else -1
+
+
 cdef int _scan(
-    const int64_t* codes, const int64_t* agent_codes, const int64_t* times, const uint8_t* states,
+    const int64_t* codes, int64_t codes_lo, const int64_t* codes_lookup, int64_t codes_lookup_n,
+    const int64_t* agent_codes, int64_t agent_lo, const int64_t* agent_lookup, int64_t agent_lookup_n,
+    const int64_t* times, const uint8_t* states,
     const int32_t* reasons_in, bint has_reason, const uint8_t* presence_in, bint has_presence,
     int64_t n, int64_t n_sessions, int64_t n_agents,
     TimelineSession* sessions, TimelineAgent* agents, int64_t* counters,
@@ -277,10 +289,10 @@ cdef int _scan(
             return _TIMEOUT
         if i + AHEAD < n:
             # the rows hit sessions and agents at random: start loading them early
-            ahead = codes[i + AHEAD]
+            ahead = _code(codes, i + AHEAD, codes_lo, codes_lookup, codes_lookup_n)
             if 0 <= ahead < n_sessions:
                 agentstats_timeline_prefetch(&sessions[ahead])
-            ahead = agent_codes[i + AHEAD]
+            ahead = _code(agent_codes, i + AHEAD, agent_lo, agent_lookup, agent_lookup_n)
             if 0 <= ahead < n_agents:
                 agentstats_timeline_prefetch(&agents[ahead])
         t = times[i]
@@ -295,8 +307,8 @@ cdef int _scan(
         if t > as_of:
             counters[C_AFTER_AS_OF] += 1
             continue
-        code = codes[i]
-        agent = agent_codes[i]
+        code = _code(codes, i, codes_lo, codes_lookup, codes_lookup_n)
+        agent = _code(agent_codes, i, agent_lo, agent_lookup, agent_lookup_n)
         if code < 0 or code >= n_sessions or agent < 0 or agent >= n_agents:
             stopped_at[0] = i
             return _BAD_CODE
@@ -382,11 +394,17 @@ def scan(
     int64_t width,
     int64_t seq0,
     double deadline,
+    int64_t codes_lo=0,
+    const int64_t[::1] codes_lookup=None,
+    int64_t agents_lo=0,
+    const int64_t[::1] agents_lookup=None,
 ) -> tuple:
     """Apply rows in input order. Returns (status, row, interval_rows, reason_rows):
     `row` is where a status other than STATUS_OK stopped (then the state arrays are
     partly updated: the caller restores them). `reason` and `presence` are per row, or
-    empty when the log has none."""
+    empty when the log has none. With `codes_lookup`, a row's session code is
+    `codes_lookup[codes[i] - codes_lo]` (integer keys in a compact range, no code array
+    materialised); likewise for agents."""
     cdef int64_t n = time.shape[0]
     cdef int64_t n_sessions = sessions.shape[0] // <Py_ssize_t>sizeof(TimelineSession)
     cdef int64_t n_agents = agents.shape[0] // <Py_ssize_t>sizeof(TimelineAgent)
@@ -416,10 +434,20 @@ def scan(
     cdef const uint8_t* state_p = &state[0] if n else NULL
     cdef const int32_t* reason_p = &reason[0] if has_reason and n else NULL
     cdef const uint8_t* presence_p = &presence[0] if has_presence and n else NULL
+    cdef const int64_t* codes_lookup_p = NULL
+    cdef const int64_t* agents_lookup_p = NULL
+    cdef int64_t codes_lookup_n = 0, agents_lookup_n = 0
+    if codes_lookup is not None and codes_lookup.shape[0]:
+        codes_lookup_p = &codes_lookup[0]
+        codes_lookup_n = codes_lookup.shape[0]
+    if agents_lookup is not None and agents_lookup.shape[0]:
+        agents_lookup_p = &agents_lookup[0]
+        agents_lookup_n = agents_lookup.shape[0]
     cdef TimelineSession* sessions_p = <TimelineSession*>&sessions[0] if n_sessions else NULL
     cdef TimelineAgent* agents_p = <TimelineAgent*>&agents[0] if n_agents else NULL
     with nogil:
-        status = _scan(codes_p, agent_p, time_p, state_p, reason_p, has_reason, presence_p,
+        status = _scan(codes_p, codes_lo, codes_lookup_p, codes_lookup_n,
+                       agent_p, agents_lo, agents_lookup_p, agents_lookup_n, time_p, state_p, reason_p, has_reason, presence_p,
                        has_presence, n, n_sessions, n_agents, sessions_p, agents_p,
                        &counters[0], as_of, origin, width, seq0, deadline,
                        &intervals, &reasons, &stopped_at)

@@ -221,8 +221,8 @@ class AgentAggregator:
         width = self._interval_minutes * 60 * TICKS_PER_SECOND[tick_unit] if self._interval_minutes else 0
 
         # Keys -> dense codes (kept only once the chunk is committed).
-        codes = self._session_keys.codes(session_keys)
-        agent_codes = self._agent_keys.codes(agent_keys)
+        sessions_coded = self._session_keys.coded(session_keys)
+        agents_coded = self._agent_keys.coded(agent_keys)
         n_sessions = self._session_keys.pending_size()
         n_agents = self._agent_keys.pending_size()
         # per row; the kernel checks that a session keeps its agent and presence flag
@@ -242,10 +242,12 @@ class AgentAggregator:
             def pick(values):
                 return values if rows is None or not len(values) else values[rows]
             return _agents.scan(
-                pick(codes), pick(agent_codes), pick(ticks), pick(states), pick(reasons),
-                pick(rows_presence), session_states.view(np.uint8), agent_states.view(np.uint8),
-                counters, as_of=kernel_as_of, origin=0, width=width, seq0=self._rows,
-                deadline=deadline)
+                pick(sessions_coded.keys), pick(agents_coded.keys), pick(ticks), pick(states),
+                pick(reasons), pick(rows_presence), session_states.view(np.uint8),
+                agent_states.view(np.uint8), counters, as_of=kernel_as_of, origin=0,
+                width=width, seq0=self._rows, deadline=deadline,
+                codes_lo=sessions_coded.lo, codes_lookup=sessions_coded.lookup,
+                agents_lo=agents_coded.lo, agents_lookup=agents_coded.lookup)
 
         status, stopped, intervals, reason_rows = scan()
         order = None
@@ -256,7 +258,7 @@ class AgentAggregator:
             agent_states[:] = snapshot[1]
             counters[:] = 0
             counters[-1] = MISSING
-            order = np.lexsort((ticks, agent_codes))
+            order = np.lexsort((ticks, agents_coded.codes()))
             status, stopped, intervals, reason_rows = scan(order)
             if status == _agents.STATUS_NEEDS_ORDER:
                 raise ValueError(
@@ -266,7 +268,7 @@ class AgentAggregator:
             row = int(stopped if order is None else order[stopped])
             name = "agent" if status == _agents.STATUS_AGENT_CHANGED else "presence"
             shown = agent_keys if name == "agent" else rows_presence.astype(bool)
-            _raise_changed(name, row, codes, session_keys, shown)
+            _raise_changed(name, row, sessions_coded.codes(), session_keys, shown)
         if status != _agents.STATUS_OK:
             _raise_for_status(status)
         sessions_per_agent = np.bincount(session_states["agent"][session_states["agent"] >= 0],
@@ -311,7 +313,7 @@ class AgentAggregator:
         if len(reason_rows):
             self._reason_rows.append(reason_rows)
         if self._session_aggregator is not None:
-            self._kept.append((codes, ticks, states))
+            self._kept.append((sessions_coded.codes(), ticks, states))
 
     def _reason_codes(self, reason: Any, states: np.ndarray) -> np.ndarray:
         values = _to_numpy(reason, "reason").astype(object, copy=False)
@@ -462,9 +464,15 @@ class _KeyCodes:
         self._pending: pd.Index | None = None
 
     def codes(self, keys: np.ndarray) -> np.ndarray:
+        return self.coded(keys).codes()
+
+    def coded(self, keys: np.ndarray) -> _Coded:
+        """The chunk's codes, as a lookup table over the key range when the keys are
+        integers in a compact range (the kernel looks each row up: no array of codes),
+        else as an array of codes."""
         if len(keys) == 0:
             self._pending = self._index
-            return np.empty(0, dtype=np.int64)
+            return _Coded(np.empty(0, dtype=np.int64))
         if keys.dtype.kind in "iu" and _fits_int64(keys):
             keys = _native(keys, np.int64)
             lo, hi = _kernel.key_range(keys)
@@ -473,16 +481,14 @@ class _KeyCodes:
                 present = np.zeros(span, dtype=np.uint8)
                 _agents.mark_keys(keys, lo, present)
                 uniques = np.flatnonzero(present) + lo
-                lookup = np.zeros(span, dtype=np.int64)
+                lookup = np.full(span, -1, dtype=np.int64)
                 lookup[uniques - lo] = self._known(uniques)
-                out = np.empty(len(keys), dtype=np.int64)
-                _agents.lookup_codes(keys, lo, lookup, out)
-                return out
+                return _Coded(keys, lo, lookup)
         try:
             local_codes, uniques = _factorise(keys)
         except ValueError as exc:
             raise ValueError(str(exc).replace("session key", f"{self.name} key")) from None
-        return self._known(uniques)[local_codes]
+        return _Coded(self._known(uniques)[local_codes])
 
     def _known(self, uniques: np.ndarray) -> np.ndarray:
         # integer keys stay an integer index (no boxing); anything else is object
@@ -522,6 +528,24 @@ class _KeyCodes:
 
     def key_of(self, code: int) -> Hashable:
         return self._index[code]
+
+
+class _Coded:
+    """A chunk's dense codes: `keys` themselves (lookup None), or
+    `lookup[keys - lo]`, materialised only on demand."""
+
+    __slots__ = ("keys", "lo", "lookup", "_codes")
+
+    def __init__(self, keys: np.ndarray, lo: int = 0, lookup: np.ndarray | None = None) -> None:
+        self.keys, self.lo, self.lookup = keys, int(lo), lookup
+        self._codes: np.ndarray | None = None if lookup is not None else keys
+
+    def codes(self) -> np.ndarray:
+        if self._codes is None:
+            out = np.empty(len(self.keys), dtype=np.int64)
+            _agents.lookup_codes(self.keys, self.lo, self.lookup, out)
+            self._codes = out
+        return self._codes
 
 
 # -- helpers ---------------------------------------------------------------------------
