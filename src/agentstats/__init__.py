@@ -14,7 +14,7 @@ The behaviour contract (SPEC) is described in docs/ and in each function's docst
 """
 
 from . import hresult
-from .agent import Agent, AgentState
+from .agent import Agent, AgentState, LiveAgent
 from .agent_table import AgentTable
 from .agents import AgentAggregator, agent_stats, queue_log_agent_stats
 from .aggregate import Aggregator, aggregate, release_scratch
@@ -42,6 +42,7 @@ __all__ = [
     "BUSY_WRAPUP",
     "COLUMNS",
     "DEFAULT_TIMEOUT",
+    "LiveAgent",
     "NOT_READY",
     "READY",
     "SESSION_ENDED",

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .agent_table import AgentTable
     from .session import AgentSession
 
-__all__ = ["Agent", "AgentState"]
+__all__ = ["Agent", "AgentState", "LiveAgent"]
 
 _CY_MAX = 2**63 - 1
 
@@ -71,10 +71,14 @@ class Agent:
     """One agent with every ITAgent method (SPEC 7.2), from `AgentTable.agent(key)`."""
 
     def __init__(self, table: AgentTable, position: int) -> None:
-        self._table = table
-        self._position = position
+        self._fixed = (table, position)
         self._key = table.keys[position]
         self._period: int | None = None          # seconds; None = the whole log
+
+    def _current(self) -> tuple[AgentTable, int]:
+        """The table this agent is read from, and its row (a live agent: a new one on
+        every read)."""
+        return self._fixed
 
     @classmethod
     def from_table(cls, table: AgentTable, position: int) -> Agent:
@@ -92,16 +96,17 @@ class Agent:
     def _totals(self) -> dict[str, int]:
         """Exact ticks for the measurement period: the timeline, and the ACD sums over
         the agent's queue sessions."""
-        table, i = self._table, self._position
+        table, i = self._current()
+        tps = {"tps": table.ticks_per_second}
         if self._period is not None:
             if table.window is None or table.as_of is None:
                 raise tapi_error(LINEERR_OPERATIONUNAVAIL,
                                  "a measurement period needs the table computed with sessions=True")
             end = table.as_of
             start = end - self._period * table.ticks_per_second
-            return table.window.totals(int(table._codes[i]), start, end)
+            return {**table.window.totals(int(table._codes[i]), start, end), **tps}
         t = {name: int(values[i]) for name, values in table.ticks.items()}
-        sessions = self._session_positions()
+        sessions = self._session_positions(table)
         if sessions is None:
             acd = {"acd_talk": None, "acd_wrap": None, "acd_calls": None}
         else:
@@ -109,10 +114,10 @@ class Agent:
             acd = {"acd_talk": sum(int(st["talk"][p]) for p in sessions),
                    "acd_wrap": sum(int(st["wrap"][p]) for p in sessions),
                    "acd_calls": sum(int(st["calls"][p]) for p in sessions)}
-        return {**t, **acd}
+        return {**t, **acd, **tps}
 
-    def _session_positions(self) -> list[int] | None:
-        sessions = self._table.sessions
+    def _session_positions(self, table: AgentTable) -> list[int] | None:
+        sessions = table.sessions
         if sessions is None:
             return None
         agents = sessions.meta.get("agent")
@@ -120,15 +125,17 @@ class Agent:
             return []
         return [p for p, a in enumerate(agents.tolist()) if a == self._key]
 
-    def _acd(self, name: str, label: str) -> int:
-        value = self._totals()[name]
+    @staticmethod
+    def _acd(t: dict[str, int], name: str, label: str) -> int:
+        value = t[name]
         if value is None:
             raise tapi_error(LINEERR_OPERATIONUNAVAIL,
                              f"{label}: the table was computed without its sessions (sessions=False)")
         return value
 
     def _seconds(self, name: str, label: str) -> int:
-        return _long(label, self._acd(name, label) // self._table.ticks_per_second)
+        t = self._totals()
+        return _long(label, self._acd(t, name, label) // t["tps"])
 
     def _get(self, kind: str, produce: Any, out: Any) -> Any:
         if out is _NO_OUT:
@@ -147,7 +154,10 @@ class Agent:
 
     def get_State(self, out: Any = _NO_OUT) -> Any:
         """SPEC 7.1: the agent state in force at the report time (AGENT_STATE)."""
-        return self._get("state", lambda: _STATE[int(self._table.ticks["state"][self._position])], out)
+        def produce() -> AgentState:
+            table, i = self._current()
+            return _STATE[int(table.ticks["state"][i])]
+        return self._get("state", produce, out)
 
     def get_MeasurementPeriod(self, out: Any = _NO_OUT) -> Any:
         """Seconds before the report time that the statistics cover; by default the whole
@@ -155,7 +165,7 @@ class Agent:
         def produce() -> int:
             if self._period is not None:
                 return self._period
-            table = self._table
+            table = self._current()[0]
             first = int(table.ticks["first_login"].min()) if len(table) else 0
             end = table.as_of if table.as_of is not None else first
             return _long("MeasurementPeriod", -(-(end - first) // table.ticks_per_second))
@@ -173,20 +183,22 @@ class Agent:
         """Calls answered per hour of wall-clock logged-in time, CURRENCY (4 places)."""
         def produce() -> Decimal:
             t = self._totals()
-            rate = currency_per_hour(t["calls"], t["logged_in"], self._table.ticks_per_second)
+            rate = currency_per_hour(t["calls"], t["logged_in"], t["tps"])
             return Decimal(rate).scaleb(-4).quantize(Decimal("0.0001"))
         return self._get("cy", produce, out)
 
     def get_NumberOfACDCalls(self, out: Any = _NO_OUT) -> Any:
-        return self._get("long", lambda: _long("NumberOfACDCalls", self._acd("acd_calls", "NumberOfACDCalls")), out)
+        return self._get("long", lambda: _long("NumberOfACDCalls",
+                                               self._acd(self._totals(), "acd_calls", "NumberOfACDCalls")), out)
 
     def get_TotalACDTalkTime(self, out: Any = _NO_OUT) -> Any:
         return self._get("long", lambda: self._seconds("acd_talk", "TotalACDTalkTime"), out)
 
     def get_TotalACDCallTime(self, out: Any = _NO_OUT) -> Any:
         def produce() -> int:
-            total = self._acd("acd_talk", "TotalACDCallTime") + self._acd("acd_wrap", "TotalACDCallTime")
-            return _long("TotalACDCallTime", total // self._table.ticks_per_second)
+            t = self._totals()
+            total = self._acd(t, "acd_talk", "TotalACDCallTime") + self._acd(t, "acd_wrap", "TotalACDCallTime")
+            return _long("TotalACDCallTime", total // t["tps"])
         return self._get("long", produce, out)
 
     def get_TotalWrapUpTime(self, out: Any = _NO_OUT) -> Any:
@@ -201,12 +213,13 @@ class Agent:
     def get_AgentSessions(self, out: Any = _NO_OUT) -> Any:
         """The agent's ITAgentSession objects (its queue sessions), in table order."""
         def produce() -> list[AgentSession]:
-            positions = self._session_positions()
+            table = self._current()[0]
+            positions = self._session_positions(table)
             if positions is None:
                 raise tapi_error(LINEERR_OPERATIONUNAVAIL,
                                  "AgentSessions: the table was computed without its sessions (sessions=False)")
-            keys = self._table.sessions.keys
-            return [self._table.sessions.session(keys[p]) for p in positions]
+            keys = table.sessions.keys
+            return [table.sessions.session(keys[p]) for p in positions]
         return self._get("object", produce, out)
 
     def _unavailable(self, name: str) -> int:
@@ -228,3 +241,46 @@ class Agent:
     NumberOfIncomingCalls = property(lambda self: self.get_NumberOfIncomingCalls())
     NumberOfOutgoingCalls = property(lambda self: self.get_NumberOfOutgoingCalls())
     AgentSessions = property(lambda self: self.get_AgentSessions())
+
+
+_UNIT_OF = {1: "s", 10**3: "ms", 10**6: "us", 10**9: "ns"}
+
+
+class LiveAgent(Agent):
+    """An agent of a live `SessionStore`, measured up to the store clock on every read
+    (its timeline over the store's sessions of that agent, SPEC 7.2).
+
+        store = agentstats.SessionStore()
+        store.create_session("Sathish", "sales", state=READY)
+        agent = agentstats.LiveAgent(store, "Sathish")
+        agent.get_OverallCallRate()          # up to now
+
+    An agent with no session in the store is LINEERR_INVALPARAM; a closed store is
+    LINEERR_UNINITIALIZED."""
+
+    def __init__(self, store: Any, key: Hashable) -> None:
+        self._store = store
+        self._key = key
+        self._period = None
+
+    def _current(self) -> tuple[AgentTable, int]:
+        """A fresh table of the agent's events up to the store clock."""
+        from .agents import agent_stats
+        from .hresult import LINEERR_INVALPARAM
+
+        store = self._store
+        with store._locked():
+            store._check_open()
+            now = store._now()
+            events = store.events()
+        unit = _UNIT_OF.get(store._tps)
+        if unit is None:
+            raise tapi_error(LINEERR_OPERATIONUNAVAIL,
+                             f"a store with {store._tps} ticks a second has no time unit for the agent view")
+        mine = [i for i, a in enumerate(events["agent"]) if a == self._key]
+        if not mine:
+            raise tapi_error(LINEERR_INVALPARAM, f"agent {self._key!r} has no session in this store")
+        pick = {name: [values[i] for i in mine] for name, values in events.items()}
+        table = agent_stats(pick["session"], pick["time"], pick["state"], agent=pick["agent"],
+                            wait=pick["wait"], acd_group=pick["acd_group"], unit=unit, as_of=now)
+        return table, 0
