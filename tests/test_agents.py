@@ -346,3 +346,20 @@ def test_the_kernel_twin_comparison_can_fail():
         _assert_same_as_twin(rows, table)
     with pytest.raises(AssertionError):
         _assert_identities(table)
+
+
+def test_key_codes_keep_first_seen_codes_across_every_mapping():
+    """Contiguous integer keys (code = key - base), a gap (a lookup table), then other
+    keys (hashed): every key keeps its code, whatever mapping a chunk takes."""
+    from agentstats.agents import _KeyCodes
+
+    codes = _KeyCodes("session")
+    seen = {}
+    for chunk in ([7, 5, 6, 5], [8, 9, 6], [20, 5], [4, 9], np.array(["x", 5, "y"], dtype=object)):
+        keys = np.asarray(chunk) if not isinstance(chunk, np.ndarray) else chunk
+        got = codes.coded(keys).codes().tolist()
+        codes.commit()
+        for key, code in zip(keys.tolist(), got):
+            assert seen.setdefault(key, code) == code, key
+    assert sorted(seen.values()) == list(range(len(seen)))
+    assert codes.keys().tolist() == sorted(seen, key=seen.get)

@@ -258,11 +258,10 @@ cdef void _recompute_reason(TimelineAgent* ag, TimelineSession* sessions) noexce
 
 cdef inline int64_t _code(const int64_t* keys, int64_t i, int64_t lo, const int64_t* lookup,
                           int64_t lookup_n) noexcept nogil:
-    """The dense code of row i: keys[i] itself, or lookup[keys[i] - lo] (-1 when out of range)."""
-    cdef int64_t k = keys[i]
+    """The dense code of row i: keys[i] - lo, or lookup[keys[i] - lo] (-1 when out of range)."""
+    cdef int64_t k = keys[i] - lo
     if lookup == NULL:
         return k
-    k = k - lo
     return lookup[k] if 0 <= k < lookup_n else -1
 
 
@@ -287,6 +286,17 @@ cdef int _scan(
         if (i & (CHECK_EVERY - 1)) == 0 and i and deadline > 0 and agentstats_timeline_now() > deadline:
             stopped_at[0] = i
             return _TIMEOUT
+        if i + 2 * AHEAD < n:
+            # two stages: the lookup entries of the row 2 * AHEAD on, then (below) the
+            # records of the row AHEAD on, whose entries are in cache by then
+            if codes_lookup != NULL:
+                ahead = codes[i + 2 * AHEAD] - codes_lo
+                if 0 <= ahead < codes_lookup_n:
+                    agentstats_timeline_prefetch(&codes_lookup[ahead])
+            if agent_lookup != NULL:
+                ahead = agent_codes[i + 2 * AHEAD] - agent_lo
+                if 0 <= ahead < agent_lookup_n:
+                    agentstats_timeline_prefetch(&agent_lookup[ahead])
         if i + AHEAD < n:
             # the rows hit sessions and agents at random: start loading them early
             ahead = _code(codes, i + AHEAD, codes_lo, codes_lookup, codes_lookup_n)
@@ -402,9 +412,9 @@ def scan(
     """Apply rows in input order. Returns (status, row, interval_rows, reason_rows):
     `row` is where a status other than STATUS_OK stopped (then the state arrays are
     partly updated: the caller restores them). `reason` and `presence` are per row, or
-    empty when the log has none. With `codes_lookup`, a row's session code is
-    `codes_lookup[codes[i] - codes_lo]` (integer keys in a compact range, no code array
-    materialised); likewise for agents."""
+    empty when the log has none. A row's session code is `codes[i] - codes_lo`, or with
+    `codes_lookup` `codes_lookup[codes[i] - codes_lo]` (integer keys in a compact range:
+    no code array materialised); likewise for agents."""
     cdef int64_t n = time.shape[0]
     cdef int64_t n_sessions = sessions.shape[0] // <Py_ssize_t>sizeof(TimelineSession)
     cdef int64_t n_agents = agents.shape[0] // <Py_ssize_t>sizeof(TimelineAgent)

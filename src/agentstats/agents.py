@@ -462,6 +462,10 @@ class _KeyCodes:
         self.name = name
         self._index = pd.Index([], dtype=object)
         self._pending: pd.Index | None = None
+        # while the known keys are exactly base, base + 1, ... in that order, a key's
+        # code is key - base (no lookup at all)
+        self._base: int | None = None
+        self._pending_base: int | None = None
 
     def codes(self, keys: np.ndarray) -> np.ndarray:
         return self.coded(keys).codes()
@@ -470,6 +474,7 @@ class _KeyCodes:
         """The chunk's codes, as a lookup table over the key range when the keys are
         integers in a compact range (the kernel looks each row up: no array of codes),
         else as an array of codes."""
+        self._pending_base = self._base
         if len(keys) == 0:
             self._pending = self._index
             return _Coded(np.empty(0, dtype=np.int64))
@@ -481,6 +486,15 @@ class _KeyCodes:
                 present = np.zeros(span, dtype=np.uint8)
                 _agents.mark_keys(keys, lo, present)
                 uniques = np.flatnonzero(present) + lo
+                start = lo if not len(self._index) else self._base
+                if (start is not None and lo >= start and len(uniques) == span
+                        and (not len(self._index) or lo <= start + len(self._index))):
+                    # every key of [lo, hi] is here and they continue base, base + 1, ...:
+                    # the code is key - base
+                    self._known(np.arange(start, hi + 1, dtype=np.int64))
+                    self._pending_base = start
+                    return _Coded(keys, start, None, shifted=True)
+                self._pending_base = None
                 lookup = np.full(span, -1, dtype=np.int64)
                 lookup[uniques - lo] = self._known(uniques)
                 return _Coded(keys, lo, lookup)
@@ -488,6 +502,7 @@ class _KeyCodes:
             local_codes, uniques = _factorise(keys)
         except ValueError as exc:
             raise ValueError(str(exc).replace("session key", f"{self.name} key")) from None
+        self._pending_base = None
         return _Coded(self._known(uniques)[local_codes])
 
     def _known(self, uniques: np.ndarray) -> np.ndarray:
@@ -521,6 +536,7 @@ class _KeyCodes:
     def commit(self) -> None:
         if self._pending is not None:
             self._index = self._pending
+            self._base = self._pending_base
         self._pending = None
 
     def keys(self) -> np.ndarray:
@@ -531,20 +547,24 @@ class _KeyCodes:
 
 
 class _Coded:
-    """A chunk's dense codes: `keys` themselves (lookup None), or
-    `lookup[keys - lo]`, materialised only on demand."""
+    """A chunk's dense codes: `keys - lo` (no lookup), or `lookup[keys - lo]`; as an
+    array only on demand."""
 
     __slots__ = ("keys", "lo", "lookup", "_codes")
 
-    def __init__(self, keys: np.ndarray, lo: int = 0, lookup: np.ndarray | None = None) -> None:
+    def __init__(self, keys: np.ndarray, lo: int = 0, lookup: np.ndarray | None = None,
+                 *, shifted: bool = False) -> None:
         self.keys, self.lo, self.lookup = keys, int(lo), lookup
-        self._codes: np.ndarray | None = None if lookup is not None else keys
+        self._codes: np.ndarray | None = None if lookup is not None or shifted else keys
 
     def codes(self) -> np.ndarray:
         if self._codes is None:
-            out = np.empty(len(self.keys), dtype=np.int64)
-            _agents.lookup_codes(self.keys, self.lo, self.lookup, out)
-            self._codes = out
+            if self.lookup is None:
+                self._codes = self.keys - self.lo
+            else:
+                out = np.empty(len(self.keys), dtype=np.int64)
+                _agents.lookup_codes(self.keys, self.lo, self.lookup, out)
+                self._codes = out
         return self._codes
 
 
