@@ -276,6 +276,11 @@ cdef int _scan(
     RowBuffer* intervals, RowBuffer* reasons, int64_t* stopped_at,
 ) noexcept nogil:
     cdef int64_t i, code, agent, t, max_time = counters[C_MAX_TIME]
+    # the buckets in registers (stores through `counters` could alias the records);
+    # written back only when the scan completes (on any other status the caller
+    # discards them)
+    cdef int64_t n_used = 0, n_duplicate = 0, n_after_end = 0, n_after_as_of = 0
+    cdef int64_t n_invalid_state = 0, n_invalid_time = 0
     cdef uint8_t st, old
     cdef int kind, slot
     cdef int64_t ahead
@@ -309,13 +314,13 @@ cdef int _scan(
         st = states[i]
         # SPEC 3: the first bucket that fits, in this order.
         if t == INT64_MIN:
-            counters[C_INVALID_TIME] += 1
+            n_invalid_time += 1
             continue
         if st > SESSION_ENDED:
-            counters[C_INVALID_STATE] += 1
+            n_invalid_state += 1
             continue
         if t > as_of:
-            counters[C_AFTER_AS_OF] += 1
+            n_after_as_of += 1
             continue
         code = _code(codes, i, codes_lo, codes_lookup, codes_lookup_n)
         agent = _code(agent_codes, i, agent_lo, agent_lookup, agent_lookup_n)
@@ -352,12 +357,12 @@ cdef int _scan(
             max_time = t
         old = s.state
         if old == SESSION_ENDED:
-            counters[C_AFTER_END] += 1
+            n_after_end += 1
             continue
         if old == st:
-            counters[C_DUPLICATE] += 1
+            n_duplicate += 1
             continue
-        counters[C_USED] += 1
+        n_used += 1
         if old == UNSEEN:
             if ag.first_login == INT64_MIN:
                 ag.first_login = t
@@ -384,6 +389,12 @@ cdef int _scan(
             ag.reason_seq = s.paused_seq
         elif old == NOT_READY and s.paused_seq == ag.reason_seq:
             _recompute_reason(ag, sessions)
+    counters[C_USED] += n_used
+    counters[C_DUPLICATE] += n_duplicate
+    counters[C_AFTER_END] += n_after_end
+    counters[C_AFTER_AS_OF] += n_after_as_of
+    counters[C_INVALID_STATE] += n_invalid_state
+    counters[C_INVALID_TIME] += n_invalid_time
     counters[C_MAX_TIME] = max_time
     return _OK
 

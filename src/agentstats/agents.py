@@ -483,18 +483,18 @@ class _KeyCodes:
             lo, hi = _kernel.key_range(keys)
             span = hi - lo + 1
             if span <= max(_DENSE_MIN_SLOTS, len(keys) // _DENSE_ROWS_PER_SLOT):
-                present = np.zeros(span, dtype=np.uint8)
-                _agents.mark_keys(keys, lo, present)
-                uniques = np.flatnonzero(present) + lo
                 start = lo if not len(self._index) else self._base
-                if (start is not None and lo >= start and len(uniques) == span
-                        and (not len(self._index) or lo <= start + len(self._index))):
-                    # every key of [lo, hi] is here and they continue base, base + 1, ...:
-                    # the code is key - base
-                    self._known(np.arange(start, hi + 1, dtype=np.int64))
+                if start is not None and start <= lo <= start + len(self._index):
+                    # the keys continue base, base + 1, ... (no gap): every key of the
+                    # range gets its code key - base now, seen or not (a code with no
+                    # rows is never in a result), and no pass over the rows is needed
+                    self._known(np.arange(start + len(self._index), hi + 1, dtype=np.int64))
                     self._pending_base = start
                     return _Coded(keys, start, None, shifted=True)
                 self._pending_base = None
+                present = np.zeros(span, dtype=np.uint8)
+                _agents.mark_keys(keys, lo, present)
+                uniques = np.flatnonzero(present) + lo
                 lookup = np.full(span, -1, dtype=np.int64)
                 lookup[uniques - lo] = self._known(uniques)
                 return _Coded(keys, lo, lookup)
