@@ -16,7 +16,7 @@ that is not in time order within each agent is stably sorted by (agent, time) fi
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -616,12 +616,6 @@ def _plain(value: Any) -> str:
     if isinstance(value, np.generic):
         value = value.item()
     return repr(value)
-
-
-def _grow(values: np.ndarray, n: int, fill: int) -> np.ndarray:
-    out = np.full(n, fill, dtype=values.dtype)
-    out[: len(values)] = values
-    return out
 
 
 def _grow_records(records: np.ndarray, n: int, fresh) -> np.ndarray:

@@ -256,8 +256,8 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             with _progress_bar(_want_progress(args.progress, total), total if kind == "queue_log" else None,
                                kind) as update:
                 frame, by, importer_diag, kernel_diag, when = run_agent_report(
-                    args, inputs, kind, options=options if kind == "queue_log" else {}, as_of=as_of,
-                    console=console, title=title, progress=update)
+                    args, inputs, kind, as_of=as_of, progress=update,
+                    options=options if kind == "queue_log" else {"columns": _pairs(args.column, "--column")})
         except TapiError as exc:
             raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
         except (ValueError, TypeError) as exc:

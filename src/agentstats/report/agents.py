@@ -48,10 +48,11 @@ def interval_frame(table: Any) -> pd.DataFrame:
 
 
 def run_agent_report(args: argparse.Namespace, inputs: list[Path], kind: str, *,
-                     options: dict[str, Any], as_of: Any, console: Any, title: str,
+                     options: dict[str, Any], as_of: Any,
                      progress: Any) -> tuple[pd.DataFrame, str, dict[str, Any] | None, dict[str, int], Any]:
     """The agent table of the inputs: (frame, row kind, line accounting, event
-    accounting, as_of datetime)."""
+    accounting, as_of datetime). `options`: the QueueLogImporter options of a
+    queue_log, or {"columns": role -> name} of an event table."""
     from ..agents import AgentAggregator, queue_log_agent_stats
 
     interval = args.interval or None
@@ -71,11 +72,7 @@ def run_agent_report(args: argparse.Namespace, inputs: list[Path], kind: str, *,
                                  "(name it with --column agent=NAME)")
             aggregator.update(batch["session"], batch["time"], batch["state"], agent=batch["agent"])
 
-        columns = {}
-        for item in args.column:
-            role, _, name = item.partition("=")
-            columns[role.strip()] = name.strip()
-        import_table(inputs, format=kind, columns=columns, time_unit=args.time_unit,
+        import_table(inputs, format=kind, columns=options.get("columns", {}), time_unit=args.time_unit,
                      wait_unit=args.wait_unit, as_of=as_of, strict=not args.lenient,
                      progress=progress, on_chunk=update,
                      **({"chunk_rows": None} if args.whole_file else {}))
