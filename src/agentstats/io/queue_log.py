@@ -967,8 +967,10 @@ def import_queue_log(
     The report time `as_of` defaults to the log's end (the latest timestamp among the
     last lines of the files), so sessions still open at the end of the log run to it.
     Options are those of :class:`QueueLogImporter` (wrapup, aliases, infer,
-    reorder_window, chunk_events, progress). `on_chunk` also sees every event chunk
-    (e.g. an :class:`agentstats.rollup.IntervalRollup`'s update).
+    reorder_window, chunk_events, progress, max_call). `on_chunk` also sees every
+    event chunk of the queue sessions (e.g. an :class:`agentstats.rollup.IntervalRollup`'s
+    update); the agents' presence sessions are for the agent view
+    (:func:`agentstats.queue_log_agent_stats`).
     """
     from ..aggregate import Aggregator, _as_of_to_ticks
 
