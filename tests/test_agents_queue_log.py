@@ -215,3 +215,29 @@ def test_generated_logs_keep_every_identity(tmp_path_factory, lines, minutes, ma
         alone.drop(columns=[c for c in ("agent", "acd_group") if c in alone]).reset_index(drop=True),
         table.sessions.to_pandas().drop(columns=["agent", "acd_group"]).reset_index(drop=True),
         check_dtype=False)
+
+
+def test_a_500_agent_day_has_no_quarter_hour_over_15_minutes(tmp_path):
+    """The issue's symptom: per quarter hour, agents in several queues showed more than
+    15 minutes (time summed over queues). The agent view never does."""
+    from agentstats.demo import write_queue_log
+
+    path = tmp_path / "queue_log"
+    write_queue_log(path, agents=500, days=1, seed=3, dirty=True)
+    table = queue_log_agent_stats(path, interval=15, wrapup={"*": 15})
+    quarters = table.intervals()
+    assert len(quarters) > 10_000
+    assert (quarters["logged_in"] <= pd.Timedelta(minutes=15)).all()
+    _assert_identities(table)
+    _check_lines(table)
+    assert (table.to_pandas()["logged_in"] <= pd.Timedelta(hours=24)).all()
+    # the same quarters summed over each agent's sessions (the per-session roll-up) do
+    # exceed 15 minutes: the check above can fail
+    from agentstats.io.queue_log import read_queue_log
+    from agentstats.rollup import IntervalRollup
+
+    events, _, _ = read_queue_log(path, wrapup={"*": 15})
+    events = events.queue_sessions_only()
+    summed = IntervalRollup(900, as_of=table.as_of)
+    summed.update(events.session, events.time, events.state, events.agent)
+    assert (summed.result("agent")["logged_in"] > 900).any()
