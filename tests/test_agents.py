@@ -366,3 +366,23 @@ def test_key_codes_keep_first_seen_codes_across_every_mapping():
     assert len(set(seen.values())) == len(seen)              # one code per key
     known = codes.keys().tolist()                            # (a contiguous range also
     assert all(known[code] == key for key, code in seen.items())   # reserves unseen keys)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: agent_stats([1, 2], [0, 1, 2], [1, 1], agent=["A", "A"], unit="s"), ValueError,
+     "columns have unequal lengths: session=2, time=3, state=2, agent=2"),
+    (lambda: agent_stats([1], [0], [1], agent=["A"], unit="s", interval="week"), ValueError,
+     "interval must be a number of minutes or 'day', not 'week'"),
+    (lambda: agent_stats([1], [0], [1], agent=["A"], unit="s", interval=0), ValueError,
+     "interval must be a positive number of minutes or 'day', not 0"),
+    (lambda: agent_stats([1], [0], [1], agent=[None], unit="s"), ValueError,
+     "agent key is missing (None) at row 0"),
+    (lambda: agent_stats([1, 1], [0, 1], [1, 4], agent=["A", "A"], presence=[True, False], unit="s"),
+     ValueError, "row 1: session 1 has presence False, but True at row 0"),
+    (lambda: agent_stats([1], [0], [1], agent=["A"]), ValueError, "unit="),
+])
+def test_bad_input_is_a_clear_error(call, error, message):
+    with pytest.raises(error) as caught:
+        call()
+    assert message in str(caught.value)
+    assert "np." not in str(caught.value)
