@@ -353,9 +353,9 @@ def test_key_codes_keep_first_seen_codes_across_every_mapping():
     keys (hashed): every key keeps its code, whatever mapping a chunk takes."""
     # chunks: contiguous from 5; continues; 20 (continues the range: 10..19 reserved);
     # 4 (below the base: a lookup table); strings (hashed)
-    from agentstats.agents import _KeyCodes
+    from agentstats.keycodes import KeyCodes
 
-    codes = _KeyCodes("session")
+    codes = KeyCodes("session")
     seen = {}
     for chunk in ([7, 5, 6, 5], [8, 9, 6], [20, 5], [4, 9], np.array(["x", 5, "y"], dtype=object)):
         keys = np.asarray(chunk) if not isinstance(chunk, np.ndarray) else chunk

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentstats.agents import queue_log_agent_stats
+from agentstats import queue_log_agent_stats
 from agentstats.io.queue_log import import_queue_log, read_queue_log
 from test_agents import _assert_identities
 

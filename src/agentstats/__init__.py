@@ -16,7 +16,8 @@ The behaviour contract (SPEC) is described in docs/ and in each function's docst
 from . import hresult
 from .agent import Agent, AgentState, LiveAgent
 from .agent_table import AgentTable
-from .agents import AgentAggregator, agent_stats, queue_log_agent_stats
+from .agents import AgentAggregator, agent_stats
+from .io.queue_log_agents import queue_log_agent_stats
 from .aggregate import Aggregator, aggregate, release_scratch
 from .hresult import AgentSessionState, TapiError
 from .session import DEFAULT_TIMEOUT, AgentSession, SessionStore, is_valid_transition

@@ -9,20 +9,20 @@ wall-clock time: at every instant a logged-in agent is in exactly one agent stat
 holds exactly, per agent, per interval (SPEC 7.3) and for the whole report.
 
 This module validates and normalises the inputs (reusing aggregate.py's helpers),
-maps keys to dense codes, allocates the state arrays, calls the kernel (_agents.pyx)
-and wraps the result in an AgentTable. Rows may come in any order (SPEC 1.1): a log
+maps keys to dense codes (keycodes.py), allocates the state arrays, calls the kernel
+(_agents.pyx) and wraps the result in an AgentTable; io/queue_log_agents.py feeds it
+from a queue_log. Rows may come in any order (SPEC 1.1): a log
 that is not in time order within each agent is stably sorted by (agent, time) first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import _agents, _kernel
+from . import _agents
 from .aggregate import (
     INVALID_STATE,
     MISSING,
@@ -32,8 +32,6 @@ from .aggregate import (
     _as_of_to_ticks,
     _check_deadline,
     _deadline,
-    _factorise,
-    _fits_int64,
     _length,
     _memory_errors_as_tapi,
     _native,
@@ -45,6 +43,7 @@ from .aggregate import (
 )
 from .agent_table import AgentTable
 from .hresult import LINEERR_OPERATIONFAILED, tapi_error
+from .keycodes import KeyCodes
 
 __all__ = ["agent_stats", "AgentAggregator", "INTERVALS", "TIMELINE_SESSION_DTYPE",
            "TIMELINE_AGENT_DTYPE"]
@@ -75,10 +74,6 @@ if (TIMELINE_SESSION_DTYPE.itemsize != _agents.timeline_session_itemsize()
 
 _BUCKETS = ("used", "duplicate", "after_end", "after_as_of", "invalid_state", "invalid_time")
 _INT64_MAX = np.iinfo(np.int64).max
-# Integer keys go through a lookup table when their range is at most this many slots,
-# or one slot per 8 rows (no hashing of every row); other keys are hashed.
-_DENSE_MIN_SLOTS = 1 << 20
-_DENSE_ROWS_PER_SLOT = 8
 
 
 def agent_stats(
@@ -157,9 +152,9 @@ class AgentAggregator:
         self._rows = 0
         self._counts = dict.fromkeys(_BUCKETS, 0)
         self._max_time = MISSING
-        self._session_keys = _KeyCodes("session")
-        self._agent_keys = _KeyCodes("agent")
-        self._reason_keys = _KeyCodes("reason")
+        self._session_keys = KeyCodes("session")
+        self._agent_keys = KeyCodes("agent")
+        self._reason_keys = KeyCodes("reason")
         self._session_states = _new_sessions(0)
         self._agent_states = _new_agents(0)
         self._interval_rows: list[np.ndarray] = []
@@ -448,126 +443,6 @@ def _one_window(codes, agent_codes, ticks, states, presence, n_sessions, n_agent
              ("not_ready", "not_ready"), ("calls", "calls"))}
 
 
-# -- keys ----------------------------------------------------------------------------
-
-
-class _KeyCodes:
-    """Any hashable keys -> dense int64 codes in first-seen order, kept across chunks.
-
-    Integer keys in a compact range are mapped through a lookup table (no hashing of
-    every row); the distinct keys of a chunk are then matched against the known ones.
-    `codes()` prepares a chunk, `commit()` keeps its new keys."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._index = pd.Index([], dtype=object)
-        self._pending: pd.Index | None = None
-        # while the known keys are exactly base, base + 1, ... in that order, a key's
-        # code is key - base (no lookup at all)
-        self._base: int | None = None
-        self._pending_base: int | None = None
-
-    def codes(self, keys: np.ndarray) -> np.ndarray:
-        return self.coded(keys).codes()
-
-    def coded(self, keys: np.ndarray) -> _Coded:
-        """The chunk's codes, as a lookup table over the key range when the keys are
-        integers in a compact range (the kernel looks each row up: no array of codes),
-        else as an array of codes."""
-        self._pending_base = self._base
-        if len(keys) == 0:
-            self._pending = self._index
-            return _Coded(np.empty(0, dtype=np.int64))
-        if keys.dtype.kind in "iu" and _fits_int64(keys):
-            keys = _native(keys, np.int64)
-            lo, hi = _kernel.key_range(keys)
-            span = hi - lo + 1
-            if span <= max(_DENSE_MIN_SLOTS, len(keys) // _DENSE_ROWS_PER_SLOT):
-                start = lo if not len(self._index) else self._base
-                if start is not None and start <= lo <= start + len(self._index):
-                    # the keys continue base, base + 1, ... (no gap): every key of the
-                    # range gets its code key - base now, seen or not (a code with no
-                    # rows is never in a result), and no pass over the rows is needed
-                    self._known(np.arange(start + len(self._index), hi + 1, dtype=np.int64))
-                    self._pending_base = start
-                    return _Coded(keys, start, None, shifted=True)
-                self._pending_base = None
-                present = np.zeros(span, dtype=np.uint8)
-                _agents.mark_keys(keys, lo, present)
-                uniques = np.flatnonzero(present) + lo
-                lookup = np.full(span, -1, dtype=np.int64)
-                lookup[uniques - lo] = self._known(uniques)
-                return _Coded(keys, lo, lookup)
-        try:
-            local_codes, uniques = _factorise(keys)
-        except ValueError as exc:
-            raise ValueError(str(exc).replace("session key", f"{self.name} key")) from None
-        self._pending_base = None
-        return _Coded(self._known(uniques)[local_codes])
-
-    def _known(self, uniques: np.ndarray) -> np.ndarray:
-        # integer keys stay an integer index (no boxing); anything else is object
-        wanted = uniques if uniques.dtype.kind in "iu" else np.asarray(uniques, dtype=object)
-        index = self._index
-        if len(index):
-            if index.dtype != object and wanted.dtype == object:
-                index = index.astype(object)
-            mapped = index.get_indexer(pd.Index(wanted, dtype=index.dtype if wanted.dtype != object
-                                                else object)).astype(np.int64)
-        else:
-            index = pd.Index(wanted[:0], dtype=wanted.dtype)
-            mapped = np.full(len(uniques), -1, dtype=np.int64)
-        new = mapped < 0
-        if new.any():
-            mapped[new] = len(index) + np.arange(int(new.sum()))
-            added = pd.Index(wanted[new], dtype=wanted.dtype)
-            if index.dtype != added.dtype:
-                index, added = index.astype(object), added.astype(object)
-            index = index.append(added)
-        self._pending = index
-        return mapped
-
-    def pending_size(self) -> int:
-        return len(self._pending if self._pending is not None else self._index)
-
-    def pending_key(self, code: int) -> Hashable:
-        return (self._pending if self._pending is not None else self._index)[code]
-
-    def commit(self) -> None:
-        if self._pending is not None:
-            self._index = self._pending
-            self._base = self._pending_base
-        self._pending = None
-
-    def keys(self) -> np.ndarray:
-        return self._index.to_numpy(dtype=object)
-
-    def key_of(self, code: int) -> Hashable:
-        return self._index[code]
-
-
-class _Coded:
-    """A chunk's dense codes: `keys - lo` (no lookup), or `lookup[keys - lo]`; as an
-    array only on demand."""
-
-    __slots__ = ("keys", "lo", "lookup", "_codes")
-
-    def __init__(self, keys: np.ndarray, lo: int = 0, lookup: np.ndarray | None = None,
-                 *, shifted: bool = False) -> None:
-        self.keys, self.lo, self.lookup = keys, int(lo), lookup
-        self._codes: np.ndarray | None = None if lookup is not None or shifted else keys
-
-    def codes(self) -> np.ndarray:
-        if self._codes is None:
-            if self.lookup is None:
-                self._codes = self.keys - self.lo
-            else:
-                out = np.empty(len(self.keys), dtype=np.int64)
-                _agents.lookup_codes(self.keys, self.lo, self.lookup, out)
-                self._codes = out
-        return self._codes
-
-
 # -- helpers ---------------------------------------------------------------------------
 
 
@@ -652,49 +527,3 @@ def _new_agents(n: int) -> np.ndarray:
 def _stack(parts: list[np.ndarray], width: int) -> np.ndarray:
     parts = [p for p in parts if len(p)]
     return np.concatenate(parts) if parts else np.empty((0, width), dtype=np.int64)
-
-
-# -- from a queue_log ----------------------------------------------------------------------
-
-
-def queue_log_agent_stats(
-    paths: Any,
-    *,
-    as_of: Any = None,
-    interval: int | str | None = None,
-    strict: bool = False,
-    sessions: bool = True,
-    **options: Any,
-) -> AgentTable:
-    """The agent view (SPEC 7) of an Asterisk queue_log: one timeline per agent over its
-    queue sessions and its presence (SPEC 6.6), with missed offers (RINGNOANSWER) and
-    transfers from the log. Options are those of QueueLogImporter (wrapup, aliases,
-    infer, reorder_window, max_call, ...). `table.queue_log` holds the line accounting.
-
-    The events are gathered before the timeline runs (about 50 bytes an event): a queue
-    session of an agent logged in without a queue starts at the login, which can be
-    before lines of the agent already read."""
-    import os
-    from pathlib import Path
-
-    from .io.queue_log import EventChunk, QueueLogImporter, _last_epoch
-
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    paths = [Path(p) for p in paths]
-    as_of_s = _as_of_to_ticks(as_of, "s")
-    if as_of_s is None:
-        ends = [e for e in (_last_epoch(p) for p in paths) if e is not None]
-        as_of_s = max(ends) if ends else None
-    importer = QueueLogImporter(paths, as_of=as_of_s, **options)
-    events = EventChunk.concat(list(importer.chunks()))
-    importer.check()
-    table = agent_stats(
-        events.session, events.time, events.state, agent=events.agent, wait=events.wait,
-        reason=events.reason, presence=events.presence, acd_group=events.acd_group, unit="s",
-        as_of=as_of_s, interval=interval, strict=strict, sessions=sessions)
-    table.set_counts("missed", importer.missed)
-    table.set_counts("transfers", importer.transfers)
-    table.queue_log = importer.diagnostics
-    table.session_labels = importer.sessions_frame()
-    return table

@@ -53,7 +53,8 @@ def run_agent_report(args: argparse.Namespace, inputs: list[Path], kind: str, *,
     """The agent table of the inputs: (frame, row kind, line accounting, event
     accounting, as_of datetime). `options`: the QueueLogImporter options of a
     queue_log, or {"columns": role -> name} of an event table."""
-    from ..agents import AgentAggregator, queue_log_agent_stats
+    from ..agents import AgentAggregator
+    from ..io.queue_log_agents import queue_log_agent_stats
 
     interval = args.interval or None
     if kind == "queue_log":
