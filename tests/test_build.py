@@ -18,7 +18,7 @@ from checks import assert_same_as_reference
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues"])
+@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues", "agentstats._agents"])
 def test_stub_matches_the_compiled_module(module):
     result = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", module],
@@ -31,6 +31,7 @@ def test_package_ships_stub_and_marker():
     package = Path(agentstats.__file__).parent
     assert (package / "_kernel.pyi").is_file()
     assert (package / "_queues.pyi").is_file()
+    assert (package / "_agents.pyi").is_file()
     assert (package / "py.typed").is_file()
 
 
@@ -57,6 +58,7 @@ def debug_kernel(tmp_path_factory):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.build_dir = work / "lib" / "agentstats"
+    module.built_lib = module.build_dir
     return module
 
 
@@ -84,6 +86,26 @@ def test_debug_build_of_the_queue_loop_gives_the_same_answers(debug_kernel, monk
     monkeypatch.setitem(sys.modules, "agentstats._queues", debug_queues)
     got = [queue_stats(cols, interval=i, as_of=15_000).to_pandas() for i in (None, 15)]
     assert len(calls) == 2 and all(g.equals(w) for g, w in zip(got, want))
+
+
+def test_debug_build_of_the_agent_timeline_gives_the_twin_answers(debug_kernel, monkeypatch):
+    built = next(debug_kernel.built_lib.glob("_agents*"))
+    spec = importlib.util.spec_from_file_location("_agents", built)
+    debug_agents = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(debug_agents)
+    monkeypatch.setattr(sys.modules["agentstats.agents"], "_agents", debug_agents)
+    from test_agents import _assert_same_as_twin, _kernel_table
+
+    rng = np.random.default_rng(5)
+    for layout in ("time", "shuffled"):
+        n = 300
+        rows = []
+        for t in (np.sort(rng.integers(0, 500, n)) if layout == "time" else rng.integers(0, 500, n)):
+            session = int(rng.integers(0, 8))
+            rows.append((session, int(t), int(rng.integers(0, 5)), f"agent{session % 3}",
+                         ["lunch", None, "break"][int(rng.integers(0, 3))], session == 7))
+        for width in (None, 1):
+            _assert_same_as_twin(rows, _kernel_table(rows, width_minutes=width), width_minutes=width)
 
 
 def test_debug_build_gives_the_reference_answers(debug_kernel, monkeypatch):

@@ -31,7 +31,7 @@ def test_demo_is_quick_and_readable(capsys):
     assert "NUL runs stripped: 1" in out
 
 
-@pytest.mark.parametrize("by, header", [("session", "Start (UTC)"), ("agent", "Sessions"), ("queue", "Queue")])
+@pytest.mark.parametrize("by, header", [("session", "Start (UTC)"), ("agent", "Utilisation"), ("queue", "Queue")])
 def test_demo_by(capsys, by, header):
     assert main(["demo", "--by", by, "--limit", "0"]) == 0
     out = capsys.readouterr().out
@@ -112,7 +112,8 @@ def test_table_input(tmp_path, capsys):
                  "--column", "queue=skill", "--by", "agent"])
     assert code == 0
     out = capsys.readouterr().out
-    assert "ann" in out and "1.14" in out
+    # ann: two queues 09:00-10:00 and 09:00-09:45: 1 h on the clock, 2 calls -> 2.00/h
+    assert "ann" in out and "2.00" in out and "1:00:00" in out
 
 
 # -- errors: one line, exit 1 (bad input) or 2 (usage) ---------------------------------
@@ -247,8 +248,8 @@ def test_interval_report_for_event_tables(tmp_path, capsys):
     assert main(["report", str(tmp_path / "events.csv"), *columns, "--by", "agent",
                  "-o", str(totals), "-q"]) == 0
     by_agent = pd.read_csv(totals).set_index("agent")
-    assert by_agent.loc["bob", "number_of_calls"] == 1
-    assert by_agent.loc["bob", "total_talk_time"] == 900
+    assert by_agent.loc["bob", "calls"] == 1
+    assert by_agent.loc["bob", "talk"] == 900
     capsys.readouterr()
     no_agent = tmp_path / "no_agent.csv"
     events.drop(columns="agent").to_csv(no_agent, index=False)

@@ -131,6 +131,7 @@ def test_interval_sums_equal_session_totals(chunk):
     from agentstats.io.queue_log import import_queue_log, read_queue_log
 
     events, _, _ = read_queue_log(demo_log_path(), wrapup=DEMO_WRAPUP)
+    events = events.queue_sessions_only()        # the session table has no presence sessions
     table = import_queue_log(demo_log_path(), wrapup=DEMO_WRAPUP).table
     intervals = IntervalRollup(1800, as_of=table.as_of)
     for i in range(0, len(events), chunk):

@@ -7,10 +7,18 @@
     table.session(key)           # the ITAgentSession facade (SPEC 4)
     agentstats.queue_stats(calls, interval=15)   # queues and their calls (SPEC 8)
 
+    agents = agentstats.agent_stats(session, time, state, agent=agent, unit="s")
+    agents.to_pandas()           # one row per agent across its sessions (SPEC 7)
+    agents.agent(key)            # the ITAgent facade
+
 The behaviour contract (SPEC) is described in docs/ and in each function's docstring.
 """
 
 from . import hresult
+from .agent import Agent, AgentState, LiveAgent
+from .agent_table import AgentTable
+from .agents import AgentAggregator, agent_stats
+from .io.queue_log_agents import queue_log_agent_stats
 from .aggregate import Aggregator, aggregate, release_scratch
 from .hresult import AgentSessionState, TapiError
 from .itqueue import ITQueue
@@ -27,7 +35,11 @@ BUSY_WRAPUP = AgentSessionState.BUSY_WRAPUP
 SESSION_ENDED = AgentSessionState.SESSION_ENDED
 
 __all__ = [
+    "Agent",
+    "AgentAggregator",
     "AgentSession",
+    "AgentState",
+    "AgentTable",
     "AgentSessionState",
     "Aggregator",
     "BUSY_ON_CALL",
@@ -35,6 +47,7 @@ __all__ = [
     "COLUMNS",
     "DEFAULT_TIMEOUT",
     "ITQueue",
+    "LiveAgent",
     "NOT_READY",
     "QueueTable",
     "READY",
@@ -42,9 +55,11 @@ __all__ = [
     "SessionStore",
     "SessionTable",
     "TapiError",
+    "agent_stats",
     "aggregate",
     "hresult",
     "is_valid_transition",
     "queue_stats",
+    "queue_log_agent_stats",
     "release_scratch",
 ]

@@ -120,16 +120,20 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
     p.add_argument("--by", choices=("session", "agent", "queue"), default="session" if not demo else "agent",
                    help="one row per session, or totals per agent or per queue "
                         f"(default {'agent' if demo else 'session'})")
-    p.add_argument("--interval", type=int, metavar="MINUTES",
+    p.add_argument("--interval", type=_minutes, metavar="MINUTES",
                    help="with --by agent or --by queue: one row per reporting interval of MINUTES "
-                        "(e.g. 15, 30, 60): logged-in, not-ready, ready, talk and wrap-up time, "
-                        "split exactly at the interval edges, and calls answered")
+                        "(e.g. 15, 30, 60, or 'day'): logged-in, not-ready, ready, talk and wrap-up "
+                        "time, split exactly at the interval edges (UTC), and calls answered")
     p.add_argument("--service-level", metavar="T[,T...]",
                    help="with --by queue: service level = calls answered within T seconds / calls "
                         "queued, for each T (default 20)")
     p.add_argument("--calls", metavar="FILE",
                    help="queue_log: also write one row per caller's stay in a queue (enter, leave, "
                         "outcome, wait, agent, talk, flows) to FILE.csv, FILE.parquet or FILE.json")
+    if not demo:
+        p.add_argument("--max-call", type=int, default=None, metavar="SECONDS",
+                       help="queue_log: a call whose end line is missing counts at most SECONDS "
+                            "of talk (default: until the member's next line)")
     p.add_argument("-o", "--output", metavar="OUT",
                    help="write the table to OUT.csv, OUT.parquet or OUT.json instead of the screen")
     p.add_argument("--limit", type=int, default=50, metavar="N",
@@ -139,6 +143,16 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="never show a progress bar")
     p.add_argument("-q", "--quiet", action="store_true", help="no diagnostics summary")
+
+
+def _minutes(text: str) -> int:
+    """--interval: a number of minutes, or 'day'."""
+    if text.strip().lower() == "day":
+        return 24 * 60
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid interval: {text!r} (minutes, or 'day')") from None
 
 
 class InputError(Exception):
@@ -248,11 +262,32 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
     importer_diag: dict[str, Any] | None = None
     intervals = None
     aliases_inferred: list[str] = []
+    options: dict[str, Any] = dict(wrapup=wrapup, aliases=aliases, infer=infer)
+    if getattr(args, "reorder_window", None) is not None:
+        options["reorder_window"] = args.reorder_window
+    if getattr(args, "max_call", None) is not None:
+        options["max_call"] = args.max_call
+    if args.by == "agent":
+        # The agent view: one wall-clock timeline per agent across its queues.
+        from .report.agents import run_agent_report
+
+        try:
+            with _progress_bar(_want_progress(args.progress, total), total if kind == "queue_log" else None,
+                               kind) as update:
+                frame, by, importer_diag, kernel_diag, when = run_agent_report(
+                    args, inputs, kind, as_of=as_of, progress=update,
+                    options=options if kind == "queue_log" else {"columns": _pairs(args.column, "--column")})
+        except TapiError as exc:
+            raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
+        except (ValueError, TypeError) as exc:
+            raise InputError(str(exc)) from exc
+        if importer_diag is not None:
+            _check_readable(importer_diag)
+            aliases_inferred = importer_diag.get("aliases_inferred", [])
+        return _show(args, console, frame, by, title, importer_diag, kernel_diag, when,
+                     aliases_inferred, time.perf_counter() - started)
     try:
         if kind == "queue_log":
-            options: dict[str, Any] = dict(wrapup=wrapup, aliases=aliases, infer=infer)
-            if getattr(args, "reorder_window", None) is not None:
-                options["reorder_window"] = args.reorder_window
             intervals = None
             if args.interval:
                 from .aggregate import _as_of_to_ticks
@@ -271,12 +306,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             table = result.table
             importer_diag = result.diagnostics
             aliases_inferred = result.aliases_inferred
-            counted = importer_diag["counted"]
-            bad = counted.get("malformed", 0)
-            if bad and bad + counted.get("blank", 0) + counted.get("nul_garbage", 0) == importer_diag["lines"]:
-                first = importer_diag["examples"]["malformed"][0]
-                raise InputError(f"{first}: no queue_log line could be read "
-                                 f"(is this a queue_log? use --format for tables)")
+            _check_readable(importer_diag)
             sessions = result.to_pandas()
         else:
             columns = _pairs(args.column, "--column")
@@ -331,16 +361,34 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         else:
             frame = rollup(table, key)
 
+    return _show(args, console, frame, by, title, importer_diag, table.diagnostics,
+                 table.as_of_datetime if len(table) else None, aliases_inferred, elapsed)
+
+
+def _check_readable(importer_diag: dict[str, Any]) -> None:
+    counted = importer_diag["counted"]
+    bad = counted.get("malformed", 0)
+    if bad and bad + counted.get("blank", 0) + counted.get("nul_garbage", 0) == importer_diag["lines"]:
+        first = importer_diag["examples"]["malformed"][0]
+        raise InputError(f"{first}: no queue_log line could be read "
+                         f"(is this a queue_log? use --format for tables)")
+
+
+def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: str,
+          importer_diag: dict[str, Any] | None, kernel_diag: dict[str, int], when: Any,
+          aliases_inferred: list[str], elapsed: float) -> int:
+    """Write the report to a file or the screen, then the line and event accounting."""
+    from .report import print_diagnostics, print_table, write_report
+
     if args.output:
         try:
             out = write_report(frame, args.output,
-                               diagnostics={"lines": importer_diag, "events": table.diagnostics})
+                               diagnostics={"lines": importer_diag, "events": kernel_diag})
         except (OSError, ValueError) as exc:
             raise InputError(f"{args.output}: {exc}") from exc
         console.print(f"wrote {len(frame):,} rows to {out}")
     else:
-        when = table.as_of_datetime
-        subtitle = f"as of {str(when).replace('T', ' ')} UTC" if when is not None and len(table) else ""
+        subtitle = f"as of {str(when).replace('T', ' ')} UTC" if when is not None else ""
         if by == "queue_calls":
             from .report.queues import print_queue_table
 
@@ -352,7 +400,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                                      f"{'s' if len(frame) != 1 else ''} {subtitle}",
                         console=console, limit=args.limit or None, by=by)
     if not args.quiet:
-        print_diagnostics(console, importer=importer_diag, kernel=table.diagnostics, aliases=aliases_inferred)
+        print_diagnostics(console, importer=importer_diag, kernel=kernel_diag, aliases=aliases_inferred)
         if importer_diag is not None and elapsed > 1:
             console.print(f"[dim]{importer_diag['lines']:,} lines in {elapsed:.1f} s "
                           f"({importer_diag['lines'] / elapsed:,.0f} lines/s)[/dim]")

@@ -84,6 +84,7 @@ class EventChunk:
     reason: np.ndarray       # object: pause reason on NOT_READY events, else None
     agent: np.ndarray        # object
     acd_group: np.ndarray    # object
+    presence: np.ndarray | None = None   # bool: the event is of an agent's presence (SPEC 6.6)
 
     def __len__(self) -> int:
         return len(self.session)
@@ -92,9 +93,21 @@ class EventChunk:
     def concat(cls, chunks: list[EventChunk]) -> EventChunk:
         if not chunks:
             return cls(*(np.empty(0, dtype=d) for d in
-                         (np.int64, np.int64, np.uint8, np.int64, object, object, object)))
-        return cls(*(np.concatenate([getattr(c, f) for c in chunks]) for f in
-                     ("session", "time", "state", "wait", "reason", "agent", "acd_group")))
+                         (np.int64, np.int64, np.uint8, np.int64, object, object, object, bool)))
+        return cls(*(np.concatenate([getattr(c, f) if getattr(c, f) is not None
+                                     else np.zeros(len(c), dtype=bool) for c in chunks])
+                     for f in ("session", "time", "state", "wait", "reason", "agent",
+                               "acd_group", "presence")))
+
+    def queue_sessions_only(self) -> EventChunk:
+        """The events of queue sessions (the per-session table of SPEC 2), without the
+        agents' presence sessions."""
+        if self.presence is None or not self.presence.any():
+            return self
+        keep = ~self.presence
+        return EventChunk(*(getattr(self, f)[keep] for f in
+                            ("session", "time", "state", "wait", "reason", "agent", "acd_group",
+                             "presence")))
 
 
 @dataclass
@@ -343,7 +356,8 @@ def infer_aliases(paths: Iterable[str | os.PathLike], *, known: Mapping[str, str
 
 
 class _Session:
-    __slots__ = ("sid", "queue", "agent", "state", "paused", "on_call", "wrap_until", "reason")
+    __slots__ = ("sid", "queue", "agent", "state", "paused", "on_call", "wrap_until", "reason",
+                 "call_cap_at")
 
     def __init__(self, sid: int, queue: str, agent: str) -> None:
         self.sid = sid
@@ -354,6 +368,7 @@ class _Session:
         self.on_call = False
         self.wrap_until: int | None = None
         self.reason: str | None = None
+        self.call_cap_at: int | None = None    # max_call: when an endless call is cut
 
 
 class QueueLogImporter:
@@ -368,6 +383,8 @@ class QueueLogImporter:
         than the newest line read minus the window is counted as ``late``.
     as_of: only used to close pending wrap-ups at the end (default: the log's end).
     progress: called with the number of bytes read so far (for a progress bar).
+    max_call: seconds; a call still without its end line this long after its CONNECT
+        ends there (counted as unterminated_call). Default: no cap.
     """
 
     def __init__(
@@ -382,6 +399,7 @@ class QueueLogImporter:
         block_bytes: int = _BLOCK_BYTES,
         as_of: int | None = None,
         progress: Callable[[int], None] | None = None,
+        max_call: int | None = None,
     ) -> None:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
@@ -401,6 +419,9 @@ class QueueLogImporter:
         self.block_bytes = max(1, int(block_bytes))
         self.as_of = as_of
         self.progress = progress
+        if max_call is not None and (isinstance(max_call, bool) or int(max_call) <= 0):
+            raise ValueError(f"max_call must be a positive number of seconds, not {max_call!r}")
+        self.max_call = None if max_call is None else int(max_call)
         self.total_bytes = sum(p.stat().st_size for p in self.paths if p.exists())
 
         # Line accounting.
@@ -424,10 +445,18 @@ class QueueLogImporter:
         self._sess_where: list[int] = []
         self._names = [p.name for p in self.paths]
         self._sess_how: list[str] = []
+        self._sess_presence: list[bool] = []
         self._ev = _new_buffers()
         self._done = False
         # Queued calls (SPEC 8): the call side reads its lines before the agent side.
         self.call_tracker = QueueCallTracker(aliases=self.aliases, where_of=self._where)
+        # SPEC 6.6 / 7: the agents' presence sessions, their last event time, and the
+        # per-agent counts only the log knows.
+        self._presence: dict[str, _Session] = {}
+        self._agent_last: dict[str, int] = {}
+        self.unterminated_calls = 0
+        self.missed: Counter[str] = Counter()
+        self.transfers: Counter[str] = Counter()
 
     # -- accounting ----------------------------------------------------------------
 
@@ -459,6 +488,7 @@ class QueueLogImporter:
             "aliases_inferred": list(self.aliases_inferred),
             "calls": {"stays": len(self.call_tracker),
                       "notes": dict(sorted(self.call_tracker.notes.items()))},
+            "unterminated_call": self.unterminated_calls,
         }
 
     def sessions_frame(self):
@@ -475,6 +505,7 @@ class QueueLogImporter:
             "instance": np.asarray(self._sess_instance, dtype=np.int64),
             "started_at": pd.array([self._where(c) for c in self._sess_where], dtype=object),
             "opened_by": pd.array(self._sess_how, dtype=object),
+            "kind": pd.array(["presence" if p else "queue" for p in self._sess_presence], dtype=object),
         })
 
     # -- events --------------------------------------------------------------------
@@ -485,6 +516,7 @@ class QueueLogImporter:
         s.state = state
         sid, tm, st, wt, rs = self._ev
         sid.append(s.sid)
+        self._agent_last[s.agent] = t
         tm.append(t)
         st.append(state)
         wt.append(wait)
@@ -495,7 +527,13 @@ class QueueLogImporter:
         return NOT_READY if s.paused else READY
 
     def _settle(self, s: _Session, t: int) -> None:
-        """A wrap-up that has elapsed by time t ends first (SPEC 6.3)."""
+        """A wrap-up that has elapsed by time t ends first (SPEC 6.3); so does a call
+        that has reached the max_call cap (SPEC 6.6)."""
+        if s.on_call and s.call_cap_at is not None and s.call_cap_at <= t:
+            cut = s.call_cap_at
+            self.unterminated_calls += 1
+            s.on_call, s.call_cap_at = False, None
+            self._emit(s, cut, self._idle(s), reason=s.reason)
         if s.wrap_until is not None and s.wrap_until <= t:
             self._emit(s, s.wrap_until, self._idle(s), reason=s.reason)
             s.wrap_until = None
@@ -509,12 +547,46 @@ class QueueLogImporter:
         self._sess_instance.append(self._instances[key])
         self._sess_where.append(where)
         self._sess_how.append(how)
+        self._sess_presence.append(False)
         self._open[key] = s
         self._by_agent[agent][queue] = s
         return s
 
+    def _start_presence(self, agent: str, t: int, where: int, how: str, *, paused: bool = False,
+                        reason: str | None = None) -> _Session:
+        """SPEC 6.6: the agent is logged in (its presence), in no queue."""
+        self._instances[("", agent)] += 1
+        s = _Session(len(self._sess_queue), "", agent)
+        self._sess_queue.append("")
+        self._sess_agent.append(agent)
+        self._sess_instance.append(self._instances[("", agent)])
+        self._sess_where.append(where)
+        self._sess_how.append(how)
+        self._sess_presence.append(True)
+        self._presence[agent] = s
+        s.paused, s.reason = paused, reason
+        self._emit(s, t, NOT_READY if paused else READY, reason=reason)
+        return s
+
+    def _end_presence(self, agent: str, t: int) -> bool:
+        s = self._presence.pop(agent, None)
+        if s is None:
+            return False
+        self._emit(s, t, SESSION_ENDED)
+        return True
+
+    def _settle_agent(self, agent: str, t: int) -> None:
+        """Timed changes of the agent's sessions that are due by t happen first, so that
+        the agent's events stay in time order across all its sessions (SPEC 7)."""
+        for s in list(self._by_agent.get(agent, {}).values()):
+            self._settle(s, t)
+
     def _end(self, s: _Session, t: int) -> None:
         self._settle(s, t)
+        if s.on_call:
+            # SPEC 6.6: the call's end line is missing; the session's end closes it.
+            self.unterminated_calls += 1
+            s.on_call = False
         self._emit(s, t, SESSION_ENDED)
         del self._open[(s.queue, s.agent)]
         mine = self._by_agent[s.agent]
@@ -578,18 +650,21 @@ class QueueLogImporter:
             self.counted["not_agent_event"] += 1
             return
         if verb == "QUEUESTART":
-            # SPEC 6.1: the server restarted; every open session ends here.
+            # SPEC 6.1: the server restarted; every open session ends here, and so does
+            # every presence (the agents are logged out).
             self._login.clear()
-            if not self._open:
+            if not self._open and not self._presence:
                 self.counted["no_state_change"] += 1
                 return
             for s in list(self._open.values()):
                 self._end(s, t)
+            for name in list(self._presence):
+                self._end_presence(name, t)
             self.used += 1
             return
         known = (verb in _CALL_END or verb in _RING or verb in _LOGIN or verb in _LOGOFF
                  or verb in ("ADDMEMBER", "REMOVEMEMBER", "PAUSE", "UNPAUSE", "PAUSEALL",
-                             "UNPAUSEALL", "CONNECT"))
+                             "UNPAUSEALL", "CONNECT", "WRAPUPSTART"))
         if not known:
             self._count(f"unknown_verb:{verb}", where)
             return
@@ -600,6 +675,9 @@ class QueueLogImporter:
         data1 = parts[5] if len(parts) > 5 else ""
         no_queue = queue in _NOBODY
         changed: bool
+        self._settle_agent(agent, t)
+        if verb == "RINGNOANSWER" and not no_queue:
+            self.missed[agent] += 1          # SPEC 7.1: a missed offer
 
         if verb == "CONNECT":
             if no_queue:
@@ -611,17 +689,21 @@ class QueueLogImporter:
                 self._settle(s, t)
                 if s.on_call:
                     # choice: the previous call's end line is missing; it ends here so
-                    # that this call is counted too.
+                    # that this call is counted too (SPEC 6.6: unterminated_call).
+                    self.unterminated_calls += 1
                     self._emit(s, t, self._idle(s))
             s.wrap_until = None
             s.on_call = True
+            s.call_cap_at = None if self.max_call is None else t + self.max_call
             changed = self._emit(s, t, BUSY_ON_CALL, wait=wait)
         elif verb in _CALL_END:
             s = None if no_queue else self._open.get((queue, agent))
             if s is None or not s.on_call:
                 self._count("orphan", where)
                 return
-            s.on_call = False
+            s.on_call, s.call_cap_at = False, None
+            if verb.endswith("TRANSFER"):
+                self.transfers[agent] += 1   # SPEC 7.1
             wrap = self.wrapup.get(queue, self.wrapup.get("*", 0))
             if wrap > 0:
                 s.wrap_until = t + wrap
@@ -633,15 +715,44 @@ class QueueLogImporter:
             changed = self._pause(s, t, data1 or None) if verb == "PAUSE" else self._unpause(s, t)
         elif verb in ("PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL"):
             # PAUSEALL/UNPAUSEALL, and PAUSE/UNPAUSE without a queue, act on every open
-            # session of the agent (SPEC 6.2)
+            # session of the agent (SPEC 6.2) and on its presence (SPEC 6.6); an agent
+            # with neither is present from this line on.
             targets = list(self._by_agent.get(agent, {}).values())
-            if not targets:
-                self._count("orphan", where)
-                return
             pausing = verb.startswith("PAUSE")
+            reason = (data1 or None) if pausing else None
+            presence = self._presence.get(agent)
             changed = False
+            if presence is None and not targets:
+                self._start_presence(agent, t, where, verb, paused=pausing, reason=reason)
+                changed = True
+            elif presence is not None:
+                presence.paused, presence.reason = pausing, reason
+                changed |= self._emit(presence, t, NOT_READY if pausing else READY, reason=reason)
             for s in targets:
                 changed |= self._pause(s, t, data1 or None) if pausing else self._unpause(s, t)
+        elif verb == "WRAPUPSTART":
+            # SPEC 6.6: logged wrap-up of data1 seconds, in that queue's session (queue
+            # NONE: every open session of the agent); it replaces a configured one.
+            if not data1.isdigit():
+                self._count("malformed", where)
+                return
+            if no_queue:
+                targets = list(self._by_agent.get(agent, {}).values())
+                if not targets:
+                    self._count("orphan", where)
+                    return
+            else:
+                targets = [self._static(queue, agent, t, where, verb)[0]]
+            changed = False
+            for s in targets:
+                self._settle(s, t)
+                if s.on_call:
+                    s.on_call, s.call_cap_at = False, None
+                s.wrap_until = t + int(data1)
+                changed |= self._emit(s, t, BUSY_WRAPUP)
+                if int(data1) == 0:
+                    self._settle(s, t)
+                    changed = True
         elif verb == "ADDMEMBER" or (verb in _LOGIN and not no_queue):
             if no_queue:
                 self._count("no_queue", where)
@@ -653,10 +764,13 @@ class QueueLogImporter:
             s.paused = verb == "ADDMEMBER" and data1.upper() == "PAUSED"
             changed = self._emit(s, t, self._idle(s))
         elif verb in _LOGIN:
-            # AGENTLOGIN with no queue (chan_agent): the agent is logged in; its queue
-            # sessions start at the login (see _static).
+            # AGENTLOGIN with no queue (chan_agent): the agent is logged in: its presence
+            # starts (SPEC 6.6), and its queue sessions start at the login (see _static).
             changed = self._login.get(agent) != t
             self._login.setdefault(agent, t)
+            if agent not in self._presence:
+                self._start_presence(agent, t, where, verb)
+                changed = True
         elif verb == "REMOVEMEMBER" or verb in _LOGOFF:
             if not no_queue:
                 s = self._open.get((queue, agent))
@@ -666,6 +780,21 @@ class QueueLogImporter:
             else:
                 targets = []
             logged_in = verb in _LOGOFF and self._login.pop(agent, None) is not None
+            if verb in _LOGOFF and no_queue:
+                # SPEC 6.6: the presence ends; with no login in the log, data2 (seconds
+                # logged in) says when it began.
+                if self._end_presence(agent, t):
+                    logged_in = True
+                elif not logged_in:
+                    data2 = parts[6] if len(parts) > 6 else ""
+                    if data2.isdigit() and int(data2) > 0:
+                        # choice: not before a line of the agent already translated:
+                        # its time up to there is already accounted.
+                        start = max(t - int(data2), self._agent_last.get(agent, t - int(data2)))
+                        if start < t:
+                            self._start_presence(agent, start, where, f"{verb} (data2)")
+                            self._end_presence(agent, t)
+                            logged_in = True
             if not targets:
                 if logged_in:
                     self.used += 1
@@ -706,6 +835,8 @@ class QueueLogImporter:
             reason=np.asarray(rs, dtype=object),
             agent=agent_of[sessions] if len(sessions) else np.empty(0, dtype=object),
             acd_group=queue_of[sessions] if len(sessions) else np.empty(0, dtype=object),
+            presence=np.asarray(self._sess_presence, dtype=bool)[sessions] if len(sessions)
+            else np.empty(0, dtype=bool),
         )
 
     def _flush(self, batch: list) -> None:
@@ -805,8 +936,13 @@ class QueueLogImporter:
         horizon = self.as_of if self.as_of is not None else newest
         if horizon is not None:
             for s in self._open.values():
+                if s.call_cap_at is not None and s.call_cap_at <= horizon:
+                    self._settle(s, s.call_cap_at)
                 if s.wrap_until is not None and s.wrap_until <= horizon:
                     self._settle(s, s.wrap_until)
+        # SPEC 6.6: a call still without its end line at the end of the log closes at
+        # the report time, and is counted.
+        self.unterminated_calls += sum(1 for s in self._open.values() if s.on_call)
         if self.progress is not None:
             self.progress(bytes_read)
         if self._ev[0] or not self.lines:
@@ -866,8 +1002,10 @@ def import_queue_log(
     The report time `as_of` defaults to the log's end (the latest timestamp among the
     last lines of the files), so sessions still open at the end of the log run to it.
     Options are those of :class:`QueueLogImporter` (wrapup, aliases, infer,
-    reorder_window, chunk_events, progress). `on_chunk` also sees every event chunk
-    (e.g. an :class:`agentstats.rollup.IntervalRollup`'s update).
+    reorder_window, chunk_events, progress, max_call). `on_chunk` also sees every
+    event chunk of the queue sessions (e.g. an :class:`agentstats.rollup.IntervalRollup`'s
+    update); the agents' presence sessions are for the agent view
+    (:func:`agentstats.queue_log_agent_stats`).
     """
     from ..aggregate import Aggregator, _as_of_to_ticks
 
@@ -881,10 +1019,12 @@ def import_queue_log(
     importer = QueueLogImporter(paths, as_of=as_of_s, **options)
     aggregator = Aggregator(unit="s", as_of=as_of_s, strict=strict, n_threads=n_threads)
     for chunk in importer.chunks():
-        aggregator.update(chunk.session, chunk.time, chunk.state, wait=chunk.wait,
-                          agent=chunk.agent, acd_group=chunk.acd_group)
+        queue_events = chunk.queue_sessions_only()     # presence is for the agent view
+        aggregator.update(queue_events.session, queue_events.time, queue_events.state,
+                          wait=queue_events.wait, agent=queue_events.agent,
+                          acd_group=queue_events.acd_group)
         if on_chunk is not None:
-            on_chunk(chunk)
+            on_chunk(queue_events)
     importer.check()
     return QueueLogResult(
         table=aggregator.result(),

@@ -43,6 +43,18 @@ _COLUMNS = {
     "talk_time": ("Talk", "dur"),
     "wrapup_time": ("Wrap-up", "dur"),
     "call_time": ("Handle", "dur"),
+    # the agent view (one timeline per agent across its queues)
+    "first_login": ("First login (UTC)", "time"),
+    "last_logoff": ("Last logoff (UTC)", "time"),
+    "talk": ("Talk", "dur"),
+    "wrapup": ("Wrap-up", "dur"),
+    "calls": ("Calls", "int"),
+    "missed": ("Missed", "int"),
+    "transfers": ("Transfers", "int"),
+    "occupancy": ("Occupancy", "pct"),
+    "utilisation": ("Utilisation", "pct"),
+    "average_handle_time": ("Avg handle", "dur"),
+    "calls_per_hour": ("Calls/h", "rate"),
 }
 _SESSION_ORDER = ("agent", "acd_group", "instance", "start_time", "state", "session_duration",
                   "number_of_calls", "total_talk_time", "average_talk_time", "total_wrapup_time",
@@ -50,6 +62,9 @@ _SESSION_ORDER = ("agent", "acd_group", "instance", "start_time", "state", "sess
                   "longest_time_to_answer")
 _INTERVAL_ORDER = ("agent", "acd_group", "interval_start", "logged_in", "not_ready", "ready",
                    "number_of_calls", "talk_time", "wrapup_time", "call_time")
+_AGENT_ORDER = ("agent", "state", "first_login", "last_logoff", "logged_in", "talk", "wrapup",
+                "ready", "not_ready", "calls", "missed", "transfers", "occupancy", "utilisation",
+                "average_handle_time", "calls_per_hour")
 _ROLLUP_ORDER = ("agent", "acd_group", "sessions", "first_start", "session_duration",
                  "number_of_calls", "total_talk_time", "average_talk_time", "total_wrapup_time",
                  "average_call_time", "overall_call_rate", "average_time_to_answer",
@@ -71,6 +86,10 @@ def hms(seconds: Any) -> str:
 def _cell(value: Any, kind: str) -> str:
     if value is None or value is pd.NA or value is pd.NaT:
         return "-"
+    if kind in ("pct", "rate") and np.isnan(float(value)):
+        return "-"
+    if kind == "pct":
+        return f"{float(value):.0%}"
     if kind == "dur":
         return hms(value)
     if kind == "int":
@@ -81,7 +100,7 @@ def _cell(value: Any, kind: str) -> str:
         stamp = pd.Timestamp(value)
         return "-" if pd.isna(stamp) else stamp.strftime("%Y-%m-%d %H:%M:%S")
     if kind == "state":
-        return STATE_LABELS.get(int(value), str(value))
+        return value if isinstance(value, str) else STATE_LABELS.get(int(value), str(value))
     return str(value)
 
 
@@ -89,7 +108,8 @@ def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = No
                 limit: int | None = 50, by: str = "session") -> None:
     """One readable table; times as H:MM:SS, at most `limit` rows (says how many more)."""
     console = console or Console()
-    order = {"session": _SESSION_ORDER, "interval": _INTERVAL_ORDER}.get(by, _ROLLUP_ORDER)
+    order = {"session": _SESSION_ORDER, "interval": _INTERVAL_ORDER,
+             "agent": _AGENT_ORDER}.get(by, _ROLLUP_ORDER)
     present = [c for c in order if c in frame.columns]
     if by == "session" and "agent" not in frame.columns:
         present = ["session", *present]
@@ -112,9 +132,6 @@ def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = No
     if len(shown) < len(frame):
         console.print(f"[dim]... {len(frame) - len(shown):,} more rows "
                       f"(--limit 0 shows all; -o FILE.csv writes all)[/dim]")
-    if by == "agent" and "sessions" in frame.columns and (frame["sessions"] > 1).any():
-        console.print("[dim]Per agent, times are sums over the agent's sessions (one per queue and "
-                      "login, SPEC 5): 8 h in two queues shows 16 h logged in.[/dim]")
 
 
 def print_diagnostics(console: Console, *, importer: dict[str, Any] | None,

@@ -1,0 +1,42 @@
+# The state the agent timeline kernel (_agents.pyx) carries between rows and chunks.
+# Python allocates both as NumPy structured arrays (agents.TIMELINE_SESSION_DTYPE and
+# agents.TIMELINE_AGENT_DTYPE, same field order) and passes their bytes; the kernel
+# checks the item sizes. An agent is two cache lines: what every row touches is in
+# the first (the array starts on a cache line).
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint64_t
+
+ctypedef struct TimelineSession:
+    int64_t paused_seq    # row sequence number at which it entered NOT_READY (SPEC 7.1 reason)
+    int64_t agent         # its agent's code, -1 before its first row (constant: checked)
+    int64_t next_member   # the next session of the same agent (a list per agent), -1 at the end
+    int32_t reason        # pause reason code of that NOT_READY entry, -1 when none given
+    uint8_t state         # state in force; 255 before its first event
+    uint8_t presence      # 1: the agent's presence (SPEC 6.6), 0: a queue session
+    uint8_t[2] _pad
+
+ctypedef struct TimelineAgent:
+    # -- first cache line: every row of the agent
+    int64_t last_time     # time up to which the agent's time is accounted; INT64_MIN before any
+    uint64_t logged_in    # ticks logged in (the union of its sessions), counted on its own
+    uint64_t[4] times     # ticks in each agent state (SPEC 7.1), indexed by NOT_READY,
+                          #   READY, BUSY_ON_CALL, BUSY_WRAPUP
+    int16_t[5] n_open     # open queue sessions in NOT_READY, READY, BUSY_ON_CALL,
+                          #   BUSY_WRAPUP, and open presence sessions (SPEC 6.6)
+    int16_t _pad16
+    int32_t reason        # pause reason of its not-ready time now (most recent pause in force)
+    # -- second cache line
+    int64_t reason_seq    # paused_seq of the session that reason comes from, -1 when none
+    int64_t calls         # entries into BUSY_ON_CALL of its queue sessions
+    int64_t first_login   # INT64_MIN until a session starts
+    int64_t last_logoff   # the last time its last open session ended, INT64_MIN if never
+    # the interval it is accounting now, and its sums there (SPEC 7.3)
+    int64_t bucket
+    uint64_t b_logged_in
+    uint64_t[4] b_times
+    int64_t b_calls
+    # not-ready ticks of one pause reason not yet handed out
+    uint64_t acc_ticks
+    int32_t acc_reason
+    int32_t _pad32
+    int64_t first_member  # its first session in the list of its sessions, -1 when none
+    int64_t _pad_line     # two whole cache lines

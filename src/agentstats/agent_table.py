@@ -1,0 +1,247 @@
+"""AgentTable: the per-agent result of the agent timeline (SPEC 7), in exact ticks.
+
+Times are exact: the DataFrame columns are timedelta64 in the input's tick unit, so
+``logged_in == talk + wrapup + ready + not_ready`` holds exactly in the exported
+tables too (per agent, per interval, and summed over the report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .agent import Agent
+    from .table import SessionTable
+
+__all__ = ["AgentTable", "AGENT_COLUMNS", "INTERVAL_FRAME_COLUMNS", "STATE_NAMES"]
+
+MISSING = np.iinfo(np.int64).min
+AGENT_COLUMNS = (
+    "agent", "state", "first_login", "last_logoff", "logged_in", "talk", "wrapup", "ready",
+    "not_ready", "calls", "missed", "transfers", "occupancy", "utilisation",
+    "average_handle_time", "calls_per_hour",
+)
+INTERVAL_FRAME_COLUMNS = ("agent", "interval_start", "logged_in", "talk", "wrapup", "ready",
+                          "not_ready", "calls")
+#: the agent state in force at the report time (SPEC 7.1); "logged out" when none
+STATE_NAMES = {2: "on call", 3: "wrap-up", 1: "ready", 0: "not ready", -1: "logged out"}
+_TIMES = (("logged_in", "logged_in"), ("talk", "talk"), ("wrapup", "wrap"), ("ready", "ready"),
+          ("not_ready", "not_ready"))
+
+
+def agent_state_codes(states: np.ndarray) -> np.ndarray:
+    """SPEC 7.1 priority from the open-session counts: 2 on call, 3 wrap-up, 1 ready,
+    0 not ready, -1 logged out."""
+    n = states["n_open"]
+    out = np.full(len(states), -1, dtype=np.int64)
+    present = (n[:, 0] > 0) | (n[:, 4] > 0)
+    out[present] = 0
+    out[n[:, 1] > 0] = 1
+    out[n[:, 3] > 0] = 3
+    out[n[:, 2] > 0] = 2
+    return out
+
+
+class AgentTable:
+    """Per-agent statistics across sessions (SPEC 7.1), one row per agent.
+
+    len(table)            number of agents (with at least one event used)
+    table.to_pandas()     one row per agent (AGENT_COLUMNS)
+    table.to_arrow()      the same as a pyarrow.Table
+    table.intervals()     one row per agent and interval (when aggregated with interval=)
+    table.reasons()       not-ready time per agent and pause reason
+    table.diagnostics     the row accounting: used + the anomaly buckets == rows
+    table.agent(key)      the ITAgent facade of one agent (SPEC 7.2)
+    table.ticks           exact int64 arrays per agent (times in ticks)
+    table.sessions        the per-session table of the queue sessions, or None
+    """
+
+    def __init__(
+        self,
+        *,
+        agent_keys: np.ndarray,
+        states: np.ndarray,
+        present: np.ndarray,
+        interval_rows: np.ndarray,
+        reason_rows: np.ndarray,
+        reason_names: np.ndarray,
+        ticks_per_second: int,
+        time_unit: str,
+        interval_ticks: int,
+        diagnostics: Mapping[str, int],
+        as_of: int | None,
+        sessions: SessionTable | None = None,
+        window: Any = None,
+    ) -> None:
+        from .aggregate import _sorting_order
+
+        keys = np.asarray(agent_keys, dtype=object)[present]
+        order = _sorting_order(keys)
+        if order is not None:
+            present, keys = present[order], keys[order]
+        self.keys = keys
+        self._code_position = np.full(len(agent_keys) + 1, -1, dtype=np.int64)
+        self._code_position[present] = np.arange(len(present))
+        picked = states[present]
+        state = agent_state_codes(picked)
+        last_logoff = picked["last_logoff"].copy()
+        last_logoff[state >= 0] = MISSING          # still logged in at the report time
+        self.ticks: dict[str, np.ndarray] = {
+            "logged_in": picked["logged_in"].astype(np.int64),
+            "talk": picked["times"][:, 2].astype(np.int64),
+            "wrap": picked["times"][:, 3].astype(np.int64),
+            "ready": picked["times"][:, 1].astype(np.int64),
+            "not_ready": picked["times"][:, 0].astype(np.int64),
+            "calls": picked["calls"].astype(np.int64),
+            "first_login": picked["first_login"].copy(),
+            "last_logoff": last_logoff,
+            "state": state,
+        }
+        self.ticks_per_second = int(ticks_per_second)
+        self.time_unit = time_unit
+        self.interval_ticks = int(interval_ticks)
+        self.as_of = as_of
+        self.sessions = sessions
+        self.window = window                 # measures any period of one agent (agents._Window)
+        self._codes = present.copy()         # kernel code of each row's agent
+        self._interval_rows = interval_rows
+        self._reason_rows = reason_rows
+        self._reason_names = np.asarray(reason_names, dtype=object)
+        self._diagnostics = dict(diagnostics)
+        self._counts: dict[str, np.ndarray] = {}
+        self.queue_log: dict[str, Any] | None = None        # line accounting of a queue_log
+        self.session_labels: pd.DataFrame | None = None     # its sessions frame
+        self._position: dict[Hashable, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self.keys.tolist())
+
+    def __repr__(self) -> str:
+        d = self._diagnostics
+        return (f"<AgentTable {len(self)} agents from {d.get('rows', 0)} rows "
+                f"({d.get('used', 0)} used), ticks of 1/{self.ticks_per_second} s>")
+
+    @property
+    def diagnostics(self) -> dict[str, int]:
+        """used, duplicate, after_end, after_as_of, invalid_state, invalid_time, rows."""
+        return dict(self._diagnostics)
+
+    def set_counts(self, name: str, per_agent: Mapping[Hashable, int]) -> None:
+        """Counts known only to the importer (missed offers, transfers), per agent key;
+        agents not in the mapping get 0. Without them the columns are missing."""
+        self._counts[name] = np.array([int(per_agent.get(k, 0)) for k in self.keys.tolist()],
+                                      dtype=np.int64)
+
+    # -- exports -------------------------------------------------------------------
+
+    def _timedelta(self, ticks: np.ndarray) -> np.ndarray:
+        return ticks.astype(np.int64).view(f"timedelta64[{self.time_unit}]")
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per agent. Times are exact timedelta64; occupancy, utilisation,
+        average handle time and calls per hour are missing (not 0) when undefined."""
+        t = self.ticks
+        busy = t["talk"] + t["wrap"]
+        frame: dict[str, Any] = {
+            "agent": self.keys,
+            "state": np.array([STATE_NAMES[s] for s in t["state"].tolist()], dtype=object),
+            "first_login": t["first_login"].view(f"datetime64[{self.time_unit}]"),
+            "last_logoff": t["last_logoff"].view(f"datetime64[{self.time_unit}]"),
+        }
+        for column, name in _TIMES:
+            frame[column] = self._timedelta(t[name])
+        frame["calls"] = t["calls"].copy()
+        for name in ("missed", "transfers"):
+            if name in self._counts:
+                frame[name] = pd.array(self._counts[name], dtype="Int64")
+            else:
+                frame[name] = pd.array([pd.NA] * len(self), dtype="Int64")
+        frame["occupancy"] = _ratio(busy, busy + t["ready"])
+        frame["utilisation"] = _ratio(busy, t["logged_in"])
+        frame["average_handle_time"] = _average(busy, t["calls"], self.time_unit)
+        frame["calls_per_hour"] = _ratio(t["calls"] * (3600 * self.ticks_per_second), t["logged_in"])
+        return pd.DataFrame(frame, columns=list(AGENT_COLUMNS))
+
+    def to_arrow(self) -> pa.Table:
+        return pa.Table.from_pandas(self.to_pandas(), preserve_index=False)
+
+    def intervals(self) -> pd.DataFrame:
+        """One row per agent and interval it was logged in (or answered a call) in, in
+        agent then time order; every time is split exactly at the edges (SPEC 7.3)."""
+        if not self.interval_ticks:
+            raise ValueError("this table was computed without interval=: no per-interval split")
+        rows = self._interval_rows
+        frame = pd.DataFrame(rows, columns=["code", "bucket", "logged_in", "talk", "wrap",
+                                            "ready", "not_ready", "calls"])
+        frame = frame.groupby(["code", "bucket"], sort=False, as_index=False).sum()
+        frame["position"] = self._code_position[frame["code"].to_numpy()]
+        frame = frame[frame["position"] >= 0].sort_values(["position", "bucket"], kind="stable")
+        out: dict[str, Any] = {
+            "agent": self.keys[frame["position"].to_numpy()],
+            "interval_start": (frame["bucket"].to_numpy() * self.interval_ticks).view(
+                f"datetime64[{self.time_unit}]"),
+        }
+        for column, name in _TIMES:
+            out[column] = self._timedelta(frame[name].to_numpy())
+        out["calls"] = frame["calls"].to_numpy()
+        return pd.DataFrame(out, columns=list(INTERVAL_FRAME_COLUMNS))
+
+    def reasons(self) -> pd.DataFrame:
+        """Not-ready time per agent and pause reason ("" when the pause gave none)."""
+        frame = pd.DataFrame(self._reason_rows, columns=["code", "reason", "not_ready"])
+        frame = frame.groupby(["code", "reason"], sort=False, as_index=False).sum()
+        frame["position"] = self._code_position[frame["code"].to_numpy()]
+        frame = frame[(frame["position"] >= 0) & (frame["not_ready"] > 0)]
+        names = np.append(self._reason_names, "")      # code -1 -> ""
+        frame = frame.assign(name=names[frame["reason"].to_numpy()])
+        frame = frame.sort_values(["position", "name"], kind="stable")
+        return pd.DataFrame({
+            "agent": self.keys[frame["position"].to_numpy()],
+            "reason": frame["name"].to_numpy(dtype=object),
+            "not_ready": self._timedelta(frame["not_ready"].to_numpy()),
+        })
+
+    # -- the facade ----------------------------------------------------------------
+
+    def agent(self, key: Hashable) -> Agent:
+        """The ITAgent facade of one agent (SPEC 7.2); an unknown key raises the
+        LINEERR_INVALPARAM error."""
+        from .agent import Agent
+        from .hresult import LINEERR_INVALPARAM, tapi_error
+
+        position = self._position_of(key)
+        if position is None:
+            raise tapi_error(LINEERR_INVALPARAM, f"no agent {key!r} in this table")
+        return Agent.from_table(self, position)
+
+    def agents(self) -> Iterator[Agent]:
+        for key in self:
+            yield self.agent(key)
+
+    def _position_of(self, key: Hashable) -> int | None:
+        if self._position is None:
+            self._position = {k: i for i, k in enumerate(self.keys.tolist())}
+        try:
+            return self._position.get(key)
+        except TypeError:  # unhashable
+            return None
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator as floats, NaN (missing) where the denominator is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
+
+
+def _average(total: np.ndarray, count: np.ndarray, unit: str) -> np.ndarray:
+    """Exact floor(total / count) ticks as timedelta64, NaT when count is 0."""
+    out = np.where(count > 0, total // np.maximum(count, 1), MISSING)
+    return out.astype(np.int64).view(f"timedelta64[{unit}]")

@@ -1,0 +1,138 @@
+"""Keys (session, agent, pause reason) -> dense int64 codes, kept across chunks, for the
+agent timeline. Integer keys that continue a contiguous range are coded `key - base`
+(the kernel subtracts; nothing is materialised), other integer keys in a compact range
+go through a lookup table the kernel reads, anything else is hashed (pandas)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import numpy as np
+import pandas as pd
+
+from . import _agents, _kernel
+from .aggregate import _factorise, _fits_int64, _native
+
+__all__ = ["KeyCodes", "Coded"]
+
+# Integer keys go through a lookup table when their range is at most this many slots,
+# or one slot per 8 rows (no hashing of every row); other keys are hashed.
+_DENSE_MIN_SLOTS = 1 << 20
+_DENSE_ROWS_PER_SLOT = 8
+
+
+class KeyCodes:
+    """Any hashable keys -> dense int64 codes in first-seen order, kept across chunks.
+
+    Integer keys in a compact range are mapped through a lookup table (no hashing of
+    every row); the distinct keys of a chunk are then matched against the known ones.
+    `codes()` prepares a chunk, `commit()` keeps its new keys."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._index = pd.Index([], dtype=object)
+        self._pending: pd.Index | None = None
+        # while the known keys are exactly base, base + 1, ... in that order, a key's
+        # code is key - base (no lookup at all)
+        self._base: int | None = None
+        self._pending_base: int | None = None
+
+    def codes(self, keys: np.ndarray) -> np.ndarray:
+        return self.coded(keys).codes()
+
+    def coded(self, keys: np.ndarray) -> Coded:
+        """The chunk's codes, as a lookup table over the key range when the keys are
+        integers in a compact range (the kernel looks each row up: no array of codes),
+        else as an array of codes."""
+        self._pending_base = self._base
+        if len(keys) == 0:
+            self._pending = self._index
+            return Coded(np.empty(0, dtype=np.int64))
+        if keys.dtype.kind in "iu" and _fits_int64(keys):
+            keys = _native(keys, np.int64)
+            lo, hi = _kernel.key_range(keys)
+            span = hi - lo + 1
+            if span <= max(_DENSE_MIN_SLOTS, len(keys) // _DENSE_ROWS_PER_SLOT):
+                start = lo if not len(self._index) else self._base
+                if start is not None and start <= lo <= start + len(self._index):
+                    # the keys continue base, base + 1, ... (no gap): every key of the
+                    # range gets its code key - base now, seen or not (a code with no
+                    # rows is never in a result), and no pass over the rows is needed
+                    self._known(np.arange(start + len(self._index), hi + 1, dtype=np.int64))
+                    self._pending_base = start
+                    return Coded(keys, start, None, shifted=True)
+                self._pending_base = None
+                present = np.zeros(span, dtype=np.uint8)
+                _agents.mark_keys(keys, lo, present)
+                uniques = np.flatnonzero(present) + lo
+                lookup = np.full(span, -1, dtype=np.int64)
+                lookup[uniques - lo] = self._known(uniques)
+                return Coded(keys, lo, lookup)
+        try:
+            local_codes, uniques = _factorise(keys)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("session key", f"{self.name} key")) from None
+        self._pending_base = None
+        return Coded(self._known(uniques)[local_codes])
+
+    def _known(self, uniques: np.ndarray) -> np.ndarray:
+        # integer keys stay an integer index (no boxing); anything else is object
+        wanted = uniques if uniques.dtype.kind in "iu" else np.asarray(uniques, dtype=object)
+        index = self._index
+        if len(index):
+            if index.dtype != object and wanted.dtype == object:
+                index = index.astype(object)
+            mapped = index.get_indexer(pd.Index(wanted, dtype=index.dtype if wanted.dtype != object
+                                                else object)).astype(np.int64)
+        else:
+            index = pd.Index(wanted[:0], dtype=wanted.dtype)
+            mapped = np.full(len(uniques), -1, dtype=np.int64)
+        new = mapped < 0
+        if new.any():
+            mapped[new] = len(index) + np.arange(int(new.sum()))
+            added = pd.Index(wanted[new], dtype=wanted.dtype)
+            if index.dtype != added.dtype:
+                index, added = index.astype(object), added.astype(object)
+            index = index.append(added)
+        self._pending = index
+        return mapped
+
+    def pending_size(self) -> int:
+        return len(self._pending if self._pending is not None else self._index)
+
+    def pending_key(self, code: int) -> Hashable:
+        return (self._pending if self._pending is not None else self._index)[code]
+
+    def commit(self) -> None:
+        if self._pending is not None:
+            self._index = self._pending
+            self._base = self._pending_base
+        self._pending = None
+
+    def keys(self) -> np.ndarray:
+        return self._index.to_numpy(dtype=object)
+
+    def key_of(self, code: int) -> Hashable:
+        return self._index[code]
+
+
+class Coded:
+    """A chunk's dense codes: `keys - lo` (no lookup), or `lookup[keys - lo]`; as an
+    array only on demand."""
+
+    __slots__ = ("keys", "lo", "lookup", "_codes")
+
+    def __init__(self, keys: np.ndarray, lo: int = 0, lookup: np.ndarray | None = None,
+                 *, shifted: bool = False) -> None:
+        self.keys, self.lo, self.lookup = keys, int(lo), lookup
+        self._codes: np.ndarray | None = None if lookup is not None or shifted else keys
+
+    def codes(self) -> np.ndarray:
+        if self._codes is None:
+            if self.lookup is None:
+                self._codes = self.keys - self.lo
+            else:
+                out = np.empty(len(self.keys), dtype=np.int64)
+                _agents.lookup_codes(self.keys, self.lo, self.lookup, out)
+                self._codes = out
+        return self._codes

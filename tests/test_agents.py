@@ -1,0 +1,388 @@
+"""The agent timeline (SPEC 7.1, 7.3) against its plain-Python twin (agent_reference.py),
+hand-derived cases, and the identities that must hold on every example."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import agentstats
+from agentstats.agents import AgentAggregator, agent_stats
+from agent_reference import agent_reference
+
+H = 3600
+MISSING = np.iinfo(np.int64).min
+
+
+def _columns(rows):
+    """rows: (session, time|None, state, agent, reason, presence) -> kernel inputs."""
+    session = np.array([r[0] for r in rows], dtype=np.int64)
+    time = np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
+    if all(r[1] is not None for r in rows):
+        time = time.astype(np.int64)
+    state = np.array([r[2] if isinstance(r[2], int) else 9 for r in rows], dtype=np.int64)
+    agent = np.array([r[3] for r in rows], dtype=object)
+    reason = np.array([r[4] for r in rows], dtype=object)
+    presence = np.array([r[5] for r in rows], dtype=bool)
+    return session, time, state, agent, reason, presence
+
+
+def _kernel_table(rows, *, width_minutes=None, as_of=None, chunks=1):
+    session, time, state, agent, reason, presence = _columns(rows)
+    aggregator = AgentAggregator(unit="s", as_of=as_of, interval=width_minutes, strict=False)
+    bounds = np.linspace(0, len(rows), chunks + 1).astype(int)
+    for lo, hi in zip(bounds, bounds[1:]):
+        aggregator.update(session[lo:hi], time[lo:hi], state[lo:hi], agent=agent[lo:hi],
+                          reason=reason[lo:hi], presence=presence[lo:hi])
+    return aggregator.result()
+
+
+def _twin(rows, *, width_minutes=None, as_of=None):
+    return agent_reference(
+        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
+        reason=[r[4] for r in rows], presence=[r[5] for r in rows], as_of=as_of,
+        width=(width_minutes or 0) * 60)
+
+
+def _assert_identities(table):
+    """SPEC 7.1 / 7.3: logged_in == talk + wrapup + ready + not_ready for every agent,
+    every interval and the whole report; no interval holds more than its length."""
+    t = table.ticks
+    assert np.array_equal(t["logged_in"], t["talk"] + t["wrap"] + t["ready"] + t["not_ready"])
+    frame = table.to_pandas()
+    parts = frame["talk"] + frame["wrapup"] + frame["ready"] + frame["not_ready"]
+    assert (frame["logged_in"] == parts).all()
+    assert frame["logged_in"].sum() == parts.sum()
+    reasons = table.reasons()
+    by_agent = reasons.groupby("agent")["not_ready"].sum()
+    for key, total in zip(frame["agent"], frame["not_ready"]):
+        assert by_agent.get(key, pd.Timedelta(0)) == total
+    if table.interval_ticks:
+        iv = table.intervals()
+        parts = iv["talk"] + iv["wrapup"] + iv["ready"] + iv["not_ready"]
+        assert (iv["logged_in"] == parts).all()
+        assert (iv["logged_in"] <= pd.Timedelta(table.interval_ticks, unit="s")).all()
+        per_agent = iv.groupby("agent")[["logged_in", "calls"]].sum()
+        for key, logged, calls in zip(frame["agent"], frame["logged_in"], frame["calls"]):
+            got = per_agent.loc[key] if key in per_agent.index else None
+            assert (got["logged_in"] if got is not None else pd.Timedelta(0)) == logged
+            assert (int(got["calls"]) if got is not None else 0) == calls
+
+
+def _assert_same_as_twin(rows, table, *, width_minutes=None, as_of=None):
+    expected, buckets, _ = _twin(rows, width_minutes=width_minutes, as_of=as_of)
+    diagnostics = table.diagnostics
+    assert {k: diagnostics[k] for k in buckets} == buckets
+    assert diagnostics["rows"] == len(rows) == sum(buckets.values())
+    assert sorted(map(str, table.keys)) == sorted(map(str, expected))
+    t = table.ticks
+    reasons = table.reasons()
+    intervals = table.intervals() if width_minutes else None
+    for position, key in enumerate(table.keys.tolist()):
+        e = expected[key]
+        got = {name: int(t[name][position]) for name in
+               ("logged_in", "talk", "wrap", "ready", "not_ready", "calls", "state")}
+        want = {"logged_in": e.logged_in, "talk": e.talk, "wrap": e.wrap, "ready": e.ready,
+                "not_ready": e.not_ready, "calls": e.calls, "state": e.state}
+        assert got == want, key
+        assert int(t["first_login"][position]) == e.first_login
+        last = int(t["last_logoff"][position])
+        assert (None if last == MISSING else last) == e.last_logoff
+        mine = reasons[reasons["agent"] == key]
+        got_reasons = {r: int(v / pd.Timedelta(1, "s")) for r, v in zip(mine["reason"], mine["not_ready"])}
+        assert got_reasons == {r: v for r, v in e.reasons.items() if v}
+        if intervals is not None:
+            mine = intervals[intervals["agent"] == key]
+            got_iv = {}
+            for row in mine.itertuples():
+                bucket = int(row.interval_start.value // 10**9) // (width_minutes * 60)
+                got_iv[bucket] = [int(x / pd.Timedelta(1, "s")) for x in
+                                  (row.logged_in, row.talk, row.wrapup, row.ready, row.not_ready)] + [row.calls]
+            assert got_iv == dict(e.intervals)
+
+
+# -- hypothesis: multi-queue logs ---------------------------------------------------------
+
+REASONS = st.sampled_from([None, "", "lunch", "break"])
+
+
+@st.composite
+def multi_queue_logs(draw, *, distinct_times=False, invalid=True):
+    """Agents with several queue sessions at once (overlapping), some with a presence;
+    pauses in one queue and in all at once, calls in two queues at the same time."""
+    n_agents = draw(st.integers(1, 3))
+    sessions = []          # (session id, agent, presence)
+    for a in range(n_agents):
+        for _ in range(draw(st.integers(1, 3))):
+            sessions.append((len(sessions), f"agent{a}", False))
+        if draw(st.booleans()):
+            sessions.append((len(sessions), f"agent{a}", True))
+    rows = []
+    for _ in range(draw(st.integers(0, 40))):
+        sid, agent, is_presence = draw(st.sampled_from(sessions))
+        t = draw(st.integers(0, 200))
+        state = draw(st.sampled_from([0, 1, 2, 3, 4] * 4 + (["bad"] if invalid else [])))
+        if draw(st.integers(0, 30)) == 0 and invalid:
+            t = None
+        if draw(st.integers(0, 6)) == 0:
+            # the same state change in every queue of the agent at once (PAUSEALL-like)
+            for other, other_agent, other_presence in sessions:
+                if other_agent == agent:
+                    rows.append((other, t, state, agent, draw(REASONS), other_presence))
+            continue
+        rows.append((sid, t, state, agent, draw(REASONS), is_presence))
+    if distinct_times:
+        times = draw(st.permutations(range(len(rows))))
+        rows = [(s, None if t is None else 3 * times[i], stt, a, r, p)
+                for i, (s, t, stt, a, r, p) in enumerate(rows)]
+    order = draw(st.sampled_from(["time", "input"]))
+    if order == "time":
+        rows.sort(key=lambda r: (r[1] is None, r[1] or 0))
+    return rows
+
+
+@given(multi_queue_logs(), st.sampled_from([None, 1, 2]), st.sampled_from([None, 150]))
+def test_kernel_equals_twin(rows, width, as_of):
+    table = _kernel_table(rows, width_minutes=width, as_of=as_of)
+    _assert_same_as_twin(rows, table, width_minutes=width, as_of=as_of)
+    _assert_identities(table)
+
+
+@given(multi_queue_logs(invalid=False), st.integers(2, 4), st.sampled_from([None, 1]))
+def test_chunks_equal_one_shot(rows, chunks, width):
+    rows = sorted(rows, key=lambda r: r[1])      # across chunks an agent goes forward in time
+    one = _kernel_table(rows, width_minutes=width)
+    many = _kernel_table(rows, width_minutes=width, chunks=chunks)
+    pd.testing.assert_frame_equal(one.to_pandas(), many.to_pandas())
+    pd.testing.assert_frame_equal(one.reasons(), many.reasons())
+    if width:
+        pd.testing.assert_frame_equal(one.intervals(), many.intervals())
+    assert one.diagnostics == many.diagnostics
+
+
+@given(multi_queue_logs(distinct_times=True), st.randoms(use_true_random=False))
+def test_any_order_equals_time_order(rows, rng):
+    ordered = sorted(rows, key=lambda r: (r[1] is None, r[1] or 0))
+    shuffled = list(rows)
+    rng.shuffle(shuffled)
+    a = _kernel_table(ordered, width_minutes=1)
+    b = _kernel_table(shuffled, width_minutes=1)
+    pd.testing.assert_frame_equal(a.to_pandas(), b.to_pandas())
+    pd.testing.assert_frame_equal(a.reasons(), b.reasons())
+    pd.testing.assert_frame_equal(a.intervals(), b.intervals())
+
+
+# -- hand-derived cases -------------------------------------------------------------------
+
+
+def _two_queue_day():
+    """The supervisor's example: one agent in two queues 08:00-16:00, two calls (one in
+    each queue), a 30-minute lunch pause in both queues at once."""
+    rows = [
+        (1, 8 * H, 1, "A", None, False), (2, 8 * H, 1, "A", None, False),
+        (1, 9 * H, 2, "A", None, False), (1, 9 * H + 600, 1, "A", None, False),
+        (2, 10 * H, 2, "A", None, False), (2, 10 * H + 300, 3, "A", None, False),
+        (2, 10 * H + 400, 1, "A", None, False),
+        (1, 12 * H, 0, "A", "lunch", False), (2, 12 * H, 0, "A", "lunch", False),
+        (1, 12 * H + 1800, 1, "A", None, False), (2, 12 * H + 1800, 1, "A", None, False),
+        (1, 16 * H, 4, "A", None, False), (2, 16 * H, 4, "A", None, False),
+    ]
+    return rows
+
+
+def test_two_queue_agent_is_logged_in_eight_hours():
+    table = _kernel_table(_two_queue_day(), width_minutes=60)
+    row = table.to_pandas().iloc[0]
+    assert row["logged_in"] == pd.Timedelta(hours=8)        # not 16 h
+    assert row["calls"] == 2
+    assert row["calls_per_hour"] == 0.25
+    assert row["not_ready"] == pd.Timedelta(minutes=30)      # the lunch, once
+    assert row["talk"] == pd.Timedelta(minutes=15)
+    assert row["wrapup"] == pd.Timedelta(seconds=100)
+    assert row["ready"] == pd.Timedelta(hours=8) - pd.Timedelta(minutes=30, seconds=15 * 60 + 100)
+    assert row["first_login"] == pd.Timestamp(8 * H, unit="s")
+    assert row["last_logoff"] == pd.Timestamp(16 * H, unit="s")
+    assert row["state"] == "logged out"
+    assert table.reasons().to_dict("list") == {
+        "agent": ["A"], "reason": ["lunch"], "not_ready": [pd.Timedelta(minutes=30)]}
+    hours = table.intervals()
+    assert len(hours) == 8
+    assert (hours["logged_in"] == pd.Timedelta(hours=1)).all()   # nothing exceeds 1 h
+    assert hours["not_ready"].max() == pd.Timedelta(minutes=30)
+    _assert_identities(table)
+
+
+def test_ready_in_one_queue_while_on_call_in_the_other_is_on_call():
+    rows = [(1, 0, 1, "A", None, False), (2, 0, 1, "A", None, False),
+            (1, 100, 2, "A", None, False), (1, 400, 1, "A", None, False),
+            (1, 1000, 4, "A", None, False), (2, 1000, 4, "A", None, False)]
+    t = _kernel_table(rows).ticks
+    assert (t["talk"][0], t["ready"][0], t["logged_in"][0]) == (300, 700, 1000)
+
+
+def test_calls_in_two_queues_at_once_count_twice_but_talk_once():
+    rows = [(1, 0, 2, "A", None, False), (2, 50, 2, "A", None, False),
+            (1, 100, 1, "A", None, False), (2, 200, 1, "A", None, False),
+            (1, 300, 4, "A", None, False), (2, 300, 4, "A", None, False)]
+    t = _kernel_table(rows).ticks
+    assert (t["calls"][0], t["talk"][0], t["ready"][0]) == (2, 200, 100)
+
+
+def test_presence_alone_is_logged_in_and_not_ready():
+    # SPEC 6.6: logged in with no queue session: not ready, reason "" (no pause given)
+    rows = [(7, 0, 1, "A", None, True), (7, 600, 0, "A", "lunch", True),
+            (7, 900, 1, "A", None, True), (7, 1200, 4, "A", None, True)]
+    table = _kernel_table(rows)
+    t = table.ticks
+    assert (t["logged_in"][0], t["not_ready"][0], t["ready"][0], t["calls"][0]) == (1200, 1200, 0, 0)
+    reasons = dict(zip(table.reasons()["reason"], table.reasons()["not_ready"]))
+    assert reasons == {"": pd.Timedelta(seconds=900), "lunch": pd.Timedelta(seconds=300)}
+
+
+def test_presence_bridges_the_gap_between_queue_sessions():
+    rows = [(7, 0, 1, "A", None, True), (1, 100, 1, "A", None, False),
+            (1, 200, 4, "A", None, False), (2, 500, 1, "A", None, False),
+            (2, 600, 4, "A", None, False), (7, 700, 4, "A", None, True)]
+    t = _kernel_table(rows).ticks
+    assert (t["logged_in"][0], t["ready"][0], t["not_ready"][0]) == (700, 200, 500)
+
+
+def test_most_recent_pause_in_force_gives_the_reason():
+    rows = [(1, 0, 0, "A", "meeting", False), (2, 100, 0, "A", "lunch", False),
+            (2, 200, 1, "A", None, False), (2, 300, 4, "A", None, False),
+            (1, 400, 4, "A", None, False)]
+    table = _kernel_table(rows)
+    got = dict(zip(table.reasons()["reason"], table.reasons()["not_ready"] / pd.Timedelta(1, "s")))
+    # 0-100 meeting; 100-200 lunch (latest pause); 200-300 ready; 300-400 meeting again
+    assert got == {"meeting": 200, "lunch": 100}
+    assert table.ticks["ready"][0] == 100
+
+
+def test_open_agents_close_at_as_of_and_later_rows_are_not_seen():
+    rows = [(1, 0, 1, "A", None, False), (1, 100, 2, "A", None, False),
+            (1, 500, 1, "A", None, False)]
+    table = _kernel_table(rows, as_of=300)
+    t = table.ticks
+    assert (t["logged_in"][0], t["talk"][0], t["state"][0]) == (300, 200, 2)
+    assert table.diagnostics["after_as_of"] == 1
+    assert table.to_pandas()["last_logoff"].isna().all()
+
+
+def test_derived_columns_are_missing_not_zero_when_undefined():
+    rows = [(1, 0, 0, "A", None, False), (1, 100, 4, "A", None, False),
+            (2, 5, 4, "B", None, False)]
+    frame = _kernel_table(rows).to_pandas().set_index("agent")
+    assert np.isnan(frame.loc["A", "occupancy"])            # 0 / 0: never ready or busy
+    assert frame.loc["A", "utilisation"] == 0.0              # 0 / 100
+    assert pd.isna(frame.loc["A", "average_handle_time"])
+    assert np.isnan(frame.loc["B", "utilisation"])           # logged in for 0 s
+    assert np.isnan(frame.loc["B", "calls_per_hour"])
+
+
+def test_interval_split_is_exact_at_the_edges():
+    rows = [(1, 14 * 60 + 59, 2, "A", None, False), (1, 15 * 60 + 1, 1, "A", None, False),
+            (1, 16 * 60, 4, "A", None, False)]
+    iv = _kernel_table(rows, width_minutes=15).intervals()
+    assert iv["talk"].dt.total_seconds().tolist() == [1, 1]
+    assert iv["ready"].dt.total_seconds().tolist() == [0, 59]
+    assert iv["calls"].tolist() == [1, 0]
+
+
+def test_day_intervals():
+    rows = [(1, 23 * H, 1, "A", None, False), (1, 26 * H, 4, "A", None, False)]
+    session, time, state, agent, reason, presence = _columns(rows)
+    iv = agent_stats(session, time, state, agent=agent, unit="s", interval="day").intervals()
+    assert iv["logged_in"].dt.total_seconds().tolist() == [H, 2 * H]
+
+
+def test_strict_mode_names_the_first_bad_row():
+    with pytest.raises(agentstats.TapiError, match="row 1"):
+        agent_stats([1, 1], [0, 5], [1, 7], agent=["A", "A"], unit="s")
+
+
+def test_an_agent_that_changes_within_a_session_is_an_error_naming_the_row():
+    with pytest.raises(ValueError, match=r"row 1: session 1 has agent 'B', but 'A' at row 0"):
+        agent_stats([1, 1], [0, 5], [1, 4], agent=["A", "B"], unit="s")
+
+
+def test_chunks_must_not_go_back_in_time_within_an_agent():
+    aggregator = AgentAggregator(unit="s")
+    aggregator.update([1], [100], [1], agent=["A"])
+    with pytest.raises(ValueError, match="back in time"):
+        aggregator.update([2], [50], [1], agent=["A"])
+    # nothing of the failed chunk was kept
+    assert aggregator.result().diagnostics["rows"] == 1
+
+
+def test_inputs_are_not_modified_and_read_only_arrays_work():
+    session = np.array([2, 1, 1, 2], dtype=np.int64)
+    time = np.array([50, 0, 100, 10], dtype=np.int64)
+    state = np.array([4, 1, 4, 1], dtype=np.int64)
+    for array in (session, time, state):
+        array.setflags(write=False)
+    table = agent_stats(session, time, state, agent=np.array(["A"] * 4, dtype=object), unit="s")
+    assert time.tolist() == [50, 0, 100, 10]
+    assert table.ticks["logged_in"].tolist() == [100]
+
+
+def test_string_keys_and_datetime_time():
+    time = pd.to_datetime(["2026-03-02 08:00", "2026-03-02 08:30", "2026-03-02 09:00"])
+    table = agent_stats(["s1", "s1", "s2"], time, [1, 4, 1], agent=["Ann", "Ann", "Bob"],
+                        as_of="2026-03-02 10:00")
+    frame = table.to_pandas().set_index("agent")
+    assert frame.loc["Ann", "logged_in"] == pd.Timedelta(minutes=30)
+    assert frame.loc["Bob", "logged_in"] == pd.Timedelta(hours=1)
+
+
+def test_the_kernel_twin_comparison_can_fail():
+    """A broken timeline (logged-in time summed per session, as before) is caught."""
+    rows = _two_queue_day()
+    table = _kernel_table(rows)
+    table.ticks["logged_in"] = table.ticks["logged_in"] * 2
+    with pytest.raises(AssertionError):
+        _assert_same_as_twin(rows, table)
+    with pytest.raises(AssertionError):
+        _assert_identities(table)
+
+
+def test_key_codes_keep_first_seen_codes_across_every_mapping():
+    """Contiguous integer keys (code = key - base), a gap (a lookup table), then other
+    keys (hashed): every key keeps its code, whatever mapping a chunk takes."""
+    # chunks: contiguous from 5; continues; 20 (continues the range: 10..19 reserved);
+    # 4 (below the base: a lookup table); strings (hashed)
+    from agentstats.keycodes import KeyCodes
+
+    codes = KeyCodes("session")
+    seen = {}
+    for chunk in ([7, 5, 6, 5], [8, 9, 6], [20, 5], [4, 9], np.array(["x", 5, "y"], dtype=object)):
+        keys = np.asarray(chunk) if not isinstance(chunk, np.ndarray) else chunk
+        got = codes.coded(keys).codes().tolist()
+        codes.commit()
+        for key, code in zip(keys.tolist(), got):
+            assert seen.setdefault(key, code) == code, key
+    assert len(set(seen.values())) == len(seen)              # one code per key
+    known = codes.keys().tolist()                            # (a contiguous range also
+    assert all(known[code] == key for key, code in seen.items())   # reserves unseen keys)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: agent_stats([1, 2], [0, 1, 2], [1, 1], agent=["A", "A"], unit="s"), ValueError,
+     "columns have unequal lengths: session=2, time=3, state=2, agent=2"),
+    (lambda: agent_stats([1], [0], [1], agent=["A"], unit="s", interval="week"), ValueError,
+     "interval must be a number of minutes or 'day', not 'week'"),
+    (lambda: agent_stats([1], [0], [1], agent=["A"], unit="s", interval=0), ValueError,
+     "interval must be a positive number of minutes or 'day', not 0"),
+    (lambda: agent_stats([1], [0], [1], agent=[None], unit="s"), ValueError,
+     "agent key is missing (None) at row 0"),
+    (lambda: agent_stats([1, 1], [0, 1], [1, 4], agent=["A", "A"], presence=[True, False], unit="s"),
+     ValueError, "row 1: session 1 has presence False, but True at row 0"),
+    (lambda: agent_stats([1], [0], [1], agent=["A"]), ValueError, "unit="),
+])
+def test_bad_input_is_a_clear_error(call, error, message):
+    with pytest.raises(error) as caught:
+        call()
+    assert message in str(caught.value)
+    assert "np." not in str(caught.value)
