@@ -8,11 +8,17 @@
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+_STDIN = "-"
+#: the latest epoch second taken as a time (2200-01-01); the same bound as the readers'
+LATEST_EPOCH = 7_258_118_400
 
 __all__ = ["main", "build_parser"]
 
@@ -66,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Report agent-session statistics from queue_log or event-table files.",
         epilog=_REPORT_EPILOG, formatter_class=_Formatter)
     report.add_argument("inputs", nargs="+", metavar="INPUT",
-                        help="queue_log file(s) (rotated files together, any order) or one or "
-                             "more .csv/.parquet/.feather event tables")
+                        help="queue_log file(s) (rotated files together, any order; .gz/.bz2/.xz "
+                             "read as they are; - for standard input, or a pipe such as "
+                             "<(zcat ...)) or one or more .csv/.parquet/.feather event tables")
     _add_report_options(report)
 
     demo = commands.add_parser(
@@ -150,7 +157,12 @@ def _sniff(path: Path, fmt: str) -> str:
 def _as_of(text: str | None) -> Any:
     if text is None:
         return None
-    if text.lstrip("-").isdigit():
+    digits = text.strip().removeprefix("-")
+    if digits.isdigit():
+        if not digits.isascii() or len(digits) > 12 or int(text) > LATEST_EPOCH or int(text) < -LATEST_EPOCH:
+            raise argparse.ArgumentTypeError(
+                f"--as-of {text}: epoch seconds must be ASCII digits between -{LATEST_EPOCH} and "
+                f"{LATEST_EPOCH} (the year 2200); give an ISO date-time or epoch seconds")
         return int(text)
     import pandas as pd
 
@@ -158,6 +170,8 @@ def _as_of(text: str | None) -> Any:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError):
         raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date-time or epoch seconds") from None
+    if stamp is pd.NaT:
+        raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date-time or epoch seconds")
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp.to_datetime64()
@@ -214,16 +228,14 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
 
     # Not a terminal (a pipe, a file, a test): wide enough for every column.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-    for path in inputs:
-        if not path.exists():
-            raise InputError(f"{path}: no such file")
-        if path.is_dir():
-            raise InputError(f"{path}: is a directory, not a log file")
+    sizes = [_input_size(path) for path in inputs]
     kinds = {_sniff(p, getattr(args, "format", "auto")) for p in inputs}
     if len(kinds) > 1:
         raise InputError(f"inputs mix formats ({', '.join(sorted(kinds))}); report one format at a time")
     kind = kinds.pop()
-    total = sum(p.stat().st_size for p in inputs)
+    if kind != "queue_log" and str(_STDIN) in map(str, inputs):
+        raise InputError("standard input (-) can only be a queue_log; give event tables as files")
+    total = sum(size or 0 for size in sizes)
     as_of = _as_of(args.as_of)
     started = time.perf_counter()
     importer_diag: dict[str, Any] | None = None
@@ -237,20 +249,18 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             intervals = None
             if args.interval:
                 from .aggregate import _as_of_to_ticks
-                from .io.queue_log import _last_epoch
                 from .rollup import IntervalRollup
 
-                end = _as_of_to_ticks(as_of, "s")
-                if end is None:
-                    ends = [e for e in map(_last_epoch, inputs) if e is not None]
-                    end = max(ends) if ends else None
-                intervals = IntervalRollup(args.interval * 60, as_of=end)
+                # Without --as-of the report time is the log's end, known once it is read.
+                intervals = IntervalRollup(args.interval * 60, as_of=_as_of_to_ticks(as_of, "s"))
                 column = "agent" if args.by == "agent" else "acd_group"
                 options["on_chunk"] = lambda c: intervals.update(c.session, c.time, c.state, getattr(c, column))
             with _progress_bar(_want_progress(args.progress, total), total, "queue_log") as update:
                 result = import_queue_log(inputs, as_of=as_of, progress=update, **options)
             table = result.table
             importer_diag = result.diagnostics
+            if intervals is not None and intervals.as_of is None:
+                intervals.as_of = importer_diag["last_time"]
             aliases_inferred = result.aliases_inferred
             counted = importer_diag["counted"]
             bad = counted.get("malformed", 0)
@@ -275,6 +285,8 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
     except (ValueError, TypeError) as exc:
         raise InputError(str(exc)) from exc
+    except OSError as exc:
+        raise InputError(_os_error(exc)) from exc
     elapsed = time.perf_counter() - started
 
     by = args.by
@@ -298,7 +310,10 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         try:
             out = write_report(frame, args.output,
                                diagnostics={"lines": importer_diag, "events": table.diagnostics})
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise InputError(f"{args.output}: cannot write the report ({_os_error_text(exc)}); "
+                             f"an existing file of that name is unchanged") from exc
+        except ValueError as exc:
             raise InputError(f"{args.output}: {exc}") from exc
         console.print(f"wrote {len(frame):,} rows to {out}")
     else:
@@ -347,9 +362,9 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 aliases = read_alias_file(args.alias)
             except OSError as exc:
-                raise InputError(f"{args.alias}: cannot read the alias file ({exc.strerror or exc})") from exc
-            except ValueError as exc:
-                raise InputError(str(exc)) from exc
+                raise InputError(f"{args.alias}: cannot read the alias file ({_os_error_text(exc)})") from exc
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise InputError(f"{args.alias}: {exc}" if isinstance(exc, UnicodeDecodeError) else str(exc)) from exc
         inputs = [Path(p) for p in args.inputs]
         return _run_report(args, inputs, wrapup=wrapup, aliases=aliases, infer=args.infer_aliases,
                            title="agentstats report")
@@ -359,6 +374,34 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agentstats: interrupted", file=sys.stderr)
         return 130
+
+
+def _input_size(path: Path) -> int | None:
+    """The byte size of a regular input file, None for a stream (a FIFO, a pipe such as
+    <(zcat ...), a character device, - for standard input); InputError when it cannot
+    be used, with the reason in plain words (a permission problem says so)."""
+    if str(path) == _STDIN:
+        return None
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({_os_error_text(exc)})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{path}: is a directory, not a log file")
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _os_error_text(exc: OSError) -> str:
+    from .io.lines import os_error_text
+
+    return os_error_text(exc)
+
+
+def _os_error(exc: OSError) -> str:
+    name = f"{exc.filename}: " if exc.filename else ""
+    return f"{name}{_os_error_text(exc)}"
 
 
 def _usage_error(parser: argparse.ArgumentParser, message: str) -> int:

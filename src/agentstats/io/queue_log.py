@@ -30,6 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from .lines import (LATEST_EPOCH, TOO_LONG, LineReader, LogSource, first_epoch, iter_line_blocks,
+                    open_sources, valid_epoch)
+
 __all__ = [
     "QueueLogImporter",
     "QueueLogResult",
@@ -51,6 +54,10 @@ _BLOCK_BYTES = 8 << 20
 _DEFAULT_CHUNK_EVENTS = 1 << 19
 _EXAMPLES_KEPT = 5
 _LINE_MASK = (1 << 40) - 1
+#: a jump ahead in time is a real gap once this many lines after it continue from it
+_JUMP_CONFIRM = 2
+_NOTHING_YET = -(1 << 62)       # no line accepted yet
+_EPOCH_FIELD_MAX = 12           # longer first fields are looked at closely (valid_epoch)
 
 # Verb classes (SPEC 6.1-6.3).
 _CALL_END = frozenset({"COMPLETEAGENT", "COMPLETECALLER", "TRANSFER", "BLINDTRANSFER",
@@ -163,87 +170,29 @@ def read_alias_file(path: str | os.PathLike) -> dict[str, str]:
     return aliases
 
 
-# -- reading lines ---------------------------------------------------------------------
+# -- reading lines (the bytes themselves: see io/lines.py) -----------------------------
 
 
-def _open_error(path: Path, exc: OSError):
-    from ..hresult import LINEERR_RESOURCEUNAVAIL, tapi_error
-
-    return tapi_error(LINEERR_RESOURCEUNAVAIL, f"{path}: cannot read the queue_log ({exc.strerror or exc})")
-
-
-def _first_epoch(path: Path) -> int | None:
-    """The timestamp of the first valid line of a file (orders rotated files)."""
-    try:
-        with open(path, "rb") as f:
-            for _ in range(1000):
-                raw = f.readline()
-                if not raw:
-                    return None
-                text = raw.replace(b"\x00", b"").strip()
-                head = text.split(b"|", 1)[0]
-                if head.isdigit() and text.count(b"|") >= 4:
-                    return int(head)
-    except OSError as exc:
-        raise _open_error(path, exc) from exc
-    return None
+def _iter_blocks(source: LogSource | str | os.PathLike, block_bytes: int) -> Iterator[list[str]]:
+    """Lists of decoded lines (without the line end), in file order."""
+    if not isinstance(source, LogSource):
+        source = LogSource(source)
+    return iter_line_blocks(source, block_bytes)
 
 
-def _last_epoch(path: Path, tail_bytes: int = 1 << 20) -> int | None:
-    """The largest timestamp among the last lines of a file (the log's end)."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - tail_bytes))
-            data = f.read()
-    except OSError as exc:
-        raise _open_error(path, exc) from exc
-    best = None
-    for raw in data.split(b"\n")[1 if size > tail_bytes else 0:]:
-        text = raw.replace(b"\x00", b"").strip()
-        head = text.split(b"|", 1)[0]
-        if head.isdigit() and text.count(b"|") >= 4:
-            value = int(head)
-            best = value if best is None or value > best else best
-    return best
-
-
-def _iter_blocks(path: Path, block_bytes: int) -> Iterator[list[str]]:
-    """Lists of decoded lines (without the newline), in file order."""
-    try:
-        f = open(path, "rb")
-    except OSError as exc:
-        raise _open_error(path, exc) from exc
-    with f:
-        rest = b""
-        while True:
-            try:
-                data = f.read(block_bytes)
-            except OSError as exc:
-                raise _open_error(path, exc) from exc
-            if not data:
-                break
-            data = rest + data
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                rest = data
-                continue
-            rest = data[cut + 1:]
-            yield data[:cut].decode("utf-8", "replace").split("\n")
-        if rest:
-            yield rest.decode("utf-8", "replace").split("\n")
+def order_sources(paths: Iterable[str | os.PathLike | LogSource]) -> list[LogSource]:
+    """Rotated files given together, oldest first (by their first timestamp; inputs
+    without a valid line among their first lines go last, in the order given)."""
+    keyed = []
+    for position, source in enumerate(open_sources(paths)):
+        first = first_epoch(source)
+        keyed.append((first is None, first or 0, position, source))
+    return [source for *_, source in sorted(keyed, key=lambda k: k[:3])]
 
 
 def order_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Rotated files given together, oldest first (by their first timestamp; files
-    without a valid line go last, in the order given)."""
-    items = [Path(p) for p in paths]
-    keyed = []
-    for position, path in enumerate(items):
-        first = _first_epoch(path)
-        keyed.append((first is None, first or 0, position, path))
-    return [path for *_, path in sorted(keyed)]
+    """The paths of :func:`order_sources`, oldest first."""
+    return [source.path for source in order_sources(paths)]
 
 
 # -- alias inference (SPEC 6.4) ---------------------------------------------------------
@@ -276,12 +225,12 @@ def infer_aliases(paths: Iterable[str | os.PathLike], *, known: Mapping[str, str
 
     newest = None
     for path in paths:
-        for lines in _iter_blocks(Path(path), _BLOCK_BYTES):
+        for lines in _iter_blocks(path, _BLOCK_BYTES):
             for line in lines:
                 if "ADDMEMBER" not in line and "UNPAUSE" not in line:
                     continue
                 parts = line.lstrip("\x00").rstrip("\r").split("|")
-                if len(parts) < 5 or not parts[0].isdigit() or parts[3] in _NOBODY:
+                if len(parts) < 5 or not valid_epoch(parts[0]) or parts[3] in _NOBODY:
                     continue
                 verb = parts[4]
                 if verb == "ADDMEMBER":
@@ -362,14 +311,23 @@ class QueueLogImporter:
     ) -> None:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        self.paths = order_files(paths)
+        self.sources = order_sources(paths)
+        self.paths = [source.path for source in self.sources]
         if not self.paths:
             raise ValueError("no queue_log file given")
         self.wrapup = parse_wrapup(wrapup)
         self.aliases = dict(aliases or {})
         self.aliases_inferred: list[str] = []
         if infer:
-            found, self.aliases_inferred = infer_aliases(self.paths, known=self.aliases)
+            # choice: a stream can be read only once, so aliases are inferred from the
+            # regular files only (and the user is told).
+            files = [source for source in self.sources if not source.is_stream]
+            found, self.aliases_inferred = infer_aliases(files, known=self.aliases)
+            streams = [source.name for source in self.sources if source.is_stream]
+            if streams:
+                self.aliases_inferred.append(
+                    f"aliases not inferred from {', '.join(streams)}: a stream is read only once "
+                    f"(give --alias FILE, or the file itself)")
             self.aliases.update(found)
         if reorder_window < 0:
             raise ValueError("reorder_window must be >= 0 seconds")
@@ -378,7 +336,7 @@ class QueueLogImporter:
         self.block_bytes = max(1, int(block_bytes))
         self.as_of = as_of
         self.progress = progress
-        self.total_bytes = sum(p.stat().st_size for p in self.paths if p.exists())
+        self.total_bytes = sum(source.size or 0 for source in self.sources)
 
         # Line accounting.
         self.lines = 0
@@ -399,7 +357,7 @@ class QueueLogImporter:
         self._sess_agent: list[str] = []
         self._sess_instance: list[int] = []
         self._sess_where: list[int] = []
-        self._names = [p.name for p in self.paths]
+        self._names = [source.label for source in self.sources]
         self._sess_how: list[str] = []
         self._ev = _new_buffers()
         self._done = False
@@ -687,7 +645,60 @@ class QueueLogImporter:
                 self._count("duplicate_line", where)
                 continue
             seen.add(text)
-            line(epoch, text.split("|"), where)
+            parts = text.split("|")
+            if parts[4] == "CONNECT" and len(parts) > 5 and not _plausible_hold(parts[5], epoch):
+                # SPEC 6.5: a hold time that cannot be real (Unicode digits, longer than
+                # the time since 1970) costs its line, never the import.
+                self._count("bad_hold_time", where)
+                continue
+            line(epoch, parts, where)
+
+    # -- time order: the reorder window and time jumps (SPEC 6.5) ----------------------
+    #
+    # `_newest` is the newest accepted epoch. A line more than the reorder window older
+    # than it is `late`. A line more than the window *newer* than it is a jump ahead: it
+    # is held (with the lines after it that continue from its time) until
+    # _JUMP_CONFIRM lines confirm the new time (a real gap: the server was down), or a
+    # line continues from the old time: then the jump was one corrupt line, counted as
+    # `time_jump`, and the lines held after it are looked at again.
+
+    def _admit(self, item: tuple, out: list) -> None:
+        """The slow path of the per-line loop: a line that jumps ahead, or any line
+        while a jump is pending."""
+        epoch = item[0]
+        if epoch > LATEST_EPOCH:
+            self._count("bad_epoch", item[1])
+            return
+        window = self.reorder_window
+        pending = self._pending
+        if pending:
+            if epoch >= pending[0][0] - window:
+                pending.append(item)
+                if len(pending) > _JUMP_CONFIRM:        # confirmed: a real gap
+                    self._pending = []
+                    for held in pending:
+                        self._accept(held, out)
+                return
+            # The line goes on from the old time: the first held line was corrupt.
+            self._count("time_jump", pending[0][1])
+            self._pending = []
+            for held in pending[1:]:
+                self._admit(held, out)
+            self._admit(item, out)
+            return
+        if self._newest == _NOTHING_YET or epoch <= self._newest + window:
+            self._accept(item, out)
+        else:
+            self._pending = [item]
+
+    def _accept(self, item: tuple, out: list) -> None:
+        epoch = item[0]
+        if epoch > self._newest:
+            self._newest = epoch
+        elif epoch < self._newest - self.reorder_window:
+            self._count("late", item[1])
+            return
+        out.append(item)
 
     def chunks(self) -> Iterator[EventChunk]:
         """Event chunks in time order per session (the Aggregator's streaming contract)."""
@@ -695,23 +706,27 @@ class QueueLogImporter:
             raise RuntimeError("a QueueLogImporter can be streamed once")
         self._done = True
         window = self.reorder_window
-        newest = -(1 << 62)
+        self._newest = _NOTHING_YET
+        self._pending: list = []
+        newest = self._newest
+        late_before = newest - window           # older lines are late
+        # Lines newer than this take the slow path (_admit): a jump ahead, a first line,
+        # an epoch after LATEST_EPOCH.
+        jump_after = _NOTHING_YET
         held: list = []
-        bytes_read = 0
+        bytes_done = 0
         gc_was_enabled = gc.isenabled()
         gc.disable()    # millions of small tuples: the cyclic GC only costs time here
         try:
-            for index, path in enumerate(self.paths):
+            for index, source in enumerate(self.sources):
                 base = index << 40
                 number = 0
-                for block in _iter_blocks(path, self.block_bytes):
+                reader = LineReader(source, self.block_bytes)
+                for block in reader:
                     fresh = []
                     append = fresh.append
                     for text in block:
                         number += 1
-                        bytes_read += len(text) + 1
-                        if text and text[-1] == "\r":
-                            text = text[:-1]
                         if "\x00" in text:
                             pieces = [p for p in text.split("\x00") if p]
                             self.nul_runs += 1
@@ -723,21 +738,25 @@ class QueueLogImporter:
                                 continue
                         bar = text.find("|")
                         head = text[:bar] if bar > 0 else text
-                        if not head.isdigit():
+                        if bar > _EPOCH_FIELD_MAX or not (head.isdigit() and head.isascii()):
                             head = head.strip()
-                            if not head.isdigit() or bar < 0:
-                                if not text.strip():
-                                    self.counted["blank"] += 1
-                                else:
-                                    self._count("malformed", base | number)
+                            if bar < 0 or not valid_epoch(head):
+                                self._count_unreadable(text, head, bar, base | number)
                                 continue
                         if text.count("|") < 4:
                             self._count("malformed", base | number)
                             continue
                         epoch = int(head)
+                        if epoch > jump_after or self._pending:
+                            self._admit((epoch, base | number, text), fresh)
+                            if self._newest != newest:
+                                newest = self._newest
+                                late_before, jump_after = newest - window, min(newest + window, LATEST_EPOCH)
+                            continue
                         if epoch > newest:
-                            newest = epoch
-                        elif epoch < newest - window:
+                            newest = self._newest = epoch
+                            late_before, jump_after = newest - window, min(newest + window, LATEST_EPOCH)
+                        elif epoch < late_before:
                             self._count("late", base | number)
                             continue
                         append((epoch, base | number, text))
@@ -756,12 +775,28 @@ class QueueLogImporter:
                         ready, held = held[:cut], held[cut:]
                         self._flush(ready)
                     if self.progress is not None:
-                        self.progress(bytes_read)
+                        self.progress(bytes_done + reader.bytes_read)
                     if len(self._ev[0]) >= self.chunk_events:
                         yield self._take_events()
+                bytes_done += reader.bytes_read
         finally:
             if gc_was_enabled:
                 gc.enable()
+        # choice: at the very end of the input a jump ahead is confirmed by one line
+        # after it (the log may end soon after a real gap); a last line alone that jumps
+        # ahead is counted as a time jump (nothing says its time is real).
+        pending, self._pending = self._pending, []
+        if len(pending) == 1:
+            self._count("time_jump", pending[0][1])
+        tail: list = []
+        for item in pending if len(pending) > 1 else ():
+            self._accept(item, tail)
+        if tail:
+            newest = self._newest
+            tail.sort(key=_epoch_of)
+            held = list(heapq.merge(held, tail, key=_epoch_of))
+            if self.first_time is None or tail[0][0] < self.first_time:
+                self.first_time = tail[0][0]
         self._flush(held)
         held = []
         self.last_time = newest if self.first_time is not None else None
@@ -773,9 +808,21 @@ class QueueLogImporter:
                 if s.wrap_until is not None and s.wrap_until <= horizon:
                     self._settle(s, s.wrap_until)
         if self.progress is not None:
-            self.progress(bytes_read)
+            self.progress(bytes_done)
         if self._ev[0] or not self.lines:
             yield self._take_events()
+
+    def _count_unreadable(self, text: str, head: str, bar: int, where: int) -> None:
+        """Why a line has no usable epoch field."""
+        if text is TOO_LONG:
+            self._count("line_too_long", where)
+        elif not text.strip():
+            self.counted["blank"] += 1
+        elif bar >= 0 and head.isdigit():
+            # digits, but not a time: Unicode digits ("²"), or too many of them
+            self._count("bad_epoch", where)
+        else:
+            self._count("malformed", where)
 
     def check(self) -> None:
         """Every line is used or counted (raises if the accounting is off)."""
@@ -787,6 +834,14 @@ class QueueLogImporter:
 def _new_buffers() -> tuple:
     """Event columns being filled: compact typed arrays (8 bytes a value), not lists."""
     return array("q"), array("q"), array("B"), array("q"), []
+
+
+def _plausible_hold(data1: str, epoch: int) -> bool:
+    """A CONNECT hold time `_line` can use: empty or not a number (then missing), or
+    ASCII digits no longer than the time since 1970 (the epoch)."""
+    if not data1.isdigit():
+        return True
+    return data1.isascii() and len(data1) <= _EPOCH_FIELD_MAX and int(data1) <= max(epoch, 0)
 
 
 def _epoch_of(item: tuple) -> int:
@@ -828,21 +883,19 @@ def import_queue_log(
 ) -> QueueLogResult:
     """Import a queue_log (one file or rotated files) into per-session statistics.
 
-    The report time `as_of` defaults to the log's end (the latest timestamp among the
-    last lines of the files), so sessions still open at the end of the log run to it.
+    The report time `as_of` defaults to the log's end: the newest timestamp of the
+    lines read (a line that jumps ahead in time and is not confirmed by the lines after
+    it does not count), so sessions still open at the end of the log run to it; it is
+    known once the input is read, so standard input and pipes need no second look.
     Options are those of :class:`QueueLogImporter` (wrapup, aliases, infer,
     reorder_window, chunk_events, progress). `on_chunk` also sees every event chunk
     (e.g. an :class:`agentstats.rollup.IntervalRollup`'s update).
     """
     from ..aggregate import Aggregator, _as_of_to_ticks
 
-    if isinstance(paths, (str, os.PathLike)):
+    if isinstance(paths, (str, os.PathLike, LogSource)):
         paths = [paths]
-    paths = [Path(p) for p in paths]
     as_of_s = _as_of_to_ticks(as_of, "s")
-    if as_of_s is None:
-        ends = [e for e in (_last_epoch(p) for p in paths) if e is not None]
-        as_of_s = max(ends) if ends else None
     importer = QueueLogImporter(paths, as_of=as_of_s, **options)
     aggregator = Aggregator(unit="s", as_of=as_of_s, strict=strict, n_threads=n_threads)
     for chunk in importer.chunks():
@@ -851,8 +904,9 @@ def import_queue_log(
         if on_chunk is not None:
             on_chunk(chunk)
     importer.check()
+    end = as_of_s if as_of_s is not None else importer.last_time
     return QueueLogResult(
-        table=aggregator.result(),
+        table=aggregator.result(as_of=end) if as_of_s is None and end is not None else aggregator.result(),
         sessions=importer.sessions_frame(),
         diagnostics=importer.diagnostics,
         aliases_inferred=list(importer.aliases_inferred),
