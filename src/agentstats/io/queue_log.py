@@ -646,11 +646,13 @@ class QueueLogImporter:
                 continue
             seen.add(text)
             parts = text.split("|")
-            if parts[4] == "CONNECT" and len(parts) > 5 and not _plausible_hold(parts[5], epoch):
-                # SPEC 6.5: a hold time that cannot be real (Unicode digits, longer than
-                # the time since 1970) costs its line, never the import.
-                self._count("bad_hold_time", where)
-                continue
+            if parts[4] == "CONNECT" and len(parts) > 5:
+                hold = parts[5]
+                if hold.isdigit() and not (hold.isascii() and len(hold) <= 12 and int(hold) <= epoch):
+                    # SPEC 6.5: a hold time that cannot be real (Unicode digits, longer
+                    # than the time since 1970) costs its line, never the import.
+                    self._count("bad_hold_time", where)
+                    continue
             line(epoch, parts, where)
 
     # -- time order: the reorder window and time jumps (SPEC 6.5) ----------------------
@@ -713,6 +715,8 @@ class QueueLogImporter:
         # Lines newer than this take the slow path (_admit): a jump ahead, a first line,
         # an epoch after LATEST_EPOCH.
         jump_after = _NOTHING_YET
+        waiting = False                         # a jump ahead is waiting for confirmation
+        field_max = _EPOCH_FIELD_MAX
         held: list = []
         bytes_done = 0
         gc_was_enabled = gc.isenabled()
@@ -738,7 +742,7 @@ class QueueLogImporter:
                                 continue
                         bar = text.find("|")
                         head = text[:bar] if bar > 0 else text
-                        if bar > _EPOCH_FIELD_MAX or not (head.isdigit() and head.isascii()):
+                        if bar > field_max or not (head.isdigit() and head.isascii()):
                             head = head.strip()
                             if bar < 0 or not valid_epoch(head):
                                 self._count_unreadable(text, head, bar, base | number)
@@ -747,8 +751,9 @@ class QueueLogImporter:
                             self._count("malformed", base | number)
                             continue
                         epoch = int(head)
-                        if epoch > jump_after or self._pending:
+                        if epoch > jump_after or waiting:
                             self._admit((epoch, base | number, text), fresh)
+                            waiting = bool(self._pending)
                             if self._newest != newest:
                                 newest = self._newest
                                 late_before, jump_after = newest - window, min(newest + window, LATEST_EPOCH)
@@ -834,14 +839,6 @@ class QueueLogImporter:
 def _new_buffers() -> tuple:
     """Event columns being filled: compact typed arrays (8 bytes a value), not lists."""
     return array("q"), array("q"), array("B"), array("q"), []
-
-
-def _plausible_hold(data1: str, epoch: int) -> bool:
-    """A CONNECT hold time `_line` can use: empty or not a number (then missing), or
-    ASCII digits no longer than the time since 1970 (the epoch)."""
-    if not data1.isdigit():
-        return True
-    return data1.isascii() and len(data1) <= _EPOCH_FIELD_MAX and int(data1) <= max(epoch, 0)
 
 
 def _epoch_of(item: tuple) -> int:

@@ -78,8 +78,12 @@ def _cell(value: Any, kind: str) -> str:
     if kind == "rate":
         return f"{float(value):.2f}"
     if kind == "time":
-        stamp = pd.Timestamp(value)
-        return "-" if pd.isna(stamp) else stamp.strftime("%Y-%m-%d %H:%M:%S")
+        try:
+            stamp = pd.Timestamp(value)
+            return "-" if pd.isna(stamp) else stamp.strftime("%Y-%m-%d %H:%M:%S")
+        except (ValueError, OverflowError, NotImplementedError):
+            # a time pandas cannot format (beyond its range): shown as stored, never a crash
+            return str(value)
     if kind == "state":
         return STATE_LABELS.get(int(value), str(value))
     return str(value)
@@ -112,7 +116,7 @@ def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = No
                       f"(--limit 0 shows all; -o FILE.csv writes all)[/dim]")
     if by == "agent" and "sessions" in frame.columns and (frame["sessions"] > 1).any():
         console.print("[dim]Per agent, times are sums over the agent's sessions (one per queue and "
-                      "login, SPEC 5): 8 h in two queues shows 16 h logged in.[/dim]")
+                      "login): 8 h in two queues shows 16 h logged in.[/dim]")
 
 
 def print_diagnostics(console: Console, *, importer: dict[str, Any] | None,
@@ -135,4 +139,4 @@ def print_diagnostics(console: Console, *, importer: dict[str, Any] | None,
     anomalies = {k: v for k, v in kernel.items() if k not in ("rows", "used", "off_table") and v}
     text = ", ".join(f"{k} {v:,}" for k, v in anomalies.items()) or "none"
     console.print(f"[bold]Events[/bold]: {rows:,} state changes, {kernel.get('used', 0):,} used; "
-                  f"anomalies: {text}; off-table transitions (SPEC 4.3): {kernel.get('off_table', 0):,}")
+                  f"anomalies: {text}; transitions the TAPI state table does not allow: {kernel.get('off_table', 0):,}")
