@@ -172,6 +172,9 @@ def _as_of(text: str | None) -> Any:
         raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date-time or epoch seconds") from None
     if stamp is pd.NaT:
         raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date-time or epoch seconds")
+    if not pd.Timestamp("1740-01-01") <= stamp.tz_localize(None) <= pd.Timestamp("2200-01-01"):
+        raise argparse.ArgumentTypeError(f"--as-of {text}: the report time must be between the years "
+                                         f"1740 and 2200")
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp.to_datetime64()

@@ -72,10 +72,11 @@ _FIRST_BYTES = 1 << 20
 TOO_LONG = "".join(["<line too long>"])
 
 # A queue_log line somewhere in a block: EPOCH|CALLID|QUEUE|AGENT|VERB (after any NULs
-# or blanks), the verb starting with a letter. Random bytes match this about once in
-# 10**10 bytes, so /dev/urandom is refused.
+# or blanks), fields without control characters, a verb of capitals. Random bytes match
+# this less than once in 10**13 bytes, so /dev/urandom is refused.
+_FIELD = rb"[^|\n\x00-\x1f\x7f]*\|"
 _QUEUE_LOG_LINE = re.compile(
-    rb"(?:^|[\n\x00])[ \t]*[0-9]{1,%d}[ \t]*\|[^|\n]*\|[^|\n]*\|[^|\n]*\|[A-Za-z]" % MAX_EPOCH_DIGITS)
+    rb"(?:^|[\n\x00])[ \t]*[0-9]{1,%d}[ \t]*\|" % MAX_EPOCH_DIGITS + _FIELD * 3 + rb"[A-Z][A-Z_]{2}")
 
 _MAGIC = (
     (b"\x1f\x8b", "gzip"),
@@ -241,34 +242,25 @@ def first_epoch(source: LogSource) -> int | None:
 
 def _decode(data: bytes) -> list[str]:
     """Lines of a block: UTF-8, or Latin-1 for a line that is not valid UTF-8 (every
-    byte then is one character, so distinct bytes stay distinct text)."""
+    byte then is one character, so distinct bytes stay distinct text). A line longer
+    than MAX_LINE_BYTES (as read) is TOO_LONG."""
     try:
-        return data.decode("utf-8").split("\n")
+        lines = data.decode("utf-8").split("\n")
     except UnicodeDecodeError:
-        out = []
-        for raw in data.split(b"\n"):
-            try:
-                out.append(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                out.append(raw.decode("latin-1"))
-        return out
-
-
-def _cap_long_lines(lines: list[str]) -> list[str]:
-    """Lines longer than MAX_LINE_BYTES (bytes as read) -> TOO_LONG."""
-    if max(map(len, lines)) * 4 <= MAX_LINE_BYTES:     # a character is at most 4 bytes
-        return lines
-    for i, text in enumerate(lines):
-        if len(text) * 4 > MAX_LINE_BYTES and len(_as_bytes(text)) > MAX_LINE_BYTES:
-            lines[i] = TOO_LONG
+        return [TOO_LONG if len(raw) > MAX_LINE_BYTES else _decode_line(raw) for raw in data.split(b"\n")]
+    if len(data) > MAX_LINE_BYTES and max(map(len, lines)) * 4 > MAX_LINE_BYTES:
+        # a character is at most 4 bytes: only these lines can be too long
+        for i, text in enumerate(lines):
+            if len(text) * 4 > MAX_LINE_BYTES and len(text.encode("utf-8")) > MAX_LINE_BYTES:
+                lines[i] = TOO_LONG
     return lines
 
 
-def _as_bytes(text: str) -> bytes:
+def _decode_line(raw: bytes) -> str:
     try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:   # pragma: no cover - decoded text always encodes
-        return text.encode("latin-1", "replace")
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 class LineReader:
@@ -316,17 +308,17 @@ class LineReader:
                     rest = data
                 continue
             rest = data[cut + 1:]
-            lines = _cap_long_lines(_decode(data[:cut]))
+            lines = _decode((data[:cut]))
             if len(rest) > MAX_LINE_BYTES:
                 lines.append(TOO_LONG)
                 rest, skipping = b"", True
             yield lines
         if cr_pending:       # the input ended with CR: a line end
             if not skipping:
-                yield _cap_long_lines(_decode(rest))
+                yield _decode((rest))
             return
         if rest and not skipping:
-            yield _cap_long_lines(_decode(rest))
+            yield _decode((rest))
 
     def _check_stretch(self, last_line_at: int | None) -> None:
         if last_line_at is None:

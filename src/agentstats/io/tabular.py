@@ -283,11 +283,14 @@ def _check_time_scale(values: np.ndarray, unit: str, rows: _Rows, column: str, *
         return
     limit = LATEST_SECONDS * _PER_SECOND[unit]
     with np.errstate(invalid="ignore"):
-        beyond = np.abs(values.astype(np.float64)) > limit
-    if values.dtype.kind == "M" or not beyond.any():
+        as_float = values.astype(np.float64)
+        beyond = np.abs(as_float) > limit          # NaN (missing) is not beyond; inf is
+    if not beyond.any():
         return
     index = int(np.argmax(beyond))
     value = values[index]
+    if not np.isfinite(as_float[index]):
+        raise rows.error(index, column, "time", f"{_plain(value)} is not a time")
     seconds = float(value) / _PER_SECOND[unit]
     year = 1970 + int(seconds // 31_556_952)
     shown = _plain(int(value)) if float(value).is_integer() else _plain(value)
