@@ -582,6 +582,21 @@ def test_as_of_out_of_range_is_a_usage_error(tmp_path, capsys, value):
     assert len(error_lines) == 1 and "--as-of" in error_lines[0]
 
 
+@pytest.mark.parametrize("option", [["--wrapup", "q1=99999999999999999999"], ["--wrapup", "q1=86401"],
+                                    ["--interval", "99999999999", "--by", "agent"]])
+def test_values_that_would_overflow_are_usage_errors(tmp_path, capsys, option):
+    (tmp_path / "queue_log").write_bytes(base_bytes())
+    assert main(["report", str(tmp_path / "queue_log"), *option]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len([x for x in err.splitlines() if "error:" in x]) == 1
+
+
+def test_largest_wrapup_and_interval_work(tmp_path, capsys):
+    (tmp_path / "queue_log").write_bytes(base_bytes())
+    assert main(["report", str(tmp_path / "queue_log"), "--wrapup", "q1=86400", "-q"]) == 0
+    assert main(["report", str(tmp_path / "queue_log"), "--interval", "525600", "--by", "agent", "-q"]) == 0
+
+
 def test_latest_epoch_is_one_bound_everywhere():
     from agentstats.io import tabular
 

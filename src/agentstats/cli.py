@@ -345,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         return _usage_error(parser, str(exc))
     if args.interval is not None and (args.interval <= 0 or args.by == "session"):
         return _usage_error(parser, "--interval MINUTES needs MINUTES > 0 and --by agent or --by queue")
+    if args.interval is not None and args.interval > 525600:
+        return _usage_error(parser, f"--interval {args.interval}: at most 525600 minutes (a year)")
     try:
         if args.command == "demo":
             from .demo import DEMO_WRAPUP, demo_log_path

@@ -58,6 +58,7 @@ _LINE_MASK = (1 << 40) - 1
 _JUMP_CONFIRM = 2
 _NOTHING_YET = -(1 << 62)       # no line accepted yet
 _EPOCH_FIELD_MAX = 12           # longer first fields are looked at closely (valid_epoch)
+_MAX_WRAPUP = 86400             # seconds: a longer wrap-up is a typing mistake
 
 # Verb classes (SPEC 6.1-6.3).
 _CALL_END = frozenset({"COMPLETEAGENT", "COMPLETECALLER", "TRANSFER", "BLINDTRANSFER",
@@ -145,6 +146,8 @@ def parse_wrapup(items: Iterable[str] | Mapping[str, int] | None) -> dict[str, i
             raise ValueError(f"wrap-up of queue {queue!r} must be whole seconds, not {seconds!r}") from None
         if value < 0:
             raise ValueError(f"wrap-up of queue {queue!r} is negative ({value})")
+        if value > _MAX_WRAPUP:
+            raise ValueError(f"wrap-up of queue {queue!r} is {value} s, more than a day ({_MAX_WRAPUP} s)")
         out[queue] = value
     return out
 
