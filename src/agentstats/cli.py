@@ -266,9 +266,11 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                 intervals.as_of = importer_diag["last_time"]
             aliases_inferred = result.aliases_inferred
             counted = importer_diag["counted"]
-            bad = counted.get("malformed", 0)
+            unreadable = [r for r in ("malformed", "bad_epoch", "line_too_long") if counted.get(r)]
+            bad = sum(counted[r] for r in unreadable)
             if bad and bad + counted.get("blank", 0) + counted.get("nul_garbage", 0) == importer_diag["lines"]:
-                first = importer_diag["examples"]["malformed"][0]
+                first = min((importer_diag["examples"][r][0] for r in unreadable),
+                            key=lambda where: int(where.rpartition(":")[2]))
                 raise InputError(f"{first}: no queue_log line could be read "
                                  f"(is this a queue_log? use --format for tables)")
             sessions = result.to_pandas()

@@ -136,6 +136,7 @@ class LogSource:
         self._stream: BinaryIO | None = None     # a stream, once opened
         self._prefix = b""                      # a stream's bytes read ahead (first_epoch)
         self._read_once = False
+        self.raw_position = 0                  # bytes of a compressed file read so far
 
     def __repr__(self) -> str:
         return f"LogSource({self.name!r})"
@@ -198,13 +199,15 @@ class LogSource:
             return
         raw = self._open_raw()
         with raw:
-            yield from self._blocks_of(self._decompressing(raw), size)
+            yield from self._blocks_of(self._decompressing(raw), size, raw)
 
-    def _blocks_of(self, f: BinaryIO, size: int) -> Iterator[bytes]:
+    def _blocks_of(self, f: BinaryIO, size: int, raw: BinaryIO | None = None) -> Iterator[bytes]:
         while True:
             data = self._read(f, size)
             if not data:
                 return
+            if raw is not None and self.compression is not None:
+                self.raw_position = raw.tell()      # progress in the file's own bytes
             yield data
 
     def head(self, size: int = _FIRST_BYTES) -> bytes:
@@ -265,7 +268,8 @@ def _decode_line(raw: bytes) -> str:
 
 class LineReader:
     """Blocks of text lines of one input; ``bytes_read`` counts the bytes (after
-    decompression) handed out so far. One pass per reader."""
+    decompression) handed out so far, ``progress`` the bytes of the input itself (for a
+    progress bar against the file size). One pass per reader."""
 
     def __init__(self, source: LogSource, block_bytes: int = _READ_BYTES) -> None:
         self.source = source
@@ -319,6 +323,12 @@ class LineReader:
             return
         if rest and not skipping:
             yield _decode((rest))
+
+    @property
+    def progress(self) -> int:
+        if self.source.compression is not None and not self.source.is_stream:
+            return self.source.raw_position
+        return self.bytes_read
 
     def _check_stretch(self, last_line_at: int | None) -> None:
         if last_line_at is None:

@@ -783,10 +783,10 @@ class QueueLogImporter:
                         ready, held = held[:cut], held[cut:]
                         self._flush(ready)
                     if self.progress is not None:
-                        self.progress(bytes_done + reader.bytes_read)
+                        self.progress(bytes_done + reader.progress)
                     if len(self._ev[0]) >= self.chunk_events:
                         yield self._take_events()
-                bytes_done += reader.bytes_read
+                bytes_done += reader.progress
         finally:
             if gc_was_enabled:
                 gc.enable()

@@ -221,9 +221,24 @@ def _numbers_from_text(array: pa.Array, rows: _Rows, column: str, role: str) -> 
     raise rows.error(bad, column, role, f"{_plain(array[bad])} is not a number")
 
 
+def _text_of(array: pa.Array, rows: _Rows, column: str, role: str) -> pa.Array:
+    """Binary values (a CSV column that is not valid UTF-8) as text, or an error
+    naming the first value that is not."""
+    if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
+        return array
+    for index, value in enumerate(array.to_pylist()):
+        if value is not None:
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise rows.error(index, column, role, f"{value.decode('latin-1')!r} is not UTF-8 text") from None
+    return array.cast(pa.string())      # pragma: no cover - Arrow found it binary for a reason
+
+
 def _time_column(array: pa.Array, time_unit: str, rows: _Rows, column: str) -> Any:
     """Times as the Aggregator takes them; text is ISO 8601 (UTC) or numbers in
     `time_unit`; a time after the year 2200 is refused (see _check_time_scale)."""
+    array = _text_of(array, rows, column, "time")
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
         sample = array.drop_null()
         if len(sample) and _looks_numeric(sample[0].as_py()):
@@ -259,10 +274,7 @@ def _time_column(array: pa.Array, time_unit: str, rows: _Rows, column: str) -> A
             array.cast(pa.float64()).to_numpy(zero_copy_only=False)
         _check_time_scale(values, time_unit, rows, column)
         return array
-    if pa.types.is_null(array.type):
-        return array
-    raise rows.error(0, column, "time", f"times of type {array.type} cannot be read "
-                                        f"(give date-times or numbers)")
+    return array      # other types (dictionary, decimal, ...): the aggregator decides
 
 
 def _looks_numeric(text: Any) -> bool:
@@ -309,6 +321,7 @@ _UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns":
 
 
 def _wait_column(array: pa.Array, wait_unit: str, rows: _Rows, column: str) -> Any:
+    array = _text_of(array, rows, column, "wait")
     if pa.types.is_duration(array.type):
         return array
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
@@ -317,9 +330,12 @@ def _wait_column(array: pa.Array, wait_unit: str, rows: _Rows, column: str) -> A
         values = array.to_numpy(zero_copy_only=False) if not array.null_count else \
             array.cast(pa.float64()).to_numpy(zero_copy_only=False)
     else:
+        values = array.to_numpy(zero_copy_only=False)
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
         raise rows.error(0, column, "wait", f"waits of type {array.type} cannot be read "
-                                            f"(give numbers or durations)")
-    values = np.asarray(values, dtype=np.float64)
+                                            f"(give numbers or durations)") from None
     # A wait longer than the time since 1970 cannot be real (and would not fit in ns).
     with np.errstate(invalid="ignore"):
         beyond = np.abs(values) > LATEST_SECONDS * _PER_SECOND[wait_unit]
@@ -445,7 +461,7 @@ def _feed(aggregator, path: Path, rows: int, *, format, columns, time_unit, wait
             aggregator.update(batch["session"], batch["time"], batch["state"],
                               wait=batch.get("wait"), agent=batch.get("agent"),
                               acd_group=batch.get("acd_group"), address=batch.get("address"))
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             hint = (" (sort the file by time, or read it whole: chunk_rows=None, --whole-file)"
                     if "earlier than" in str(exc) else "")
             raise ValueError(f"{path}: rows {batch['first_row']}.."
