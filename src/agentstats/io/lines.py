@@ -193,8 +193,9 @@ class LogSource:
             f = self._stream if self._stream is not None else self._decompressing(self._open_raw())
             self._stream = None
             if self._prefix:
-                yield self._prefix
+                box = [self._prefix]
                 self._prefix = b""
+                yield box.pop()
             yield from self._blocks_of(f, size)
             return
         raw = self._open_raw()
@@ -202,13 +203,14 @@ class LogSource:
             yield from self._blocks_of(self._decompressing(raw), size, raw)
 
     def _blocks_of(self, f: BinaryIO, size: int, raw: BinaryIO | None = None) -> Iterator[bytes]:
-        while True:
-            data = self._read(f, size)
-            if not data:
-                return
+        # The block is held in `box` only until it is handed out: the generator keeps
+        # no reference to it while the reader works on it (one block less in memory).
+        box = [self._read(f, size)]
+        while box[0]:
             if raw is not None and self.compression is not None:
                 self.raw_position = raw.tell()      # progress in the file's own bytes
-            yield data
+            yield box.pop()
+            box.append(self._read(f, size))
 
     def head(self, size: int = _FIRST_BYTES) -> bytes:
         """The first `size` (decompressed) bytes; a stream keeps them for its one read."""
@@ -312,17 +314,18 @@ class LineReader:
                     rest = data
                 continue
             rest = data[cut + 1:]
-            lines = _decode((data[:cut]))
+            lines = _decode(data[:cut])
+            data = b""              # not held while the lines are worked on
             if len(rest) > MAX_LINE_BYTES:
                 lines.append(TOO_LONG)
                 rest, skipping = b"", True
             yield lines
         if cr_pending:       # the input ended with CR: a line end
             if not skipping:
-                yield _decode((rest))
+                yield _decode(rest)
             return
         if rest and not skipping:
-            yield _decode((rest))
+            yield _decode(rest)
 
     @property
     def progress(self) -> int:
