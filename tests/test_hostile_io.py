@@ -173,6 +173,32 @@ def test_one_bad_line_on_the_command_line(tmp_path, capsys, base_csv, name, host
     assert f"{bucket} 1" in printed
 
 
+def test_two_int64_max_hold_times_do_not_fail_the_import(tmp_path):
+    # issue item 15: they made a total overflow ("session 0: a total does not fit")
+    text = "\n".join([
+        f"{T0}|M|q1|ann|ADDMEMBER|",
+        f"{T0 + 10}|c1|q1|ann|CONNECT|9223372036854775807|x|1",
+        f"{T0 + 20}|c1|q1|ann|COMPLETEAGENT|9223372036854775807|10|1",
+        f"{T0 + 30}|c2|q1|ann|CONNECT|9223372036854775807|x|1",
+        f"{T0 + 40}|c3|q1|ann|CONNECT|8|x|1",
+        f"{T0 + 50}|c3|q1|ann|COMPLETEAGENT|8|10|1",
+    ]) + "\n"
+    path = tmp_path / "queue_log"
+    path.write_text(text)
+    result = import_queue_log(path)
+    assert result.diagnostics["counted"] == {"bad_hold_time": 2, "orphan": 1}
+    assert result.diagnostics["examples"]["bad_hold_time"] == ["queue_log:2", "queue_log:4"]
+    row = result.to_pandas().iloc[0]
+    assert (row.number_of_calls, row.longest_time_to_answer, row.total_talk_time) == (1, 8, 10)
+
+
+def test_standard_input_twice_is_refused(capsys):
+    with pytest.raises(ValueError, match="more than once"):
+        import_queue_log(["-", "-"])
+    assert main(["report", "-", "-"]) == 1
+    assert "more than once" in capsys.readouterr().err
+
+
 def test_far_future_line_in_the_last_megabyte_of_a_big_log(tmp_path):
     # issue item 3: 2 MB of traffic, the corrupt line 100 lines before the end
     body = [f"{T0}|M|q1|ann|ADDMEMBER|"]

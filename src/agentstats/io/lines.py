@@ -226,7 +226,10 @@ class LogSource:
 
 def open_sources(paths: Iterable[str | os.PathLike | LogSource]) -> list[LogSource]:
     """LogSource objects for paths (those already open are kept)."""
-    return [p if isinstance(p, LogSource) else LogSource(p) for p in paths]
+    sources = [p if isinstance(p, LogSource) else LogSource(p) for p in paths]
+    if sum(source.is_stdin for source in sources) > 1:
+        raise ValueError("standard input (-) is given more than once")
+    return sources
 
 
 def first_epoch(source: LogSource) -> int | None:
