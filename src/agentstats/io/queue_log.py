@@ -201,7 +201,7 @@ def order_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
 # -- alias inference (SPEC 6.4) ---------------------------------------------------------
 
 
-def infer_aliases(paths: Iterable[str | os.PathLike], *, known: Mapping[str, str] | None = None
+def infer_aliases(paths: Iterable[str | os.PathLike | LogSource], *, known: Mapping[str, str] | None = None
                   ) -> tuple[dict[str, str], list[str]]:
     """Infer ``interface -> member name`` from ADDMEMBER lines that share a second (and
     the queue) with the member's own UNPAUSE line, or the second with its UNPAUSEALL line
@@ -667,6 +667,9 @@ class QueueLogImporter:
     # line continues from the old time: then the jump was one corrupt line, counted as
     # `time_jump`, and the lines held after it are looked at again.
 
+    _newest: int                        # the newest accepted epoch (set by chunks())
+    _pending: list[tuple[int, int, str]]  # a jump ahead and the lines after it, held
+
     def _admit(self, item: tuple, out: list) -> None:
         """The slow path of the per-line loop: a line that jumps ahead, or any line
         while a jump is pending."""
@@ -712,7 +715,7 @@ class QueueLogImporter:
         self._done = True
         window = self.reorder_window
         self._newest = _NOTHING_YET
-        self._pending: list = []
+        self._pending = []
         newest = self._newest
         late_before = newest - window           # older lines are late
         # Lines newer than this take the slow path (_admit): a jump ahead, a first line,
@@ -730,7 +733,7 @@ class QueueLogImporter:
                 number = 0
                 reader = LineReader(source, self.block_bytes)
                 for block in reader:
-                    fresh = []
+                    fresh: list[tuple[int, int, str]] = []
                     append = fresh.append
                     for text in block:
                         number += 1
