@@ -733,11 +733,51 @@ def test_fuzz_queue_log_reader(tmp_path_factory, token_lists, block, window):
     result = import_queue_log(path, wrapup=WRAPUP, block_bytes=block, reorder_window=window)
     diag = result.diagnostics
     accounting_holds(diag)
-    # the block size never changes anything
-    again = import_queue_log(path, wrapup=WRAPUP, block_bytes=1 << 20, reorder_window=window)
-    assert again.diagnostics["counted"] == diag["counted"] and again.diagnostics["lines"] == diag["lines"]
+    # the block size never changes anything, nor does compression
+    path.with_name("queue_log.gz").write_bytes(gzip.compress(path.read_bytes()))
+    for again in (import_queue_log(path, wrapup=WRAPUP, block_bytes=1 << 20, reorder_window=window),
+                  import_queue_log(path.with_name("queue_log.gz"), wrapup=WRAPUP, block_bytes=block,
+                                   reorder_window=window)):
+        assert again.diagnostics["counted"] == diag["counted"] and again.diagnostics["lines"] == diag["lines"]
+        assert again.table.as_of == result.table.as_of
     assert result.table.diagnostics["rows"] == sum(v for k, v in result.table.diagnostics.items()
                                                    if k not in ("rows", "off_table"))
+
+
+def _slow_lines(data: bytes, limit: int) -> list[str]:
+    """The reading rules in the plainest form (the twin of io.lines.LineReader): CR, LF
+    and CRLF end lines (bytes.splitlines splits on exactly these), UTF-8 else Latin-1,
+    a line longer than `limit` bytes is TOO_LONG."""
+    out = []
+    for raw in data.splitlines():
+        if len(raw) > limit:
+            out.append(lines_module.TOO_LONG)
+            continue
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(raw.decode("latin-1"))
+    return out
+
+
+READER_BYTES = [b"a", b"|", b"1", b"\r", b"\n", b"\r\n", b"\x00", b"\xe9", b"\xc3\xa9", b"\xc3", b"\xff" * 5,
+                b"x" * 9, "é".encode() * 3]
+
+
+@settings(max_examples=FUZZ_EXAMPLES) if FUZZ_EXAMPLES else (lambda f: f)
+@given(st.lists(st.sampled_from(READER_BYTES), max_size=60), st.sampled_from([1, 2, 3, 5, 8, 13, 1 << 20]),
+       st.sampled_from([4, 8, 16]))
+def test_line_reader_equals_its_slow_twin(chunks, block, limit):
+    data = b"".join(chunks)
+    source = lines_module.LogSource.__new__(lines_module.LogSource)
+    source.name, source.compression, source.is_stream = "t", None, False
+    source.raw_blocks = lambda size: iter([data[i:i + size] for i in range(0, len(data), size)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lines_module, "MAX_LINE_BYTES", limit)
+        got = [line for block_lines in lines_module.LineReader(source, block) for line in block_lines]
+    want = _slow_lines(data, limit)
+    assert [x is lines_module.TOO_LONG for x in got] == [x is lines_module.TOO_LONG for x in want]
+    assert got == want
 
 
 TABLE_TOKENS = ["1", "2", "0", "4", "9", "", "NaN", "1700000000", "1700000000000", "9" * 25, "²",
