@@ -476,6 +476,26 @@ def test_real_unsearchable_directory(tmp_path, capsys):
         folder.chmod(0o700)
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists(),
+                    reason="needs root and setpriv to drop the permission override")
+def test_real_unsearchable_directory_as_root_without_override(tmp_path):
+    # root with CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH dropped is refused like anyone
+    folder = tmp_path / "asterisk"
+    folder.mkdir()
+    (folder / "queue_log").write_bytes(base_bytes())
+    os.chown(folder, 65534, 65534)
+    folder.chmod(0o700)
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    drop = "-dac_override,-dac_read_search"
+    done = subprocess.run(["/usr/bin/setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}", sys.executable,
+                           "-m", "agentstats", "report", str(folder / "queue_log")],
+                          capture_output=True, env=env, timeout=120)
+    err = done.stderr.decode()
+    assert done.returncode == 1, err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"agentstats: error: {folder / 'queue_log'}: cannot read it (permission denied: ")
+
+
 # -- streams: FIFO, pipe, standard input ---------------------------------------------------
 
 
