@@ -723,6 +723,7 @@ class QueueLogImporter:
         jump_after = _NOTHING_YET
         waiting = False                         # a jump ahead is waiting for confirmation
         field_max = _EPOCH_FIELD_MAX
+        latest = LATEST_EPOCH
         held: list = []
         bytes_done = 0
         gc_was_enabled = gc.isenabled()
@@ -757,16 +758,19 @@ class QueueLogImporter:
                             self._count("malformed", base | number)
                             continue
                         epoch = int(head)
-                        if epoch > jump_after or waiting:
-                            self._admit((epoch, base | number, text), fresh)
-                            waiting = bool(self._pending)
-                            if self._newest != newest:
+                        if waiting or epoch > newest:
+                            if waiting or epoch > jump_after:
+                                self._newest = newest
+                                self._admit((epoch, base | number, text), fresh)
+                                waiting = bool(self._pending)
                                 newest = self._newest
-                                late_before, jump_after = newest - window, min(newest + window, LATEST_EPOCH)
-                            continue
-                        if epoch > newest:
-                            newest = self._newest = epoch
-                            late_before, jump_after = newest - window, min(newest + window, LATEST_EPOCH)
+                                late_before, jump_after = newest - window, min(newest + window, latest)
+                                continue
+                            newest = epoch
+                            late_before = epoch - window
+                            jump_after = epoch + window
+                            if jump_after > latest:
+                                jump_after = latest
                         elif epoch < late_before:
                             self._count("late", base | number)
                             continue
@@ -793,6 +797,7 @@ class QueueLogImporter:
         finally:
             if gc_was_enabled:
                 gc.enable()
+        self._newest = newest
         # choice: at the very end of the input a jump ahead is confirmed by one line
         # after it (the log may end soon after a real gap); a last line alone that jumps
         # ahead is counted as a time jump (nothing says its time is real).
