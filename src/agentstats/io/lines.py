@@ -25,14 +25,10 @@ Every choice here is written for users in docs/queue_log.md ("Reading the bytes"
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 import os
 import re
 import stat
 import sys
-import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -84,8 +80,6 @@ _MAGIC = (
     (b"\xfd7zXZ\x00", "xz"),
     (b"\x28\xb5\x2f\xfd", "zstd"),
 )
-# What a truncated or corrupt compressed input raises while it is read.
-_DECOMPRESS_ERRORS = (EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile)
 
 
 def _error(name: str, message: str):
@@ -163,11 +157,18 @@ class LogSource:
                 break
         else:
             return raw
+        # (imported here: most logs are plain text)
         if self.compression == "gzip":
+            import gzip
+
             return gzip.GzipFile(fileobj=raw, mode="rb")
         if self.compression == "bzip2":
+            import bz2
+
             return bz2.BZ2File(raw)
         if self.compression == "xz":
+            import lzma
+
             return lzma.LZMAFile(raw)
         raise _error(self.name, f"is compressed with {self.compression}, which agentstats does "
                                 f"not read; decompress it first (e.g. zstd -dc FILE | agentstats report -)")
@@ -175,14 +176,20 @@ class LogSource:
     def _read(self, f: BinaryIO, size: int) -> bytes:
         try:
             return f.read(size)
-        except _DECOMPRESS_ERRORS as exc:
-            raise _error(self.name, f"the {self.compression} data is truncated or corrupt ({exc}); "
-                                    f"nothing was reported") from exc
         except OSError as exc:
             if self.compression is not None:     # bz2 and gzip raise OSError for bad data too
-                raise _error(self.name, f"the {self.compression} data is truncated or corrupt "
-                                        f"({exc}); nothing was reported") from exc
+                raise self._damaged(exc) from exc
             raise _error(self.name, f"cannot read the queue_log ({os_error_text(exc)})") from exc
+        except MemoryError:
+            raise
+        except Exception as exc:                 # EOFError (truncated), zlib.error, lzma.LZMAError
+            if self.compression is None:         # pragma: no cover - plain reads raise OSError
+                raise
+            raise self._damaged(exc) from exc
+
+    def _damaged(self, exc: Exception):
+        return _error(self.name, f"the {self.compression} data is truncated or corrupt ({exc}); "
+                                 f"nothing was reported")
 
     def raw_blocks(self, size: int = _READ_BYTES) -> Iterator[bytes]:
         """The (decompressed) bytes of the input, in blocks of about `size` bytes."""
