@@ -41,7 +41,9 @@ How a queue_log is read (details: docs/queue_log.md):
   aliases      SIP/1001 and Sathish are joined into one agent by --alias FILE
                (lines NAME=AGENT) or inferred from the FreePBX/Issabel login lines.
 Every line is either used or counted under a reason (blank, duplicate_line,
-not_agent_event, unknown_verb:X, ...), shown under the table.
+not_agent_event, unknown_verb:X, late, time_jump, bad_epoch, ...), shown under the table.
+Inputs may be gzip/bzip2/xz compressed (recognised by their content), a pipe, or - for
+standard input; CR, LF and CRLF line ends are all read.
 
 Exit status: 0 ok, 1 bad input (one line naming the file and line), 2 bad usage.
 
@@ -101,7 +103,8 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                        help="do not infer aliases from ADDMEMBER + UNPAUSE lines of the same second")
         p.add_argument("--reorder-window", type=int, default=None, metavar="SECONDS",
                        help="queue_log lines out of time order by up to this much are put back in "
-                            "order (default 21600 = 6 h); older ones are counted as late")
+                            "order (default 21600 = 6 h); older ones are counted as late, and a line "
+                            "this much newer than the lines after it as a time jump")
         p.add_argument("--column", action="append", default=[], metavar="ROLE=NAME",
                        help="event tables: which column is session, time, state, wait, agent, "
                             "queue (repeatable; default: columns with those names)")

@@ -119,6 +119,11 @@ def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = No
                       "login): 8 h in two queues shows 16 h logged in.[/dim]")
 
 
+# reasons whose first lines are shown ("first at file:line, ...")
+_SHOWN_WHERE = ("malformed", "late", "nul_garbage", "time_jump", "bad_epoch", "bad_hold_time",
+                "line_too_long")
+
+
 def print_diagnostics(console: Console, *, importer: dict[str, Any] | None,
                       kernel: dict[str, int], aliases: list[str] | None = None) -> None:
     """Where every input line/row went (SPEC 3, SPEC 6.5)."""
@@ -133,7 +138,7 @@ def print_diagnostics(console: Console, *, importer: dict[str, Any] | None,
         if importer.get("nul_runs"):
             console.print(f"  NUL runs stripped: {importer['nul_runs']} ({importer['nul_bytes']:,} bytes)")
         for reason, where in importer.get("examples", {}).items():
-            if reason in ("malformed", "late", "nul_garbage") or reason.startswith("unknown_verb"):
+            if reason in _SHOWN_WHERE or reason.startswith("unknown_verb"):
                 console.print(f"  {reason}: first at {', '.join(where)}")
     rows = kernel.get("rows", 0)
     anomalies = {k: v for k, v in kernel.items() if k not in ("rows", "used", "off_table") and v}
