@@ -822,3 +822,11 @@ def test_fuzz_tabular_reader(tmp_path_factory, rows, strict):
     diag = imported.table.diagnostics
     assert diag["rows"] == len(rows)
     assert diag["rows"] == sum(v for k, v in diag.items() if k not in ("rows", "off_table"))
+
+
+@pytest.mark.parametrize("text, most, expected", [
+    ("12", 100, 12), ("0", 0, 0), ("101", 100, None), ("²", 10, None), ("١٢", 100, None),
+    ("", 10, None), ("-1", 10, None), (" 5", 10, None), ("9" * 19, 10**30, None), ("1e3", 10**6, None),
+])
+def test_plain_int_reads_only_ascii_whole_numbers(text, most, expected):
+    assert lines_module.plain_int(text, most) == expected

@@ -39,6 +39,7 @@ __all__ = [
     "iter_line_blocks",
     "first_epoch",
     "valid_epoch",
+    "plain_int",
     "TOO_LONG",
     "MAX_LINE_BYTES",
     "SNIFF_BYTES",
@@ -101,6 +102,17 @@ def os_error_text(exc: OSError) -> str:
 def valid_epoch(head: str | bytes) -> bool:
     """An epoch field as Asterisk writes it: ASCII digits, at most 12 of them."""
     return 0 < len(head) <= MAX_EPOCH_DIGITS and head.isdigit() and head.isascii()
+
+
+def plain_int(text: str, most: int) -> int | None:
+    """A data field as a whole number: ASCII digits only (``"²"`` and ``"١٢"`` are not
+    numbers here, though ``str.isdigit`` says so), at most `most`; else None. For any
+    numeric queue_log field (hold times, wrap-up seconds, logged-in seconds), so that
+    no field can raise or overflow the int64 event columns."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    value = int(text)
+    return value if value <= most else None
 
 
 class LogSource:

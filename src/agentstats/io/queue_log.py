@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .lines import (LATEST_EPOCH, TOO_LONG, LineReader, LogSource, first_epoch, iter_line_blocks,
-                    open_sources, valid_epoch)
+                    open_sources, plain_int, valid_epoch)
 
 __all__ = [
     "QueueLogImporter",
@@ -651,7 +651,7 @@ class QueueLogImporter:
             parts = text.split("|")
             if parts[4] == "CONNECT" and len(parts) > 5:
                 hold = parts[5]
-                if hold.isdigit() and not (hold.isascii() and len(hold) <= 12 and int(hold) <= epoch):
+                if hold.isdigit() and plain_int(hold, epoch) is None:
                     # SPEC 6.5: a hold time that cannot be real (Unicode digits, longer
                     # than the time since 1970) costs its line, never the import.
                     self._count("bad_hold_time", where)
