@@ -299,6 +299,8 @@ class LineReader:
         self.source = source
         self.block_bytes = max(1, int(block_bytes))
         self.bytes_read = 0
+        #: every line of the block last handed out is ASCII (so per-line checks can be skipped)
+        self.ascii = False
 
     def __iter__(self) -> Iterator[list[str]]:
         source = self.source
@@ -330,18 +332,23 @@ class LineReader:
             cut = data.rfind(b"\n")
             if cut < 0:
                 if len(data) > MAX_LINE_BYTES:
+                    self.ascii = False
                     yield [TOO_LONG]
                     rest, skipping = b"", True
                 else:
                     rest = data
                 continue
             rest = data[cut + 1:]
-            lines = _decode(data[:cut])
+            complete = data[:cut]
             data = b""              # not held while the lines are worked on
+            self.ascii = complete.isascii()
+            lines = _decode(complete)
+            complete = b""
             if len(rest) > MAX_LINE_BYTES:
                 lines.append(TOO_LONG)
                 rest, skipping = b"", True
             yield lines
+        self.ascii = False
         if cr_pending:       # the input ended with CR: a line end
             if not skipping:
                 yield _decode(rest)
