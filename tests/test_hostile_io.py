@@ -830,3 +830,15 @@ def test_fuzz_tabular_reader(tmp_path_factory, rows, strict):
 ])
 def test_plain_int_reads_only_ascii_whole_numbers(text, most, expected):
     assert lines_module.plain_int(text, most) == expected
+
+
+def test_alias_file_in_latin1_matches_latin1_names(tmp_path):
+    (tmp_path / "queue_log").write_bytes(
+        f"{T0}|M|q1|SIP/1001|ADDMEMBER|\n{T0 + 60}|M|q1|SIP/1001|REMOVEMEMBER|\n".encode("latin-1"))
+    (tmp_path / "aliases.txt").write_bytes("SIP/1001=Jos\xe9\n".encode("latin-1"))
+    from agentstats.io.queue_log import read_alias_file
+
+    aliases = read_alias_file(tmp_path / "aliases.txt")
+    assert aliases == {"SIP/1001": "José"}
+    frame = import_queue_log(tmp_path / "queue_log", aliases=aliases).to_pandas()
+    assert frame["agent"].tolist() == ["José"]

@@ -40,6 +40,7 @@ __all__ = [
     "first_epoch",
     "valid_epoch",
     "plain_int",
+    "decode_line",
     "TOO_LONG",
     "MAX_LINE_BYTES",
     "SNIFF_BYTES",
@@ -274,7 +275,7 @@ def _decode(data: bytes) -> list[str]:
     try:
         lines = data.decode("utf-8").split("\n")
     except UnicodeDecodeError:
-        return [TOO_LONG if len(raw) > MAX_LINE_BYTES else _decode_line(raw) for raw in data.split(b"\n")]
+        return [TOO_LONG if len(raw) > MAX_LINE_BYTES else decode_line(raw) for raw in data.split(b"\n")]
     if len(data) > MAX_LINE_BYTES and max(map(len, lines)) * 4 > MAX_LINE_BYTES:
         # a character is at most 4 bytes: only these lines can be too long
         for i, text in enumerate(lines):
@@ -283,7 +284,8 @@ def _decode(data: bytes) -> list[str]:
     return lines
 
 
-def _decode_line(raw: bytes) -> str:
+def decode_line(raw: bytes) -> str:
+    """One line's bytes as text: UTF-8, else Latin-1 (the reading rule of every line)."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

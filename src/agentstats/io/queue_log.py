@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from .lines import (LATEST_EPOCH, TOO_LONG, LineReader, LogSource, first_epoch, iter_line_blocks,
-                    open_sources, valid_epoch)
+from .lines import (LATEST_EPOCH, TOO_LONG, LineReader, LogSource, decode_line, first_epoch,
+                    iter_line_blocks, open_sources, valid_epoch)
+
 
 __all__ = [
     "QueueLogImporter",
@@ -156,8 +157,9 @@ def read_alias_file(path: str | os.PathLike) -> dict[str, str]:
     """An alias file: one ``NAME=AGENT`` per line (``SIP/1001=Sathish``); ``#`` starts a
     comment; a CSV with two columns (``SIP/1001,Sathish``) is read the same way."""
     aliases: dict[str, str] = {}
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
+    with open(path, "rb") as f:
+        # lines are decoded like the log's (UTF-8, else Latin-1), so names match
+        for number, line in enumerate(map(decode_line, f), 1):
             text = line.split("#", 1)[0].strip()
             if not text:
                 continue
