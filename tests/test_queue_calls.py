@@ -157,6 +157,9 @@ def test_stays_are_forgotten_after_the_memory(tmp_path):
         (5, "a", "q", "NONE", "ABANDON", "1", "1", "5"),
         (10, "a", "q", "NONE", "ABANDON", "1", "1", "5"),           # remembered: queue_orphan
         (DEFAULT_MEMORY + 100, "a", "q", "NONE", "ABANDON", "1", "1", "5"),
+        # two lines that confirm the jump in time (a lone last line far ahead is a time_jump)
+        (DEFAULT_MEMORY + 101, "M", "q", "m1", "ADDMEMBER", ""),
+        (DEFAULT_MEMORY + 102, "M", "q", "m2", "ADDMEMBER", ""),
     ]))
     result = import_queue_log(path)
     assert result.diagnostics["counted"] == {"queue_orphan": 1}

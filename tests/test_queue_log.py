@@ -349,12 +349,14 @@ def test_out_of_order_within_window_is_sorted(tmp_path):
 
 
 def test_late_lines_beyond_window(tmp_path):
-    # window 60 s: after 2000 was read, a line at 1000 is 1000 s late -> counted, not used
-    text = "1000|M|q|ann|ADDMEMBER|\n2000|c|q|ann|CONNECT|5|x|1\n1000|M|q|bob|ADDMEMBER|\n1990|M|q|cat|ADDMEMBER|\n"
+    # window 60 s: after 2000 was read (and confirmed by the two lines after it, so it
+    # is not a time jump), a line at 1000 is 1000 s late -> counted, not used
+    text = ("1000|M|q|ann|ADDMEMBER|\n2000|c|q|ann|CONNECT|5|x|1\n2001|c2|q|NONE|ENTERQUEUE|\n"
+            "2002|c3|q|NONE|ENTERQUEUE|\n1000|M|q|bob|ADDMEMBER|\n1990|M|q|cat|ADDMEMBER|\n")
     result = run(tmp_path, text, reorder_window=60)
     d = result.diagnostics
-    assert d["counted"] == {"late": 1}
-    assert d["examples"]["late"] == ["queue_log:3"]
+    assert d["counted"] == {"late": 1}       # the two callers' lines are used (queued calls)
+    assert d["examples"]["late"] == ["queue_log:5"]
     assert set(result.to_pandas()["agent"]) == {"ann", "cat"}
 
 

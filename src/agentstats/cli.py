@@ -8,11 +8,17 @@
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+_STDIN = "-"
+#: the latest epoch second taken as a time (2200-01-01); the same bound as the readers'
+LATEST_EPOCH = 7_258_118_400
 
 __all__ = ["main", "build_parser"]
 
@@ -39,7 +45,9 @@ How a queue_log is read (details: docs/queue_log.md):
                queue (queued, answered, abandoned, waits, service level; details: docs/queues.md)
                beside the members' agent-hours; --calls FILE writes one row per caller's stay.
 Every line is either used or counted under a reason (blank, duplicate_line,
-not_agent_event, unknown_verb:X, ...), shown under the table.
+not_agent_event, unknown_verb:X, late, time_jump, bad_epoch, ...), shown under the table.
+Inputs may be gzip/bzip2/xz compressed (recognised by their content), a pipe, or - for
+standard input; CR, LF and CRLF line ends are all read.
 
 Exit status: 0 ok, 1 bad input (one line naming the file and line), 2 bad usage.
 
@@ -71,8 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Report agent-session statistics from queue_log or event-table files.",
         epilog=_REPORT_EPILOG, formatter_class=_Formatter)
     report.add_argument("inputs", nargs="+", metavar="INPUT",
-                        help="queue_log file(s) (rotated files together, any order) or one or "
-                             "more .csv/.parquet/.feather event tables")
+                        help="queue_log file(s) (rotated files together, any order; .gz/.bz2/.xz "
+                             "read as they are; - for standard input, or a pipe such as "
+                             "<(zcat ...)) or one or more .csv/.parquet/.feather event tables")
     _add_report_options(report)
 
     demo = commands.add_parser(
@@ -100,7 +109,8 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                        help="do not infer aliases from ADDMEMBER + UNPAUSE lines of the same second")
         p.add_argument("--reorder-window", type=int, default=None, metavar="SECONDS",
                        help="queue_log lines out of time order by up to this much are put back in "
-                            "order (default 21600 = 6 h); older ones are counted as late")
+                            "order (default 21600 = 6 h); older ones are counted as late, and a line "
+                            "this much newer than the lines after it as a time jump")
         p.add_argument("--column", action="append", default=[], metavar="ROLE=NAME",
                        help="event tables: which column is session, time, state, wait, agent, "
                             "queue (repeatable; default: columns with those names)")
@@ -176,7 +186,12 @@ def _sniff(path: Path, fmt: str) -> str:
 def _as_of(text: str | None) -> Any:
     if text is None:
         return None
-    if text.lstrip("-").isdigit():
+    digits = text.strip().removeprefix("-")
+    if digits.isdigit():
+        if not digits.isascii() or len(digits) > 12 or int(text) > LATEST_EPOCH or int(text) < -LATEST_EPOCH:
+            raise argparse.ArgumentTypeError(
+                f"--as-of {text}: epoch seconds must be ASCII digits between -{LATEST_EPOCH} and "
+                f"{LATEST_EPOCH} (the year 2200); give an ISO date-time or epoch seconds")
         return int(text)
     import pandas as pd
 
@@ -184,6 +199,11 @@ def _as_of(text: str | None) -> Any:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError):
         raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date-time or epoch seconds") from None
+    if stamp is pd.NaT:
+        raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date-time or epoch seconds")
+    if not pd.Timestamp("1740-01-01") <= stamp.tz_localize(None) <= pd.Timestamp("2200-01-01"):
+        raise argparse.ArgumentTypeError(f"--as-of {text}: the report time must be between the years "
+                                         f"1740 and 2200")
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp.to_datetime64()
@@ -240,15 +260,13 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
 
     # Not a terminal (a pipe, a file, a test): wide enough for every column.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-    for path in inputs:
-        if not path.exists():
-            raise InputError(f"{path}: no such file")
-        if path.is_dir():
-            raise InputError(f"{path}: is a directory, not a log file")
+    sizes = [_input_size(path) for path in inputs]
     kinds = {_sniff(p, getattr(args, "format", "auto")) for p in inputs}
     if len(kinds) > 1:
         raise InputError(f"inputs mix formats ({', '.join(sorted(kinds))}); report one format at a time")
     kind = kinds.pop()
+    if kind != "queue_log" and str(_STDIN) in map(str, inputs):
+        raise InputError("standard input (-) can only be a queue_log; give event tables as files")
     if kind == "calls":
         from .report.queues import run_calls_report
 
@@ -256,7 +274,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             return run_calls_report(args, inputs, console=console, title=title)
         except (TapiError, ValueError, TypeError) as exc:
             raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
-    total = sum(p.stat().st_size for p in inputs)
+    total = sum(size or 0 for size in sizes)
     as_of = _as_of(args.as_of)
     started = time.perf_counter()
     importer_diag: dict[str, Any] | None = None
@@ -291,20 +309,18 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             intervals = None
             if args.interval:
                 from .aggregate import _as_of_to_ticks
-                from .io.queue_log import _last_epoch
                 from .rollup import IntervalRollup
 
-                end = _as_of_to_ticks(as_of, "s")
-                if end is None:
-                    ends = [e for e in map(_last_epoch, inputs) if e is not None]
-                    end = max(ends) if ends else None
-                intervals = IntervalRollup(args.interval * 60, as_of=end)
+                # Without --as-of the report time is the log's end, known once it is read.
+                intervals = IntervalRollup(args.interval * 60, as_of=_as_of_to_ticks(as_of, "s"))
                 column = "agent" if args.by == "agent" else "acd_group"
                 options["on_chunk"] = lambda c: intervals.update(c.session, c.time, c.state, getattr(c, column))
             with _progress_bar(_want_progress(args.progress, total), total, "queue_log") as update:
                 result = import_queue_log(inputs, as_of=as_of, progress=update, **options)
             table = result.table
             importer_diag = result.diagnostics
+            if intervals is not None and intervals.as_of is None:
+                intervals.as_of = importer_diag["last_time"]
             aliases_inferred = result.aliases_inferred
             _check_readable(importer_diag)
             sessions = result.to_pandas()
@@ -324,6 +340,8 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
     except (ValueError, TypeError) as exc:
         raise InputError(str(exc)) from exc
+    except OSError as exc:
+        raise InputError(_os_error(exc)) from exc
     elapsed = time.perf_counter() - started
 
     by = args.by
@@ -366,10 +384,13 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
 
 
 def _check_readable(importer_diag: dict[str, Any]) -> None:
+    """Refuse an input of which no line could be read as a queue_log line."""
     counted = importer_diag["counted"]
-    bad = counted.get("malformed", 0)
+    unreadable = [r for r in ("malformed", "bad_epoch", "line_too_long") if counted.get(r)]
+    bad = sum(counted[r] for r in unreadable)
     if bad and bad + counted.get("blank", 0) + counted.get("nul_garbage", 0) == importer_diag["lines"]:
-        first = importer_diag["examples"]["malformed"][0]
+        first = min((importer_diag["examples"][r][0] for r in unreadable),
+                    key=lambda where: int(where.rpartition(":")[2]))
         raise InputError(f"{first}: no queue_log line could be read "
                          f"(is this a queue_log? use --format for tables)")
 
@@ -384,7 +405,10 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
         try:
             out = write_report(frame, args.output,
                                diagnostics={"lines": importer_diag, "events": kernel_diag})
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise InputError(f"{args.output}: cannot write the report ({_os_error_text(exc)}); "
+                             f"an existing file of that name is unchanged") from exc
+        except ValueError as exc:
             raise InputError(f"{args.output}: {exc}") from exc
         console.print(f"wrote {len(frame):,} rows to {out}")
     else:
@@ -419,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
         return _usage_error(parser, str(exc))
     if args.interval is not None and (args.interval <= 0 or args.by == "session"):
         return _usage_error(parser, "--interval MINUTES needs MINUTES > 0 and --by agent or --by queue")
+    if args.interval is not None and args.interval > 525600:
+        return _usage_error(parser, f"--interval {args.interval}: at most 525600 minutes (a year)")
     from .report.queues import parse_service_levels
 
     try:
@@ -445,9 +471,9 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 aliases = read_alias_file(args.alias)
             except OSError as exc:
-                raise InputError(f"{args.alias}: cannot read the alias file ({exc.strerror or exc})") from exc
-            except ValueError as exc:
-                raise InputError(str(exc)) from exc
+                raise InputError(f"{args.alias}: cannot read the alias file ({_os_error_text(exc)})") from exc
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise InputError(f"{args.alias}: {exc}" if isinstance(exc, UnicodeDecodeError) else str(exc)) from exc
         inputs = [Path(p) for p in args.inputs]
         return _run_report(args, inputs, wrapup=wrapup, aliases=aliases, infer=args.infer_aliases,
                            title="agentstats report")
@@ -457,6 +483,34 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agentstats: interrupted", file=sys.stderr)
         return 130
+
+
+def _input_size(path: Path) -> int | None:
+    """The byte size of a regular input file, None for a stream (a FIFO, a pipe such as
+    <(zcat ...), a character device, - for standard input); InputError when it cannot
+    be used, with the reason in plain words (a permission problem says so)."""
+    if str(path) == _STDIN:
+        return None
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({_os_error_text(exc)})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{path}: is a directory, not a log file")
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _os_error_text(exc: OSError) -> str:
+    from .io.lines import os_error_text
+
+    return os_error_text(exc)
+
+
+def _os_error(exc: OSError) -> str:
+    name = f"{exc.filename}: " if exc.filename else ""
+    return f"{name}{_os_error_text(exc)}"
 
 
 def _usage_error(parser: argparse.ArgumentParser, message: str) -> int:

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from .lines import LATEST_EPOCH, plain_int
+
 __all__ = [
     "QueueCallTracker", "OUTCOMES", "WAITING", "ANSWERED", "ABANDONED", "TIMED_OUT",
     "EXITED_EMPTY", "EXITED_WITH_KEY", "FULL", "JOINEMPTY", "CLOSED", "REFUSED",
@@ -84,9 +86,9 @@ _NOBODY = frozenset({"", "NONE"})
 def _seconds(parts: list[str], index: int) -> int:
     """A whole-seconds data field, or MISSING (absent, empty, negative or not a number)."""
     if 0 <= index < len(parts):
-        text = parts[index].strip()
-        if text.isdigit():
-            return int(text)
+        seconds = plain_int(parts[index].strip(), LATEST_EPOCH)
+        if seconds is not None:
+            return seconds
     return MISSING
 
 

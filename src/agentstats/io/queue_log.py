@@ -31,7 +31,10 @@ from typing import Any
 
 import numpy as np
 
+from .lines import (LATEST_EPOCH, TOO_LONG, LineReader, LogSource, decode_line, first_epoch,
+                    iter_line_blocks, open_sources, plain_int, valid_epoch)
 from .queue_calls import CALL_VERBS, QueueCallTracker
+
 
 __all__ = [
     "QueueLogImporter",
@@ -54,6 +57,11 @@ _BLOCK_BYTES = 8 << 20
 _DEFAULT_CHUNK_EVENTS = 1 << 19
 _EXAMPLES_KEPT = 5
 _LINE_MASK = (1 << 40) - 1
+#: a jump ahead in time is a real gap once this many lines after it continue from it
+_JUMP_CONFIRM = 2
+_NOTHING_YET = -(1 << 62)       # no line accepted yet
+_EPOCH_FIELD_MAX = 12           # longer first fields are looked at closely (valid_epoch)
+_MAX_WRAPUP = 86400             # seconds: a longer wrap-up is a typing mistake
 
 # Verb classes (SPEC 6.1-6.3).
 _CALL_END = frozenset({"COMPLETEAGENT", "COMPLETECALLER", "TRANSFER", "BLINDTRANSFER",
@@ -68,6 +76,8 @@ _NOT_AGENT = frozenset({
     "ENTERQUEUEPOS", "PRESENCE",
 })
 _NOBODY = frozenset({"", "NONE"})
+#: seconds: a logged wrap-up (WRAPUPSTART data1) longer than a day is not a wrap-up
+_LONGEST_WRAPUP = 86_400
 
 
 # -- results --------------------------------------------------------------------------
@@ -174,6 +184,8 @@ def parse_wrapup(items: Iterable[str] | Mapping[str, int] | None) -> dict[str, i
             raise ValueError(f"wrap-up of queue {queue!r} must be whole seconds, not {seconds!r}") from None
         if value < 0:
             raise ValueError(f"wrap-up of queue {queue!r} is negative ({value})")
+        if value > _MAX_WRAPUP:
+            raise ValueError(f"wrap-up of queue {queue!r} is {value} s, more than a day ({_MAX_WRAPUP} s)")
         out[queue] = value
     return out
 
@@ -182,8 +194,9 @@ def read_alias_file(path: str | os.PathLike) -> dict[str, str]:
     """An alias file: one ``NAME=AGENT`` per line (``SIP/1001=Sathish``); ``#`` starts a
     comment; a CSV with two columns (``SIP/1001,Sathish``) is read the same way."""
     aliases: dict[str, str] = {}
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
+    with open(path, "rb") as f:
+        # lines are decoded like the log's (UTF-8, else Latin-1), so names match
+        for number, line in enumerate(map(decode_line, f), 1):
             text = line.split("#", 1)[0].strip()
             if not text:
                 continue
@@ -199,93 +212,35 @@ def read_alias_file(path: str | os.PathLike) -> dict[str, str]:
     return aliases
 
 
-# -- reading lines ---------------------------------------------------------------------
+# -- reading lines (the bytes themselves: see io/lines.py) -----------------------------
 
 
-def _open_error(path: Path, exc: OSError):
-    from ..hresult import LINEERR_RESOURCEUNAVAIL, tapi_error
-
-    return tapi_error(LINEERR_RESOURCEUNAVAIL, f"{path}: cannot read the queue_log ({exc.strerror or exc})")
-
-
-def _first_epoch(path: Path) -> int | None:
-    """The timestamp of the first valid line of a file (orders rotated files)."""
-    try:
-        with open(path, "rb") as f:
-            for _ in range(1000):
-                raw = f.readline()
-                if not raw:
-                    return None
-                text = raw.replace(b"\x00", b"").strip()
-                head = text.split(b"|", 1)[0]
-                if head.isdigit() and text.count(b"|") >= 4:
-                    return int(head)
-    except OSError as exc:
-        raise _open_error(path, exc) from exc
-    return None
+def _iter_blocks(source: LogSource | str | os.PathLike, block_bytes: int) -> Iterator[list[str]]:
+    """Lists of decoded lines (without the line end), in file order."""
+    if not isinstance(source, LogSource):
+        source = LogSource(source)
+    return iter_line_blocks(source, block_bytes)
 
 
-def _last_epoch(path: Path, tail_bytes: int = 1 << 20) -> int | None:
-    """The largest timestamp among the last lines of a file (the log's end)."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - tail_bytes))
-            data = f.read()
-    except OSError as exc:
-        raise _open_error(path, exc) from exc
-    best = None
-    for raw in data.split(b"\n")[1 if size > tail_bytes else 0:]:
-        text = raw.replace(b"\x00", b"").strip()
-        head = text.split(b"|", 1)[0]
-        if head.isdigit() and text.count(b"|") >= 4:
-            value = int(head)
-            best = value if best is None or value > best else best
-    return best
-
-
-def _iter_blocks(path: Path, block_bytes: int) -> Iterator[list[str]]:
-    """Lists of decoded lines (without the newline), in file order."""
-    try:
-        f = open(path, "rb")
-    except OSError as exc:
-        raise _open_error(path, exc) from exc
-    with f:
-        rest = b""
-        while True:
-            try:
-                data = f.read(block_bytes)
-            except OSError as exc:
-                raise _open_error(path, exc) from exc
-            if not data:
-                break
-            data = rest + data
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                rest = data
-                continue
-            rest = data[cut + 1:]
-            yield data[:cut].decode("utf-8", "replace").split("\n")
-        if rest:
-            yield rest.decode("utf-8", "replace").split("\n")
+def order_sources(paths: Iterable[str | os.PathLike | LogSource]) -> list[LogSource]:
+    """Rotated files given together, oldest first (by their first timestamp; inputs
+    without a valid line among their first lines go last, in the order given)."""
+    keyed = []
+    for position, source in enumerate(open_sources(paths)):
+        first = first_epoch(source)
+        keyed.append((first is None, first or 0, position, source))
+    return [source for *_, source in sorted(keyed, key=lambda k: k[:3])]
 
 
 def order_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Rotated files given together, oldest first (by their first timestamp; files
-    without a valid line go last, in the order given)."""
-    items = [Path(p) for p in paths]
-    keyed = []
-    for position, path in enumerate(items):
-        first = _first_epoch(path)
-        keyed.append((first is None, first or 0, position, path))
-    return [path for *_, path in sorted(keyed)]
+    """The paths of :func:`order_sources`, oldest first."""
+    return [source.path for source in order_sources(paths)]
 
 
 # -- alias inference (SPEC 6.4) ---------------------------------------------------------
 
 
-def infer_aliases(paths: Iterable[str | os.PathLike], *, known: Mapping[str, str] | None = None
+def infer_aliases(paths: Iterable[str | os.PathLike | LogSource], *, known: Mapping[str, str] | None = None
                   ) -> tuple[dict[str, str], list[str]]:
     """Infer ``interface -> member name`` from ADDMEMBER lines that share a second (and
     the queue) with the member's own UNPAUSE line, or the second with its UNPAUSEALL line
@@ -312,12 +267,12 @@ def infer_aliases(paths: Iterable[str | os.PathLike], *, known: Mapping[str, str
 
     newest = None
     for path in paths:
-        for lines in _iter_blocks(Path(path), _BLOCK_BYTES):
+        for lines in _iter_blocks(path, _BLOCK_BYTES):
             for line in lines:
                 if "ADDMEMBER" not in line and "UNPAUSE" not in line:
                     continue
                 parts = line.lstrip("\x00").rstrip("\r").split("|")
-                if len(parts) < 5 or not parts[0].isdigit() or parts[3] in _NOBODY:
+                if len(parts) < 5 or not valid_epoch(parts[0]) or parts[3] in _NOBODY:
                     continue
                 verb = parts[4]
                 if verb == "ADDMEMBER":
@@ -403,14 +358,23 @@ class QueueLogImporter:
     ) -> None:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        self.paths = order_files(paths)
+        self.sources = order_sources(paths)
+        self.paths = [source.path for source in self.sources]
         if not self.paths:
             raise ValueError("no queue_log file given")
         self.wrapup = parse_wrapup(wrapup)
         self.aliases = dict(aliases or {})
         self.aliases_inferred: list[str] = []
         if infer:
-            found, self.aliases_inferred = infer_aliases(self.paths, known=self.aliases)
+            # choice: a stream can be read only once, so aliases are inferred from the
+            # regular files only (and the user is told).
+            files = [source for source in self.sources if not source.is_stream]
+            found, self.aliases_inferred = infer_aliases(files, known=self.aliases)
+            streams = [source.name for source in self.sources if source.is_stream]
+            if streams:
+                self.aliases_inferred.append(
+                    f"aliases not inferred from {', '.join(streams)}: a stream is read only once "
+                    f"(give --alias FILE, or the file itself)")
             self.aliases.update(found)
         if reorder_window < 0:
             raise ValueError("reorder_window must be >= 0 seconds")
@@ -422,7 +386,7 @@ class QueueLogImporter:
         if max_call is not None and (isinstance(max_call, bool) or int(max_call) <= 0):
             raise ValueError(f"max_call must be a positive number of seconds, not {max_call!r}")
         self.max_call = None if max_call is None else int(max_call)
-        self.total_bytes = sum(p.stat().st_size for p in self.paths if p.exists())
+        self.total_bytes = sum(source.size or 0 for source in self.sources)
 
         # Line accounting.
         self.lines = 0
@@ -443,7 +407,7 @@ class QueueLogImporter:
         self._sess_agent: list[str] = []
         self._sess_instance: list[int] = []
         self._sess_where: list[int] = []
-        self._names = [p.name for p in self.paths]
+        self._names = [source.label for source in self.sources]
         self._sess_how: list[str] = []
         self._sess_presence: list[bool] = []
         self._ev = _new_buffers()
@@ -683,7 +647,8 @@ class QueueLogImporter:
             if no_queue:
                 self._count("no_queue", where)
                 return
-            wait = int(data1) if data1.isdigit() else MISSING
+            wait = plain_int(data1, t)
+            wait = MISSING if wait is None else wait
             s, fresh = self._static(queue, agent, t, where, verb)
             if not fresh:
                 self._settle(s, t)
@@ -733,7 +698,8 @@ class QueueLogImporter:
         elif verb == "WRAPUPSTART":
             # SPEC 6.6: logged wrap-up of data1 seconds, in that queue's session (queue
             # NONE: every open session of the agent); it replaces a configured one.
-            if not data1.isdigit():
+            wrap_seconds = plain_int(data1, _LONGEST_WRAPUP)
+            if wrap_seconds is None:
                 self._count("malformed", where)
                 return
             if no_queue:
@@ -748,9 +714,9 @@ class QueueLogImporter:
                 self._settle(s, t)
                 if s.on_call:
                     s.on_call, s.call_cap_at = False, None
-                s.wrap_until = t + int(data1)
+                s.wrap_until = t + wrap_seconds
                 changed |= self._emit(s, t, BUSY_WRAPUP)
-                if int(data1) == 0:
+                if wrap_seconds == 0:
                     self._settle(s, t)
                     changed = True
         elif verb == "ADDMEMBER" or (verb in _LOGIN and not no_queue):
@@ -787,10 +753,11 @@ class QueueLogImporter:
                     logged_in = True
                 elif not logged_in:
                     data2 = parts[6] if len(parts) > 6 else ""
-                    if data2.isdigit() and int(data2) > 0:
+                    logged_seconds = plain_int(data2, t)     # never before 1970
+                    if logged_seconds:
                         # choice: not before a line of the agent already translated:
                         # its time up to there is already accounted.
-                        start = max(t - int(data2), self._agent_last.get(agent, t - int(data2)))
+                        start = max(t - logged_seconds, self._agent_last.get(agent, t - logged_seconds))
                         if start < t:
                             self._start_presence(agent, start, where, f"{verb} (data2)")
                             self._end_presence(agent, t)
@@ -853,7 +820,66 @@ class QueueLogImporter:
                 self._count("duplicate_line", where)
                 continue
             seen.add(text)
-            line(epoch, text.split("|"), where)
+            parts = text.split("|")
+            if parts[4] == "CONNECT" and len(parts) > 5:
+                hold = parts[5]
+                # plain_int's rule, inlined (this runs for every call)
+                if hold.isdigit() and not (len(hold) <= 18 and hold.isascii() and int(hold) <= epoch):
+                    # SPEC 6.5: a hold time that cannot be real (Unicode digits, longer
+                    # than the time since 1970) costs its line, never the import.
+                    self._count("bad_hold_time", where)
+                    continue
+            line(epoch, parts, where)
+
+    # -- time order: the reorder window and time jumps (SPEC 6.5) ----------------------
+    #
+    # `_newest` is the newest accepted epoch. A line more than the reorder window older
+    # than it is `late`. A line more than the window *newer* than it is a jump ahead: it
+    # is held (with the lines after it that continue from its time) until
+    # _JUMP_CONFIRM lines confirm the new time (a real gap: the server was down), or a
+    # line continues from the old time: then the jump was one corrupt line, counted as
+    # `time_jump`, and the lines held after it are looked at again.
+
+    _newest: int                        # the newest accepted epoch (set by chunks())
+    _pending: list[tuple[int, int, str]]  # a jump ahead and the lines after it, held
+
+    def _admit(self, item: tuple, out: list) -> None:
+        """The slow path of the per-line loop: a line that jumps ahead, or any line
+        while a jump is pending."""
+        epoch = item[0]
+        if epoch > LATEST_EPOCH:
+            self._count("bad_epoch", item[1])
+            return
+        window = self.reorder_window
+        pending = self._pending
+        if pending:
+            if epoch >= pending[0][0] - window:
+                pending.append(item)
+                if len(pending) > _JUMP_CONFIRM:        # confirmed: a real gap
+                    self._pending = []
+                    for held in pending:
+                        self._accept(held, out)
+                return
+            # The line goes on from the old time: the first held line was corrupt.
+            self._count("time_jump", pending[0][1])
+            self._pending = []
+            for held in pending[1:]:
+                self._admit(held, out)
+            self._admit(item, out)
+            return
+        if self._newest == _NOTHING_YET or epoch <= self._newest + window:
+            self._accept(item, out)
+        else:
+            self._pending = [item]
+
+    def _accept(self, item: tuple, out: list) -> None:
+        epoch = item[0]
+        if epoch > self._newest:
+            self._newest = epoch
+        elif epoch < self._newest - self.reorder_window:
+            self._count("late", item[1])
+            return
+        out.append(item)
 
     def chunks(self) -> Iterator[EventChunk]:
         """Event chunks in time order per session (the Aggregator's streaming contract)."""
@@ -861,23 +887,31 @@ class QueueLogImporter:
             raise RuntimeError("a QueueLogImporter can be streamed once")
         self._done = True
         window = self.reorder_window
-        newest = -(1 << 62)
+        self._newest = _NOTHING_YET
+        self._pending = []
+        newest = self._newest
+        late_before = newest - window           # older lines are late
+        # Lines newer than this take the slow path (_admit): a jump ahead, a first line,
+        # an epoch after LATEST_EPOCH.
+        jump_after = _NOTHING_YET
+        waiting = False                         # a jump ahead is waiting for confirmation
+        field_max = _EPOCH_FIELD_MAX
+        latest = LATEST_EPOCH
         held: list = []
-        bytes_read = 0
+        bytes_done = 0
         gc_was_enabled = gc.isenabled()
         gc.disable()    # millions of small tuples: the cyclic GC only costs time here
         try:
-            for index, path in enumerate(self.paths):
+            for index, source in enumerate(self.sources):
                 base = index << 40
                 number = 0
-                for block in _iter_blocks(path, self.block_bytes):
-                    fresh = []
+                reader = LineReader(source, self.block_bytes)
+                for block in reader:
+                    ascii_block = reader.ascii
+                    fresh: list[tuple[int, int, str]] = []
                     append = fresh.append
                     for text in block:
                         number += 1
-                        bytes_read += len(text) + 1
-                        if text and text[-1] == "\r":
-                            text = text[:-1]
                         if "\x00" in text:
                             pieces = [p for p in text.split("\x00") if p]
                             self.nul_runs += 1
@@ -889,21 +923,29 @@ class QueueLogImporter:
                                 continue
                         bar = text.find("|")
                         head = text[:bar] if bar > 0 else text
-                        if not head.isdigit():
+                        if bar > field_max or not (head.isdigit() and (ascii_block or head.isascii())):
                             head = head.strip()
-                            if not head.isdigit() or bar < 0:
-                                if not text.strip():
-                                    self.counted["blank"] += 1
-                                else:
-                                    self._count("malformed", base | number)
+                            if bar < 0 or not valid_epoch(head):
+                                self._count_unreadable(text, head, bar, base | number)
                                 continue
                         if text.count("|") < 4:
                             self._count("malformed", base | number)
                             continue
                         epoch = int(head)
-                        if epoch > newest:
+                        if waiting or epoch > newest:
+                            if waiting or epoch > jump_after:
+                                self._newest = newest
+                                self._admit((epoch, base | number, text), fresh)
+                                waiting = bool(self._pending)
+                                newest = self._newest
+                                late_before, jump_after = newest - window, min(newest + window, latest)
+                                continue
                             newest = epoch
-                        elif epoch < newest - window:
+                            late_before = epoch - window
+                            jump_after = epoch + window
+                            if jump_after > latest:
+                                jump_after = latest
+                        elif epoch < late_before:
                             self._count("late", base | number)
                             continue
                         append((epoch, base | number, text))
@@ -922,12 +964,29 @@ class QueueLogImporter:
                         ready, held = held[:cut], held[cut:]
                         self._flush(ready)
                     if self.progress is not None:
-                        self.progress(bytes_read)
+                        self.progress(bytes_done + reader.progress)
                     if len(self._ev[0]) >= self.chunk_events:
                         yield self._take_events()
+                bytes_done += reader.progress
         finally:
             if gc_was_enabled:
                 gc.enable()
+        self._newest = newest
+        # choice: at the very end of the input a jump ahead is confirmed by one line
+        # after it (the log may end soon after a real gap); a last line alone that jumps
+        # ahead is counted as a time jump (nothing says its time is real).
+        pending, self._pending = self._pending, []
+        if len(pending) == 1:
+            self._count("time_jump", pending[0][1])
+        tail: list = []
+        for item in pending if len(pending) > 1 else ():
+            self._accept(item, tail)
+        if tail:
+            newest = self._newest
+            tail.sort(key=_epoch_of)
+            held = list(heapq.merge(held, tail, key=_epoch_of))
+            if self.first_time is None or tail[0][0] < self.first_time:
+                self.first_time = tail[0][0]
         self._flush(held)
         held = []
         self.last_time = newest if self.first_time is not None else None
@@ -944,9 +1003,21 @@ class QueueLogImporter:
         # the report time, and is counted.
         self.unterminated_calls += sum(1 for s in self._open.values() if s.on_call)
         if self.progress is not None:
-            self.progress(bytes_read)
+            self.progress(bytes_done)
         if self._ev[0] or not self.lines:
             yield self._take_events()
+
+    def _count_unreadable(self, text: str, head: str, bar: int, where: int) -> None:
+        """Why a line has no usable epoch field."""
+        if text is TOO_LONG:
+            self._count("line_too_long", where)
+        elif not text.strip():
+            self.counted["blank"] += 1
+        elif bar >= 0 and head.isdigit():
+            # digits, but not a time: Unicode digits ("²"), or too many of them
+            self._count("bad_epoch", where)
+        else:
+            self._count("malformed", where)
 
     def check(self) -> None:
         """Every line is used or counted (raises if the accounting is off)."""
@@ -999,8 +1070,10 @@ def import_queue_log(
 ) -> QueueLogResult:
     """Import a queue_log (one file or rotated files) into per-session statistics.
 
-    The report time `as_of` defaults to the log's end (the latest timestamp among the
-    last lines of the files), so sessions still open at the end of the log run to it.
+    The report time `as_of` defaults to the log's end: the newest timestamp of the
+    lines read (a line that jumps ahead in time and is not confirmed by the lines after
+    it does not count), so sessions still open at the end of the log run to it; it is
+    known once the input is read, so standard input and pipes need no second look.
     Options are those of :class:`QueueLogImporter` (wrapup, aliases, infer,
     reorder_window, chunk_events, progress, max_call). `on_chunk` also sees every
     event chunk of the queue sessions (e.g. an :class:`agentstats.rollup.IntervalRollup`'s
@@ -1009,13 +1082,9 @@ def import_queue_log(
     """
     from ..aggregate import Aggregator, _as_of_to_ticks
 
-    if isinstance(paths, (str, os.PathLike)):
+    if isinstance(paths, (str, os.PathLike, LogSource)):
         paths = [paths]
-    paths = [Path(p) for p in paths]
     as_of_s = _as_of_to_ticks(as_of, "s")
-    if as_of_s is None:
-        ends = [e for e in (_last_epoch(p) for p in paths) if e is not None]
-        as_of_s = max(ends) if ends else None
     importer = QueueLogImporter(paths, as_of=as_of_s, **options)
     aggregator = Aggregator(unit="s", as_of=as_of_s, strict=strict, n_threads=n_threads)
     for chunk in importer.chunks():
@@ -1026,8 +1095,9 @@ def import_queue_log(
         if on_chunk is not None:
             on_chunk(queue_events)
     importer.check()
+    end = as_of_s if as_of_s is not None else importer.last_time
     return QueueLogResult(
-        table=aggregator.result(),
+        table=aggregator.result(as_of=end) if as_of_s is None and end is not None else aggregator.result(),
         sessions=importer.sessions_frame(),
         diagnostics=importer.diagnostics,
         aliases_inferred=list(importer.aliases_inferred),

@@ -10,7 +10,7 @@ from typing import Any
 from ..agent_table import AgentTable
 from ..agents import agent_stats
 from ..aggregate import _as_of_to_ticks
-from .queue_log import EventChunk, QueueLogImporter, _last_epoch
+from .queue_log import EventChunk, QueueLogImporter
 
 __all__ = ["queue_log_agent_stats"]
 
@@ -36,12 +36,13 @@ def queue_log_agent_stats(
         paths = [paths]
     paths = [Path(p) for p in paths]
     as_of_s = _as_of_to_ticks(as_of, "s")
-    if as_of_s is None:
-        ends = [e for e in (_last_epoch(p) for p in paths) if e is not None]
-        as_of_s = max(ends) if ends else None
     importer = QueueLogImporter(paths, as_of=as_of_s, **options)
     events = EventChunk.concat(list(importer.chunks()))
     importer.check()
+    if as_of_s is None:
+        # the log's end: the newest time among the lines read (known once they are read,
+        # so that pipes and standard input need no second look)
+        as_of_s = importer.last_time
     table = agent_stats(
         events.session, events.time, events.state, agent=events.agent, wait=events.wait,
         reason=events.reason, presence=events.presence, acd_group=events.acd_group, unit="s",

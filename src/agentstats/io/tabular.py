@@ -163,22 +163,196 @@ def _batches(path: Path, fmt: str, chunk_rows: int | None) -> tuple[list[str], I
         return reader.schema.names, iter(reader)
 
 
-def _time_column(array: pa.Array, time_unit: str) -> Any:
+#: the latest plausible time: 2200-01-01T00:00:00Z in seconds (the queue_log reader's
+#: bound too); a later one means the time unit is wrong (or the value is corrupt)
+LATEST_SECONDS = 7_258_118_400
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+class _Rows:
+    """Names rows of one batch the way the user sees them: CSV lines (the header is
+    line 1) or data rows (1-based) of other formats."""
+
+    def __init__(self, path: Path, fmt: str, first_row: int) -> None:
+        self.path, self.fmt, self.first_row = path, fmt, first_row
+
+    def where(self, index: int) -> str:
+        number = self.first_row + int(index)
+        return f"line {number + 1}" if self.fmt == "csv" else f"row {number}"
+
+    def error(self, index: int, column: str, role: str, message: str) -> ValueError:
+        return ValueError(f"{self.path}: {self.where(index)}: column {column!r} ({role}): {message}")
+
+
+def _plain(value: Any) -> str:
+    """A value as the user wrote it (no NumPy or Arrow reprs)."""
+    if isinstance(value, pa.Scalar):
+        value = value.as_py()
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _first_failure(strings: pa.Array, parse: Callable[[pa.Array], np.ndarray]) -> int:
+    """Index of the first non-null string that `parse` (null/NaN/NaT on failure) cannot read."""
+    parsed = parse(strings)
+    present = ~np.asarray(strings.is_null().to_numpy(zero_copy_only=False))
+    failed = present & pd.isna(parsed)
+    return int(np.argmax(failed)) if failed.any() else -1
+
+
+def _numbers_from_text(array: pa.Array, rows: _Rows, column: str, role: str) -> np.ndarray:
+    """Text holding numbers -> float64 (null -> NaN); else an error naming the first row."""
+    import pyarrow.compute as pc
+
+    # empty or blank text is a missing value
+    array = pc.if_else(pc.equal(pc.utf8_trim_whitespace(array), ""), pa.scalar(None, array.type), array)
+    try:
+        return pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        pass
+
+    def parse(strings: pa.Array) -> np.ndarray:
+        return pd.to_numeric(pd.Series(strings.to_pandas(), dtype=object).str.strip(), errors="coerce").to_numpy()
+
+    bad = _first_failure(array, parse)
+    if bad < 0:                          # pragma: no cover - Arrow and pandas disagree
+        return parse(array).astype(np.float64)
+    raise rows.error(bad, column, role, f"{_plain(array[bad])} is not a number")
+
+
+def _text_of(array: pa.Array, rows: _Rows, column: str, role: str) -> pa.Array:
+    """Binary values (a CSV column that is not valid UTF-8) as text, or an error
+    naming the first value that is not."""
+    if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
+        return array
+    for index, value in enumerate(array.to_pylist()):
+        if value is not None:
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise rows.error(index, column, role, f"{value.decode('latin-1')!r} is not UTF-8 text") from None
+    return array.cast(pa.string())      # pragma: no cover - Arrow found it binary for a reason
+
+
+def _time_column(array: pa.Array, time_unit: str, rows: _Rows, column: str) -> Any:
+    """Times as the Aggregator takes them; text is ISO 8601 (UTC) or numbers in
+    `time_unit`; a time after the year 2200 is refused (see _check_time_scale)."""
+    array = _text_of(array, rows, column, "time")
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        return pd.to_datetime(pd.Series(array.to_pandas()), utc=True, format="ISO8601") \
-            .dt.tz_localize(None).to_numpy()
+        sample = array.drop_null()
+        if len(sample) and _looks_numeric(sample[0].as_py()):
+            # choice: numbers stored as text are numbers in time_unit
+            numbers = _numbers_from_text(array, rows, column, "time")
+            _check_time_scale(numbers, time_unit, rows, column)
+            return numbers
+
+        def parse(strings: pa.Array) -> np.ndarray:
+            return pd.to_datetime(pd.Series(strings.to_pandas(), dtype=object), utc=True,
+                                  format="ISO8601", errors="coerce").dt.tz_localize(None).to_numpy()
+
+        try:
+            values = pd.to_datetime(pd.Series(array.to_pandas(), dtype=object), utc=True,
+                                    format="ISO8601").dt.tz_localize(None).to_numpy()
+        except (ValueError, OverflowError):
+            bad = _first_failure(array, parse)
+            value = _plain(array[bad]) if bad >= 0 else "a value"
+            raise rows.error(max(bad, 0), column, "time",
+                             f"{value} is not a date-time (ISO 8601, e.g. 2026-03-02T18:00:00) "
+                             f"or a number") from None
+        _check_time_scale(values, "ns", rows, column)
+        return values
     if pa.types.is_date(array.type):
-        return array.cast(pa.timestamp("s"))
-    return array
+        array = array.cast(pa.timestamp("s"))
+    if pa.types.is_timestamp(array.type):
+        ticks = array.cast(pa.int64()).to_numpy(zero_copy_only=False) if not array.null_count else \
+            array.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        _check_time_scale(ticks, array.type.unit, rows, column, stored=True)
+        return array
+    if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
+        values = array.to_numpy(zero_copy_only=False) if not array.null_count else \
+            array.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        _check_time_scale(values, time_unit, rows, column)
+        return array
+    return array      # other types (dictionary, decimal, ...): the aggregator decides
 
 
-def _wait_column(array: pa.Array, wait_unit: str) -> Any:
+def _looks_numeric(text: Any) -> bool:
+    text = str(text).strip().lstrip("+-")
+    return bool(text) and text.replace(".", "", 1).isdigit() and text.isascii()
+
+
+def _check_time_scale(values: np.ndarray, unit: str, rows: _Rows, column: str, *,
+                      stored: bool = False) -> None:
+    """Refuse times after the year 2200 (or before 1740): in a number column it means
+    the unit is wrong (epoch milliseconds read as seconds give the year 55840)."""
+    values = np.asarray(values)
+    if values.dtype.kind == "M":
+        values = values.view(np.int64).astype(np.float64)
+        values[np.asarray(pd.isna(pd.Series(values)))] = np.nan
+        unit = "ns"
+    if not len(values) or values.dtype.kind not in "iuf":
+        return
+    limit = LATEST_SECONDS * _PER_SECOND[unit]
+    with np.errstate(invalid="ignore"):
+        as_float = values.astype(np.float64)
+        beyond = np.abs(as_float) > limit          # NaN (missing) is not beyond; inf is
+    if not beyond.any():
+        return
+    index = int(np.argmax(beyond))
+    value = values[index]
+    if not np.isfinite(as_float[index]):
+        raise rows.error(index, column, "time", f"{_plain(value)} is not a time")
+    seconds = float(value) / _PER_SECOND[unit]
+    year = 1970 + int(seconds // 31_556_952)
+    shown = _plain(int(value)) if float(value).is_integer() else _plain(value)
+    if stored:
+        raise rows.error(index, column, "time", f"{shown} {unit} is the year {year}, after 2200: "
+                                                f"the file's times are not plausible")
+    finer = [u for u in ("ms", "us", "ns") if _PER_SECOND[u] > _PER_SECOND[unit]
+             and abs(float(value)) <= LATEST_SECONDS * _PER_SECOND[u] * 1.0]
+    hint = (f"; if the times are in {_UNIT_WORDS[finer[0]]}, give --time-unit {finer[0]} "
+            f"(time_unit=\"{finer[0]}\")" if finer else "")
+    raise rows.error(index, column, "time", f"{shown} read in {_UNIT_WORDS[unit]} is the year {year}, "
+                                            f"after 2200{hint}")
+
+
+_UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+
+
+def _wait_column(array: pa.Array, wait_unit: str, rows: _Rows, column: str) -> Any:
+    array = _text_of(array, rows, column, "wait")
     if pa.types.is_duration(array.type):
         return array
-    values = array.to_numpy(zero_copy_only=False) if not array.null_count else \
-        array.cast(pa.float64()).to_numpy(zero_copy_only=False)
-    values = np.asarray(values, dtype=np.float64)
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        values = _numbers_from_text(array, rows, column, "wait")
+    elif pa.types.is_integer(array.type) or pa.types.is_floating(array.type) or pa.types.is_null(array.type):
+        values = array.to_numpy(zero_copy_only=False) if not array.null_count else \
+            array.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    else:
+        values = array.to_numpy(zero_copy_only=False)
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise rows.error(0, column, "wait", f"waits of type {array.type} cannot be read "
+                                            f"(give numbers or durations)") from None
+    # A wait longer than the time since 1970 cannot be real (and would not fit in ns).
+    with np.errstate(invalid="ignore"):
+        beyond = np.abs(values) > LATEST_SECONDS * _PER_SECOND[wait_unit]
+    if beyond.any():
+        index = int(np.argmax(beyond))
+        raise rows.error(index, column, "wait", f"{_plain(values[index])} {_UNIT_WORDS[wait_unit]} "
+                                                f"is not a plausible wait")
     return pd.to_timedelta(values, unit=wait_unit).to_numpy()
+
+
+def _check_unique(names: list[str], mapping: dict[str, str], path: Path) -> None:
+    """A column name used for a role must name one column (Arrow would silently take
+    one of them)."""
+    for role, name in mapping.items():
+        if names.count(name) > 1:
+            raise ValueError(f"{path}: the column name {name!r} (used as {role}) appears "
+                             f"{names.count(name)} times; rename the duplicates")
 
 
 def read_table_events(
@@ -205,20 +379,22 @@ def read_table_events(
 
         raise tapi_error(LINEERR_RESOURCEUNAVAIL, f"{path}: cannot read as {fmt}: {exc}") from exc
     mapping = _resolve(columns, names, path)
+    _check_unique(list(names), mapping, path)
     first_row = 1
     pending: list[pa.RecordBatch] = []
 
     def emit(batch: pa.RecordBatch, first: int) -> dict[str, Any]:
         col = {role: batch.column(batch.schema.get_field_index(name)) for role, name in mapping.items()}
+        rows = _Rows(path, fmt, first)
         out: dict[str, Any] = {
             "first_row": first,
             "session": col["session"],
-            "time": _time_column(col["time"], time_unit),
+            "time": _time_column(col["time"], time_unit, rows, mapping["time"]),
             "state": state_codes(col["state"]),
             "raw_state": col["state"],
         }
         if "wait" in col:
-            out["wait"] = _wait_column(col["wait"], wait_unit)
+            out["wait"] = _wait_column(col["wait"], wait_unit, rows, mapping["wait"])
         for role, key in (("agent", "agent"), ("queue", "acd_group"), ("address", "address")):
             if role in col:
                 out[key] = col[role]
@@ -285,7 +461,7 @@ def _feed(aggregator, path: Path, rows: int, *, format, columns, time_unit, wait
             aggregator.update(batch["session"], batch["time"], batch["state"],
                               wait=batch.get("wait"), agent=batch.get("agent"),
                               acd_group=batch.get("acd_group"), address=batch.get("address"))
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             hint = (" (sort the file by time, or read it whole: chunk_rows=None, --whole-file)"
                     if "earlier than" in str(exc) else "")
             raise ValueError(f"{path}: rows {batch['first_row']}.."

@@ -97,8 +97,12 @@ def _cell(value: Any, kind: str) -> str:
     if kind == "rate":
         return f"{float(value):.2f}"
     if kind == "time":
-        stamp = pd.Timestamp(value)
-        return "-" if pd.isna(stamp) else stamp.strftime("%Y-%m-%d %H:%M:%S")
+        try:
+            stamp = pd.Timestamp(value)
+            return "-" if pd.isna(stamp) else stamp.strftime("%Y-%m-%d %H:%M:%S")
+        except (ValueError, OverflowError, NotImplementedError):
+            # a time pandas cannot format (beyond its range): shown as stored, never a crash
+            return str(value)
     if kind == "state":
         return value if isinstance(value, str) else STATE_LABELS.get(int(value), str(value))
     return str(value)
@@ -133,6 +137,10 @@ def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = No
         console.print(f"[dim]... {len(frame) - len(shown):,} more rows "
                       f"(--limit 0 shows all; -o FILE.csv writes all)[/dim]")
 
+# reasons whose first lines are shown ("first at file:line, ...")
+_SHOWN_WHERE = ("malformed", "late", "nul_garbage", "time_jump", "bad_epoch", "bad_hold_time",
+                "line_too_long")
+
 
 def print_diagnostics(console: Console, *, importer: dict[str, Any] | None,
                       kernel: dict[str, int], aliases: list[str] | None = None) -> None:
@@ -148,10 +156,10 @@ def print_diagnostics(console: Console, *, importer: dict[str, Any] | None,
         if importer.get("nul_runs"):
             console.print(f"  NUL runs stripped: {importer['nul_runs']} ({importer['nul_bytes']:,} bytes)")
         for reason, where in importer.get("examples", {}).items():
-            if reason in ("malformed", "late", "nul_garbage") or reason.startswith("unknown_verb"):
+            if reason in _SHOWN_WHERE or reason.startswith("unknown_verb"):
                 console.print(f"  {reason}: first at {', '.join(where)}")
     rows = kernel.get("rows", 0)
     anomalies = {k: v for k, v in kernel.items() if k not in ("rows", "used", "off_table") and v}
     text = ", ".join(f"{k} {v:,}" for k, v in anomalies.items()) or "none"
     console.print(f"[bold]Events[/bold]: {rows:,} state changes, {kernel.get('used', 0):,} used; "
-                  f"anomalies: {text}; off-table transitions (SPEC 4.3): {kernel.get('off_table', 0):,}")
+                  f"anomalies: {text}; transitions the TAPI state table does not allow: {kernel.get('off_table', 0):,}")

@@ -1,0 +1,381 @@
+"""Reading a queue_log's bytes: opening, decompression, line splitting, decoding.
+
+This is the reading layer under :mod:`agentstats.io.queue_log` (SPEC 6.5: real files
+are dirty). It turns one input (a file, a rotated file compressed by logrotate, a FIFO,
+a pipe, standard input) into blocks of text lines, in bounded memory, whatever the
+bytes are:
+
+- gzip, bzip2 and xz inputs are recognised by their first bytes (not by the name) and
+  decompressed while they are read; a truncated or corrupt one is an error naming it;
+- CR, LF and CRLF all end a line (old Mac files, files edited on Windows);
+- a line that is not valid UTF-8 is read as Latin-1, so that distinct bytes never
+  become the same text (two agent names never merge);
+- a line longer than :data:`MAX_LINE_BYTES` is replaced by :data:`TOO_LONG` without
+  being held in memory;
+- an input with no queue_log line in its first :data:`SNIFF_BYTES` (or later, for
+  :data:`STRETCH_BYTES` on end) is refused: it is not a queue_log (/dev/zero,
+  /dev/urandom, a binary file).
+
+A regular file can be read several times (ordering, alias inference, the import); a
+stream is read once, and only its first block is kept so that its first timestamp can
+be known before the import reads it.
+
+Every choice here is written for users in docs/queue_log.md ("Reading the bytes").
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = [
+    "LogSource",
+    "open_sources",
+    "iter_line_blocks",
+    "first_epoch",
+    "valid_epoch",
+    "plain_int",
+    "decode_line",
+    "TOO_LONG",
+    "MAX_LINE_BYTES",
+    "SNIFF_BYTES",
+    "STRETCH_BYTES",
+    "LATEST_EPOCH",
+    "STDIN",
+]
+
+#: a line longer than this (bytes, without its line end) is counted, never held
+MAX_LINE_BYTES = 64 << 10
+#: an input whose first 16 MiB hold no queue_log line is refused
+SNIFF_BYTES = 16 << 20
+#: so is an input that goes on for 256 MiB without one after its first
+STRETCH_BYTES = 256 << 20
+#: the latest plausible epoch second: 2200-01-01T00:00:00Z (a later one is corrupt;
+#: it would also not fit a nanosecond timestamp past 2262)
+LATEST_EPOCH = 7_258_118_400
+#: an epoch field longer than this many digits is never a time (Asterisk writes %ld)
+MAX_EPOCH_DIGITS = 12
+#: the name that means standard input
+STDIN = "-"
+_READ_BYTES = 8 << 20
+_FIRST_BYTES = 1 << 20
+
+#: stands for a line longer than MAX_LINE_BYTES (compare with ``is``: no line read from
+#: a file is this object)
+TOO_LONG = "".join(["<line too long>"])
+
+# A queue_log line somewhere in a block: EPOCH|CALLID|QUEUE|AGENT|VERB (after any NULs
+# or blanks), fields without control characters, a verb of capitals. Random bytes match
+# this less than once in 10**13 bytes, so /dev/urandom is refused.
+_FIELD = rb"[^|\n\x00-\x1f\x7f]*\|"
+_QUEUE_LOG_LINE = re.compile(
+    rb"(?:^|[\n\x00])[ \t]*[0-9]{1,%d}[ \t]*\|" % MAX_EPOCH_DIGITS + _FIELD * 3 + rb"[A-Z][A-Z_]{2}")
+
+_MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+
+
+def _error(name: str, message: str):
+    from ..hresult import LINEERR_RESOURCEUNAVAIL, tapi_error
+
+    return tapi_error(LINEERR_RESOURCEUNAVAIL, f"{name}: {message}")
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OSError in plain words, with a hint for the usual permission problem."""
+    text = exc.strerror or str(exc)
+    if isinstance(exc, PermissionError):
+        text = (f"{text.lower()}: the file cannot be opened, or a directory on its path cannot "
+                f"be searched (check the permissions, e.g. membership of the asterisk group "
+                f"for /var/log/asterisk)")
+    return text
+
+
+def valid_epoch(head: str | bytes) -> bool:
+    """An epoch field as Asterisk writes it: ASCII digits, at most 12 of them."""
+    return 0 < len(head) <= MAX_EPOCH_DIGITS and head.isdigit() and head.isascii()
+
+
+def plain_int(text: str, most: int) -> int | None:
+    """A data field as a whole number: ASCII digits only (``"²"`` and ``"١٢"`` are not
+    numbers here, though ``str.isdigit`` says so), at most `most`; else None. For any
+    numeric queue_log field (hold times, wrap-up seconds, logged-in seconds), so that
+    no field can raise or overflow the int64 event columns."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    value = int(text)
+    return value if value <= most else None
+
+
+class LogSource:
+    """One input of a queue_log import: a path, or ``-`` for standard input.
+
+    ``name`` is used in error messages, ``label`` in ``file:line`` locations,
+    ``size`` is the byte size of a regular file (None for a stream), ``is_stream``
+    says whether it can be read only once (FIFO, pipe, character device, stdin)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.is_stdin = str(path) == STDIN
+        self.name = "standard input" if self.is_stdin else str(path)
+        self.label = "<stdin>" if self.is_stdin else self.path.name
+        if self.is_stdin:
+            self.is_stream, self.size = True, None
+        else:
+            try:
+                info = os.stat(self.path)
+            except OSError as exc:
+                raise _error(self.name, f"cannot read the queue_log ({os_error_text(exc)})") from exc
+            if stat.S_ISDIR(info.st_mode):
+                raise _error(self.name, "is a directory, not a log file")
+            self.is_stream = not stat.S_ISREG(info.st_mode)
+            self.size = None if self.is_stream else info.st_size
+        self.compression: str | None = None
+        self._stream: BinaryIO | None = None     # a stream, once opened
+        self._prefix = b""                      # a stream's bytes read ahead (first_epoch)
+        self._read_once = False
+        self.raw_position = 0                  # bytes of a compressed file read so far
+
+    def __repr__(self) -> str:
+        return f"LogSource({self.name!r})"
+
+    # -- opening --------------------------------------------------------------------
+
+    def _open_raw(self) -> BinaryIO:
+        if self.is_stdin:
+            return sys.stdin.buffer
+        try:
+            return open(self.path, "rb")
+        except OSError as exc:
+            raise _error(self.name, f"cannot read the queue_log ({os_error_text(exc)})") from exc
+
+    def _decompressing(self, raw: BinaryIO) -> BinaryIO:
+        """`raw`, or a decompressing reader over it (chosen by the first bytes)."""
+        try:
+            magic = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
+        except OSError as exc:
+            raise _error(self.name, f"cannot read the queue_log ({os_error_text(exc)})") from exc
+        for prefix, kind in _MAGIC:
+            if magic.startswith(prefix):
+                self.compression = kind
+                break
+        else:
+            return raw
+        # (imported here: most logs are plain text)
+        if self.compression == "gzip":
+            import gzip
+
+            return gzip.GzipFile(fileobj=raw, mode="rb")
+        if self.compression == "bzip2":
+            import bz2
+
+            return bz2.BZ2File(raw)
+        if self.compression == "xz":
+            import lzma
+
+            return lzma.LZMAFile(raw)
+        raise _error(self.name, f"is compressed with {self.compression}, which agentstats does "
+                                f"not read; decompress it first (e.g. zstd -dc FILE | agentstats report -)")
+
+    def _read(self, f: BinaryIO, size: int) -> bytes:
+        try:
+            return f.read(size)
+        except OSError as exc:
+            if self.compression is not None:     # bz2 and gzip raise OSError for bad data too
+                raise self._damaged(exc) from exc
+            raise _error(self.name, f"cannot read the queue_log ({os_error_text(exc)})") from exc
+        except MemoryError:
+            raise
+        except Exception as exc:                 # EOFError (truncated), zlib.error, lzma.LZMAError
+            if self.compression is None:         # pragma: no cover - plain reads raise OSError
+                raise
+            raise self._damaged(exc) from exc
+
+    def _damaged(self, exc: Exception):
+        return _error(self.name, f"the {self.compression} data is truncated or corrupt ({exc}); "
+                                 f"nothing was reported")
+
+    def raw_blocks(self, size: int = _READ_BYTES) -> Iterator[bytes]:
+        """The (decompressed) bytes of the input, in blocks of about `size` bytes."""
+        if self.is_stream:
+            if self._read_once:
+                raise _error(self.name, "a stream (standard input, a pipe) can be read only once")
+            self._read_once = True
+            f = self._stream if self._stream is not None else self._decompressing(self._open_raw())
+            self._stream = None
+            if self._prefix:
+                box = [self._prefix]
+                self._prefix = b""
+                yield box.pop()
+            yield from self._blocks_of(f, size)
+            return
+        raw = self._open_raw()
+        with raw:
+            yield from self._blocks_of(self._decompressing(raw), size, raw)
+
+    def _blocks_of(self, f: BinaryIO, size: int, raw: BinaryIO | None = None) -> Iterator[bytes]:
+        # The block is held in `box` only until it is handed out: the generator keeps
+        # no reference to it while the reader works on it (one block less in memory).
+        box = [self._read(f, size)]
+        while box[0]:
+            if raw is not None and self.compression is not None:
+                self.raw_position = raw.tell()      # progress in the file's own bytes
+            yield box.pop()
+            box.append(self._read(f, size))
+
+    def head(self, size: int = _FIRST_BYTES) -> bytes:
+        """The first `size` (decompressed) bytes; a stream keeps them for its one read."""
+        if not self.is_stream:
+            raw = self._open_raw()
+            with raw:
+                return self._read(self._decompressing(raw), size)
+        if self._stream is None and not self._prefix:
+            self._stream = self._decompressing(self._open_raw())
+            self._prefix = self._read(self._stream, size)
+        return self._prefix[:size]
+
+
+def open_sources(paths: Iterable[str | os.PathLike | LogSource]) -> list[LogSource]:
+    """LogSource objects for paths (those already open are kept)."""
+    sources = [p if isinstance(p, LogSource) else LogSource(p) for p in paths]
+    if sum(source.is_stdin for source in sources) > 1:
+        raise ValueError("standard input (-) is given more than once")
+    return sources
+
+
+def first_epoch(source: LogSource) -> int | None:
+    """The timestamp of the first valid line among the first 1000 lines (orders rotated
+    files)."""
+    data = source.head()
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    for raw in data.split(b"\n", 1000)[:1000]:
+        text = raw.replace(b"\x00", b"").strip()
+        head = text.split(b"|", 1)[0].strip()
+        if valid_epoch(head) and text.count(b"|") >= 4:
+            value = int(head)
+            if value <= LATEST_EPOCH:
+                return value
+    return None
+
+
+def _decode(data: bytes) -> list[str]:
+    """Lines of a block: UTF-8, or Latin-1 for a line that is not valid UTF-8 (every
+    byte then is one character, so distinct bytes stay distinct text). A line longer
+    than MAX_LINE_BYTES (as read) is TOO_LONG."""
+    try:
+        lines = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        return [TOO_LONG if len(raw) > MAX_LINE_BYTES else decode_line(raw) for raw in data.split(b"\n")]
+    if len(data) > MAX_LINE_BYTES and max(map(len, lines)) * 4 > MAX_LINE_BYTES:
+        # a character is at most 4 bytes: only these lines can be too long
+        for i, text in enumerate(lines):
+            if len(text) * 4 > MAX_LINE_BYTES and len(text.encode("utf-8")) > MAX_LINE_BYTES:
+                lines[i] = TOO_LONG
+    return lines
+
+
+def decode_line(raw: bytes) -> str:
+    """One line's bytes as text: UTF-8, else Latin-1 (the reading rule of every line)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+class LineReader:
+    """Blocks of text lines of one input; ``bytes_read`` counts the bytes (after
+    decompression) handed out so far, ``progress`` the bytes of the input itself (for a
+    progress bar against the file size). One pass per reader."""
+
+    def __init__(self, source: LogSource, block_bytes: int = _READ_BYTES) -> None:
+        self.source = source
+        self.block_bytes = max(1, int(block_bytes))
+        self.bytes_read = 0
+        #: every line of the block last handed out is ASCII (so per-line checks can be skipped)
+        self.ascii = False
+
+    def __iter__(self) -> Iterator[list[str]]:
+        source = self.source
+        rest = b""
+        cr_pending = False       # the last block ended in CR: a CRLF may be cut in two
+        skipping = False         # inside a line too long to hold: drop up to its end
+        last_line_at = None      # bytes read when a queue_log line was last seen
+        for data in source.raw_blocks(self.block_bytes):
+            self.bytes_read += len(data)
+            if cr_pending:
+                data = b"\r" + data
+                cr_pending = False
+            if b"\r" in data:
+                if data.endswith(b"\r"):
+                    data = data[:-1]
+                    cr_pending = True
+                data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            # A queue_log line in this block (or ending in it: the rest carried over)?
+            if _QUEUE_LOG_LINE.search(data) or (rest and _QUEUE_LOG_LINE.search(rest + data[:4096])):
+                last_line_at = self.bytes_read
+            self._check_stretch(last_line_at)
+            if skipping:
+                end = data.find(b"\n")
+                if end < 0:
+                    continue
+                data = data[end + 1:]
+                skipping = False
+            data = rest + data if rest else data
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                if len(data) > MAX_LINE_BYTES:
+                    self.ascii = False
+                    yield [TOO_LONG]
+                    rest, skipping = b"", True
+                else:
+                    rest = data
+                continue
+            rest = data[cut + 1:]
+            complete = data[:cut]
+            data = b""              # not held while the lines are worked on
+            self.ascii = complete.isascii()
+            lines = _decode(complete)
+            complete = b""
+            if len(rest) > MAX_LINE_BYTES:
+                lines.append(TOO_LONG)
+                rest, skipping = b"", True
+            yield lines
+        self.ascii = False
+        if cr_pending:       # the input ended with CR: a line end
+            if not skipping:
+                yield _decode(rest)
+            return
+        if rest and not skipping:
+            yield _decode(rest)
+
+    @property
+    def progress(self) -> int:
+        if self.source.compression is not None and not self.source.is_stream:
+            return self.source.raw_position
+        return self.bytes_read
+
+    def _check_stretch(self, last_line_at: int | None) -> None:
+        if last_line_at is None:
+            if self.bytes_read > SNIFF_BYTES:
+                raise _error(self.source.name, f"no queue_log line in the first {SNIFF_BYTES >> 20} MiB: "
+                                               f"this does not look like a queue_log (lines are "
+                                               f"EPOCH|CALLID|QUEUE|AGENT|EVENT|...)")
+        elif self.bytes_read - last_line_at > STRETCH_BYTES:
+            raise _error(self.source.name, f"no queue_log line in {STRETCH_BYTES >> 20} MiB after "
+                                           f"byte {last_line_at:,}: the rest does not look like a "
+                                           f"queue_log")
+
+
+def iter_line_blocks(source: LogSource, block_bytes: int = _READ_BYTES) -> Iterator[list[str]]:
+    """Lists of lines (text without the line end), in input order."""
+    return iter(LineReader(source, block_bytes))
