@@ -29,6 +29,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import agentstats
 from agentstats import cli
 from agentstats.cli import main
 from agentstats.hresult import LINEERR_RESOURCEUNAVAIL, TapiError, TapiResourceError
@@ -37,7 +38,9 @@ from agentstats.io.lines import LATEST_EPOCH, MAX_LINE_BYTES
 from agentstats.io.queue_log import QueueLogImporter, import_queue_log, read_queue_log
 from agentstats.io.tabular import import_table
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+# The folder of the agentstats the tests import (the installed copy in CI, src/ in a
+# checkout built in place): subprocesses must run the same build.
+SRC = Path(agentstats.__file__).resolve().parents[1]
 T0 = 1_700_000_000
 
 # A small clean log: two members, two calls (wrap-up in q1), a pause, a removal, a
