@@ -566,6 +566,12 @@ class _SessionSlots:
     def key_of(self, slot: int) -> Hashable:
         return slot + self.base if self.mode == "dense" else self.index[slot]
 
+    def key_of_slots(self, slots: np.ndarray) -> np.ndarray:
+        """Keys of the given slots, in slot order."""
+        if self.mode == "dense" or self.mode is None:
+            return slots.astype(np.int64) + self.base
+        return self.index.to_numpy()[slots]
+
     def keys_for(self, slots: np.ndarray):
         """Keys of the given slots, and an order that sorts them when keys are sortable."""
         if self.mode == "dense" or self.mode is None:
