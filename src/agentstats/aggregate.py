@@ -420,7 +420,8 @@ class Aggregator:
         self._rows += n
         for name in (*_BUCKETS, "off_table"):
             self._counts[name] += totals[name]
-        self._max_time = max(self._max_time, totals["max_time"])
+        if n:       # the kernel reports no latest time for no rows (its counters stay 0)
+            self._max_time = max(self._max_time, totals["max_time"])
         self._remember_meta(chunk, codes, base, n_slots)
 
     def _thread_limit(self) -> int:

@@ -218,9 +218,8 @@ class _Merged:
         for name in set(self.meta) | set(part.meta):
             old = self.meta.get(name, np.full(start, None, dtype=object))
             incoming = part.meta.get(name, np.full(len(part), None, dtype=object))
-            if seen.any():   # SPEC 1: the first value seen of a session is kept
-                unset = pd.isnull(old[position[seen]])
-                old[position[seen][unset]] = incoming[seen][unset]
+            # SPEC 1: a session keeps the value of its first row (as one aggregation of
+            # the whole log does), so a session seen before keeps the value it has.
             self.meta[name] = np.concatenate([old, incoming[new]])
         for name in _COUNTS:
             self.counts[name] += counts[name]
