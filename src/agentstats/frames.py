@@ -68,8 +68,10 @@ def call_columns(
     - f(session_array, time_array, state_array, ...): columns (the array form)
     """
     roles = list(named)
-    if data is None and len(args) == 1 and is_table(args[0]):
-        data, args = args[0], ()
+    if data is None and len(args) == 1:
+        names_given = any(isinstance(value, str) for value in named.values())
+        if is_table(args[0]) or names_given and not hasattr(args[0], "__len__"):
+            data, args = args[0], ()
     if len(args) > len(required):
         raise TypeError(f"{what}() takes at most {len(required)} positional columns "
                         f"({', '.join(required)}), got {len(args)}")
@@ -127,7 +129,9 @@ def _as_arrow(table: Any, wanted: list[str]) -> pa.Table:
     if hasattr(table, "__arrow_c_stream__"):
         arrow = pa.RecordBatchReader.from_stream(table).read_all()
     elif hasattr(table, "__dataframe__"):
-        arrow = pa.interchange.from_dataframe(table)
+        import pyarrow.interchange
+
+        arrow = pyarrow.interchange.from_dataframe(table)
     else:
         raise TypeError(f"{type(table).__name__} is not a table agentstats can read (give a "
                         "pandas, polars, pyarrow or DuckDB table, or separate columns)")
