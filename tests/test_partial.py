@@ -129,7 +129,7 @@ def test_string_keys_and_metadata_merge():
         {"session": np.array(["a", "c"], dtype=object), "time": np.array([5, 6]), "state": np.array([2, 1]),
          "agent": np.array(["ann", "cat"], dtype=object)},
     ]
-    table = merge_partials([partial_aggregate(p, unit="s") for p in pieces])
+    table = merge_partials([partial_aggregate(p, unit="s") for p in pieces], unit="s")
     whole = {name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]}
     one = agentstats.aggregate(data=whole, **{name: name for name in whole}, unit="s")
     assert table.to_pandas().equals(one.to_pandas())

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import OffTable, Unit
+from .hresult import TapiError
 from .partial import PartialSessions, check_time_order, merge_partials, partial_aggregate
 from .table import SessionTable
 
@@ -98,7 +99,9 @@ def _piece(frame: pd.DataFrame, names: Mapping[str, str], options: Mapping[str, 
     columns = {role: frame[name] for role, name in names.items()}
     try:
         return partial_aggregate(columns, **options)
-    except (ValueError, TypeError, ArithmeticError) as exc:
+    except TapiError as exc:
+        raise type(exc)(exc.hresult, f"partition {number}: {exc.detail}") from None
+    except (ValueError, TypeError, KeyError) as exc:
         exc.args = (f"partition {number}: {exc.args[0] if exc.args else exc}", *exc.args[1:])
         raise
 
@@ -114,8 +117,8 @@ def _merged(pieces: Sequence[PartialSessions], frame: Any, names: Mapping[str, s
                                for part in frame.to_delayed()])
         return list(parts)
 
-    return merge_partials(pieces, as_of=options["as_of"], off_table=options["off_table"],
-                          rows_of=rows_of)
+    return merge_partials(pieces, unit=options["unit"], as_of=options["as_of"],
+                          off_table=options["off_table"], rows_of=rows_of)
 
 
 def _rows_of_sessions(frame: pd.DataFrame, names: Mapping[str, str],
@@ -137,7 +140,8 @@ def _shuffled(frame: Any, names: Mapping[str, str], options: Mapping[str, Any],
     by_session = numbered.shuffle(on=session)
     pieces = dask.compute(*[dask.delayed(_piece_in_input_order)(part, names, options, number)
                             for number, part in enumerate(by_session.to_delayed())])
-    return merge_partials(pieces, as_of=options["as_of"], off_table=options["off_table"])
+    return merge_partials(pieces, unit=options["unit"], as_of=options["as_of"],
+                          off_table=options["off_table"])
 
 
 def _piece_in_input_order(frame: pd.DataFrame, names: Mapping[str, str],

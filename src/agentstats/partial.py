@@ -151,11 +151,12 @@ def check_time_order(parts: Sequence[PartialSessions]) -> bool:
 
 
 def merge_partials(
-    parts: Sequence[PartialSessions], *, as_of: Any = None, off_table: str = "count",
-    rows_of: Callable[[np.ndarray], Sequence[Mapping[str, Any] | None]] | None = None,
+    parts: Sequence[PartialSessions], *, unit: str | None = None, as_of: Any = None,
+    off_table: str = "count", rows_of: Callable[[np.ndarray], Sequence[Mapping[str, Any] | None]] | None = None,
 ) -> SessionTable:
     """The SessionTable of the whole log from its pieces in log order (time order, or
-    pieces that share no session).
+    pieces that share no session). unit, as_of, off_table: as given to
+    partial_aggregate for every piece.
 
     rows_of(keys): the rows of those sessions in each piece, as {role: column} (None for
     a piece without any), in the order of `parts`; called only when some sessions
@@ -163,6 +164,7 @@ def merge_partials(
     MergeUnsupported."""
     merged = _Merged()
     merged.as_of_input = as_of
+    merged.unit = unit
     for part in parts:
         if not part.empty:
             merged.add(part, raise_off_table=off_table == "raise")
@@ -187,6 +189,7 @@ class _Merged:
         self.as_of: int | None = None
         self.meta: dict[str, np.ndarray] = {}
         self.as_of_input: Any = None
+        self.unit: str | None = None
         self.object_keys = False        # some piece had keys that are not integers
         # Per session: set aside (folded again from its rows), and the count changes
         # the fold made for it (taken back if it is set aside later).
@@ -290,7 +293,7 @@ class _Merged:
         self.counts["duplicate"] -= int(self.moved_to_duplicate[aside].sum())
         self.counts["off_table"] -= int(self.added_off_table[aside].sum())
         pieces = [rows for rows in rows_of(keys) if rows is not None]
-        options = dict(unit=self.tick_unit, as_of=self.as_of_input, strict=False, off_table=off_table)
+        options = dict(unit=self.unit, as_of=self.as_of_input, strict=False, off_table=off_table)
         exact = Aggregator(**options)
         for rows in pieces:
             alone = partial_aggregate(rows, **options)
@@ -305,8 +308,7 @@ class _Merged:
         redone = exact._keys.key_of_slots(slots)
         at = self.index.get_indexer(pd.Index(redone, dtype=object))
         self.states[at] = exact._states[slots]
-        for name, values in exact._meta.items():
-            self.meta[name][at] = values[slots]
+        # Their agent / acd_group / address stay those of the fold (the first piece's).
 
     def result(self, *, as_of: Any = None) -> SessionTable:
         aggregator = Aggregator(unit=self.tick_unit, as_of=as_of)
