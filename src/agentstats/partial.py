@@ -129,13 +129,22 @@ def _first_rows(chunk: Any, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         applied = applied[np.argsort(ticks, kind="stable")]
     codes, uniques = pd.factorize(chunk.keys[applied])
     first = applied[pd.Series(codes).drop_duplicates().index.to_numpy()]
-    position = pd.Index(keys, dtype=object).get_indexer(pd.Index(uniques, dtype=object))
+    position = _key_index(keys).get_indexer(_key_index(np.asarray(uniques)))
     first_state = np.full(len(keys), INVALID_STATE, dtype=np.uint8)
     first_wait = np.full(len(keys), MISSING, dtype=np.int64)
     first_state[position] = chunk.states[first]
     if chunk.waits is not None:
         first_wait[position] = chunk.waits[first]
     return first_state, first_wait
+
+
+def _key_index(keys: np.ndarray) -> pd.Index:
+    """Keys as a pandas Index: int64 when they are integers (hashing native ints is
+    several times faster than Python objects), else objects as given."""
+    if keys.dtype.kind in "iu" and (keys.dtype != np.uint64 or not len(keys)
+                                    or int(keys.max()) <= np.iinfo(np.int64).max):
+        return pd.Index(keys.astype(np.int64, copy=False))
+    return pd.Index(keys, dtype=object)
 
 
 def check_time_order(parts: Sequence[PartialSessions]) -> bool:
@@ -204,7 +213,8 @@ class _Merged:
         if self.has_wait is not None and part.has_wait != self.has_wait:
             raise ValueError("wait must be given for every piece or for none")
         self.object_keys |= part.keys.dtype.kind not in "iu"
-        position = self.index.get_indexer(pd.Index(part.keys, dtype=object)) if len(self.index) \
+        incoming_keys = _key_index(part.keys)
+        position = self.index.get_indexer(incoming_keys) if len(self.index) \
             else np.full(len(part), -1, dtype=np.intp)
         seen = position >= 0
         counts = dict(part.counts)
@@ -212,7 +222,7 @@ class _Merged:
             self._fold(position, part, seen, counts, raise_off_table)
         new = ~seen
         start = len(self.index)
-        self.index = self.index.append(pd.Index(part.keys[new], dtype=object))
+        self.index = incoming_keys[new] if not len(self.index) else self.index.append(incoming_keys[new])
         self.states = np.concatenate([self.states, part.states[new]])
         grow = int(new.sum())
         self.set_aside = np.concatenate([self.set_aside, np.zeros(grow, dtype=bool)])
@@ -306,7 +316,7 @@ class _Merged:
         self.rows += exact._rows
         slots = np.flatnonzero(exact._states["state"] != INVALID_STATE)
         redone = exact._keys.key_of_slots(slots)
-        at = self.index.get_indexer(pd.Index(redone, dtype=object))
+        at = self.index.get_indexer(_key_index(redone))
         self.states[at] = exact._states[slots]
         # Their agent / acd_group / address stay those of the fold (the first piece's).
 
