@@ -97,8 +97,9 @@ def test_cluster_against_one_process(client):
                    one_process=read_one + aggregate_one)
 
     ddf = dd.read_parquet([str(f) for f in files])
-    assert ddf.npartitions == N_DAYS
+    assert ddf.npartitions >= N_DAYS          # large files are split by row groups
     parts = ddf.to_delayed()
+    figures["partitions"] = len(parts)
     dask.compute(*[dask.delayed(_piece)(p, NAMES, {"unit": None, "as_of": None, "strict": True,
                                                    "off_table": "count"}, i)
                    for i, p in enumerate(parts[:2])])        # warm up: imports on the workers

@@ -89,6 +89,24 @@ def test_other_partitionings_are_shuffled_by_session(client, seed):
     same(agentstats.dask.aggregate(ddf, strict=False, unit="s", **NAMES), frame)
 
 
+def test_ties_keep_their_order_across_the_shuffle(client):
+    """Many rows of one session at the same time (SPEC 1.1: input order decides which is
+    the duplicate), in partitions that are not in time order."""
+    rng = np.random.default_rng(10)
+    frame = events(400, 10, sessions=5, ordered=False)
+    frame["ts"] = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 4, len(frame)), unit="s")
+    ddf = dd.from_pandas(frame, npartitions=5, sort=False)
+    same(agentstats.dask.aggregate(ddf, strict=False, unit="s", **NAMES), frame)
+
+
+def test_agentstats_dask_is_imported_on_use():
+    import subprocess
+    import sys
+
+    code = "import sys, agentstats; assert 'dask' not in sys.modules; agentstats.dask; assert 'dask' in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
 def test_daily_parquet_files(client, tmp_path):
     frame = events(900, 7)
     for day, rows in frame.groupby(frame["ts"].dt.date):

@@ -102,7 +102,7 @@ def partial_aggregate(columns: Mapping[str, Any], **options: Any) -> PartialSess
     slots = np.flatnonzero(aggregator._states["state"] != INVALID_STATE)
     keys = aggregator._keys.key_of_slots(slots)
     states = aggregator._states[slots].copy()
-    first_state, first_wait = _first_rows(chunk, keys)
+    first_state, first_wait = _first_rows(chunk, aggregator._keys, aggregator._states, slots)
     valid_time = chunk.ticks[chunk.ticks != MISSING]
     return PartialSessions(
         keys=keys, states=states, first_state=first_state, first_wait=first_wait,
@@ -118,24 +118,31 @@ def partial_aggregate(columns: Mapping[str, Any], **options: Any) -> PartialSess
     )
 
 
-def _first_rows(chunk: Any, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """State and wait of each session's first applied row (SPEC 1.1: by time, ties in
-    input order), aligned with `keys`."""
+def _first_rows(chunk: Any, slot_map: Any, states: np.ndarray,
+                slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """State and wait of each seen session's first applied row, aligned with `slots`.
+
+    The kernel kept each session's first time; its first row (SPEC 1.1: by time, ties
+    in input order) is the first row in input order that is applied and has that time.
+    Only those few candidate rows are looked at after one vectorised comparison."""
     as_of = chunk.as_of if chunk.as_of is not None else np.iinfo(np.int64).max
-    applied = np.flatnonzero((chunk.ticks != MISSING) & (chunk.states <= _ENDED)
-                             & (chunk.ticks <= as_of))
-    ticks = chunk.ticks[applied]
-    if len(ticks) > 1 and np.any(ticks[1:] < ticks[:-1]):
-        applied = applied[np.argsort(ticks, kind="stable")]
-    codes, uniques = pd.factorize(chunk.keys[applied])
-    first = applied[pd.Series(codes).drop_duplicates().index.to_numpy()]
-    position = _key_index(keys).get_indexer(_key_index(np.asarray(uniques)))
-    first_state = np.full(len(keys), INVALID_STATE, dtype=np.uint8)
-    first_wait = np.full(len(keys), MISSING, dtype=np.int64)
-    first_state[position] = chunk.states[first]
+    if slot_map.mode == "hash":
+        codes = slot_map.index.get_indexer(_key_index(np.asarray(chunk.keys)))
+    else:
+        codes = chunk.keys.astype(np.int64, copy=False) - slot_map.base
+    first_time = np.ascontiguousarray(states["first_time"])
+    valid = codes >= 0
+    candidate = valid & (chunk.ticks == first_time[np.where(valid, codes, 0)])
+    rows = np.flatnonzero(candidate)
+    rows = rows[(chunk.states[rows] <= _ENDED) & (chunk.ticks[rows] <= as_of)]
+    chosen_slots, first = np.unique(codes[rows], return_index=True)   # first in input order
+    first = rows[first]
+    by_slot_state = np.full(len(states), INVALID_STATE, dtype=np.uint8)
+    by_slot_wait = np.full(len(states), MISSING, dtype=np.int64)
+    by_slot_state[chosen_slots] = chunk.states[first]
     if chunk.waits is not None:
-        first_wait[position] = chunk.waits[first]
-    return first_state, first_wait
+        by_slot_wait[chosen_slots] = chunk.waits[first]
+    return by_slot_state[slots], by_slot_wait[slots]
 
 
 def _key_index(keys: np.ndarray) -> pd.Index:
