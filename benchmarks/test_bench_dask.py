@@ -16,6 +16,8 @@ Phases of the cluster run (each timed on its own, end to end from the client):
 - gather: the partials sent to the client (their pickled size is reported);
 - merge: merge_partials on the client;
 - total: agentstats.dask.aggregate, one call.
+The one-process runs: pandas.read_parquet + aggregate(frame), and pyarrow's
+read_table + aggregate(table) (the Arrow columns used in place).
 """
 
 from __future__ import annotations
@@ -95,6 +97,12 @@ def test_cluster_against_one_process(client):
     del frame
     figures.update(one_process_read=read_one, one_process_aggregate=aggregate_one,
                    one_process=read_one + aggregate_one)
+    # The same through Arrow: the columns are used in place, no pandas frame is built.
+    arrow, read_arrow = timed(lambda: pq.read_table(files))
+    from_arrow, aggregate_arrow = timed(lambda: agentstats.aggregate(arrow, **NAMES))
+    del arrow
+    figures.update(one_process_arrow_read=read_arrow, one_process_arrow_aggregate=aggregate_arrow,
+                   one_process_arrow=read_arrow + aggregate_arrow)
 
     ddf = dd.read_parquet([str(f) for f in files])
     assert ddf.npartitions >= N_DAYS          # large files are split by row groups
@@ -118,6 +126,7 @@ def test_cluster_against_one_process(client):
         cluster_merge=merge, cluster_total=total,
         partial_bytes=sum(len(pickle.dumps(p, protocol=5)) for p in pieces),
         ratio_one_process_over_cluster=(read_one + aggregate_one) / total,
+        ratio_one_process_arrow_over_cluster=(read_arrow + aggregate_arrow) / total,
     )
     print()
     for name, value in figures.items():
@@ -126,7 +135,7 @@ def test_cluster_against_one_process(client):
     RESULTS.write_text(json.dumps(figures, indent=1) + "\n")
 
     # After timing: the same table, and the merge is not the bottleneck.
-    for got in (table, merged):
+    for got in (table, merged, from_arrow):
         assert got.diagnostics == one.diagnostics
         assert np.array_equal(got.keys, one.keys)
         for name in one.ticks:
