@@ -68,9 +68,9 @@ def aggregate(
 
     if not isinstance(ddf, dd.DataFrame):
         raise TypeError(f"agentstats.dask.aggregate takes a dask DataFrame, not {type(ddf).__name__}")
-    names = {"session": session, "time": time, "state": state, "wait": wait, "agent": agent,
+    given = {"session": session, "time": time, "state": state, "wait": wait, "agent": agent,
              "acd_group": acd_group, "address": address}
-    names = {role: name for role, name in names.items() if name is not None}
+    names: dict[str, str] = {role: name for role, name in given.items() if name is not None}
     missing = [name for name in names.values() if name not in ddf.columns]
     if missing:
         raise KeyError(f"no column {missing[0]!r} in the dask DataFrame; its columns: "

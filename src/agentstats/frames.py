@@ -13,7 +13,16 @@ in between); `to_pandas()` / `to_polars()` convert that table; `ArrowStreamExpor
 
 Entry points use `call_columns()` to accept both call forms: separate columns
 (`f(session, time, state, ...)`) and a table with column names (`f(table, session="sid",
-...)`, `f("sid", "ts", "code", data=table)`, `table.pipe(f, session="sid", ...)`).
+...)`, `f("sid", "ts", "code", data=table)`, `table.pipe(f, session="sid", ...)`):
+
+    def agent_stats(*columns, agent=None, time=None, state=None, data=None, ...):
+        given = frames.call_columns(columns, data, {"agent": agent, "time": time,
+                                    "state": state, ...}, required=("agent", "time", "state"),
+                                    what="agent_stats")
+        # given: {role: column}, each column readable by columns.py
+
+A result object exports with `frames.arrow_table(columns, timestamps=..., durations=...,
+time_unit=..., tz=..., duration_unit=...)`, then `frames.to_pandas` / `frames.to_polars`.
 """
 
 from __future__ import annotations

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from .aggregate import _BUCKETS, Aggregator, SESSION_STATE_DTYPE, _new_states, _SessionSlots
+from .aggregate import _BUCKETS, Aggregator, Unit, SESSION_STATE_DTYPE, _new_states, _SessionSlots
 from .columns import INVALID_STATE, MISSING
 from .hresult import LINEERR_INVALAGENTSESSIONSTATE, AgentSessionState, shown, tapi_error
 from .table import SessionTable
@@ -328,7 +328,8 @@ class _Merged:
         # Their agent / acd_group / address stay those of the fold (the first piece's).
 
     def result(self, *, as_of: Any = None) -> SessionTable:
-        aggregator = Aggregator(unit=self.tick_unit, as_of=as_of)
+        # The state is set below; the unit only has to be valid (the ticks' own unit).
+        aggregator = Aggregator(unit=cast(Unit, self.tick_unit), as_of=as_of)
         slots = _SessionSlots()
         slots.mode = "hash"
         slots.index = self.index
