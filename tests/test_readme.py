@@ -37,3 +37,11 @@ def test_ci_runs_the_readme_test_command(readme):
     assert "pytest" in test_command
     ci = (REPO / ".ci" / "run").read_text()
     assert test_command in ci.splitlines()
+
+
+def test_the_data_frame_flow_is_one_of_the_examples(readme):
+    """The notebook flow (DuckDB -> agentstats -> polars; Dask over Parquet -> the same
+    table) is a python block, so test_python_examples_run_in_order runs it."""
+    flows = [block for block in code_blocks("python")
+             if "duckdb.sql" in block and "agentstats.dask.aggregate" in block and "pl.DataFrame(table)" in block]
+    assert len(flows) == 1

@@ -2,6 +2,9 @@
 
     import agentstats
     table = agentstats.aggregate(session, time, state, wait=wait, unit="s")
+    table = agentstats.aggregate(df, session="sid", time="ts", state="status")  # any data frame
+    table.to_pandas(), table.to_arrow(), table.to_polars(), pa.table(table)
+    agentstats.dask.aggregate(ddf, session="sid", ...)   # a Dask dataframe (imported on use)
     table.to_pandas()            # one row per session (SPEC 2)
     table.diagnostics            # every row accounted for (SPEC 3)
     table.session(key)           # the ITAgentSession facade (SPEC 4)
@@ -63,3 +66,12 @@ __all__ = [
     "queue_log_agent_stats",
     "release_scratch",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # agentstats.dask is imported on first use: Dask is an optional, heavy dependency.
+    if name == "dask":
+        import importlib
+
+        return importlib.import_module(".dask", __name__)
+    raise AttributeError(f"module 'agentstats' has no attribute {name!r}")

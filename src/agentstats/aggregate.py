@@ -12,7 +12,7 @@ import os
 import threading
 import time as _time
 from collections.abc import Hashable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,11 @@ from .columns import (
     _time_to_ticks,
     _wait_to_ticks,
 )
+from . import frames
 from .table import SessionTable
+
+Unit = Literal["s", "ms", "us", "ns"]
+OffTable = Literal["count", "raise"]
 
 __all__ = ["Aggregator", "aggregate", "SESSION_STATE_DTYPE", "TICKS_PER_SECOND"]
 
@@ -96,12 +100,13 @@ def release_scratch() -> int:
 
 
 def aggregate(
-    session: Any,
-    time: Any,
-    state: Any,
-    *,
+    *columns: Any,
+    session: Any = None,
+    time: Any = None,
+    state: Any = None,
+    data: Any = None,
     wait: Any = None,
-    unit: str | None = None,
+    unit: Unit | None = None,
     as_of: Any = None,
     strict: bool = True,
     n_threads: int | None = None,
@@ -109,15 +114,24 @@ def aggregate(
     agent: Any = None,
     acd_group: Any = None,
     address: Any = None,
-    off_table: str = "count",
+    off_table: OffTable = "count",
 ) -> SessionTable:
     """Aggregate an agent-state event log into one row of ITAgentSession statistics per
     session, with every row accounted for in `table.diagnostics`.
 
+    Three ways to give the log:
+        aggregate(session, time, state, wait=..., ...)        separate columns
+        aggregate(table, session="sid", time="ts", state="code", wait=..., ...)
+        aggregate("sid", "ts", "code", data=table)             column names of a table
+    A table is a pandas, polars, pyarrow or DuckDB table (anything exporting an Arrow
+    stream or the dataframe interchange protocol) or a mapping of name -> column; so
+    `df.pipe(agentstats.aggregate, session="sid", time="ts", state="code")` works too.
+
     session: the session of each row: int64 or any hashable (strings are factorised).
     time: when the row's state was entered: datetime64 of any unit, or int/float ticks
         with `unit` ("s", "ms", "us", "ns"). NaT/NaN/None is a missing time (invalid_time).
-    state: AGENT_SESSION_STATE 0..4; anything else is invalid_state.
+    state: AGENT_SESSION_STATE 0..4, or state names ("READY", "busy_on_call", "BUSY",
+        "WRAPUP", ... as the table importer reads them); anything else is invalid_state.
     wait: the caller's wait before this agent answered, on rows entering BUSY_ON_CALL:
         timedelta64 (NaT missing), or numbers in `unit` (NaN missing); never negative.
     as_of: report time; default the latest valid time in the log.
@@ -132,12 +146,16 @@ def aggregate(
     included), pyarrow or polars arrays; the values are read exactly (docs/limits.md).
     Rows may come in any order. Returns a SessionTable.
     """
+    given = frames.call_columns(
+        columns, data,
+        {"session": session, "time": time, "state": state, "wait": wait, "agent": agent,
+         "acd_group": acd_group, "address": address},
+        required=("session", "time", "state"), what="aggregate")
     aggregator = Aggregator(
         unit=unit, as_of=as_of, strict=strict, n_threads=n_threads, timeout=timeout,
         off_table=off_table,
     )
-    aggregator.update(session, time, state, wait=wait, agent=agent, acd_group=acd_group,
-                      address=address)
+    aggregator._update_columns(given)
     return aggregator.result()
 
 
@@ -159,12 +177,12 @@ class Aggregator:
     def __init__(
         self,
         *,
-        unit: str | None = None,
+        unit: Unit | None = None,
         as_of: Any = None,
         strict: bool = True,
         n_threads: int | None = None,
         timeout: float | None = None,
-        off_table: str = "count",
+        off_table: OffTable = "count",
     ) -> None:
         if unit is not None and unit not in TICKS_PER_SECOND:
             raise ValueError(f"unit must be one of {sorted(TICKS_PER_SECOND)}, not {unit!r}")
@@ -201,19 +219,33 @@ class Aggregator:
 
     def update(
         self,
-        session: Any,
-        time: Any,
-        state: Any,
-        *,
+        *columns: Any,
+        session: Any = None,
+        time: Any = None,
+        state: Any = None,
+        data: Any = None,
         wait: Any = None,
         agent: Any = None,
         acd_group: Any = None,
         address: Any = None,
     ) -> Aggregator:
-        """Add one chunk of rows. Structural errors raise before anything changes."""
+        """Add one chunk of rows, given as in `aggregate()`: separate columns
+        (`update(session, time, state, wait=...)`) or a table with column names
+        (`update(table, session="sid", ...)`, `update("sid", "ts", "code", data=table)`).
+        Structural errors raise before anything changes."""
+        given = frames.call_columns(
+            columns, data,
+            {"session": session, "time": time, "state": state, "wait": wait, "agent": agent,
+             "acd_group": acd_group, "address": address},
+            required=("session", "time", "state"), what="update")
+        return self._update_columns(given)
+
+    def _update_columns(self, given: dict[str, Any]) -> Aggregator:
         deadline = _deadline(self._timeout)
         with self._holding(deadline), _memory_errors_as_tapi():
-            chunk = self._normalise(session, time, state, wait, agent, acd_group, address)
+            chunk = self._normalise(
+                given["session"], given["time"], given["state"], given.get("wait"),
+                given.get("agent"), given.get("acd_group"), given.get("address"))
             _check_deadline(deadline)
             self._apply(chunk, deadline)
         return self
@@ -388,7 +420,8 @@ class Aggregator:
         self._rows += n
         for name in (*_BUCKETS, "off_table"):
             self._counts[name] += totals[name]
-        self._max_time = max(self._max_time, totals["max_time"])
+        if n:       # the kernel reports no latest time for no rows (its counters stay 0)
+            self._max_time = max(self._max_time, totals["max_time"])
         self._remember_meta(chunk, codes, base, n_slots)
 
     def _thread_limit(self) -> int:
@@ -533,6 +566,12 @@ class _SessionSlots:
 
     def key_of(self, slot: int) -> Hashable:
         return slot + self.base if self.mode == "dense" else self.index[slot]
+
+    def key_of_slots(self, slots: np.ndarray) -> np.ndarray:
+        """Keys of the given slots, in slot order."""
+        if self.mode == "dense" or self.mode is None:
+            return slots.astype(np.int64) + self.base
+        return self.index.to_numpy()[slots]
 
     def keys_for(self, slots: np.ndarray):
         """Keys of the given slots, and an order that sorts them when keys are sortable."""

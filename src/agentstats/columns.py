@@ -325,9 +325,12 @@ def _normalise_state(state: Any) -> tuple[np.ndarray, np.ndarray]:
     """uint8 states with INVALID_STATE for anything outside 0..4, and the raw values
     (for error messages). Non-numeric states are a structural error (SPEC 3.2)."""
     raw = _to_numpy(state, "state", fill=-1)
-    if raw.dtype.kind == "O":
-        if pd.api.types.infer_dtype(raw, skipna=True) == "boolean":
+    if raw.dtype.kind in "OUT":
+        kind = pd.api.types.infer_dtype(raw, skipna=True)
+        if kind == "boolean":
             raise TypeError("state must be numeric 0..4, not bool")
+        if kind == "string":
+            return _state_names(raw), raw
         try:
             raw = raw.astype(np.float64)
         except (TypeError, ValueError) as exc:
@@ -342,6 +345,19 @@ def _normalise_state(state: Any) -> tuple[np.ndarray, np.ndarray]:
         raise TypeError(f"state must be numeric 0..4, not {raw.dtype}")
     states = np.where(valid, raw, INVALID_STATE).astype(np.uint8)
     return states, raw
+
+
+def _state_names(raw: np.ndarray) -> np.ndarray:
+    """States given by name ("READY", "busy_on_call", "WRAPUP", ...; the mapping of the
+    table importer) or as numbers in text: uint8 codes, INVALID_STATE for any other
+    name and for missing values. Each distinct value is looked up once."""
+    from .io.tabular import state_codes
+
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    mapped = state_codes(np.asarray(uniques, dtype=object))
+    valid = (mapped >= 0) & (mapped <= 4) & (mapped == np.floor(mapped))
+    lookup = np.append(np.where(valid, mapped, INVALID_STATE), INVALID_STATE).astype(np.uint8)
+    return lookup[codes]      # code -1 (missing) picks the last entry: INVALID_STATE
 
 
 def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str) -> np.ndarray:

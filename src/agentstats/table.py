@@ -7,14 +7,18 @@ is exported (SPEC 2.12), so roll-ups can sum exact ticks first (SPEC 5).
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from . import frames
+
 if TYPE_CHECKING:
     from .session import AgentSession
+
+Durations = Literal["seconds", "timedelta"]
 
 __all__ = ["SessionTable", "COLUMNS"]
 
@@ -29,13 +33,34 @@ DIAGNOSTIC_KEYS = (
     "off_table",
 )
 
+_DURATION_COLUMNS = (
+    "session_duration", "total_talk_time", "average_talk_time", "total_call_time",
+    "average_call_time", "total_wrapup_time", "average_wrapup_time",
+    "longest_time_to_answer", "average_time_to_answer",
+)
+_NULLABLE = ("longest_time_to_answer", "average_time_to_answer")
+_REPR_ROWS = 5
+_REPR_COLUMNS = ("session", "start_time", "state", "session_duration", "number_of_calls",
+                 "total_talk_time", "total_wrapup_time")
+
+
+def _head(table: SessionTable, n: int) -> pd.DataFrame:
+    part = SessionTable(
+        keys=table.keys[:n], ticks={k: v[:n] for k, v in table.ticks.items()},
+        ticks_per_second=table.ticks_per_second, time_unit=table.time_unit,
+        has_wait=table.has_wait, diagnostics=table.diagnostics, as_of=table.as_of,
+        meta={k: v[:n] for k, v in table.meta.items()})
+    return part.to_pandas()[list(_REPR_COLUMNS)]
+
 
 class SessionTable:
     """Per-session ITAgentSession statistics (SPEC 2) and the row accounting (SPEC 3).
 
     len(table)          number of sessions (those with at least one event seen)
-    table.to_pandas()   one row per session, times in whole seconds
-    table.to_arrow()    the same as a pyarrow.Table
+    table.to_pandas()   one row per session, durations in whole seconds (or
+                        durations="timedelta"), start_time tz-aware (tz="UTC")
+    table.to_arrow()    the same as a pyarrow.Table (built directly), to_polars()
+                        as polars; pa.table(t) / pl.DataFrame(t) / DuckDB read it
     table.diagnostics   {used, duplicate, after_end, after_as_of, invalid_state,
                          invalid_time, off_table, rows}; used + the six anomaly
                          buckets == rows (off_table is a separate count, SPEC 3.3)
@@ -74,8 +99,21 @@ class SessionTable:
 
     def __repr__(self) -> str:
         d = self._diagnostics
-        return (f"<SessionTable {len(self)} sessions from {d.get('rows', 0)} rows "
-                f"({d.get('used', 0)} used), ticks of 1/{self.ticks_per_second} s>")
+        anomalies = {name: d.get(name, 0) for name in DIAGNOSTIC_KEYS[1:] if d.get(name, 0)}
+        shown = ", ".join(f"{name} {count}" for name, count in anomalies.items()) or "none"
+        as_of = "none" if self.as_of is None else str(self.as_of_datetime) + " UTC"
+        lines = [
+            f"SessionTable: {len(self)} sessions from {d.get('rows', 0)} rows "
+            f"({d.get('used', 0)} used; other rows: {shown})",
+            f"as_of {as_of}; times in ticks of 1/{self.ticks_per_second} s"
+            + ("" if self.has_wait else "; no wait column (time to answer missing)"),
+        ]
+        if len(self):
+            head = _head(self, _REPR_ROWS)
+            lines.append(head.to_string(index=False, max_colwidth=40))
+            if len(self) > _REPR_ROWS:
+                lines.append(f"... {len(self) - _REPR_ROWS} more sessions")
+        return "\n".join(lines)
 
     @property
     def diagnostics(self) -> dict[str, int]:
@@ -122,31 +160,59 @@ class SessionTable:
                 waited, t["wait_sum"] // np.maximum(t["wait_n"], 1) // tps, 0)
         return out
 
-    def to_pandas(self) -> pd.DataFrame:
-        """One row per session with the columns of COLUMNS (+ agent, acd_group, address
-        when they were given). Time-to-answer columns are missing (<NA>), not 0, when
-        the log had no wait (SPEC 2.14)."""
+    def _result_columns(self) -> dict[str, Any]:
+        """The exported columns as arrays (keys, start ticks, seconds, counts)."""
         values = self.seconds()
-        frame: dict[str, Any] = {
+        n = len(self)
+        columns: dict[str, Any] = {
             "session": self.keys,
-            "start_time": self.ticks["start"].view(f"datetime64[{self.time_unit}]"),
+            "start_time": self.ticks["start"],
             "state": self.ticks["state"].astype(np.uint8),
         }
         for name in COLUMNS[3:12]:
-            frame[name] = values[name]
+            columns[name] = values[name]
         for name in ("longest_time_to_answer", "average_time_to_answer"):
-            if self.has_wait:
-                frame[name] = pd.array(values[name], dtype="Int64")
-            else:
-                frame[name] = pd.array([pd.NA] * len(self), dtype="Int64")
+            # Missing (null), not 0, when the log had no wait (SPEC 2.14).
+            columns[name] = (pa.array(values[name], type=pa.int64()) if self.has_wait
+                             else pa.nulls(n, type=pa.int64()))
         for name in ("agent", "acd_group", "address"):
             if name in self.meta:
-                frame[name] = self.meta[name]
-        return pd.DataFrame(frame)
+                columns[name] = self.meta[name]
+        return columns
 
-    def to_arrow(self) -> pa.Table:
-        """The same table as `to_pandas()`, as a pyarrow.Table (nulls for missing)."""
-        return pa.Table.from_pandas(self.to_pandas(), preserve_index=False)
+    def to_arrow(self, *, durations: Durations = "seconds", tz: str = "UTC") -> pa.Table:
+        """One row per session as a pyarrow.Table, built from the result arrays.
+
+        Columns: COLUMNS (+ agent, acd_group, address when they were given).
+        durations: "seconds" (int64 whole seconds, SPEC 2.12) or "timedelta" (Arrow
+            durations of whole seconds). Time-to-answer columns are null when the log
+            had no wait (SPEC 2.14).
+        tz: the zone of start_time (timestamps are tz-aware; default UTC), any zoneinfo
+            name, e.g. the report's zone "Europe/Paris" (the instants stay the same)."""
+        return frames.arrow_table(
+            self._result_columns(), timestamps=("start_time",), durations=_DURATION_COLUMNS,
+            time_unit=self.time_unit, tz=tz, duration_unit=durations)
+
+    def to_pandas(self, *, durations: Durations = "seconds", tz: str = "UTC") -> pd.DataFrame:
+        """The table of `to_arrow()` as a pandas DataFrame: start_time tz-aware,
+        time-to-answer columns nullable Int64 (<NA> when the log had no wait), durations
+        int64 seconds or timedelta64 (`durations="timedelta"`)."""
+        return frames.to_pandas(self.to_arrow(durations=durations, tz=tz), nullable=_NULLABLE)
+
+    def to_polars(self, *, durations: Durations = "seconds", tz: str = "UTC") -> Any:
+        """The table of `to_arrow()` as a polars DataFrame (needs polars)."""
+        return frames.to_polars(self.to_arrow(durations=durations, tz=tz))
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """Arrow PyCapsule stream export: `pa.table(t)`, `pl.DataFrame(t)` and DuckDB
+        read the table of `to_arrow()` directly."""
+        return self.to_arrow().__arrow_c_stream__(requested_schema)
+
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        # pd.DataFrame(table) and np.asarray(table) would otherwise iterate the keys and
+        # give one column of them; say what to do instead.
+        raise TypeError("a SessionTable is not an array: use table.to_pandas(), "
+                        "table.to_polars(), table.to_arrow() or pa.table(table)")
 
     # -- the facade ----------------------------------------------------------------
 
