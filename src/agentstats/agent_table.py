@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .frames import TableExports
+
 if TYPE_CHECKING:  # pragma: no cover
     from .agent import Agent
     from .table import SessionTable
@@ -47,7 +49,7 @@ def agent_state_codes(states: np.ndarray) -> np.ndarray:
     return out
 
 
-class AgentTable:
+class AgentTable(TableExports):
     """Per-agent statistics across sessions (SPEC 7.1), one row per agent.
 
     len(table)            number of agents (with at least one event used)

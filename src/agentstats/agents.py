@@ -79,11 +79,12 @@ _INT64_MAX = np.iinfo(np.int64).max
 
 
 def agent_stats(
-    session: Any,
-    time: Any,
-    state: Any,
-    *,
-    agent: Any,
+    *columns: Any,
+    session: Any = None,
+    time: Any = None,
+    state: Any = None,
+    agent: Any = None,
+    data: Any = None,
     wait: Any = None,
     reason: Any = None,
     presence: Any = None,
@@ -96,7 +97,16 @@ def agent_stats(
     sessions: bool = True,
     timeout: float | None = None,
 ) -> AgentTable:
-    """Per-agent statistics across sessions (SPEC 7): one wall-clock timeline per agent.
+    """Per-agent statistics across sessions: one wall-clock timeline per agent.
+
+    Called like :func:`agentstats.aggregate`, in any of its forms::
+
+        agent_stats(session, time, state, agent=agent, ...)          separate columns
+        agent_stats(table, session="sid", time="ts", state="code", agent="who", ...)
+        agent_stats("sid", "ts", "code", agent="who", data=table)    column names of a table
+
+    where a table is pandas, polars, pyarrow, a DuckDB relation or anything with the
+    Arrow stream interface; every column (reason, presence, ...) may then be a name.
 
     session, time, state, wait, unit, as_of, strict: as for :func:`agentstats.aggregate`.
     agent: the agent of each row (constant within a session; required).
@@ -113,10 +123,21 @@ def agent_stats(
 
     Returns an AgentTable.
     """
+    from .frames import call_columns
+
+    given = call_columns(
+        columns, data,
+        {"session": session, "time": time, "state": state, "agent": agent, "wait": wait,
+         "reason": reason, "presence": presence, "acd_group": acd_group, "address": address},
+        required=("session", "time", "state"), what="agent_stats")
+    if "agent" not in given:
+        raise TypeError("agent_stats() needs the agent of each row: agent=...")
     aggregator = AgentAggregator(unit=unit, as_of=as_of, interval=interval, strict=strict,
                                  sessions=sessions, timeout=timeout)
-    aggregator.update(session, time, state, agent=agent, wait=wait, reason=reason,
-                      presence=presence, acd_group=acd_group, address=address)
+    aggregator.update(given["session"], given["time"], given["state"], agent=given["agent"],
+                      wait=given.get("wait"), reason=given.get("reason"),
+                      presence=given.get("presence"), acd_group=given.get("acd_group"),
+                      address=given.get("address"))
     return aggregator.result()
 
 

@@ -258,3 +258,24 @@ def to_polars(table: pa.Table) -> Any:
     except ImportError as exc:  # pragma: no cover - polars is optional
         raise ImportError("to_polars() needs polars: pip install polars") from exc
     return pl.from_arrow(table)
+
+
+class TableExports:
+    """Arrow, polars and the Arrow stream for a result class that has ``to_arrow()``
+    (the agent and queue tables), and a clear error where ``pd.DataFrame(result)`` or
+    ``np.asarray(result)`` would silently iterate it."""
+
+    def to_polars(self) -> Any:
+        """The same table as a polars DataFrame (from the Arrow table, no copy)."""
+        import polars as pl
+
+        return pl.from_arrow(self.to_arrow())   # type: ignore[attr-defined]
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The Arrow PyCapsule stream: ``pa.table(t)``, ``pl.DataFrame(t)`` and DuckDB
+        read the table directly."""
+        return self.to_arrow().__arrow_c_stream__(requested_schema)   # type: ignore[attr-defined]
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"a {type(self).__name__} is not an array: use .to_pandas(), "
+                        ".to_polars(), .to_arrow() or pa.table(table)")

@@ -19,10 +19,12 @@ left after it are still waiting at it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence, cast
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
 
+from .frames import TableExports
 from .io.queue_calls import (ABANDONED, ANSWERED, EXITED_EMPTY, EXITED_WITH_KEY, OUTCOMES,
                              REFUSED, TIMED_OUT, WAITING)
 
@@ -93,7 +95,7 @@ STAT_COLUMNS = (
 )
 
 
-class QueueTable:
+class QueueTable(TableExports):
     """Queue statistics, one row per queue (and interval). Counts and the exact tick sums
     are int64 arrays; ``to_pandas()`` / ``to_arrow()`` give the table in seconds."""
 
@@ -211,11 +213,16 @@ def _thresholds(service_level: Sequence[int] | int) -> tuple[int, ...]:
 
 def queue_stats(calls: Any, *, interval: int | str | None = None,
                 service_level: Sequence[int] | int = (20,), as_of: Any = None,
-                window_start: int | None = None) -> QueueTable:
+                window_start: int | None = None, columns: Mapping[str, str] | None = None,
+                time_unit: str = "s", wait_unit: str = "s") -> QueueTable:
     """Per-queue (and per-interval) statistics of a per-call table (SPEC 8.2).
 
-    calls: :class:`CallColumns`, a queue_log import result (``.calls``), or a
-        pandas/Arrow per-call table (read by :func:`agentstats.io.calls.call_columns`).
+    calls: :class:`CallColumns`, a queue_log import result (``.calls``), or a per-call
+        table: pandas, polars, pyarrow, a DuckDB relation, anything with the Arrow stream
+        interface, or a CSV/Parquet path (read by :func:`agentstats.io.calls.call_columns`).
+    columns: for a per-call table, ``{role: column name}`` where its names differ from
+        the roles (queue, outcome, enter, answer, leave, wait, agent, ...); time_unit,
+        wait_unit: the unit of its numeric times and waits.
     interval: None (one row per queue), whole minutes (buckets aligned on the epoch,
         UTC), or ``"day"``.
     service_level: thresholds T in seconds: answered within T s / calls that entered.
@@ -224,7 +231,7 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
     window_start: only calls that entered at or after this tick (the measurement
         period of the ITQueue facade).
     """
-    columns = _as_call_columns(calls)
+    columns = _as_call_columns(calls, columns, time_unit, wait_unit)
     columns.check()
     tps = int(columns.ticks_per_second)
     step = _interval_ticks(interval, tps)
@@ -352,7 +359,8 @@ def _as_of_ticks(as_of: Any, tps: int) -> int | None:
     return _as_of_to_ticks(as_of, unit)
 
 
-def _as_call_columns(calls: Any) -> CallColumns:
+def _as_call_columns(calls: Any, names: Mapping[str, str] | None = None, time_unit: str = "s",
+                     wait_unit: str = "s") -> CallColumns:
     if isinstance(calls, CallColumns):
         return calls
     columns = getattr(calls, "call_columns", None)
@@ -360,4 +368,4 @@ def _as_call_columns(calls: Any) -> CallColumns:
         return columns()
     from .io.calls import call_columns
 
-    return call_columns(calls)
+    return call_columns(calls, columns=names, time_unit=time_unit, wait_unit=wait_unit)

@@ -78,6 +78,11 @@ def call_columns(calls: Any, *, columns: Mapping[str, str] | None = None, time_u
     if isinstance(calls, (str, os.PathLike)):
         where = f"{calls}: "
         calls = read_calls(calls, format=format)
+    if not isinstance(calls, pd.DataFrame) and hasattr(calls, "__arrow_c_stream__"):
+        # polars, pyarrow, DuckDB relations, ...: through Arrow (the roles are read by name)
+        import pyarrow as pa
+
+        calls = pa.table(calls).to_pandas()
     if not isinstance(calls, pd.DataFrame):
         to_pandas = getattr(calls, "to_pandas", None)
         if to_pandas is None:
