@@ -23,6 +23,7 @@ How (SPEC 2, 3: the same table as `agentstats.aggregate(ddf.compute(), ...)`):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,7 +37,7 @@ from .table import SessionTable
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
-__all__ = ["aggregate"]
+__all__ = ["aggregate", "agent_stats", "queue_stats", "AgentFrames"]
 
 _PART = "__agentstats_partition"
 _ROW = "__agentstats_row"
@@ -158,3 +159,241 @@ def _number_rows(frame: pd.DataFrame, partition_info: Mapping[str, Any] | None =
 def _numbered_meta(frame: Any) -> pd.DataFrame:
     meta = frame._meta
     return meta.assign(**{_PART: np.empty(0, dtype=np.int64), _ROW: np.empty(0, dtype=np.int64)})
+
+
+# -- the agent view and the queue statistics ------------------------------------------
+#
+# Both decompose without a merge of states: an agent's timeline needs every row of that
+# agent and nothing else (so the rows are shuffled by agent), and a queued call is one
+# row whose statistics add up per queue and interval (so every partition is aggregated
+# alone and the cells are summed). Both need the report time of the whole log first.
+
+
+@dataclass
+class AgentFrames:
+    """What :func:`agent_stats` gives: the frames of an AgentTable (``to_pandas()``,
+    ``intervals()`` when an interval was asked, ``reasons()``), agents in the order of
+    their first row, and the row accounting summed over the partitions."""
+
+    agents: pd.DataFrame
+    intervals: pd.DataFrame | None
+    reasons: pd.DataFrame
+    diagnostics: dict[str, int]
+    as_of: Any
+
+
+def agent_stats(
+    ddf: dd.DataFrame,
+    *,
+    session: str,
+    time: str,
+    state: str,
+    agent: str,
+    wait: str | None = None,
+    reason: str | None = None,
+    presence: str | None = None,
+    unit: Unit | None = None,
+    as_of: Any = None,
+    interval: int | str | None = None,
+    strict: bool = True,
+) -> AgentFrames:
+    """The agent view (one wall-clock timeline per agent) of a Dask dataframe's events,
+    identical to ``agentstats.agent_stats`` of the same rows in one process (partition
+    order is row order). Column names and options as for ``agentstats.agent_stats``.
+
+    The rows are shuffled by agent (each agent's rows in one partition, in their input
+    order), each partition's agents computed on a worker, and the frames concatenated."""
+    import dask
+
+    given = {"session": session, "time": time, "state": state, "agent": agent, "wait": wait,
+             "reason": reason, "presence": presence}
+    names = _checked_names(ddf, given, "agent_stats")
+    frame = ddf[list(dict.fromkeys(names.values()))]
+    options = {"unit": unit, "interval": interval, "strict": strict}
+    numbered = frame.map_partitions(_number_rows, meta=_numbered_meta(frame))
+    parts = numbered.shuffle(on=agent).to_delayed()
+    if as_of is None:
+        # The default report time is the log's latest valid time, not each partition's.
+        ends = dask.compute(*[dask.delayed(_agent_end)(part, names, options) for part in parts])
+        known = [end for end in ends if end is not None]
+        as_of = max(known) if known else None
+    results = dask.compute(*[dask.delayed(_agents_of)(part, names, options, as_of, number)
+                             for number, part in enumerate(parts)])
+    results = [r for r in results if r is not None]
+    if not results:
+        empty = _agents_of(numbered._meta, names, options, as_of, 0, empty_ok=True)
+        results = [empty]
+    from .aggregate import _sorting_order
+
+    # The order of one process: agents sorted when their keys compare, else first seen.
+    agents = pd.concat([r["agents"] for r in results], ignore_index=True)
+    agents = agents.iloc[np.argsort(np.concatenate([r["first"] for r in results]), kind="stable")]
+    by_key = _sorting_order(agents["agent"].to_numpy(dtype=object))
+    if by_key is not None:
+        agents = agents.iloc[by_key]
+    position = dict(zip(agents["agent"].tolist(), range(len(agents))))
+
+    def in_agent_order(key: str) -> pd.DataFrame:
+        combined = pd.concat([r[key] for r in results], ignore_index=True)
+        rank = combined["agent"].map(position).to_numpy()
+        return combined.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
+
+    diagnostics: dict[str, int] = {}
+    for r in results:
+        for bucket, count in r["diagnostics"].items():
+            diagnostics[bucket] = diagnostics.get(bucket, 0) + int(count)
+    return AgentFrames(agents=agents.reset_index(drop=True),
+                       intervals=in_agent_order("intervals") if interval is not None else None,
+                       reasons=in_agent_order("reasons"), diagnostics=diagnostics, as_of=as_of)
+
+
+def _checked_names(ddf: Any, given: Mapping[str, str | None], what: str) -> dict[str, str]:
+    import dask.dataframe as dd
+
+    if not isinstance(ddf, dd.DataFrame):
+        raise TypeError(f"agentstats.dask.{what} takes a dask DataFrame, not {type(ddf).__name__}")
+    names = {role: name for role, name in given.items() if name is not None}
+    missing = [name for name in names.values() if name not in ddf.columns]
+    if missing:
+        raise KeyError(f"no column {missing[0]!r} in the dask DataFrame; its columns: "
+                       + ", ".join(map(str, ddf.columns)))
+    return names
+
+
+def _as_of_value(table: Any, column: pd.Series) -> Any:
+    """A table's report time (ticks) as a value the next call reads in the same unit."""
+    if table.as_of is None:
+        return None
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return np.datetime64(int(table.as_of), table.time_unit)
+    return int(table.as_of)
+
+
+def _agent_end(frame: pd.DataFrame, names: Mapping[str, str], options: Mapping[str, Any]) -> Any:
+    """The latest valid time of one partition (its agent view's default report time)."""
+    from .agents import agent_stats as one_process
+
+    if not len(frame):
+        return None
+    columns = {role: frame[name] for role, name in names.items()}
+    table = one_process(**columns, unit=options["unit"], strict=options["strict"], sessions=False)
+    return _as_of_value(table, frame[names["time"]])
+
+
+def _agents_of(frame: pd.DataFrame, names: Mapping[str, str], options: Mapping[str, Any],
+               as_of: Any, number: int, *, empty_ok: bool = False) -> dict[str, Any] | None:
+    """The agent frames of one partition that holds every row of its agents (a worker)."""
+    from .agents import agent_stats as one_process
+
+    if not len(frame) and not empty_ok:
+        return None
+    frame = frame.sort_values([_PART, _ROW], kind="stable")
+    columns = {role: frame[name] for role, name in names.items()}
+    try:
+        table = one_process(**columns, unit=options["unit"], strict=options["strict"],
+                            as_of=as_of, interval=options["interval"], sessions=False)
+    except TapiError as exc:
+        raise type(exc)(exc.hresult, f"partition {number}: {exc.detail}") from None
+    except (ValueError, TypeError, KeyError) as exc:
+        exc.args = (f"partition {number}: {exc.args[0] if exc.args else exc}", *exc.args[1:])
+        raise
+    agents = table.to_pandas()
+    # each agent's first row in the whole log: (partition, row) of the input
+    position = frame[_PART].to_numpy() * (1 << 40) + frame[_ROW].to_numpy()
+    first = pd.Series(position).groupby(frame[names["agent"]].to_numpy(), sort=False).min()
+    return {
+        "agents": agents,
+        "first": first.reindex(agents["agent"]).to_numpy(dtype=np.int64),
+        "intervals": table.intervals() if options["interval"] is not None else None,
+        "reasons": table.reasons(),
+        "diagnostics": table.diagnostics,
+    }
+
+
+def queue_stats(
+    ddf: dd.DataFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    time_unit: str = "s",
+    wait_unit: str = "s",
+    interval: int | str | None = None,
+    service_level: Sequence[int] | int = (20,),
+    as_of: Any = None,
+) -> Any:
+    """Queue statistics of a Dask dataframe of queued calls (one row per caller's stay
+    in a queue), identical to ``agentstats.queue_stats`` of the same rows in one process
+    (rows in queue then interval order). Options as for ``agentstats.queue_stats``.
+
+    Every partition is aggregated alone on a worker with the report time of the whole
+    table; the cells of the pieces add up exactly (counts and tick sums add, longest
+    waits take the maximum). The result is a QueueTable without the ITQueue facade
+    (that needs the calls in one process)."""
+    import dask
+
+    from .queues import QueueTable
+
+    if not hasattr(ddf, "to_delayed"):
+        raise TypeError(f"agentstats.dask.queue_stats takes a dask DataFrame, not {type(ddf).__name__}")
+    read = {"columns": columns, "time_unit": time_unit, "wait_unit": wait_unit}
+    parts = ddf.to_delayed()
+    if as_of is None:
+        ends = dask.compute(*[dask.delayed(_calls_end)(part, read) for part in parts])
+        known = [end for end in ends if end is not None]
+        as_of = max(known) if known else None
+    pieces = dask.compute(*[dask.delayed(_queue_piece)(part, read, interval, service_level, as_of)
+                            for part in parts])
+    pieces = [piece for piece in pieces if piece is not None and len(piece)]
+    if not pieces:
+        return _queue_piece(ddf._meta, read, interval, service_level, as_of, empty_ok=True)
+    names = sorted({name for piece in pieces for name in piece.queue_names}, key=str)
+    code_of = {name: code for code, name in enumerate(names)}
+    cells: dict[tuple[int, int], int] = {}
+    rows = []
+    for piece in pieces:
+        codes = np.array([code_of[n] for n in piece.queue_names], dtype=np.int64)[piece.queue_code]
+        starts = (piece.interval_start if piece.interval_start is not None
+                  else np.zeros(len(piece), dtype=np.int64))
+        rows.append([cells.setdefault((int(q), int(t)), len(cells)) for q, t in zip(codes, starts)])
+    keys = np.array(list(cells), dtype=np.int64).reshape(-1, 2)
+    order = np.lexsort((keys[:, 1], keys[:, 0]))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+
+    def combined(kind: str, add: bool) -> dict[Any, np.ndarray]:
+        out: dict[Any, np.ndarray] = {}
+        for name in getattr(pieces[0], kind):
+            total = np.zeros(len(cells), dtype=np.int64) if add else np.full(len(cells), -1, np.int64)
+            for piece, where in zip(pieces, rows):
+                values = getattr(piece, kind)[name]
+                if add:
+                    np.add.at(total, rank[where], values)
+                else:
+                    np.maximum.at(total, rank[where], values)
+            out[name] = total
+        return out
+
+    first = pieces[0]
+    return QueueTable(
+        queue_names=names, queue=keys[order, 0],
+        interval_start=keys[order, 1] if first.interval_start is not None else None,
+        counts=combined("counts", True), sums=combined("sums", True),
+        maxima=combined("maxima", False), within=combined("within", True),
+        ticks_per_second=first.ticks_per_second, interval=first.interval, as_of=as_of)
+
+
+def _calls_end(frame: pd.DataFrame, read: Mapping[str, Any]) -> int | None:
+    from .io.calls import call_columns
+
+    if not len(frame):
+        return None
+    calls = call_columns(frame, **read)
+    return calls.default_as_of if calls.default_as_of is not None else calls.latest_time()
+
+
+def _queue_piece(frame: pd.DataFrame, read: Mapping[str, Any], interval: Any, service_level: Any,
+                 as_of: Any, *, empty_ok: bool = False) -> Any:
+    from .queues import queue_stats as one_process
+
+    if not len(frame) and not empty_ok:
+        return None
+    return one_process(frame, interval=interval, service_level=service_level, as_of=as_of, **read)
