@@ -1,4 +1,4 @@
-"""AgentTable: the per-agent result of the agent timeline (SPEC 7), in exact ticks.
+"""AgentTable: the per-agent result of the agent timeline, in exact ticks.
 
 Times are exact: the DataFrame columns are timedelta64 in the input's tick unit, so
 ``logged_in == talk + wrapup + ready + not_ready`` holds exactly in the exported
@@ -35,7 +35,7 @@ _TIMES = (("logged_in", "logged_in"), ("talk", "talk"), ("wrapup", "wrap"), ("re
 
 
 def agent_state_codes(states: np.ndarray) -> np.ndarray:
-    """SPEC 7.1 priority from the open-session counts: 2 on call, 3 wrap-up, 1 ready,
+    """The agent state's priority from the open-session counts: 2 on call, 3 wrap-up, 1 ready,
     0 not ready, -1 logged out."""
     n = states["n_open"]
     out = np.full(len(states), -1, dtype=np.int64)
@@ -48,7 +48,7 @@ def agent_state_codes(states: np.ndarray) -> np.ndarray:
 
 
 class AgentTable:
-    """Per-agent statistics across sessions (SPEC 7.1), one row per agent.
+    """Per-agent statistics across sessions, one row per agent.
 
     len(table)            number of agents (with at least one event used)
     table.to_pandas()     one row per agent (AGENT_COLUMNS)
@@ -56,7 +56,7 @@ class AgentTable:
     table.intervals()     one row per agent and interval (when aggregated with interval=)
     table.reasons()       not-ready time per agent and pause reason
     table.diagnostics     the row accounting: used + the anomaly buckets == rows
-    table.agent(key)      the ITAgent facade of one agent (SPEC 7.2)
+    table.agent(key)      the ITAgent facade of one agent
     table.ticks           exact int64 arrays per agent (times in ticks)
     table.sessions        the per-session table of the queue sessions, or None
     """
@@ -175,7 +175,7 @@ class AgentTable:
 
     def intervals(self) -> pd.DataFrame:
         """One row per agent and interval it was logged in (or answered a call) in, in
-        agent then time order; every time is split exactly at the edges (SPEC 7.3)."""
+        agent then time order; every time is split exactly at the edges."""
         if not self.interval_ticks:
             raise ValueError("this table was computed without interval=: no per-interval split")
         rows = self._interval_rows
@@ -212,7 +212,7 @@ class AgentTable:
     # -- the facade ----------------------------------------------------------------
 
     def agent(self, key: Hashable) -> Agent:
-        """The ITAgent facade of one agent (SPEC 7.2); an unknown key raises the
+        """The ITAgent facade of one agent; an unknown key raises the
         LINEERR_INVALPARAM error."""
         from .agent import Agent
         from .hresult import LINEERR_INVALPARAM, tapi_error

@@ -1,17 +1,17 @@
-"""From event columns to per-agent statistics across sessions (SPEC 7): the agent timeline.
+"""From event columns to per-agent statistics across sessions: the agent timeline.
 
-An agent's sessions (one per ACD group) and its presence (SPEC 6.6) are merged into
+An agent's sessions (one per ACD group) and its presence are merged into
 wall-clock time: at every instant a logged-in agent is in exactly one agent state
-(on call > wrap-up > ready > not ready, SPEC 7.1), so that
+(on call > wrap-up > ready > not ready), so that
 
     logged_in == talk + wrapup + ready + not_ready
 
-holds exactly, per agent, per interval (SPEC 7.3) and for the whole report.
+holds exactly, per agent, per interval and for the whole report.
 
 This module validates and normalises the inputs (reusing aggregate.py's helpers),
 maps keys to dense codes (keycodes.py), allocates the state arrays, calls the kernel
 (_agents.pyx) and wraps the result in an AgentTable; io/queue_log_agents.py feeds it
-from a queue_log. Rows may come in any order (SPEC 1.1): a log
+from a queue_log. Rows may come in any order: a log
 that is not in time order within each agent is stably sorted by (agent, time) first.
 """
 
@@ -96,7 +96,7 @@ def agent_stats(
     sessions: bool = True,
     timeout: float | None = None,
 ) -> AgentTable:
-    """Per-agent statistics across sessions (SPEC 7): one wall-clock timeline per agent.
+    """Per-agent statistics across sessions: one wall-clock timeline per agent.
 
     session, time, state, wait, unit, as_of, strict: as for :func:`agentstats.aggregate`.
     agent: the agent of each row (constant within a session; required).
@@ -378,7 +378,7 @@ class AgentAggregator:
 
 
 class _Window:
-    """An agent's statistics over a measurement window [start, end) (SPEC 7.2), from
+    """An agent's statistics over a measurement window [start, end), from
     the kept rows: the kernel runs again on that agent's rows only, with one interval
     that starts at the window's start, so the split there is exact."""
 
@@ -476,7 +476,7 @@ def _presence_flags(presence: Any, n: int) -> np.ndarray:
 
 def _raise_changed(name: str, row: int, codes: np.ndarray, session_keys: np.ndarray,
                    shown: np.ndarray) -> None:
-    """SPEC 1: agent (and presence) are constant within a session; name the row."""
+    """Agent (and presence) are constant within a session; name the row."""
     mine = codes == codes[row]
     first_row = int(np.argmax(mine))
     if shown[first_row] != shown[row]:

@@ -50,6 +50,8 @@ Inputs may be gzip/bzip2/xz compressed (recognised by their content), a pipe, or
 standard input; CR, LF and CRLF line ends are all read.
 
 Exit status: 0 ok, 1 bad input (one line naming the file and line), 2 bad usage.
+What each statistic, line reason and error code means: agentstats explain TERM
+(agentstats explain lists every term; the page is docs/definitions.md).
 
 Examples:
   agentstats report /var/log/asterisk/queue_log.1 /var/log/asterisk/queue_log --by agent
@@ -91,6 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "sales 15 s), including the dirt real files have.",
         formatter_class=_Formatter)
     _add_report_options(demo, demo=True)
+
+    explain = commands.add_parser(
+        "explain", help="define a statistic, a line reason or an error code (e.g. occupancy)",
+        description="Print the definition of TERM: a statistic (talk_time, occupancy, "
+                    "service_level, ...), a line reason (late, orphan, ...) or an error code "
+                    "(E_INVALIDARG, ...). Without TERM, list every term. The same page is "
+                    "docs/definitions.md, installed with the package.",
+        formatter_class=_Formatter)
+    explain.add_argument("term", nargs="*", metavar="TERM", help="what to define")
     return parser
 
 
@@ -437,6 +448,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:         # --help / --version (0) and usage errors (2)
         return exc.code if isinstance(exc.code, int) else 2
+    if args.command == "explain":
+        return _explain(" ".join(args.term))
     try:
         _as_of(args.as_of)
     except argparse.ArgumentTypeError as exc:
@@ -483,6 +496,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agentstats: interrupted", file=sys.stderr)
         return 130
+
+
+def _explain(term: str) -> int:
+    from .report.explain import entries, explain
+
+    if not term:
+        print("Terms (agentstats explain TERM):")
+        for heading in entries():
+            print(f"  {heading}")
+        return 0
+    text = explain(term)
+    if text is None:
+        print(f"agentstats: error: no definition of {term!r}; agentstats explain lists every term",
+              file=sys.stderr)
+        return 2
+    print(text)
+    return 0
 
 
 def _input_size(path: Path) -> int | None:

@@ -1,17 +1,17 @@
-"""Per-queue and per-interval statistics of queued calls (SPEC 8.2).
+"""Per-queue and per-interval statistics of queued calls.
 
 The input is a per-call table (:class:`CallColumns`: one row per caller's stay in one
 queue, from :mod:`agentstats.io.queue_calls` or :mod:`agentstats.io.calls`). The
 aggregation is vectorised NumPy on int64 ticks: counts with ``bincount``, exact sums
 with ``np.add.at`` on int64 and maxima with ``np.maximum.at`` — no Python loop per call
-and no float on the way. Averages are floored once at the end (like SPEC 2.12); rates
+and no float on the way. Averages are floored once at the end; rates
 and service levels are float64 ratios of two exact counts, missing (NaN) when 0/0.
 
     stats = agentstats.queue_stats(calls, interval=15, service_level=(20, 60))
     stats.to_pandas()
 
 Each call is counted in the interval in which it entered the queue (a call whose entry
-time is unknown, SPEC 8.3, in the interval of the line that took it out). The report
+time is unknown, in the interval of the line that took it out). The report
 time ``as_of`` is a point in time: calls that entered after it are not seen, calls that
 left after it are still waiting at it.
 """
@@ -57,7 +57,7 @@ class CallColumns:
         return len(self.queue)
 
     def check(self) -> None:
-        """Structural checks (SPEC 3.2): equal lengths, codes in range."""
+        """Structural checks: equal lengths, codes in range."""
         n = len(self.queue)
         for name in ("enter", "leave", "wait", "outcome", "flowed_in", "flowed_out_at"):
             if len(getattr(self, name)) != n:
@@ -115,7 +115,7 @@ class QueueTable:
         self.calls = calls
 
     def queue(self, name: str):
-        """The ITQueue facade of one queue at this table's report time (SPEC 8.2)."""
+        """The ITQueue facade of one queue at this table's report time."""
         from .itqueue import ITQueue
 
         return ITQueue(self.calls, name, as_of=self.as_of)
@@ -212,7 +212,7 @@ def _thresholds(service_level: Sequence[int] | int) -> tuple[int, ...]:
 def queue_stats(calls: Any, *, interval: int | str | None = None,
                 service_level: Sequence[int] | int = (20,), as_of: Any = None,
                 window_start: int | None = None) -> QueueTable:
-    """Per-queue (and per-interval) statistics of a per-call table (SPEC 8.2).
+    """Per-queue (and per-interval) statistics of a per-call table.
 
     calls: :class:`CallColumns`, a queue_log import result (``.calls``), or a
         pandas/Arrow per-call table (read by :func:`agentstats.io.calls.call_columns`).

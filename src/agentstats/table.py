@@ -1,7 +1,7 @@
 """SessionTable: the bulk result of an aggregation, one row per session.
 
 Exact int64 tick totals are kept (`ticks`); whole seconds are taken only when a table
-is exported (SPEC 2.12), so roll-ups can sum exact ticks first (SPEC 5).
+is exported, so roll-ups can sum exact ticks first.
 """
 
 from __future__ import annotations
@@ -31,15 +31,15 @@ DIAGNOSTIC_KEYS = (
 
 
 class SessionTable:
-    """Per-session ITAgentSession statistics (SPEC 2) and the row accounting (SPEC 3).
+    """Per-session ITAgentSession statistics and the row accounting.
 
     len(table)          number of sessions (those with at least one event seen)
     table.to_pandas()   one row per session, times in whole seconds
     table.to_arrow()    the same as a pyarrow.Table
     table.diagnostics   {used, duplicate, after_end, after_as_of, invalid_state,
                          invalid_time, off_table, rows}; used + the six anomaly
-                         buckets == rows (off_table is a separate count, SPEC 3.3)
-    table.session(key)  the ITAgentSession facade of one session (SPEC 4)
+                         buckets == rows (off_table is a separate count)
+    table.session(key)  the ITAgentSession facade of one session
     table.ticks         exact int64 arrays: start, end, state, duration, talk, wrap,
                         call, calls, wait_sum, wait_n, wait_max (-1: none)
     """
@@ -79,7 +79,7 @@ class SessionTable:
 
     @property
     def diagnostics(self) -> dict[str, int]:
-        """SPEC 3 buckets (plus `off_table` and `rows`); a fresh dict on each access."""
+        """The row buckets (plus `off_table` and `rows`); a fresh dict on each access."""
         return dict(self._diagnostics)
 
     @property
@@ -89,7 +89,7 @@ class SessionTable:
     # -- exports -------------------------------------------------------------------
 
     def seconds(self) -> dict[str, np.ndarray]:
-        """Every statistic as NumPy arrays in whole seconds (SPEC 2.12) / counts."""
+        """Every statistic as NumPy arrays in whole seconds / counts."""
         t = self.ticks
         tps = self.ticks_per_second
         calls = t["calls"]
@@ -125,7 +125,7 @@ class SessionTable:
     def to_pandas(self) -> pd.DataFrame:
         """One row per session with the columns of COLUMNS (+ agent, acd_group, address
         when they were given). Time-to-answer columns are missing (<NA>), not 0, when
-        the log had no wait (SPEC 2.14)."""
+        the log had no wait."""
         values = self.seconds()
         frame: dict[str, Any] = {
             "session": self.keys,
@@ -151,8 +151,8 @@ class SessionTable:
     # -- the facade ----------------------------------------------------------------
 
     def session(self, key: Hashable) -> AgentSession:
-        """The ITAgentSession facade of one session (SPEC 4). An unknown key raises
-        the LINEERR_INVALPARAM error (SPEC 4.2)."""
+        """The ITAgentSession facade of one session. An unknown key raises
+        the LINEERR_INVALPARAM error."""
         from .hresult import LINEERR_INVALPARAM, shown, tapi_error
         from .session import AgentSession, SessionTicks
 

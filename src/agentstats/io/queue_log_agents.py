@@ -1,4 +1,4 @@
-"""The agent view of an Asterisk queue_log (SPEC 6.6, 7): the importer's events,
+"""The agent view of an Asterisk queue_log: the importer's events,
 queue sessions and presence, through the agent timeline."""
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ def queue_log_agent_stats(
     sessions: bool = True,
     **options: Any,
 ) -> AgentTable:
-    """The agent view (SPEC 7) of an Asterisk queue_log: one timeline per agent over its
-    queue sessions and its presence (SPEC 6.6), with missed offers (RINGNOANSWER) and
+    """The agent view of an Asterisk queue_log: one timeline per agent over its
+    queue sessions and its presence, with missed offers (RINGNOANSWER) and
     transfers from the log. Options are those of QueueLogImporter (wrapup, aliases,
     infer, reorder_window, max_call, ...). `table.queue_log` holds the line accounting.
 

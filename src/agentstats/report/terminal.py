@@ -144,7 +144,7 @@ _SHOWN_WHERE = ("malformed", "late", "nul_garbage", "time_jump", "bad_epoch", "b
 
 def print_diagnostics(console: Console, *, importer: dict[str, Any] | None,
                       kernel: dict[str, int], aliases: list[str] | None = None) -> None:
-    """Where every input line/row went (SPEC 3, SPEC 6.5)."""
+    """Where every input line/row went."""
     if aliases:
         for message in aliases:
             console.print(f"[cyan]{message}[/cyan]")
