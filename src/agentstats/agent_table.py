@@ -77,6 +77,8 @@ class AgentTable:
         as_of: int | None,
         sessions: SessionTable | None = None,
         window: Any = None,
+        tz: Any = None,
+        interval_seconds: int | None = None,
     ) -> None:
         from .aggregate import _sorting_order
 
@@ -105,6 +107,11 @@ class AgentTable:
         self.ticks_per_second = int(ticks_per_second)
         self.time_unit = time_unit
         self.interval_ticks = int(interval_ticks)
+        # with a time zone, interval_ticks is the kernel's finer step; the local
+        # intervals are interval_seconds long on the zone's wall clock
+        self.tz = tz
+        self.interval_seconds = int(interval_seconds) if interval_seconds else self.interval_ticks // max(
+            int(ticks_per_second), 1)
         self.as_of = as_of
         self.sessions = sessions
         self.window = window                 # measures any period of one agent (agents._Window)
@@ -142,6 +149,15 @@ class AgentTable:
 
     # -- exports -------------------------------------------------------------------
 
+    def _datetime(self, ticks: np.ndarray) -> Any:
+        """Ticks since the epoch as datetime64 (UTC), or local aware datetimes with a zone."""
+        naive = np.asarray(ticks, dtype=np.int64).view(f"datetime64[{self.time_unit}]")
+        if self.tz is None:
+            return naive
+        from .localtime import to_local
+
+        return to_local(pd.Series(naive), self.tz).array
+
     def _timedelta(self, ticks: np.ndarray) -> np.ndarray:
         return ticks.astype(np.int64).view(f"timedelta64[{self.time_unit}]")
 
@@ -153,8 +169,8 @@ class AgentTable:
         frame: dict[str, Any] = {
             "agent": self.keys,
             "state": np.array([STATE_NAMES[s] for s in t["state"].tolist()], dtype=object),
-            "first_login": t["first_login"].view(f"datetime64[{self.time_unit}]"),
-            "last_logoff": t["last_logoff"].view(f"datetime64[{self.time_unit}]"),
+            "first_login": self._datetime(t["first_login"]),
+            "last_logoff": self._datetime(t["last_logoff"]),
         }
         for column, name in _TIMES:
             frame[column] = self._timedelta(t[name])
@@ -181,13 +197,22 @@ class AgentTable:
         rows = self._interval_rows
         frame = pd.DataFrame(rows, columns=["code", "bucket", "logged_in", "talk", "wrap",
                                             "ready", "not_ready", "calls"])
+        if self.tz is not None:
+            from .localtime import local_interval_starts
+
+            # the kernel's fine steps -> the local interval each lies in, in ticks
+            step = self.interval_ticks // self.ticks_per_second
+            starts = local_interval_starts(frame["bucket"].to_numpy() * step, step,
+                                           self.interval_seconds, self.tz)
+            frame["bucket"] = starts * self.ticks_per_second
+        else:
+            frame["bucket"] = frame["bucket"] * self.interval_ticks
         frame = frame.groupby(["code", "bucket"], sort=False, as_index=False).sum()
         frame["position"] = self._code_position[frame["code"].to_numpy()]
         frame = frame[frame["position"] >= 0].sort_values(["position", "bucket"], kind="stable")
         out: dict[str, Any] = {
             "agent": self.keys[frame["position"].to_numpy()],
-            "interval_start": (frame["bucket"].to_numpy() * self.interval_ticks).view(
-                f"datetime64[{self.time_unit}]"),
+            "interval_start": self._datetime(frame["bucket"].to_numpy()),
         }
         for column, name in _TIMES:
             out[column] = self._timedelta(frame[name].to_numpy())

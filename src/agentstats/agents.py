@@ -95,6 +95,7 @@ def agent_stats(
     strict: bool = True,
     sessions: bool = True,
     timeout: float | None = None,
+    tz: Any = None,
 ) -> AgentTable:
     """Per-agent statistics across sessions: one wall-clock timeline per agent.
 
@@ -107,14 +108,17 @@ def agent_stats(
         session says otherwise. Constant within a session.
     acd_group, address: kept with each session for the session table.
     interval: None, a number of minutes (e.g. 15, 30, 60) or "day": also split every
-        agent time at the interval edges (UTC, from the epoch) for `.intervals()`.
+        agent time at the interval edges for `.intervals()`: UTC ones from the epoch, or
+        with `tz` the local ones (a local day may last 23 or 25 hours).
+    tz: a time zone name ("Europe/Rome") or tzinfo: intervals on its local boundaries,
+        and the table's times as local datetimes. Default None: UTC.
     sessions: also compute the per-session table of the queue sessions (for
         `.agent(key).get_AgentSessions()` and the ACD totals); False is faster.
 
     Returns an AgentTable.
     """
     aggregator = AgentAggregator(unit=unit, as_of=as_of, interval=interval, strict=strict,
-                                 sessions=sessions, timeout=timeout)
+                                 sessions=sessions, timeout=timeout, tz=tz)
     aggregator.update(session, time, state, agent=agent, wait=wait, reason=reason,
                       presence=presence, acd_group=acd_group, address=address)
     return aggregator.result()
@@ -138,10 +142,18 @@ class AgentAggregator:
         strict: bool = True,
         sessions: bool = True,
         timeout: float | None = None,
+        tz: Any = None,
     ) -> None:
         if unit is not None and unit not in TICKS_PER_SECOND:
             raise ValueError(f"unit must be one of {sorted(TICKS_PER_SECOND)}, not {unit!r}")
         self._interval_minutes = _interval_minutes(interval)
+        from .localtime import fine_step, time_zone
+
+        self._tz = time_zone(tz)
+        # With a zone the kernel splits at a finer step that every local edge lies on
+        # (an hour for a local day in Europe/Rome); the table adds the steps up.
+        self._step_seconds = (fine_step(self._interval_minutes * 60, self._tz)
+                              if self._tz is not None and self._interval_minutes else self._interval_minutes * 60)
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self._unit = unit
@@ -215,7 +227,7 @@ class AgentAggregator:
         if agent_keys.dtype.kind == "f":
             agent_keys = agent_keys.astype(object)
         as_of = self._as_of if tick_unit == self._tick_unit else _as_of_to_ticks(self._as_of_input, tick_unit)
-        width = self._interval_minutes * 60 * TICKS_PER_SECOND[tick_unit] if self._interval_minutes else 0
+        width = self._step_seconds * TICKS_PER_SECOND[tick_unit] if self._interval_minutes else 0
 
         # Keys -> dense codes (kept only once the chunk is committed).
         sessions_coded = self._session_keys.coded(session_keys)
@@ -367,6 +379,8 @@ class AgentAggregator:
             ticks_per_second=TICKS_PER_SECOND[self._tick_unit or "s"],
             time_unit=self._tick_unit or "s",
             interval_ticks=self._width,
+            tz=self._tz,
+            interval_seconds=self._interval_minutes * 60,
             diagnostics={**self._counts, "rows": self._rows},
             as_of=None if as_of == MISSING else int(as_of),
             sessions=session_table,

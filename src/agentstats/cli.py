@@ -138,13 +138,17 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
     p.add_argument("--as-of", metavar="T",
                    help="report time: ISO date-time (UTC) or epoch seconds; later lines are not "
                         "seen and open sessions are measured up to T (default: the log's end)")
+    p.add_argument("--tz", metavar="ZONE",
+                   help="time zone of the report (e.g. Europe/Rome): interval edges and days on its "
+                        "local boundaries (a local day may last 23 or 25 hours), every time shown "
+                        "local, and --as-of/--from/--until without an offset read as local (default UTC)")
     p.add_argument("--by", choices=("session", "agent", "queue"), default="session" if not demo else "agent",
                    help="one row per session, or totals per agent or per queue "
                         f"(default {'agent' if demo else 'session'})")
     p.add_argument("--interval", type=_minutes, metavar="MINUTES",
                    help="with --by agent or --by queue: one row per reporting interval of MINUTES "
                         "(e.g. 15, 30, 60, or 'day'): logged-in, not-ready, ready, talk and wrap-up "
-                        "time, split exactly at the interval edges (UTC), and calls answered")
+                        "time, split exactly at the interval edges (UTC, or local with --tz), and calls answered")
     p.add_argument("--service-level", metavar="T[,T...]",
                    help="with --by queue: service level = calls answered within T seconds / calls "
                         "queued, for each T (default 20)")
@@ -194,14 +198,17 @@ def _sniff(path: Path, fmt: str) -> str:
         return "queue_log"
 
 
-def _as_of(text: str | None) -> Any:
+def _as_of(text: str | None, zone: Any = None, option: str = "--as-of") -> Any:
+    """A date-time option as naive UTC datetime64 (or int epoch seconds). Without an
+    offset the text is local time in `zone` (UTC without one); a local time that
+    happens twice or never (at a clock change) must be given with its offset."""
     if text is None:
         return None
     digits = text.strip().removeprefix("-")
     if digits.isdigit():
         if not digits.isascii() or len(digits) > 12 or int(text) > LATEST_EPOCH or int(text) < -LATEST_EPOCH:
             raise argparse.ArgumentTypeError(
-                f"--as-of {text}: epoch seconds must be ASCII digits between -{LATEST_EPOCH} and "
+                f"{option} {text}: epoch seconds must be ASCII digits between -{LATEST_EPOCH} and "
                 f"{LATEST_EPOCH} (the year 2200); give an ISO date-time or epoch seconds")
         return int(text)
     import pandas as pd
@@ -209,12 +216,19 @@ def _as_of(text: str | None) -> Any:
     try:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError):
-        raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date-time or epoch seconds") from None
+        raise argparse.ArgumentTypeError(f"{option} {text!r} is not a date-time or epoch seconds") from None
     if stamp is pd.NaT:
-        raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date-time or epoch seconds")
+        raise argparse.ArgumentTypeError(f"{option} {text!r} is not a date-time or epoch seconds")
     if not pd.Timestamp("1740-01-01") <= stamp.tz_localize(None) <= pd.Timestamp("2200-01-01"):
-        raise argparse.ArgumentTypeError(f"--as-of {text}: the report time must be between the years "
+        raise argparse.ArgumentTypeError(f"{option} {text}: the report time must be between the years "
                                          f"1740 and 2200")
+    if stamp.tzinfo is None and zone is not None:
+        try:
+            stamp = stamp.tz_localize(zone, ambiguous="raise", nonexistent="raise")
+        except Exception:       # pytz/zoneinfo ambiguity errors have no common base
+            raise argparse.ArgumentTypeError(
+                f"{option} {text}: that local time happens twice or never in {zone} (a clock "
+                f"change); give it with its UTC offset, e.g. {text}+01:00") from None
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp.to_datetime64()
@@ -286,7 +300,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         except (TapiError, ValueError, TypeError) as exc:
             raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
     total = sum(size or 0 for size in sizes)
-    as_of = _as_of(args.as_of)
+    as_of = _as_of(args.as_of, args.zone)
     started = time.perf_counter()
     importer_diag: dict[str, Any] | None = None
     intervals = None
@@ -323,7 +337,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                 from .rollup import IntervalRollup
 
                 # Without --as-of the report time is the log's end, known once it is read.
-                intervals = IntervalRollup(args.interval * 60, as_of=_as_of_to_ticks(as_of, "s"))
+                intervals = IntervalRollup(_step_seconds(args), as_of=_as_of_to_ticks(as_of, "s"))
                 column = "agent" if args.by == "agent" else "acd_group"
                 options["on_chunk"] = lambda c: intervals.update(c.session, c.time, c.state, getattr(c, column))
             with _progress_bar(_want_progress(args.progress, total), total, "queue_log") as update:
@@ -339,6 +353,9 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             columns = _pairs(args.column, "--column")
             on_chunk = None
             if args.interval:
+                if args.zone is not None:
+                    raise InputError("--tz with --interval needs --by agent for an event table "
+                                     "(or a queue_log input)")
                 intervals, on_chunk = _table_intervals(args, as_of)
             with _progress_bar(_want_progress(args.progress, total), None, kind) as update:
                 imported = import_table(inputs, format=kind, columns=columns, time_unit=args.time_unit,
@@ -371,11 +388,20 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         # The callers' statistics (SPEC 8.2) with the members' agent-hours beside them.
         agents = intervals.result("acd_group") if intervals is not None else (
             rollup(table, "acd_group") if len(table) else None)
+        if agents is not None and intervals is not None and args.zone is not None:
+            from .localtime import regroup_seconds
+
+            agents = regroup_seconds(agents, "acd_group", _step_seconds(args), args.interval * 60, args.zone)
         frame = queue_report(result, interval_minutes=args.interval, agent_frame=agents,
-                             service_levels=args.service_levels)
+                             service_levels=args.service_levels, tz=args.zone)
         by = "queue_calls"
     elif intervals is not None:
-        frame = intervals.result("agent" if by == "agent" else "acd_group")
+        key = "agent" if by == "agent" else "acd_group"
+        frame = intervals.result(key)
+        if args.zone is not None:
+            from .localtime import regroup_seconds
+
+            frame = regroup_seconds(frame, key, _step_seconds(args), args.interval * 60, args.zone)
         by = "interval"
     elif by == "session":
         frame = sessions
@@ -394,6 +420,26 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                  table.as_of_datetime if len(table) else None, aliases_inferred, elapsed)
 
 
+def _step_seconds(args: argparse.Namespace) -> int:
+    """The bucket width of --interval: the interval itself, or with --tz a step that every
+    local edge lies on (the per-interval sums are then added up per local interval)."""
+    if getattr(args, "zone", None) is None:
+        return args.interval * 60
+    from .localtime import fine_step
+
+    return fine_step(args.interval * 60, args.zone)
+
+
+def _local_text(when: Any, zone: Any) -> str:
+    """A report time (naive UTC datetime64) as text in the report's zone."""
+    import pandas as pd
+
+    stamp = pd.Timestamp(when)
+    if zone is not None:
+        stamp = stamp.tz_localize("UTC").tz_convert(zone)
+    return stamp.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _check_readable(importer_diag: dict[str, Any]) -> None:
     """Refuse an input of which no line could be read as a queue_log line."""
     counted = importer_diag["counted"]
@@ -410,7 +456,12 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
           importer_diag: dict[str, Any] | None, kernel_diag: dict[str, int], when: Any,
           aliases_inferred: list[str], elapsed: float) -> int:
     """Write the report to a file or the screen, then the line and event accounting."""
+    from .localtime import localise_frame
     from .report import print_diagnostics, print_table, write_report
+
+    zone = getattr(args, "zone", None)
+    frame = localise_frame(frame, zone)
+    zone_name = str(zone) if zone is not None else "UTC"
 
     if args.output:
         try:
@@ -423,17 +474,18 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
             raise InputError(f"{args.output}: {exc}") from exc
         console.print(f"wrote {len(frame):,} rows to {out}")
     else:
-        subtitle = f"as of {str(when).replace('T', ' ')} UTC" if when is not None else ""
+        subtitle = f"as of {_local_text(when, zone)} {zone_name}" if when is not None else ""
         if by == "queue_calls":
             from .report.queues import print_queue_table
 
             noun = "queue interval" if args.interval else "queue"
             print_queue_table(frame, title=f"{title} — {len(frame):,} {noun}{'s' if len(frame) != 1 else ''} "
-                                           f"{subtitle}", console=console, limit=args.limit or None)
+                                           f"{subtitle}", console=console, limit=args.limit or None,
+                             zone=zone_name)
         else:
             print_table(frame, title=f"{title} — {len(frame):,} {by if by != 'session' else 'session'}"
                                      f"{'s' if len(frame) != 1 else ''} {subtitle}",
-                        console=console, limit=args.limit or None, by=by)
+                        console=console, limit=args.limit or None, by=by, zone=zone_name)
     if not args.quiet:
         print_diagnostics(console, importer=importer_diag, kernel=kernel_diag, aliases=aliases_inferred)
         if importer_diag is not None and elapsed > 1:
@@ -450,8 +502,14 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     if args.command == "explain":
         return _explain(" ".join(args.term))
+    from .localtime import time_zone
+
     try:
-        _as_of(args.as_of)
+        args.zone = time_zone(args.tz)
+    except ValueError as exc:
+        return _usage_error(parser, f"--tz: {exc}")
+    try:
+        _as_of(args.as_of, args.zone)
     except argparse.ArgumentTypeError as exc:
         return _usage_error(parser, str(exc))
     if args.interval is not None and (args.interval <= 0 or args.by == "session"):

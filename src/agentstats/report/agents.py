@@ -59,13 +59,14 @@ def run_agent_report(args: argparse.Namespace, inputs: list[Path], kind: str, *,
     interval = args.interval or None
     if kind == "queue_log":
         table = queue_log_agent_stats(inputs, as_of=as_of, interval=interval, sessions=False,
-                                      progress=progress, **options)
+                                      progress=progress, tz=getattr(args, "zone", None), **options)
         importer = table.queue_log
     else:
         from ..io.tabular import import_table
 
         aggregator = AgentAggregator(unit=args.time_unit, as_of=as_of, interval=interval,
-                                     strict=not args.lenient, sessions=False)
+                                     strict=not args.lenient, sessions=False,
+                                     tz=getattr(args, "zone", None))
 
         def update(batch: dict[str, Any]) -> None:
             if "agent" not in batch:

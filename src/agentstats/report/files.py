@@ -57,6 +57,10 @@ def write_report(frame: pd.DataFrame, path: str | os.PathLike, *,
 
 def _write(frame: pd.DataFrame, path: Path, suffix: str, diagnostics: dict[str, Any] | None) -> None:
     if suffix == ".csv":
+        frame = frame.copy()
+        for column in frame.columns:     # local times keep their UTC offset (ISO 8601)
+            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+                frame[column] = frame[column].map(lambda t: "" if pd.isna(t) else t.isoformat())
         frame.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
     elif suffix in (".parquet", ".pq"):
         frame.to_parquet(path, index=False)

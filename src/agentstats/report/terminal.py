@@ -109,7 +109,7 @@ def _cell(value: Any, kind: str) -> str:
 
 
 def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = None,
-                limit: int | None = 50, by: str = "session") -> None:
+                limit: int | None = 50, by: str = "session", zone: str = "UTC") -> None:
     """One readable table; times as H:MM:SS, at most `limit` rows (says how many more)."""
     console = console or Console()
     order = {"session": _SESSION_ORDER, "interval": _INTERVAL_ORDER,
@@ -123,6 +123,7 @@ def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = No
                   pad_edge=False)
     for column in present:
         header, kind = _COLUMNS.get(column, (column, "text"))
+        header = header.replace("(UTC)", f"({zone})")
         if by == "queue" and column == "session_duration":
             header = "Agent-hours"     # the members' logged-in time, summed over them
         table.add_column(header, justify="left" if kind in ("text", "time", "state") else "right",
