@@ -47,6 +47,28 @@ def agent_state_codes(states: np.ndarray) -> np.ndarray:
     return out
 
 
+def _window_rows(rows: np.ndarray, states: np.ndarray, present: np.ndarray, origin: int,
+                 width: int, window_start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep the interval rows that start at or after the window's start and make their
+    sums the agents' totals (in a copy of the records); agents with no time and no call
+    in the window are left out."""
+    starts = origin + rows[:, 1] * width
+    rows = rows[starts >= window_start]
+    code = rows[:, 0]
+    totals = {}
+    for name, column in (("logged_in", 2), ("talk", 3), ("wrap", 4), ("ready", 5),
+                         ("not_ready", 6), ("calls", 7)):
+        totals[name] = np.zeros(len(states), dtype=np.int64)
+        np.add.at(totals[name], code, rows[:, column])
+    states = states.copy()
+    states["logged_in"] = totals["logged_in"]
+    for k, name in enumerate(("not_ready", "ready", "talk", "wrap")):
+        states["times"][:, k] = totals[name]
+    states["calls"] = totals["calls"]
+    keep = (totals["logged_in"][present] > 0) | (totals["calls"][present] > 0)
+    return rows, states, present[keep]
+
+
 class AgentTable:
     """Per-agent statistics across sessions, one row per agent.
 
@@ -79,9 +101,19 @@ class AgentTable:
         window: Any = None,
         tz: Any = None,
         interval_seconds: int | None = None,
+        interval_origin: int = 0,
+        window_start: int | None = None,
+        has_intervals: bool | None = None,
     ) -> None:
         from .aggregate import _sorting_order
 
+        self.window_start = window_start
+        if window_start is not None:
+            # a window report: the totals are the interval rows from the window's start
+            interval_rows, states, present = _window_rows(interval_rows, states, present, interval_origin,
+                                                          interval_ticks, window_start)
+            if not has_intervals:
+                interval_ticks = 0
         keys = np.asarray(agent_keys, dtype=object)[present]
         order = _sorting_order(keys)
         if order is not None:

@@ -96,6 +96,7 @@ def agent_stats(
     sessions: bool = True,
     timeout: float | None = None,
     tz: Any = None,
+    window_start: Any = None,
 ) -> AgentTable:
     """Per-agent statistics across sessions: one wall-clock timeline per agent.
 
@@ -112,13 +113,16 @@ def agent_stats(
         with `tz` the local ones (a local day may last 23 or 25 hours).
     tz: a time zone name ("Europe/Rome") or tzinfo: intervals on its local boundaries,
         and the table's times as local datetimes. Default None: UTC.
+    window_start: a report of the window [window_start, as_of] only (datetime, ISO text
+        or ticks): every agent time is cut exactly at the window's start, and calls
+        answered before it are left out. With `interval`, it must be an interval edge.
     sessions: also compute the per-session table of the queue sessions (for
         `.agent(key).get_AgentSessions()` and the ACD totals); False is faster.
 
     Returns an AgentTable.
     """
     aggregator = AgentAggregator(unit=unit, as_of=as_of, interval=interval, strict=strict,
-                                 sessions=sessions, timeout=timeout, tz=tz)
+                                 sessions=sessions, timeout=timeout, tz=tz, window_start=window_start)
     aggregator.update(session, time, state, agent=agent, wait=wait, reason=reason,
                       presence=presence, acd_group=acd_group, address=address)
     return aggregator.result()
@@ -143,6 +147,7 @@ class AgentAggregator:
         sessions: bool = True,
         timeout: float | None = None,
         tz: Any = None,
+        window_start: Any = None,
     ) -> None:
         if unit is not None and unit not in TICKS_PER_SECOND:
             raise ValueError(f"unit must be one of {sorted(TICKS_PER_SECOND)}, not {unit!r}")
@@ -163,6 +168,8 @@ class AgentAggregator:
         self._tick_unit: str | None = None
         self._as_of: int | None = None
         self._width = 0
+        self._window_input = window_start
+        self._window_start: int | None = None     # ticks, once the tick unit is known
         self._rows = 0
         self._counts = dict.fromkeys(_BUCKETS, 0)
         self._max_time = MISSING
@@ -228,6 +235,15 @@ class AgentAggregator:
             agent_keys = agent_keys.astype(object)
         as_of = self._as_of if tick_unit == self._tick_unit else _as_of_to_ticks(self._as_of_input, tick_unit)
         width = self._step_seconds * TICKS_PER_SECOND[tick_unit] if self._interval_minutes else 0
+        origin = 0
+        if self._window_input is not None:
+            window = _as_of_to_ticks(self._window_input, tick_unit)
+            if not width:
+                # one interval from the window's start: the kernel cuts time there exactly
+                width, origin = _WINDOW_WIDTH, window
+            else:
+                self._check_window_edge(window, width, tick_unit)
+            self._window_start = window
 
         # Keys -> dense codes (kept only once the chunk is committed).
         sessions_coded = self._session_keys.coded(session_keys)
@@ -253,7 +269,7 @@ class AgentAggregator:
             return _agents.scan(
                 pick(sessions_coded.keys), pick(agents_coded.keys), pick(ticks), pick(states),
                 pick(reasons), pick(rows_presence), session_states.view(np.uint8),
-                agent_states.view(np.uint8), counters, as_of=kernel_as_of, origin=0,
+                agent_states.view(np.uint8), counters, as_of=kernel_as_of, origin=origin,
                 width=width, seq0=self._rows, deadline=deadline,
                 codes_lo=sessions_coded.lo, codes_lookup=sessions_coded.lookup,
                 agents_lo=agents_coded.lo, agents_lookup=agents_coded.lookup)
@@ -313,6 +329,7 @@ class AgentAggregator:
         self._tick_unit = tick_unit
         self._as_of = as_of
         self._width = width
+        self._origin = origin
         self._rows += n
         for name in _BUCKETS:
             self._counts[name] += totals[name]
@@ -339,6 +356,23 @@ class AgentAggregator:
         out[where] = codes
         return out
 
+    def _check_window_edge(self, window: int, width: int, tick_unit: str) -> None:
+        """With intervals, a window must start on an interval edge (so no interval is
+        cut in two)."""
+        tps = TICKS_PER_SECOND[tick_unit]
+        seconds, rest = divmod(window, tps)
+        if self._tz is not None:
+            from .localtime import local_interval_starts
+
+            step = width // tps
+            on_edge = not rest and seconds % step == 0 and int(local_interval_starts(
+                np.array([seconds]), step, self._interval_minutes * 60, self._tz)[0]) == seconds
+        else:
+            on_edge = window % width == 0
+        if not on_edge:
+            raise ValueError(f"the window's start ({_plain_time(window, tick_unit)}) is not on an "
+                             f"interval edge; start it where an interval starts")
+
     # -- the result ----------------------------------------------------------------
 
     def _result(self, as_of_override: Any) -> AgentTable:
@@ -354,7 +388,7 @@ class AgentAggregator:
         interval_rows, reason_rows = list(self._interval_rows), list(self._reason_rows)
         if as_of != MISSING:
             status, intervals, reasons = _agents.close(
-                agents.view(np.uint8), as_of=as_of, origin=0, width=self._width)
+                agents.view(np.uint8), as_of=as_of, origin=getattr(self, "_origin", 0), width=self._width)
             _raise_for_status(status)
             interval_rows.append(intervals)
             reason_rows.append(reasons)
@@ -379,6 +413,9 @@ class AgentAggregator:
             ticks_per_second=TICKS_PER_SECOND[self._tick_unit or "s"],
             time_unit=self._tick_unit or "s",
             interval_ticks=self._width,
+            interval_origin=getattr(self, "_origin", 0),
+            window_start=self._window_start,
+            has_intervals=bool(self._interval_minutes),
             tz=self._tz,
             interval_seconds=self._interval_minutes * 60,
             diagnostics={**self._counts, "rows": self._rows},
@@ -433,6 +470,15 @@ class _Window:
         out.update(acd_talk=int(per_session["talk"].sum()), acd_wrap=int(per_session["wrap"].sum()),
                    acd_calls=int(per_session["calls"].sum()))
         return out
+
+
+#: the kernel's interval width for a window report without intervals: one interval from
+#: the window's start to beyond any time (the kernel caps its end at INT64_MAX)
+_WINDOW_WIDTH = 1 << 62
+
+
+def _plain_time(ticks: int, unit: str) -> str:
+    return str(np.datetime64(int(ticks), unit)).replace("T", " ")
 
 
 def _one_window(codes, agent_codes, ticks, states, presence, n_sessions, n_agents, start, end,

@@ -138,6 +138,17 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
     p.add_argument("--as-of", metavar="T",
                    help="report time: ISO date-time (UTC) or epoch seconds; later lines are not "
                         "seen and open sessions are measured up to T (default: the log's end)")
+    p.add_argument("--from", dest="from_", metavar="T",
+                   help="with --by agent or --by queue: report the window from T (ISO date-time or "
+                        "epoch seconds) to --until: agent time is cut exactly at T, calls that entered "
+                        "before T are left out; with --interval, T must start an interval")
+    p.add_argument("--until", metavar="T",
+                   help="the window's end: the report time (same as --as-of)")
+    p.add_argument("--agent", dest="agent_patterns", action="append", default=[], metavar="GLOB",
+                   help="only agents matching GLOB (repeatable; * ? [..], e.g. 'Ana*')")
+    p.add_argument("--queue", dest="queue_patterns", action="append", default=[], metavar="GLOB",
+                   help="only queues matching GLOB (repeatable); with --by agent, the agents who "
+                        "were members of a matching queue")
     p.add_argument("--tz", metavar="ZONE",
                    help="time zone of the report (e.g. Europe/Rome): interval edges and days on its "
                         "local boundaries (a local day may last 23 or 25 hours), every time shown "
@@ -318,7 +329,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             with _progress_bar(_want_progress(args.progress, total), total if kind == "queue_log" else None,
                                kind) as update:
                 frame, by, importer_diag, kernel_diag, when = run_agent_report(
-                    args, inputs, kind, as_of=as_of, progress=update,
+                    args, inputs, kind, as_of=as_of, progress=update, window_start=args.window_start,
                     options=options if kind == "queue_log" else {"columns": _pairs(args.column, "--column")})
         except TapiError as exc:
             raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
@@ -388,12 +399,17 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         # The callers' statistics (SPEC 8.2) with the members' agent-hours beside them.
         agents = intervals.result("acd_group") if intervals is not None else (
             rollup(table, "acd_group") if len(table) else None)
+        if agents is not None and args.window_start is not None:
+            # the members' agent-hours are cut at the window's start only per interval
+            agents = (agents[_interval_seconds_of(agents["interval_start"]) >= _epoch_seconds(args.window_start)]
+                      if intervals is not None else None)
         if agents is not None and intervals is not None and args.zone is not None:
             from .localtime import regroup_seconds
 
             agents = regroup_seconds(agents, "acd_group", _step_seconds(args), args.interval * 60, args.zone)
         frame = queue_report(result, interval_minutes=args.interval, agent_frame=agents,
-                             service_levels=args.service_levels, tz=args.zone)
+                             service_levels=args.service_levels, tz=args.zone,
+                             window_start=None if args.window_start is None else _epoch_seconds(args.window_start))
         by = "queue_calls"
     elif intervals is not None:
         key = "agent" if by == "agent" else "acd_group"
@@ -418,6 +434,34 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
 
     return _show(args, console, frame, by, title, importer_diag, table.diagnostics,
                  table.as_of_datetime if len(table) else None, aliases_inferred, elapsed)
+
+
+def _interval_seconds_of(values: Any) -> Any:
+    """Interval starts (datetime64 UTC) as epoch seconds."""
+    import numpy as np
+    import pandas as pd
+
+    return pd.to_datetime(values).astype("datetime64[s]").to_numpy().view(np.int64)
+
+
+def _starts_an_interval(args: argparse.Namespace, seconds: int) -> bool:
+    if args.interval > 525600 or args.interval <= 0:
+        return True                     # refused below with its own message
+    step = _step_seconds(args)
+    if seconds % step:
+        return False
+    if args.zone is None:
+        return True
+    from .localtime import local_interval_starts
+
+    return int(local_interval_starts([seconds], step, args.interval * 60, args.zone)[0]) == seconds
+
+
+def _epoch_seconds(value: Any) -> int:
+    """An option's time (int epoch seconds or datetime64) as epoch seconds."""
+    import numpy as np
+
+    return value if isinstance(value, int) else int(np.datetime64(value, "s").astype(np.int64))
 
 
 def _step_seconds(args: argparse.Namespace) -> int:
@@ -458,6 +502,14 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
     """Write the report to a file or the screen, then the line and event accounting."""
     from .localtime import localise_frame
     from .report import print_diagnostics, print_table, write_report
+    from .report.filters import filter_rows
+
+    try:
+        frame = filter_rows(frame, agents=args.agent_patterns,
+                            queues=args.queue_patterns if by not in ("agent", "interval") or "agent" not in frame
+                            else ())
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
 
     zone = getattr(args, "zone", None)
     frame = localise_frame(frame, zone)
@@ -508,10 +560,23 @@ def main(argv: list[str] | None = None) -> int:
         args.zone = time_zone(args.tz)
     except ValueError as exc:
         return _usage_error(parser, f"--tz: {exc}")
+    if args.until is not None:
+        if args.as_of is not None:
+            return _usage_error(parser, "--until and --as-of are the same: give one of them")
+        args.as_of = args.until
     try:
-        _as_of(args.as_of, args.zone)
+        end = _as_of(args.as_of, args.zone, "--until" if args.until is not None else "--as-of")
+        args.window_start = _as_of(args.from_, args.zone, "--from")
     except argparse.ArgumentTypeError as exc:
         return _usage_error(parser, str(exc))
+    if args.window_start is not None:
+        if args.by == "session":
+            return _usage_error(parser, "--from needs --by agent or --by queue")
+        if end is not None and _epoch_seconds(args.window_start) > _epoch_seconds(end):
+            return _usage_error(parser, "--from is after --until: the window would be empty")
+        if args.interval and not _starts_an_interval(args, _epoch_seconds(args.window_start)):
+            return _usage_error(parser, f"--from {args.from_}: with --interval the window must start "
+                                        f"where an interval starts (e.g. at midnight)")
     if args.interval is not None and (args.interval <= 0 or args.by == "session"):
         return _usage_error(parser, "--interval MINUTES needs MINUTES > 0 and --by agent or --by queue")
     if args.interval is not None and args.interval > 525600:

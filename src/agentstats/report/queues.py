@@ -48,11 +48,14 @@ def parse_service_levels(text: str | None) -> tuple[int, ...]:
 
 
 def queue_report(result: Any, *, interval_minutes: int | None, service_levels: Sequence[int],
-                 agent_frame: pd.DataFrame | None, tz: Any = None) -> pd.DataFrame:
+                 agent_frame: pd.DataFrame | None, tz: Any = None,
+                 window_start: int | None = None) -> pd.DataFrame:
     """Queue statistics of a queue_log import, per queue (or per queue and interval), with
     the agent-session times of the same queue (and interval) joined as agent_* columns."""
+    # a window report: calls that entered from window_start (epoch seconds) on
+    start = None if window_start is None else window_start * result.call_columns().ticks_per_second
     stats = result.queue_stats(interval=interval_minutes, service_level=tuple(service_levels),
-                               tz=tz).to_pandas()
+                               tz=tz, window_start=start).to_pandas()
     if agent_frame is None or len(agent_frame) == 0:
         return stats
     keys = ["queue"] + (["interval_start"] if interval_minutes else [])
