@@ -171,7 +171,9 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                        help="queue_log: a call whose end line is missing counts at most SECONDS "
                             "of talk (default: until the member's next line)")
     p.add_argument("-o", "--output", metavar="OUT",
-                   help="write the table to OUT.csv, OUT.parquet or OUT.json instead of the screen")
+                   help="write the table to OUT.csv, OUT.parquet, OUT.json or OUT.xlsx (Excel) "
+                        "instead of the screen, with the line accounting (beside a CSV in "
+                        "OUT.accounting.json, in the Parquet metadata, on its own Excel sheet)")
     p.add_argument("--limit", type=int, default=50, metavar="N",
                    help="rows shown on the screen (default 50; 0 = all)")
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
@@ -464,6 +466,11 @@ def _epoch_seconds(value: Any) -> int:
     return value if isinstance(value, int) else int(np.datetime64(value, "s").astype(np.int64))
 
 
+#: Excel sheet names of the report kinds
+_SHEETS = {"session": "sessions", "agent": "agents", "interval": "intervals", "queue_calls": "queues",
+           "queue": "queues"}
+
+
 def _step_seconds(args: argparse.Namespace) -> int:
     """The bucket width of --interval: the interval itself, or with --tz a step that every
     local edge lies on (the per-interval sums are then added up per local interval)."""
@@ -502,6 +509,7 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
     """Write the report to a file or the screen, then the line and event accounting."""
     from .localtime import localise_frame
     from .report import print_diagnostics, print_table, write_report
+    from .report.files import accounting_path
     from .report.filters import filter_rows
 
     try:
@@ -517,14 +525,18 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
 
     if args.output:
         try:
-            out = write_report(frame, args.output,
+            out = write_report(frame, args.output, sheet=_SHEETS.get(by, by),
                                diagnostics={"lines": importer_diag, "events": kernel_diag})
         except OSError as exc:
             raise InputError(f"{args.output}: cannot write the report ({_os_error_text(exc)}); "
                              f"an existing file of that name is unchanged") from exc
         except ValueError as exc:
             raise InputError(f"{args.output}: {exc}") from exc
-        console.print(f"wrote {len(frame):,} rows to {out}")
+        except ImportError as exc:
+            raise InputError(f"{args.output}: writing Excel files needs openpyxl "
+                             f"(pip install 'agentstats[excel]'): {exc}") from exc
+        console.print(f"wrote {len(frame):,} rows to {out}"
+                      + (f" (line accounting in {accounting_path(out)})" if out.suffix.lower() == ".csv" else ""))
     else:
         subtitle = f"as of {_local_text(when, zone)} {zone_name}" if when is not None else ""
         if by == "queue_calls":
