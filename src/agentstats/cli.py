@@ -174,6 +174,10 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                    help="write the table to OUT.csv, OUT.parquet, OUT.json or OUT.xlsx (Excel) "
                         "instead of the screen, with the line accounting (beside a CSV in "
                         "OUT.accounting.json, in the Parquet metadata, on its own Excel sheet)")
+    p.add_argument("--html", metavar="FILE",
+                   help="queue_log: write the HTML report to FILE (one file that opens offline): "
+                        "sortable agent and queue tables, each agent's day, per-interval charts "
+                        "(--interval, default 60) and the line accounting")
     p.add_argument("--limit", type=int, default=50, metavar="N",
                    help="rows shown on the screen (default 50; 0 = all)")
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
@@ -314,6 +318,9 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
     total = sum(size or 0 for size in sizes)
     as_of = _as_of(args.as_of, args.zone)
+    if args.html:
+        return _write_html(args, inputs, kind, console, as_of=as_of, wrapup=wrapup, aliases=aliases,
+                           infer=infer, title=title)
     started = time.perf_counter()
     importer_diag: dict[str, Any] | None = None
     intervals = None
@@ -491,6 +498,35 @@ def _local_text(when: Any, zone: Any) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _write_html(args: argparse.Namespace, inputs: list[Path], kind: str, console: Any, *,
+                as_of: Any, wrapup: dict[str, int], aliases: dict[str, str], infer: bool, title: str) -> int:
+    """--html FILE: the HTML report of a queue_log."""
+    from .hresult import TapiError
+
+    if kind != "queue_log":
+        raise InputError("--html needs a queue_log input")
+    if str(_STDIN) in map(str, inputs):
+        raise InputError("--html reads the log more than once: give files, not standard input")
+    try:
+        from .report.html import html_report
+    except ImportError as exc:
+        raise InputError(f"--html needs plotly (pip install 'agentstats[html]'): {exc}") from exc
+    options: dict[str, Any] = dict(wrapup=wrapup, aliases=aliases, infer=infer)
+    if getattr(args, "reorder_window", None) is not None:
+        options["reorder_window"] = args.reorder_window
+    try:
+        out = html_report(inputs, args.html, interval=args.interval or 60, tz=args.zone, as_of=as_of,
+                          service_level=args.service_levels[0], title=title, **options)
+    except TapiError as exc:
+        raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
+    except OSError as exc:
+        raise InputError(f"{args.html}: cannot write the report ({_os_error_text(exc)})") from exc
+    except (ValueError, TypeError) as exc:
+        raise InputError(str(exc)) from exc
+    console.print(f"wrote the HTML report to {out}")
+    return 0
+
+
 def _check_readable(importer_diag: dict[str, Any]) -> None:
     """Refuse an input of which no line could be read as a queue_log line."""
     counted = importer_diag["counted"]
@@ -589,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.interval and not _starts_an_interval(args, _epoch_seconds(args.window_start)):
             return _usage_error(parser, f"--from {args.from_}: with --interval the window must start "
                                         f"where an interval starts (e.g. at midnight)")
-    if args.interval is not None and (args.interval <= 0 or args.by == "session"):
+    if args.interval is not None and (args.interval <= 0 or (args.by == "session" and not args.html)):
         return _usage_error(parser, "--interval MINUTES needs MINUTES > 0 and --by agent or --by queue")
     if args.interval is not None and args.interval > 525600:
         return _usage_error(parser, f"--interval {args.interval}: at most 525600 minutes (a year)")
