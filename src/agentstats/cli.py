@@ -185,6 +185,9 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="never show a progress bar")
     p.add_argument("-q", "--quiet", action="store_true", help="no diagnostics summary")
+    p.add_argument("--list-aliases", action="store_true",
+                   help="list every inferred alias and the lines it was inferred from "
+                        "(default: one summary line)")
 
 
 def _minutes(text: str) -> int:
@@ -587,7 +590,8 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
                                      f"{'s' if len(frame) != 1 else ''} {subtitle}",
                         console=console, limit=args.limit or None, by=by, zone=zone_name)
     if not args.quiet:
-        print_diagnostics(console, importer=importer_diag, kernel=kernel_diag, aliases=aliases_inferred)
+        print_diagnostics(console, importer=importer_diag, kernel=kernel_diag, aliases=aliases_inferred,
+                          list_aliases=args.list_aliases)
         if importer_diag is not None and elapsed > 1:
             console.print(f"[dim]{importer_diag['lines']:,} lines in {elapsed:.1f} s "
                           f"({importer_diag['lines'] / elapsed:,.0f} lines/s)[/dim]")

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .files import write_report
-from .terminal import _cell
+from .terminal import _cell, unit_of
 
 __all__ = ["queue_report", "print_queue_table", "write_calls", "parse_service_levels",
            "AGENT_COLUMNS"]
@@ -115,13 +115,16 @@ def print_queue_table(frame: pd.DataFrame, *, title: str, console: Console, limi
     kinds = []
     for column in columns:
         if column.startswith("service_level_"):
-            header, kind = f"SL {column[len('service_level_'):]} %", "pct"
+            header, kind = f"SL {column[len('service_level_'):]}", "pct"
         else:
             header, kind = _QUEUE_COLUMNS[column]
-            header = header.replace("(UTC)", f"({zone})")
+            header = header.replace(" (UTC)", "")
         kinds.append(kind)
-        table.add_column(header, justify="left" if kind in ("text", "time") else "right", no_wrap=True,
-                         min_width=len(header))
+        unit = unit_of(kind, summed=column == "agent_time_logged_in", zone=zone)
+        if kind == "pct":
+            header = header.replace(" %", "")
+        table.add_column(f"{header}\n{unit}" if unit else header, justify="left" if kind in ("text", "time")
+                         else "right", no_wrap=True, min_width=max(len(header), len(unit)))
     shown = frame if limit is None or len(frame) <= limit else frame.head(limit)
     for row in shown[columns].itertuples(index=False, name=None):
         table.add_row(*(_percent(v) if k == "pct" else _cell(v, k) for v, k in zip(row, kinds)))
