@@ -136,7 +136,7 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                        help="event tables: skip and count rows with an unknown state or no time "
                             "instead of stopping at the first one")
     p.add_argument("--as-of", metavar="T",
-                   help="report time: ISO date-time (UTC) or epoch seconds; later lines are not "
+                   help="report time: ISO date-time (UTC, or local with --tz) or epoch seconds; later lines are not "
                         "seen and open sessions are measured up to T (default: the log's end)")
     p.add_argument("--from", dest="from_", metavar="T",
                    help="with --by agent or --by queue: report the window from T (ISO date-time or "
@@ -466,7 +466,9 @@ def _starts_an_interval(args: argparse.Namespace, seconds: int) -> bool:
         return True
     from .localtime import local_interval_starts
 
-    return int(local_interval_starts([seconds], step, args.interval * 60, args.zone)[0]) == seconds
+    import numpy as np
+
+    return int(local_interval_starts(np.array([seconds]), step, args.interval * 60, args.zone)[0]) == seconds
 
 
 def _epoch_seconds(value: Any) -> int:

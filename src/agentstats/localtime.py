@@ -51,6 +51,11 @@ def fine_step(interval_seconds: int, tz: Any) -> int:
     g = _offset_gcd(tz)
     return math.gcd(int(interval_seconds), g) if g else int(interval_seconds)
 
+def _offset_seconds(moment: datetime) -> int:
+    offset = moment.utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
 def local_interval_starts(fine_starts: np.ndarray, step: int, interval_seconds: int, tz: Any) -> np.ndarray:
     """For fine buckets starting at `fine_starts` (epoch seconds, width `step`): the epoch
     second at which the local interval holding each one starts. Local intervals start at
@@ -62,8 +67,8 @@ def local_interval_starts(fine_starts: np.ndarray, step: int, interval_seconds: 
     out = np.empty(len(unique), dtype=np.int64)
     for i, s in enumerate(unique.tolist()):
         here = datetime.fromtimestamp(s, tz)
-        offset = int(here.utcoffset().total_seconds())
-        last = int(datetime.fromtimestamp(s + step - 1, tz).utcoffset().total_seconds())
+        offset = _offset_seconds(here)
+        last = _offset_seconds(datetime.fromtimestamp(s + step - 1, tz))
         if offset % step or last != offset:
             raise ValueError(f"time zone {tz}: its UTC offset changes inside a {step // 60}-minute "
                              f"step at {here.isoformat()}; choose an interval that fits the zone")
