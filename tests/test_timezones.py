@@ -176,3 +176,69 @@ def test_cli_local_as_of_and_unknown_zone(tmp_path, capsys):
 
     row = json.loads(out.read_text())["rows"][0]
     assert row["logged_in"] == H and row["first_login"] == "2026-10-25T00:00:00+02:00"
+
+
+# -- against a plain-Python twin ------------------------------------------------------
+
+from datetime import datetime  # noqa: E402
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+CHANGES = [utc("2026-03-29 01:00"), utc("2026-10-25 01:00")]
+
+
+def twin_key(second: int, interval: int, tz):
+    """Which local interval a second lies in, told by its wall clock alone: the wall time
+    floored to the interval (the date for a day) and, below a day, the UTC offset (the
+    repeated hour of an autumn change is two intervals)."""
+    here = datetime.fromtimestamp(second, tz)
+    wall = here.replace(tzinfo=None)
+    if interval == 86400:
+        return (wall.date(),)
+    midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0)
+    floored = (wall - midnight).total_seconds() // interval
+    return (wall.date(), floored, here.utcoffset())
+
+
+def twin_local_start(second: int, interval: int, tz) -> str:
+    """The first minute of the local interval of `second`: walk back minute by minute
+    while the key stays the same."""
+    key = twin_key(second, interval, tz)
+    t = second - second % 60
+    while twin_key(t - 60, interval, tz) == key:
+        t -= 60
+    return str(pd.Timestamp(t, unit="s", tz="UTC").tz_convert(ROME))
+
+
+@given(change=st.sampled_from(CHANGES), offset_minutes=st.integers(-300, 240),
+       steps=st.lists(st.tuples(st.integers(1, 90), st.sampled_from([0, 1, 2, 3])), min_size=1, max_size=8),
+       interval=st.sampled_from([15, 60, "day"]))
+def test_local_intervals_match_a_minute_by_minute_twin(change, offset_minutes, steps, interval):
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(ROME)
+    times, states = [], []
+    t = change + offset_minutes * 60
+    for minutes, state in steps:
+        times.append(t)
+        states.append(state)
+        t += minutes * 60
+    times.append(t)
+    states.append(4)
+    frame = agent_intervals(times, states, interval)
+    seconds = 86400 if interval == "day" else interval * 60
+    expected: dict[str, int] = {}
+    previous, start = None, None
+    for minute in range(times[0], times[-1], 60):
+        key = twin_key(minute, seconds, tz)
+        if key != previous:            # a new local interval: find where it starts
+            previous, start = key, twin_local_start(minute, seconds, tz)
+        expected[start] = expected.get(start, 0) + 60
+    got = {str(s): int(v.total_seconds()) for s, v in zip(frame["interval_start"], frame["logged_in"])}
+    assert got == expected
+    # identities on every row: the parts add up, nothing exceeds the interval's real length
+    parts = frame["talk"] + frame["wrapup"] + frame["ready"] + frame["not_ready"]
+    assert (parts == frame["logged_in"]).all()
+    assert all(v <= pd.Timedelta(hours=25) for v in frame["logged_in"])
+    if interval != "day":
+        assert (frame["logged_in"] <= pd.Timedelta(seconds=seconds)).all()
