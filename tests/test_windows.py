@@ -92,3 +92,35 @@ def test_agent_and_queue_filters_take_globs(log, tmp_path):
 def test_agent_filter_on_a_queue_report_is_refused(log, capsys):
     assert main(["report", log, "--by", "queue", "--agent", "Ana"]) == 1
     assert "--agent: this report has no agent column" in capsys.readouterr().err
+
+
+# -- the window against the difference of two reports -----------------------------------
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from hypothesis import given, strategies as st  # noqa: E402
+
+import agentstats  # noqa: E402
+
+
+@given(rows=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(0, 4), st.integers(0, 400)),
+                     min_size=1, max_size=40),
+       start=st.integers(0, 400), length=st.integers(0, 400))
+def test_a_window_is_the_difference_of_two_report_times(rows, start, length):
+    # SPEC 7.2: the timeline is causal, so the time in [start, end] is the time up to end
+    # minus the time up to start, for every agent and every agent state
+    session = [f"s{a}{q}" for a, q, _, _ in rows]
+    agent = [f"a{a}" for a, _, _, _ in rows]
+    state = [s for _, _, s, _ in rows]
+    time = np.array([t for _, _, _, t in rows])
+    end = start + length
+
+    def totals(**kw):
+        frame = agentstats.agent_stats(session, time, state, agent=agent, unit="s", sessions=False, **kw).to_pandas()
+        return frame.set_index("agent")[["logged_in", "talk", "wrapup", "ready", "not_ready"]]
+
+    window = totals(as_of=end, window_start=start)
+    upto_end, upto_start = totals(as_of=end), totals(as_of=start)
+    difference = upto_end.sub(upto_start.reindex(upto_end.index, fill_value=pd.Timedelta(0)), fill_value=pd.Timedelta(0))
+    difference = difference[difference["logged_in"] > pd.Timedelta(0)]
+    assert window.loc[window["logged_in"] > pd.Timedelta(0)].sort_index().equals(difference.sort_index())
