@@ -26,12 +26,12 @@ def test_demo_is_quick_and_readable(capsys):
     out = capsys.readouterr().out
     assert "agentstats demo" in out and "agents" in out
     assert "Ana Silva" in out                      # one row per agent by default
-    assert "inferred alias SIP/1003 -> Carla Novak" in out
+    assert "3 aliases inferred: SIP/1003 -> Carla Novak, SIP/1014 -> Nadia Khan" in out
     assert "Lines: 3,475 read" in out and "unknown_verb:SURVEYSCORE 1" in out
     assert "NUL runs stripped: 1" in out
 
 
-@pytest.mark.parametrize("by, header", [("session", "Start (UTC)"), ("agent", "Utilisation"), ("queue", "Queue")])
+@pytest.mark.parametrize("by, header", [("session", "Start"), ("agent", "Utilisation"), ("queue", "Queue")])
 def test_demo_by(capsys, by, header):
     assert main(["demo", "--by", by, "--limit", "0"]) == 0
     out = capsys.readouterr().out
@@ -45,7 +45,7 @@ def test_report_real_sample(capsys):
     out = capsys.readouterr().out
     assert "35 sessions" in out
     assert "Sathish" in out and "0:00:06" in out          # the first session: 6 s
-    assert "inferred alias SIP/1001 -> Sathish from 35 ADDMEMBER lines" in out
+    assert "1 alias inferred: SIP/1001 -> Sathish" in out
     assert "Lines: 543 read, 133 used" in out
     assert "... 32 more rows" in out
 
@@ -203,7 +203,8 @@ def test_interval_report(tmp_path, capsys):
     row = frame[(frame.queue == "support") & (frame.interval_start == "2023-11-14T22:15:00Z")].iloc[0]
     assert (row.agent_talk_time, row.agent_wrapup_time, row.agent_time_not_ready, row.agent_calls) == (100, 30, 758, 1)
     assert main(["demo", "--interval", "60", "--limit", "3"]) == 0
-    assert "Interval (UTC)" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "Interval" in shown and "UTC" in shown
     assert main(["report", str(DATA / "synthetic_day.log"), "--interval", "15"]) == 2   # needs --by
 
 
@@ -278,7 +279,7 @@ def test_unsorted_table_needs_whole_file(tmp_path, capsys):
 def test_by_queue_shows_the_callers(capsys):
     assert main(["report", str(DATA / "synthetic_day.log"), "--by", "queue", "--service-level", "5,60"]) == 0
     out = capsys.readouterr().out
-    for header in ("Queued", "Answered", "Abandoned", "ASA", "SL 5s %", "SL 60s %", "Agent-hours"):
+    for header in ("Queued", "Answered", "Abandoned", "ASA", "SL 5s", "SL 60s", "Agent-hours", "agent-h:mm:ss"):
         assert header in out
     assert "Logged in" not in out          # agent time is labelled as agent-hours
 

@@ -581,7 +581,7 @@ def test_failed_write_keeps_the_previous_report(tmp_path, capsys, monkeypatch, s
     out.write_bytes(b"previous good report")
     (tmp_path / "queue_log").write_bytes(base_bytes())
 
-    def fail_half_way(frame, path, suffix, diagnostics):
+    def fail_half_way(frame, path, suffix, diagnostics, *more):
         Path(path).write_bytes(b"half a rep")
         raise OSError(errno.ENOSPC, "No space left on device")
 

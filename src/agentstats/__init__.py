@@ -5,16 +5,16 @@
     table = agentstats.aggregate(df, session="sid", time="ts", state="status")  # any data frame
     table.to_pandas(), table.to_arrow(), table.to_polars(), pa.table(table)
     agentstats.dask.aggregate(ddf, session="sid", ...)   # a Dask dataframe (imported on use)
-    table.to_pandas()            # one row per session (SPEC 2)
-    table.diagnostics            # every row accounted for (SPEC 3)
-    table.session(key)           # the ITAgentSession facade (SPEC 4)
-    agentstats.queue_stats(calls, interval=15)   # queues and their calls (SPEC 8)
+    table.to_pandas()            # one row per session
+    table.diagnostics            # every row accounted for
+    table.session(key)           # the ITAgentSession facade
+    agentstats.queue_stats(calls, interval=15)   # queues and their calls
 
     agents = agentstats.agent_stats(session, time, state, agent=agent, unit="s")
-    agents.to_pandas()           # one row per agent across its sessions (SPEC 7)
+    agents.to_pandas()           # one row per agent across its sessions
     agents.agent(key)            # the ITAgent facade
 
-The behaviour contract (SPEC) is described in docs/ and in each function's docstring.
+The behaviour contract is described in docs/ and in each function's docstring.
 """
 
 from . import hresult

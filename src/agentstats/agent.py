@@ -1,4 +1,4 @@
-"""The ITAgent facade (SPEC 7.2): one agent across its sessions.
+"""The ITAgent facade: one agent across its sessions.
 
 Every getter exists in the two calling forms of the ITAgentSession facade (session.py):
 
@@ -7,7 +7,7 @@ Every getter exists in the two calling forms of the ITAgentSession facade (sessi
     agent.TotalACDTalkTime                                # the COM property name
 
 The ACD totals are sums over the agent's queue sessions, as TAPI defines them; the
-state and OverallCallRate come from the agent's wall-clock timeline (SPEC 7.1).
+state and OverallCallRate come from the agent's wall-clock timeline.
 The measurement period is the window [as_of - period, as_of] (seconds); by default
 the whole log.
 """
@@ -55,7 +55,7 @@ _STATE = {2: AgentState.AS_BUSY_ACD, 3: AgentState.AS_BUSY_ACD, 1: AgentState.AS
 
 def currency_per_hour(count: int, ticks: int, ticks_per_second: int) -> int:
     """count per hour of `ticks` as CURRENCY (value x 10000), round half to even; 0 when
-    the time is 0 (as ACDCallRate, SPEC 2.7)."""
+    the time is 0 (as ACDCallRate)."""
     if ticks <= 0:
         return 0
     quotient, remainder = divmod(count * 3600 * ticks_per_second * 10000, ticks)
@@ -68,7 +68,7 @@ def currency_per_hour(count: int, ticks: int, ticks_per_second: int) -> int:
 
 
 class Agent:
-    """One agent with every ITAgent method (SPEC 7.2), from `AgentTable.agent(key)`."""
+    """One agent with every ITAgent method, from `AgentTable.agent(key)`."""
 
     def __init__(self, table: AgentTable, position: int) -> None:
         self._fixed = (table, position)
@@ -153,7 +153,7 @@ class Agent:
         return self._get("object", lambda: str(self._key), out)
 
     def get_State(self, out: Any = _NO_OUT) -> Any:
-        """SPEC 7.1: the agent state in force at the report time (AGENT_STATE)."""
+        """The agent state in force at the report time (AGENT_STATE)."""
         def produce() -> AgentState:
             table, i = self._current()
             return _STATE[int(table.ticks["state"][i])]
@@ -248,7 +248,7 @@ _UNIT_OF = {1: "s", 10**3: "ms", 10**6: "us", 10**9: "ns"}
 
 class LiveAgent(Agent):
     """An agent of a live `SessionStore`, measured up to the store clock on every read
-    (its timeline over the store's sessions of that agent, SPEC 7.2).
+    (its timeline over the store's sessions of that agent).
 
         store = agentstats.SessionStore()
         store.create_session("Sathish", "sales", state=READY)

@@ -1,4 +1,4 @@
-"""AgentTable: the per-agent result of the agent timeline (SPEC 7), in exact ticks.
+"""AgentTable: the per-agent result of the agent timeline, in exact ticks.
 
 Times are exact: the DataFrame columns are timedelta64 in the input's tick unit, so
 ``logged_in == talk + wrapup + ready + not_ready`` holds exactly in the exported
@@ -37,7 +37,7 @@ _TIMES = (("logged_in", "logged_in"), ("talk", "talk"), ("wrapup", "wrap"), ("re
 
 
 def agent_state_codes(states: np.ndarray) -> np.ndarray:
-    """SPEC 7.1 priority from the open-session counts: 2 on call, 3 wrap-up, 1 ready,
+    """The agent state's priority from the open-session counts: 2 on call, 3 wrap-up, 1 ready,
     0 not ready, -1 logged out."""
     n = states["n_open"]
     out = np.full(len(states), -1, dtype=np.int64)
@@ -49,8 +49,30 @@ def agent_state_codes(states: np.ndarray) -> np.ndarray:
     return out
 
 
+def _window_rows(rows: np.ndarray, states: np.ndarray, present: np.ndarray, origin: int,
+                 width: int, window_start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep the interval rows that start at or after the window's start and make their
+    sums the agents' totals (in a copy of the records); agents with no time and no call
+    in the window are left out."""
+    starts = origin + rows[:, 1] * width
+    rows = rows[starts >= window_start]
+    code = rows[:, 0]
+    totals = {}
+    for name, column in (("logged_in", 2), ("talk", 3), ("wrap", 4), ("ready", 5),
+                         ("not_ready", 6), ("calls", 7)):
+        totals[name] = np.zeros(len(states), dtype=np.int64)
+        np.add.at(totals[name], code, rows[:, column])
+    states = states.copy()
+    states["logged_in"] = totals["logged_in"]
+    for k, name in enumerate(("not_ready", "ready", "talk", "wrap")):
+        states["times"][:, k] = totals[name]
+    states["calls"] = totals["calls"]
+    keep = (totals["logged_in"][present] > 0) | (totals["calls"][present] > 0)
+    return rows, states, present[keep]
+
+
 class AgentTable(TableExports):
-    """Per-agent statistics across sessions (SPEC 7.1), one row per agent.
+    """Per-agent statistics across sessions, one row per agent.
 
     len(table)            number of agents (with at least one event used)
     table.to_pandas()     one row per agent (AGENT_COLUMNS)
@@ -58,7 +80,7 @@ class AgentTable(TableExports):
     table.intervals()     one row per agent and interval (when aggregated with interval=)
     table.reasons()       not-ready time per agent and pause reason
     table.diagnostics     the row accounting: used + the anomaly buckets == rows
-    table.agent(key)      the ITAgent facade of one agent (SPEC 7.2)
+    table.agent(key)      the ITAgent facade of one agent
     table.ticks           exact int64 arrays per agent (times in ticks)
     table.sessions        the per-session table of the queue sessions, or None
     """
@@ -79,9 +101,21 @@ class AgentTable(TableExports):
         as_of: int | None,
         sessions: SessionTable | None = None,
         window: Any = None,
+        tz: Any = None,
+        interval_seconds: int | None = None,
+        interval_origin: int = 0,
+        window_start: int | None = None,
+        has_intervals: bool | None = None,
     ) -> None:
         from .aggregate import _sorting_order
 
+        self.window_start = window_start
+        if window_start is not None:
+            # a window report: the totals are the interval rows from the window's start
+            interval_rows, states, present = _window_rows(interval_rows, states, present, interval_origin,
+                                                          interval_ticks, window_start)
+            if not has_intervals:
+                interval_ticks = 0
         keys = np.asarray(agent_keys, dtype=object)[present]
         order = _sorting_order(keys)
         if order is not None:
@@ -107,6 +141,11 @@ class AgentTable(TableExports):
         self.ticks_per_second = int(ticks_per_second)
         self.time_unit = time_unit
         self.interval_ticks = int(interval_ticks)
+        # with a time zone, interval_ticks is the kernel's finer step; the local
+        # intervals are interval_seconds long on the zone's wall clock
+        self.tz = tz
+        self.interval_seconds = int(interval_seconds) if interval_seconds else self.interval_ticks // max(
+            int(ticks_per_second), 1)
         self.as_of = as_of
         self.sessions = sessions
         self.window = window                 # measures any period of one agent (agents._Window)
@@ -144,6 +183,15 @@ class AgentTable(TableExports):
 
     # -- exports -------------------------------------------------------------------
 
+    def _datetime(self, ticks: np.ndarray) -> Any:
+        """Ticks since the epoch as datetime64 (UTC), or local aware datetimes with a zone."""
+        naive = np.asarray(ticks, dtype=np.int64).view(f"datetime64[{self.time_unit}]")
+        if self.tz is None:
+            return naive
+        from .localtime import to_local
+
+        return to_local(pd.Series(naive), self.tz).array
+
     def _timedelta(self, ticks: np.ndarray) -> np.ndarray:
         return ticks.astype(np.int64).view(f"timedelta64[{self.time_unit}]")
 
@@ -155,8 +203,8 @@ class AgentTable(TableExports):
         frame: dict[str, Any] = {
             "agent": self.keys,
             "state": np.array([STATE_NAMES[s] for s in t["state"].tolist()], dtype=object),
-            "first_login": t["first_login"].view(f"datetime64[{self.time_unit}]"),
-            "last_logoff": t["last_logoff"].view(f"datetime64[{self.time_unit}]"),
+            "first_login": self._datetime(t["first_login"]),
+            "last_logoff": self._datetime(t["last_logoff"]),
         }
         for column, name in _TIMES:
             frame[column] = self._timedelta(t[name])
@@ -177,19 +225,28 @@ class AgentTable(TableExports):
 
     def intervals(self) -> pd.DataFrame:
         """One row per agent and interval it was logged in (or answered a call) in, in
-        agent then time order; every time is split exactly at the edges (SPEC 7.3)."""
+        agent then time order; every time is split exactly at the edges."""
         if not self.interval_ticks:
             raise ValueError("this table was computed without interval=: no per-interval split")
         rows = self._interval_rows
         frame = pd.DataFrame(rows, columns=["code", "bucket", "logged_in", "talk", "wrap",
                                             "ready", "not_ready", "calls"])
+        if self.tz is not None:
+            from .localtime import local_interval_starts
+
+            # the kernel's fine steps -> the local interval each lies in, in ticks
+            step = self.interval_ticks // self.ticks_per_second
+            starts = local_interval_starts(frame["bucket"].to_numpy() * step, step,
+                                           self.interval_seconds, self.tz)
+            frame["bucket"] = starts * self.ticks_per_second
+        else:
+            frame["bucket"] = frame["bucket"] * self.interval_ticks
         frame = frame.groupby(["code", "bucket"], sort=False, as_index=False).sum()
         frame["position"] = self._code_position[frame["code"].to_numpy()]
         frame = frame[frame["position"] >= 0].sort_values(["position", "bucket"], kind="stable")
         out: dict[str, Any] = {
             "agent": self.keys[frame["position"].to_numpy()],
-            "interval_start": (frame["bucket"].to_numpy() * self.interval_ticks).view(
-                f"datetime64[{self.time_unit}]"),
+            "interval_start": self._datetime(frame["bucket"].to_numpy()),
         }
         for column, name in _TIMES:
             out[column] = self._timedelta(frame[name].to_numpy())
@@ -214,7 +271,7 @@ class AgentTable(TableExports):
     # -- the facade ----------------------------------------------------------------
 
     def agent(self, key: Hashable) -> Agent:
-        """The ITAgent facade of one agent (SPEC 7.2); an unknown key raises the
+        """The ITAgent facade of one agent; an unknown key raises the
         LINEERR_INVALPARAM error."""
         from .agent import Agent
         from .hresult import LINEERR_INVALPARAM, tapi_error

@@ -1,17 +1,17 @@
-"""From event columns to per-agent statistics across sessions (SPEC 7): the agent timeline.
+"""From event columns to per-agent statistics across sessions: the agent timeline.
 
-An agent's sessions (one per ACD group) and its presence (SPEC 6.6) are merged into
+An agent's sessions (one per ACD group) and its presence are merged into
 wall-clock time: at every instant a logged-in agent is in exactly one agent state
-(on call > wrap-up > ready > not ready, SPEC 7.1), so that
+(on call > wrap-up > ready > not ready), so that
 
     logged_in == talk + wrapup + ready + not_ready
 
-holds exactly, per agent, per interval (SPEC 7.3) and for the whole report.
+holds exactly, per agent, per interval and for the whole report.
 
 This module validates and normalises the inputs (reusing aggregate.py's helpers),
 maps keys to dense codes (keycodes.py), allocates the state arrays, calls the kernel
 (_agents.pyx) and wraps the result in an AgentTable; io/queue_log_agents.py feeds it
-from a queue_log. Rows may come in any order (SPEC 1.1): a log
+from a queue_log. Rows may come in any order: a log
 that is not in time order within each agent is stably sorted by (agent, time) first.
 """
 
@@ -96,6 +96,8 @@ def agent_stats(
     strict: bool = True,
     sessions: bool = True,
     timeout: float | None = None,
+    tz: Any = None,
+    window_start: Any = None,
 ) -> AgentTable:
     """Per-agent statistics across sessions: one wall-clock timeline per agent.
 
@@ -117,7 +119,13 @@ def agent_stats(
         session says otherwise. Constant within a session.
     acd_group, address: kept with each session for the session table.
     interval: None, a number of minutes (e.g. 15, 30, 60) or "day": also split every
-        agent time at the interval edges (UTC, from the epoch) for `.intervals()`.
+        agent time at the interval edges for `.intervals()`: UTC ones from the epoch, or
+        with `tz` the local ones (a local day may last 23 or 25 hours).
+    tz: a time zone name ("Europe/Rome") or tzinfo: intervals on its local boundaries,
+        and the table's times as local datetimes. Default None: UTC.
+    window_start: a report of the window [window_start, as_of] only (datetime, ISO text
+        or ticks): every agent time is cut exactly at the window's start, and calls
+        answered before it are left out. With `interval`, it must be an interval edge.
     sessions: also compute the per-session table of the queue sessions (for
         `.agent(key).get_AgentSessions()` and the ACD totals); False is faster.
 
@@ -133,7 +141,7 @@ def agent_stats(
     if "agent" not in given:
         raise TypeError("agent_stats() needs the agent of each row: agent=...")
     aggregator = AgentAggregator(unit=unit, as_of=as_of, interval=interval, strict=strict,
-                                 sessions=sessions, timeout=timeout)
+                                 sessions=sessions, timeout=timeout, tz=tz, window_start=window_start)
     aggregator.update(given["session"], given["time"], given["state"], agent=given["agent"],
                       wait=given.get("wait"), reason=given.get("reason"),
                       presence=given.get("presence"), acd_group=given.get("acd_group"),
@@ -159,10 +167,19 @@ class AgentAggregator:
         strict: bool = True,
         sessions: bool = True,
         timeout: float | None = None,
+        tz: Any = None,
+        window_start: Any = None,
     ) -> None:
         if unit is not None and unit not in TICKS_PER_SECOND:
             raise ValueError(f"unit must be one of {sorted(TICKS_PER_SECOND)}, not {unit!r}")
         self._interval_minutes = _interval_minutes(interval)
+        from .localtime import fine_step, time_zone
+
+        self._tz = time_zone(tz)
+        # With a zone the kernel splits at a finer step that every local edge lies on
+        # (an hour for a local day in Europe/Rome); the table adds the steps up.
+        self._step_seconds = (fine_step(self._interval_minutes * 60, self._tz)
+                              if self._tz is not None and self._interval_minutes else self._interval_minutes * 60)
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self._unit = unit
@@ -172,6 +189,8 @@ class AgentAggregator:
         self._tick_unit: str | None = None
         self._as_of: int | None = None
         self._width = 0
+        self._window_input = window_start
+        self._window_start: int | None = None     # ticks, once the tick unit is known
         self._rows = 0
         self._counts = dict.fromkeys(_BUCKETS, 0)
         self._max_time = MISSING
@@ -236,7 +255,16 @@ class AgentAggregator:
         if agent_keys.dtype.kind == "f":
             agent_keys = agent_keys.astype(object)
         as_of = self._as_of if tick_unit == self._tick_unit else _as_of_to_ticks(self._as_of_input, tick_unit)
-        width = self._interval_minutes * 60 * TICKS_PER_SECOND[tick_unit] if self._interval_minutes else 0
+        width = self._step_seconds * TICKS_PER_SECOND[tick_unit] if self._interval_minutes else 0
+        origin = 0
+        if self._window_input is not None:
+            window = _as_of_to_ticks(self._window_input, tick_unit)
+            if not width:
+                # one interval from the window's start: the kernel cuts time there exactly
+                width, origin = _WINDOW_WIDTH, window
+            else:
+                self._check_window_edge(window, width, tick_unit)
+            self._window_start = window
 
         # Keys -> dense codes (kept only once the chunk is committed).
         sessions_coded = self._session_keys.coded(session_keys)
@@ -262,7 +290,7 @@ class AgentAggregator:
             return _agents.scan(
                 pick(sessions_coded.keys), pick(agents_coded.keys), pick(ticks), pick(states),
                 pick(reasons), pick(rows_presence), session_states.view(np.uint8),
-                agent_states.view(np.uint8), counters, as_of=kernel_as_of, origin=0,
+                agent_states.view(np.uint8), counters, as_of=kernel_as_of, origin=origin,
                 width=width, seq0=self._rows, deadline=deadline,
                 codes_lo=sessions_coded.lo, codes_lookup=sessions_coded.lookup,
                 agents_lo=agents_coded.lo, agents_lookup=agents_coded.lookup)
@@ -322,6 +350,7 @@ class AgentAggregator:
         self._tick_unit = tick_unit
         self._as_of = as_of
         self._width = width
+        self._origin = origin
         self._rows += n
         for name in _BUCKETS:
             self._counts[name] += totals[name]
@@ -348,6 +377,23 @@ class AgentAggregator:
         out[where] = codes
         return out
 
+    def _check_window_edge(self, window: int, width: int, tick_unit: str) -> None:
+        """With intervals, a window must start on an interval edge (so no interval is
+        cut in two)."""
+        tps = TICKS_PER_SECOND[tick_unit]
+        seconds, rest = divmod(window, tps)
+        if self._tz is not None:
+            from .localtime import local_interval_starts
+
+            step = width // tps
+            on_edge = not rest and seconds % step == 0 and int(local_interval_starts(
+                np.array([seconds]), step, self._interval_minutes * 60, self._tz)[0]) == seconds
+        else:
+            on_edge = window % width == 0
+        if not on_edge:
+            raise ValueError(f"the window's start ({_plain_time(window, tick_unit)}) is not on an "
+                             f"interval edge; start it where an interval starts")
+
     # -- the result ----------------------------------------------------------------
 
     def _result(self, as_of_override: Any) -> AgentTable:
@@ -363,7 +409,7 @@ class AgentAggregator:
         interval_rows, reason_rows = list(self._interval_rows), list(self._reason_rows)
         if as_of != MISSING:
             status, intervals, reasons = _agents.close(
-                agents.view(np.uint8), as_of=as_of, origin=0, width=self._width)
+                agents.view(np.uint8), as_of=as_of, origin=getattr(self, "_origin", 0), width=self._width)
             _raise_for_status(status)
             interval_rows.append(intervals)
             reason_rows.append(reasons)
@@ -388,6 +434,11 @@ class AgentAggregator:
             ticks_per_second=TICKS_PER_SECOND[self._tick_unit or "s"],
             time_unit=self._tick_unit or "s",
             interval_ticks=self._width,
+            interval_origin=getattr(self, "_origin", 0),
+            window_start=self._window_start,
+            has_intervals=bool(self._interval_minutes),
+            tz=self._tz,
+            interval_seconds=self._interval_minutes * 60,
             diagnostics={**self._counts, "rows": self._rows},
             as_of=None if as_of == MISSING else int(as_of),
             sessions=session_table,
@@ -399,7 +450,7 @@ class AgentAggregator:
 
 
 class _Window:
-    """An agent's statistics over a measurement window [start, end) (SPEC 7.2), from
+    """An agent's statistics over a measurement window [start, end), from
     the kept rows: the kernel runs again on that agent's rows only, with one interval
     that starts at the window's start, so the split there is exact."""
 
@@ -440,6 +491,15 @@ class _Window:
         out.update(acd_talk=int(per_session["talk"].sum()), acd_wrap=int(per_session["wrap"].sum()),
                    acd_calls=int(per_session["calls"].sum()))
         return out
+
+
+#: the kernel's interval width for a window report without intervals: one interval from
+#: the window's start to beyond any time (the kernel caps its end at INT64_MAX)
+_WINDOW_WIDTH = 1 << 62
+
+
+def _plain_time(ticks: int, unit: str) -> str:
+    return str(np.datetime64(int(ticks), unit)).replace("T", " ")
 
 
 def _one_window(codes, agent_codes, ticks, states, presence, n_sessions, n_agents, start, end,
@@ -497,7 +557,7 @@ def _presence_flags(presence: Any, n: int) -> np.ndarray:
 
 def _raise_changed(name: str, row: int, codes: np.ndarray, session_keys: np.ndarray,
                    shown: np.ndarray) -> None:
-    """SPEC 1: agent (and presence) are constant within a session; name the row."""
+    """Agent (and presence) are constant within a session; name the row."""
     mine = codes == codes[row]
     first_row = int(np.argmax(mine))
     if shown[first_row] != shown[row]:

@@ -1,6 +1,6 @@
 """From event columns to per-session statistics: everything before and after the kernel.
 
-This module validates the chunk as a whole (SPEC 3.2), has each column read by
+This module validates the chunk as a whole, has each column read by
 columns.py (dtypes, exact ticks), maps session keys to dense slots, allocates, calls the
 kernel, and wraps the result in a SessionTable. The typed loops are in _kernel.pyx.
 """
@@ -256,7 +256,7 @@ class Aggregator:
         `as_of` closes open sessions at a later report time than the latest row (for
         example the end of a log file known only once it is read); it may not be
         earlier than a row already aggregated — give `as_of` to the Aggregator to
-        leave later rows out (SPEC 2)."""
+        leave later rows out."""
         with self._holding(_deadline(self._timeout)), _memory_errors_as_tapi():
             return self._result(as_of)
 
@@ -461,7 +461,7 @@ class Aggregator:
         return max(1, min(wanted, n_rows))
 
     def _remember_meta(self, chunk: _Chunk, codes: np.ndarray, base: int, n_slots: int) -> None:
-        """Keep the first agent / acd_group / address seen for each session (SPEC 1:
+        """Keep the first agent / acd_group / address seen for each session (they are
         constant within a session), aligned with the slots of the state array."""
         for name, old in self._meta.items():
             if len(old) != n_slots:
@@ -676,7 +676,7 @@ def _factorise_hashable(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _raise_first_invalid(ticks, states, raw_state, keys) -> None:
-    """Strict mode (SPEC 3.1): name the first row that is invalid_time or invalid_state."""
+    """Strict mode: name the first row that is invalid_time or invalid_state."""
     bad_time = ticks == MISSING
     bad_state = states == INVALID_STATE
     bad = bad_time | bad_state
@@ -703,7 +703,7 @@ def _looks_grouped(codes: np.ndarray, sample: int = 1 << 16) -> bool:
 
 def _head_in_time_order(codes: np.ndarray, ticks: np.ndarray, states: np.ndarray,
                         as_of: int, sample: int = 1 << 12) -> bool:
-    """False when the first rows already have a session going back in time (SPEC 1.1),
+    """False when the first rows already have a session going back in time,
     counting only the rows the scan would apply (valid time and state, not after
     as_of): the ordered scan would stop there, after setting up its threads, so the
     unordered path is taken at once. Only speed depends on the answer, never results.
@@ -763,7 +763,7 @@ def _available_cores() -> int:
 
 @contextlib.contextmanager
 def _memory_errors_as_tapi() -> Iterator[None]:
-    """SPEC 4.2: memory exhaustion is E_OUTOFMEMORY (still a MemoryError), never a crash."""
+    """Memory exhaustion is E_OUTOFMEMORY (still a MemoryError), never a crash."""
     try:
         yield
     except MemoryError as exc:

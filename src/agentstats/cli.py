@@ -50,6 +50,8 @@ Inputs may be gzip/bzip2/xz compressed (recognised by their content), a pipe, or
 standard input; CR, LF and CRLF line ends are all read.
 
 Exit status: 0 ok, 1 bad input (one line naming the file and line), 2 bad usage.
+What each statistic, line reason and error code means: agentstats explain TERM
+(agentstats explain lists every term; the page is docs/definitions.md).
 
 Examples:
   agentstats report /var/log/asterisk/queue_log.1 /var/log/asterisk/queue_log --by agent
@@ -91,6 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "sales 15 s), including the dirt real files have.",
         formatter_class=_Formatter)
     _add_report_options(demo, demo=True)
+
+    explain = commands.add_parser(
+        "explain", help="define a statistic, a line reason or an error code (e.g. occupancy)",
+        description="Print the definition of TERM: a statistic (talk_time, occupancy, "
+                    "service_level, ...), a line reason (late, orphan, ...) or an error code "
+                    "(E_INVALIDARG, ...). Without TERM, list every term. The same page is "
+                    "docs/definitions.md, installed with the package.",
+        formatter_class=_Formatter)
+    explain.add_argument("term", nargs="*", metavar="TERM", help="what to define")
     return parser
 
 
@@ -125,15 +136,30 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                        help="event tables: skip and count rows with an unknown state or no time "
                             "instead of stopping at the first one")
     p.add_argument("--as-of", metavar="T",
-                   help="report time: ISO date-time (UTC) or epoch seconds; later lines are not "
+                   help="report time: ISO date-time (UTC, or local with --tz) or epoch seconds; later lines are not "
                         "seen and open sessions are measured up to T (default: the log's end)")
+    p.add_argument("--from", dest="from_", metavar="T",
+                   help="with --by agent or --by queue: report the window from T (ISO date-time or "
+                        "epoch seconds) to --until: agent time is cut exactly at T, calls that entered "
+                        "before T are left out; with --interval, T must start an interval")
+    p.add_argument("--until", metavar="T",
+                   help="the window's end: the report time (same as --as-of)")
+    p.add_argument("--agent", dest="agent_patterns", action="append", default=[], metavar="GLOB",
+                   help="only agents matching GLOB (repeatable; * ? [..], e.g. 'Ana*')")
+    p.add_argument("--queue", dest="queue_patterns", action="append", default=[], metavar="GLOB",
+                   help="only queues matching GLOB (repeatable); with --by agent, the agents who "
+                        "were members of a matching queue")
+    p.add_argument("--tz", metavar="ZONE",
+                   help="time zone of the report (e.g. Europe/Rome): interval edges and days on its "
+                        "local boundaries (a local day may last 23 or 25 hours), every time shown "
+                        "local, and --as-of/--from/--until without an offset read as local (default UTC)")
     p.add_argument("--by", choices=("session", "agent", "queue"), default="session" if not demo else "agent",
                    help="one row per session, or totals per agent or per queue "
                         f"(default {'agent' if demo else 'session'})")
     p.add_argument("--interval", type=_minutes, metavar="MINUTES",
                    help="with --by agent or --by queue: one row per reporting interval of MINUTES "
                         "(e.g. 15, 30, 60, or 'day'): logged-in, not-ready, ready, talk and wrap-up "
-                        "time, split exactly at the interval edges (UTC), and calls answered")
+                        "time, split exactly at the interval edges (UTC, or local with --tz), and calls answered")
     p.add_argument("--service-level", metavar="T[,T...]",
                    help="with --by queue: service level = calls answered within T seconds / calls "
                         "queued, for each T (default 20)")
@@ -145,7 +171,13 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                        help="queue_log: a call whose end line is missing counts at most SECONDS "
                             "of talk (default: until the member's next line)")
     p.add_argument("-o", "--output", metavar="OUT",
-                   help="write the table to OUT.csv, OUT.parquet or OUT.json instead of the screen")
+                   help="write the table to OUT.csv, OUT.parquet, OUT.json or OUT.xlsx (Excel) "
+                        "instead of the screen, with the line accounting (beside a CSV in "
+                        "OUT.accounting.json, in the Parquet metadata, on its own Excel sheet)")
+    p.add_argument("--html", metavar="FILE",
+                   help="queue_log: write the HTML report to FILE (one file that opens offline): "
+                        "sortable agent and queue tables, each agent's day, per-interval charts "
+                        "(--interval, default 60) and the line accounting")
     p.add_argument("--limit", type=int, default=50, metavar="N",
                    help="rows shown on the screen (default 50; 0 = all)")
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
@@ -153,6 +185,9 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="never show a progress bar")
     p.add_argument("-q", "--quiet", action="store_true", help="no diagnostics summary")
+    p.add_argument("--list-aliases", action="store_true",
+                   help="list every inferred alias and the lines it was inferred from "
+                        "(default: one summary line)")
 
 
 def _minutes(text: str) -> int:
@@ -183,14 +218,17 @@ def _sniff(path: Path, fmt: str) -> str:
         return "queue_log"
 
 
-def _as_of(text: str | None) -> Any:
+def _as_of(text: str | None, zone: Any = None, option: str = "--as-of") -> Any:
+    """A date-time option as naive UTC datetime64 (or int epoch seconds). Without an
+    offset the text is local time in `zone` (UTC without one); a local time that
+    happens twice or never (at a clock change) must be given with its offset."""
     if text is None:
         return None
     digits = text.strip().removeprefix("-")
     if digits.isdigit():
         if not digits.isascii() or len(digits) > 12 or int(text) > LATEST_EPOCH or int(text) < -LATEST_EPOCH:
             raise argparse.ArgumentTypeError(
-                f"--as-of {text}: epoch seconds must be ASCII digits between -{LATEST_EPOCH} and "
+                f"{option} {text}: epoch seconds must be ASCII digits between -{LATEST_EPOCH} and "
                 f"{LATEST_EPOCH} (the year 2200); give an ISO date-time or epoch seconds")
         return int(text)
     import pandas as pd
@@ -198,12 +236,19 @@ def _as_of(text: str | None) -> Any:
     try:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError):
-        raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date-time or epoch seconds") from None
+        raise argparse.ArgumentTypeError(f"{option} {text!r} is not a date-time or epoch seconds") from None
     if stamp is pd.NaT:
-        raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date-time or epoch seconds")
+        raise argparse.ArgumentTypeError(f"{option} {text!r} is not a date-time or epoch seconds")
     if not pd.Timestamp("1740-01-01") <= stamp.tz_localize(None) <= pd.Timestamp("2200-01-01"):
-        raise argparse.ArgumentTypeError(f"--as-of {text}: the report time must be between the years "
+        raise argparse.ArgumentTypeError(f"{option} {text}: the report time must be between the years "
                                          f"1740 and 2200")
+    if stamp.tzinfo is None and zone is not None:
+        try:
+            stamp = stamp.tz_localize(zone, ambiguous="raise", nonexistent="raise")
+        except Exception:       # pytz/zoneinfo ambiguity errors have no common base
+            raise argparse.ArgumentTypeError(
+                f"{option} {text}: that local time happens twice or never in {zone} (a clock "
+                f"change); give it with its UTC offset, e.g. {text}+01:00") from None
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp.to_datetime64()
@@ -275,7 +320,10 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         except (TapiError, ValueError, TypeError) as exc:
             raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
     total = sum(size or 0 for size in sizes)
-    as_of = _as_of(args.as_of)
+    as_of = _as_of(args.as_of, args.zone)
+    if args.html:
+        return _write_html(args, inputs, kind, console, as_of=as_of, wrapup=wrapup, aliases=aliases,
+                           infer=infer, title=title)
     started = time.perf_counter()
     importer_diag: dict[str, Any] | None = None
     intervals = None
@@ -293,7 +341,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             with _progress_bar(_want_progress(args.progress, total), total if kind == "queue_log" else None,
                                kind) as update:
                 frame, by, importer_diag, kernel_diag, when = run_agent_report(
-                    args, inputs, kind, as_of=as_of, progress=update,
+                    args, inputs, kind, as_of=as_of, progress=update, window_start=args.window_start,
                     options=options if kind == "queue_log" else {"columns": _pairs(args.column, "--column")})
         except TapiError as exc:
             raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
@@ -312,7 +360,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                 from .rollup import IntervalRollup
 
                 # Without --as-of the report time is the log's end, known once it is read.
-                intervals = IntervalRollup(args.interval * 60, as_of=_as_of_to_ticks(as_of, "s"))
+                intervals = IntervalRollup(_step_seconds(args), as_of=_as_of_to_ticks(as_of, "s"))
                 column = "agent" if args.by == "agent" else "acd_group"
                 options["on_chunk"] = lambda c: intervals.update(c.session, c.time, c.state, getattr(c, column))
             with _progress_bar(_want_progress(args.progress, total), total, "queue_log") as update:
@@ -328,6 +376,9 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             columns = _pairs(args.column, "--column")
             on_chunk = None
             if args.interval:
+                if args.zone is not None:
+                    raise InputError("--tz with --interval needs --by agent for an event table "
+                                     "(or a queue_log input)")
                 intervals, on_chunk = _table_intervals(args, as_of)
             with _progress_bar(_want_progress(args.progress, total), None, kind) as update:
                 imported = import_table(inputs, format=kind, columns=columns, time_unit=args.time_unit,
@@ -360,11 +411,25 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         # The callers' statistics (SPEC 8.2) with the members' agent-hours beside them.
         agents = intervals.result("acd_group") if intervals is not None else (
             rollup(table, "acd_group") if len(table) else None)
+        if agents is not None and args.window_start is not None:
+            # the members' agent-hours are cut at the window's start only per interval
+            agents = (agents[_interval_seconds_of(agents["interval_start"]) >= _epoch_seconds(args.window_start)]
+                      if intervals is not None else None)
+        if agents is not None and intervals is not None and args.zone is not None:
+            from .localtime import regroup_seconds
+
+            agents = regroup_seconds(agents, "acd_group", _step_seconds(args), args.interval * 60, args.zone)
         frame = queue_report(result, interval_minutes=args.interval, agent_frame=agents,
-                             service_levels=args.service_levels)
+                             service_levels=args.service_levels, tz=args.zone,
+                             window_start=None if args.window_start is None else _epoch_seconds(args.window_start))
         by = "queue_calls"
     elif intervals is not None:
-        frame = intervals.result("agent" if by == "agent" else "acd_group")
+        key = "agent" if by == "agent" else "acd_group"
+        frame = intervals.result(key)
+        if args.zone is not None:
+            from .localtime import regroup_seconds
+
+            frame = regroup_seconds(frame, key, _step_seconds(args), args.interval * 60, args.zone)
         by = "interval"
     elif by == "session":
         frame = sessions
@@ -383,6 +448,90 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                  table.as_of_datetime if len(table) else None, aliases_inferred, elapsed)
 
 
+def _interval_seconds_of(values: Any) -> Any:
+    """Interval starts (datetime64 UTC) as epoch seconds."""
+    import numpy as np
+    import pandas as pd
+
+    return pd.to_datetime(values).astype("datetime64[s]").to_numpy().view(np.int64)
+
+
+def _starts_an_interval(args: argparse.Namespace, seconds: int) -> bool:
+    if args.interval > 525600 or args.interval <= 0:
+        return True                     # refused below with its own message
+    step = _step_seconds(args)
+    if seconds % step:
+        return False
+    if args.zone is None:
+        return True
+    from .localtime import local_interval_starts
+
+    import numpy as np
+
+    return int(local_interval_starts(np.array([seconds]), step, args.interval * 60, args.zone)[0]) == seconds
+
+
+def _epoch_seconds(value: Any) -> int:
+    """An option's time (int epoch seconds or datetime64) as epoch seconds."""
+    import numpy as np
+
+    return value if isinstance(value, int) else int(np.datetime64(value, "s").astype(np.int64))
+
+
+#: Excel sheet names of the report kinds
+_SHEETS = {"session": "sessions", "agent": "agents", "interval": "intervals", "queue_calls": "queues",
+           "queue": "queues"}
+
+
+def _step_seconds(args: argparse.Namespace) -> int:
+    """The bucket width of --interval: the interval itself, or with --tz a step that every
+    local edge lies on (the per-interval sums are then added up per local interval)."""
+    if getattr(args, "zone", None) is None:
+        return args.interval * 60
+    from .localtime import fine_step
+
+    return fine_step(args.interval * 60, args.zone)
+
+
+def _local_text(when: Any, zone: Any) -> str:
+    """A report time (naive UTC datetime64) as text in the report's zone."""
+    import pandas as pd
+
+    stamp = pd.Timestamp(when)
+    if zone is not None:
+        stamp = stamp.tz_localize("UTC").tz_convert(zone)
+    return stamp.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _write_html(args: argparse.Namespace, inputs: list[Path], kind: str, console: Any, *,
+                as_of: Any, wrapup: dict[str, int], aliases: dict[str, str], infer: bool, title: str) -> int:
+    """--html FILE: the HTML report of a queue_log."""
+    from .hresult import TapiError
+
+    if kind != "queue_log":
+        raise InputError("--html needs a queue_log input")
+    if str(_STDIN) in map(str, inputs):
+        raise InputError("--html reads the log more than once: give files, not standard input")
+    try:
+        from .report.html import html_report
+    except ImportError as exc:
+        raise InputError(f"--html needs plotly (pip install 'agentstats[html]'): {exc}") from exc
+    options: dict[str, Any] = dict(wrapup=wrapup, aliases=aliases, infer=infer)
+    if getattr(args, "reorder_window", None) is not None:
+        options["reorder_window"] = args.reorder_window
+    try:
+        out = html_report(inputs, args.html, interval=args.interval or 60, tz=args.zone, as_of=as_of,
+                          service_level=args.service_levels[0], title=title, **options)
+    except TapiError as exc:
+        raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
+    except OSError as exc:
+        raise InputError(f"{args.html}: cannot write the report ({_os_error_text(exc)})") from exc
+    except (ValueError, TypeError) as exc:
+        raise InputError(str(exc)) from exc
+    console.print(f"wrote the HTML report to {out}")
+    return 0
+
+
 def _check_readable(importer_diag: dict[str, Any]) -> None:
     """Refuse an input of which no line could be read as a queue_log line."""
     counted = importer_diag["counted"]
@@ -399,32 +548,52 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
           importer_diag: dict[str, Any] | None, kernel_diag: dict[str, int], when: Any,
           aliases_inferred: list[str], elapsed: float) -> int:
     """Write the report to a file or the screen, then the line and event accounting."""
+    from .localtime import localise_frame
     from .report import print_diagnostics, print_table, write_report
+    from .report.files import accounting_path
+    from .report.filters import filter_rows
+
+    try:
+        frame = filter_rows(frame, agents=args.agent_patterns,
+                            queues=args.queue_patterns if by not in ("agent", "interval") or "agent" not in frame
+                            else ())
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+
+    zone = getattr(args, "zone", None)
+    frame = localise_frame(frame, zone)
+    zone_name = str(zone) if zone is not None else "UTC"
 
     if args.output:
         try:
-            out = write_report(frame, args.output,
+            out = write_report(frame, args.output, sheet=_SHEETS.get(by, by),
                                diagnostics={"lines": importer_diag, "events": kernel_diag})
         except OSError as exc:
             raise InputError(f"{args.output}: cannot write the report ({_os_error_text(exc)}); "
                              f"an existing file of that name is unchanged") from exc
         except ValueError as exc:
             raise InputError(f"{args.output}: {exc}") from exc
-        console.print(f"wrote {len(frame):,} rows to {out}")
+        except ImportError as exc:
+            raise InputError(f"{args.output}: writing Excel files needs openpyxl "
+                             f"(pip install 'agentstats[excel]'): {exc}") from exc
+        console.print(f"wrote {len(frame):,} rows to {out}"
+                      + (f" (line accounting in {accounting_path(out)})" if out.suffix.lower() == ".csv" else ""))
     else:
-        subtitle = f"as of {str(when).replace('T', ' ')} UTC" if when is not None else ""
+        subtitle = f"as of {_local_text(when, zone)} {zone_name}" if when is not None else ""
         if by == "queue_calls":
             from .report.queues import print_queue_table
 
             noun = "queue interval" if args.interval else "queue"
             print_queue_table(frame, title=f"{title} — {len(frame):,} {noun}{'s' if len(frame) != 1 else ''} "
-                                           f"{subtitle}", console=console, limit=args.limit or None)
+                                           f"{subtitle}", console=console, limit=args.limit or None,
+                             zone=zone_name)
         else:
             print_table(frame, title=f"{title} — {len(frame):,} {by if by != 'session' else 'session'}"
                                      f"{'s' if len(frame) != 1 else ''} {subtitle}",
-                        console=console, limit=args.limit or None, by=by)
+                        console=console, limit=args.limit or None, by=by, zone=zone_name)
     if not args.quiet:
-        print_diagnostics(console, importer=importer_diag, kernel=kernel_diag, aliases=aliases_inferred)
+        print_diagnostics(console, importer=importer_diag, kernel=kernel_diag, aliases=aliases_inferred,
+                          list_aliases=args.list_aliases)
         if importer_diag is not None and elapsed > 1:
             console.print(f"[dim]{importer_diag['lines']:,} lines in {elapsed:.1f} s "
                           f"({importer_diag['lines'] / elapsed:,.0f} lines/s)[/dim]")
@@ -437,11 +606,32 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:         # --help / --version (0) and usage errors (2)
         return exc.code if isinstance(exc.code, int) else 2
+    if args.command == "explain":
+        return _explain(" ".join(args.term))
+    from .localtime import time_zone
+
     try:
-        _as_of(args.as_of)
+        args.zone = time_zone(args.tz)
+    except ValueError as exc:
+        return _usage_error(parser, f"--tz: {exc}")
+    if args.until is not None:
+        if args.as_of is not None:
+            return _usage_error(parser, "--until and --as-of are the same: give one of them")
+        args.as_of = args.until
+    try:
+        end = _as_of(args.as_of, args.zone, "--until" if args.until is not None else "--as-of")
+        args.window_start = _as_of(args.from_, args.zone, "--from")
     except argparse.ArgumentTypeError as exc:
         return _usage_error(parser, str(exc))
-    if args.interval is not None and (args.interval <= 0 or args.by == "session"):
+    if args.window_start is not None:
+        if args.by == "session":
+            return _usage_error(parser, "--from needs --by agent or --by queue")
+        if end is not None and _epoch_seconds(args.window_start) > _epoch_seconds(end):
+            return _usage_error(parser, "--from is after --until: the window would be empty")
+        if args.interval and not _starts_an_interval(args, _epoch_seconds(args.window_start)):
+            return _usage_error(parser, f"--from {args.from_}: with --interval the window must start "
+                                        f"where an interval starts (e.g. at midnight)")
+    if args.interval is not None and (args.interval <= 0 or (args.by == "session" and not args.html)):
         return _usage_error(parser, "--interval MINUTES needs MINUTES > 0 and --by agent or --by queue")
     if args.interval is not None and args.interval > 525600:
         return _usage_error(parser, f"--interval {args.interval}: at most 525600 minutes (a year)")
@@ -483,6 +673,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agentstats: interrupted", file=sys.stderr)
         return 130
+
+
+def _explain(term: str) -> int:
+    from .report.explain import entries, explain
+
+    if not term:
+        print("Terms (agentstats explain TERM):")
+        for heading in entries():
+            print(f"  {heading}")
+        return 0
+    text = explain(term)
+    if text is None:
+        print(f"agentstats: error: no definition of {term!r}; agentstats explain lists every term",
+              file=sys.stderr)
+        return 2
+    print(text)
+    return 0
 
 
 def _input_size(path: Path) -> int | None:

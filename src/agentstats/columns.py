@@ -1,5 +1,5 @@
 """Reading input columns: any container (NumPy, lists, pandas, Arrow, polars) as NumPy,
-and times, waits, states and report times as exact int64 ticks (SPEC 1, 1.2, 3.2).
+and times, waits, states and report times as exact int64 ticks.
 
 Integer values never pass through float64, floats are rounded once to the nearest tick,
 nothing wraps: a value that cannot be a tick raises, naming its row in plain values.
@@ -168,7 +168,7 @@ def _time_to_ticks(time: Any, unit: str | None, fixed_unit: str | None) -> tuple
 
 def _object_numbers_to_ticks(values: np.ndarray, name: str) -> np.ndarray | None:
     """An object column of numbers (Python or NumPy ints and floats, None/NaN missing)
-    as int64 ticks, ints exactly and floats rounded once (SPEC 1.2); None when it does
+    as int64 ticks, ints exactly and floats rounded once; None when it does
     not hold numbers (datetimes, strings). Mixed numbers and other values raise, naming
     the first row that differs from the first value's kind."""
     kind = pd.api.types.infer_dtype(values, skipna=True)
@@ -266,7 +266,7 @@ def _datetime_ticks(values: np.ndarray, name: str) -> tuple[np.ndarray, str]:
 
 def _numbers_to_ticks(values: np.ndarray, name: str, *, allow_missing: bool) -> np.ndarray:
     """Integer or float numbers as int64 ticks; floats rounded once to the nearest tick
-    (SPEC 1.2), NaN -> MISSING. Infinite or out-of-range values raise, naming the row."""
+, NaN -> MISSING. Infinite or out-of-range values raise, naming the row."""
     if values.dtype.kind in "iu":
         if values.dtype == np.uint64 and len(values) and values.max() > np.iinfo(np.int64).max:
             row = int(np.argmax(values > np.iinfo(np.int64).max))
@@ -295,7 +295,7 @@ def _numbers_to_ticks(values: np.ndarray, name: str, *, allow_missing: bool) -> 
 def _refuse_coarse_floats(values: np.ndarray, name: str) -> None:
     """float32 (or float16) ticks are exact only while every whole tick is a float of
     that type: below 2**24 for float32. Beyond, a 60 s session at epoch seconds would
-    be stored in steps of 128 s, so such values raise, naming the row (SPEC 1.2)."""
+    be stored in steps of 128 s, so such values raise, naming the row."""
     limit = 2.0 ** (np.finfo(values.dtype).nmant + 1)
     coarse = np.abs(values) >= limit                    # NaN compares False
     if coarse.any():
@@ -309,7 +309,7 @@ def _refuse_coarse_floats(values: np.ndarray, name: str) -> None:
 
 
 def _scale_exact(ticks: np.ndarray, factor: int, name: str) -> np.ndarray:
-    """ticks * factor, keeping MISSING, raising instead of wrapping (SPEC 2.13)."""
+    """Ticks * factor, keeping MISSING, raising instead of wrapping."""
     if factor == 1:
         return ticks
     present = ticks != MISSING
@@ -323,7 +323,7 @@ def _scale_exact(ticks: np.ndarray, factor: int, name: str) -> np.ndarray:
 
 def _normalise_state(state: Any) -> tuple[np.ndarray, np.ndarray]:
     """uint8 states with INVALID_STATE for anything outside 0..4, and the raw values
-    (for error messages). Non-numeric states are a structural error (SPEC 3.2)."""
+    (for error messages). Non-numeric states are a structural error."""
     raw = _to_numpy(state, "state", fill=-1)
     if raw.dtype.kind in "OUT":
         kind = pd.api.types.infer_dtype(raw, skipna=True)
@@ -363,7 +363,7 @@ def _state_names(raw: np.ndarray) -> np.ndarray:
 def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str) -> np.ndarray:
     """Wait in the time's ticks, MISSING when absent. timedelta64 converts exactly (or to
     the nearest tick, halves up, when finer than the time's tick); numbers are in `unit`
-    when it is given, else in the time's tick. Negative waits raise (SPEC 3.2)."""
+    when it is given, else in the time's tick. Negative waits raise."""
     values = _to_numpy(wait, "wait", fill=MISSING)
     numbers = None
     if values.dtype.kind == "O":

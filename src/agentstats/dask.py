@@ -6,7 +6,7 @@
 Needs the `dask` extra (dask[dataframe] and distributed). With a `distributed.Client`
 open, the work runs on its cluster; without one, on Dask's default local scheduler.
 
-How (SPEC 2, 3: the same table as `agentstats.aggregate(ddf.compute(), ...)`):
+How (the same table, and the same row accounting, as `agentstats.aggregate(ddf.compute(), ...)`):
 1. Each partition is aggregated alone on a worker into partial per-session states
    (partial.PartialSessions: state records, keys, counts, first rows; a few dozen
    bytes a session, not the rows) and sent back.
@@ -134,7 +134,7 @@ def _shuffled(frame: Any, names: Mapping[str, str], options: Mapping[str, Any],
               session: str) -> SessionTable:
     """Rows shuffled by session (each session in one partition), then aggregated per
     partition; the rows of one session keep their order (partition, row) across the
-    shuffle, so ties in time stay in input order (SPEC 1.1)."""
+    shuffle, so ties in time stay in input order."""
     import dask
 
     numbered = frame.map_partitions(_number_rows, meta=_numbered_meta(frame))

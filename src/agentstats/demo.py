@@ -411,7 +411,7 @@ def generate(*, agents: int = 20, days: int = 1, seed: int = 7, start: str = "20
 
 
 def _dirty(rng: random.Random, lines: list[str]) -> list[str]:
-    """A few of the defects of real files (SPEC 6.5), at seeded places."""
+    """A few of the defects of real files, at seeded places."""
     n = len(lines)
     if n < 20:
         return lines

@@ -1,4 +1,4 @@
-"""HRESULT and TAPI constants, and the exception classes (SPEC 4.2).
+"""HRESULT and TAPI constants, and the exception classes.
 
 Every ``LINEERR_*`` constant of the Windows SDK header Tapi.h, every ``TAPI_E_*``
 constant of Tapi3Err.h, the generic COM codes used by the facade, the TAPI 3

@@ -1,4 +1,4 @@
-"""The ITQueue facade (SPEC 8.2) over a per-call table, with the SPEC 4.2 errors.
+"""The ITQueue facade over a per-call table, with TAPI's errors.
 
     queue = agentstats.queue_stats(result).queue("support")     # or ITQueue(calls, "support")
     queue.get_TotalCallsQueued()                 # the value, or raises TapiError
@@ -103,7 +103,7 @@ class ITQueue:
 
     def put_MeasurementPeriod(self, seconds: int) -> int:
         """Statistics over ``[as_of - seconds, as_of]``; 0 or a negative period is
-        E_INVALIDARG (SPEC 7.2)."""
+        E_INVALIDARG."""
         if isinstance(seconds, bool) or not isinstance(seconds, (int, np.integer)) or seconds <= 0:
             raise tapi_error(E_INVALIDARG, f"MeasurementPeriod must be whole seconds > 0, not {seconds!r}")
         self._period = _long("MeasurementPeriod", int(seconds))

@@ -1,4 +1,4 @@
-"""LINEAGENTSESSIONINFO, the TAPI 2 structure behind ITAgentSession (SPEC 4.4).
+"""LINEAGENTSESSIONINFO, the TAPI 2 structure behind ITAgentSession.
 
 Layout (Tapi.h, packed to 1 byte, little-endian, 76 bytes):
 
@@ -63,7 +63,7 @@ def agent_session_info(session: AgentSession) -> bytes:
     """The session's LINEAGENTSESSIONINFO bytes. dwNextAgentSessionState is 0: a log
     records only transitions that happened, never a pending one. The two time-to-answer fields are 0
     when the log has no wait (the structure cannot say "unavailable"); a value that
-    does not fit a DWORD fails with LINEERR_OPERATIONFAILED (SPEC 2.13)."""
+    does not fit a DWORD fails with LINEERR_OPERATIONFAILED."""
     dwords = [getattr(session, f"get_{name}")() for name in _FIELDS]
     if session.ticks().has_wait:
         answer = [session.get_LongestTimeToAnswer(), session.get_AverageTimeToAnswer()]

@@ -12,9 +12,9 @@ The merge is exact when the pieces are in time order: every row of a piece is at
 after every row of the pieces before it (`check_time_order`), or when no session has
 rows in two pieces. Two cases the fold of states cannot express, because the answer
 depends on rows a state record no longer has: a session that ended in an earlier
-piece and has rows in a later one (each of them is after_end, SPEC 3, but the piece
+piece and has rows in a later one (each of them is after_end, but the piece
 counted them by its own buckets), and a piece whose first row of a session repeats
-BUSY_ON_CALL with a wait (that wait must not count, SPEC 2.8/2.9, but it is inside the
+BUSY_ON_CALL with a wait (that wait must not count, but it is inside the
 piece's maximum). Those sessions are set aside; the caller gives their rows
 (`rows_of`), and they are aggregated again in one Aggregator, in piece order, with
 the counts of their rows in the pieces taken out and their exact counts put in.
@@ -122,7 +122,7 @@ def _first_rows(chunk: Any, slot_map: Any, states: np.ndarray,
                 slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """State and wait of each seen session's first applied row, aligned with `slots`.
 
-    The kernel kept each session's first time; its first row (SPEC 1.1: by time, ties
+    The kernel kept each session's first time; its first row (by time, ties
     in input order) is the first row in input order that is applied and has that time.
     Only those few candidate rows are looked at after one vectorised comparison."""
     as_of = chunk.as_of if chunk.as_of is not None else np.iinfo(np.int64).max

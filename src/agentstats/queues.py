@@ -1,17 +1,17 @@
-"""Per-queue and per-interval statistics of queued calls (SPEC 8.2).
+"""Per-queue and per-interval statistics of queued calls.
 
 The input is a per-call table (:class:`CallColumns`: one row per caller's stay in one
 queue, from :mod:`agentstats.io.queue_calls` or :mod:`agentstats.io.calls`). The
 aggregation is vectorised NumPy on int64 ticks: counts with ``bincount``, exact sums
 with ``np.add.at`` on int64 and maxima with ``np.maximum.at`` — no Python loop per call
-and no float on the way. Averages are floored once at the end (like SPEC 2.12); rates
+and no float on the way. Averages are floored once at the end; rates
 and service levels are float64 ratios of two exact counts, missing (NaN) when 0/0.
 
     stats = agentstats.queue_stats(calls, interval=15, service_level=(20, 60))
     stats.to_pandas()
 
 Each call is counted in the interval in which it entered the queue (a call whose entry
-time is unknown, SPEC 8.3, in the interval of the line that took it out). The report
+time is unknown, in the interval of the line that took it out). The report
 time ``as_of`` is a point in time: calls that entered after it are not seen, calls that
 left after it are still waiting at it.
 """
@@ -59,7 +59,7 @@ class CallColumns:
         return len(self.queue)
 
     def check(self) -> None:
-        """Structural checks (SPEC 3.2): equal lengths, codes in range."""
+        """Structural checks: equal lengths, codes in range."""
         n = len(self.queue)
         for name in ("enter", "leave", "wait", "outcome", "flowed_in", "flowed_out_at"):
             if len(getattr(self, name)) != n:
@@ -103,7 +103,7 @@ class QueueTable(TableExports):
                  counts: dict[str, np.ndarray], sums: dict[str, np.ndarray],
                  maxima: dict[str, np.ndarray], within: dict[int, np.ndarray],
                  ticks_per_second: int, interval: int | None, as_of: int | None,
-                 calls: CallColumns | None = None) -> None:
+                 calls: CallColumns | None = None, tz: Any = None) -> None:
         self.queue_names = queue_names
         self.queue_code = queue      # per row: the code of its queue in queue_names
         self.interval_start = interval_start
@@ -115,9 +115,10 @@ class QueueTable(TableExports):
         self.interval = interval
         self.as_of = as_of
         self.calls = calls
+        self.tz = tz                 # interval starts and times shown in this zone (None: UTC)
 
     def queue(self, name: str):
-        """The ITQueue facade of one queue at this table's report time (SPEC 8.2)."""
+        """The ITQueue facade of one queue at this table's report time."""
         from .itqueue import ITQueue
 
         return ITQueue(self.calls, name, as_of=self.as_of)
@@ -145,6 +146,10 @@ class QueueTable(TableExports):
                                 if len(self.queue_names) else np.empty(0, dtype=object)}
         if self.interval_start is not None:
             data["interval_start"] = (self.interval_start // tps).astype("datetime64[s]")
+            if self.tz is not None:
+                from .localtime import to_local
+
+                data["interval_start"] = to_local(pd.Series(data["interval_start"]), self.tz).array
 
         def seconds_or_na(ticks: np.ndarray, known: np.ndarray):
             return pd.arrays.IntegerArray(np.where(known, ticks // tps, 0).astype(np.int64), ~known)
@@ -214,8 +219,8 @@ def _thresholds(service_level: Sequence[int] | int) -> tuple[int, ...]:
 def queue_stats(calls: Any, *, interval: int | str | None = None,
                 service_level: Sequence[int] | int = (20,), as_of: Any = None,
                 window_start: int | None = None, columns: Mapping[str, str] | None = None,
-                time_unit: str = "s", wait_unit: str = "s") -> QueueTable:
-    """Per-queue (and per-interval) statistics of a per-call table (SPEC 8.2).
+                time_unit: str = "s", wait_unit: str = "s", tz: Any = None) -> QueueTable:
+    """Per-queue (and per-interval) statistics of a per-call table.
 
     calls: :class:`CallColumns`, a queue_log import result (``.calls``), or a per-call
         table: pandas, polars, pyarrow, a DuckDB relation, anything with the Arrow stream
@@ -230,7 +235,13 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
         table's latest time).
     window_start: only calls that entered at or after this tick (the measurement
         period of the ITQueue facade).
+    tz: a time zone name ("Europe/Rome") or tzinfo: intervals on its local boundaries
+        (a local day of 23 or 25 hours, a quarter hour that happens twice), interval
+        starts as local datetimes. Default None: UTC.
     """
+    from .localtime import time_zone
+
+    tz = time_zone(tz)
     columns = _as_call_columns(calls, columns, time_unit, wait_unit)
     columns.check()
     tps = int(columns.ticks_per_second)
@@ -258,7 +269,21 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
         times = when[seen]
         first = int(np.floor_divide(times.min(), step)) if len(times) else 0
         span = int(np.floor_divide(times.max(), step)) - first + 1 if len(times) else 1
-        if span * nq <= _DIRECT_GROUPS:
+        if tz is not None:   # local intervals: each call's interval start, numbered
+            from .localtime import fine_step, local_interval_starts
+
+            step_s = step // tps
+            fine = fine_step(step_s, tz)
+            local = local_interval_starts(np.floor_divide(times, fine * tps) * fine, fine, step_s, tz)
+            starts, slot = np.unique(local, return_inverse=True)
+            key = slot.astype(np.int64) * nq + columns.queue[seen]
+            present, inverse = np.unique(key, return_inverse=True)
+            cells = np.full(len(when), -1, dtype=np.int64)
+            cells[seen] = inverse
+            n_cells = len(present)
+            cell_queue = present % nq
+            cell_start = starts[present // nq] * tps
+        elif span * nq <= _DIRECT_GROUPS:
             n_cells = span * nq
             present = np.arange(n_cells, dtype=np.int64)
         else:   # sparse: number the (interval, queue) pairs present
@@ -267,8 +292,9 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
             cells = np.full(len(when), -1, dtype=np.int64)
             cells[seen] = inverse
             n_cells = len(present)
-        cell_queue = present % nq
-        cell_start = (present // nq + first) * step
+        if tz is None:
+            cell_queue = present % nq
+            cell_start = (present // nq + first) * step
     del when, seen
 
     from . import _queues
@@ -322,7 +348,7 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
         interval_start=None if cell_start is None else cell_start[order],
         counts={k: v[order] for k, v in counts.items()}, sums={k: v[order] for k, v in sums.items()},
         maxima={k: v[order] for k, v in maxima.items()}, within={k: v[order] for k, v in within.items()},
-        ticks_per_second=tps, interval=step, as_of=end, calls=columns)
+        ticks_per_second=tps, interval=step, as_of=end, calls=columns, tz=tz)
 
 
 def _c(values: np.ndarray, dtype: Any) -> np.ndarray:

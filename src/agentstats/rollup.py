@@ -1,7 +1,7 @@
-"""Roll-ups beyond one session (SPEC 5): ITAgent-style totals per agent or per ACD group.
+"""Roll-ups beyond one session: ITAgent-style totals per agent or per ACD group.
 
 Sessions' exact int64 tick totals (``SessionTable.ticks``) are summed first, and whole
-seconds are taken once at the end, exactly like SPEC 2.12 does for one session:
+seconds are taken once at the end, exactly as for one session:
 
     total_talk_time    = floor(sum(talk ticks) / ticks per second)
     average_talk_time  = floor(sum(talk ticks) / (sum(calls) x ticks per second))
@@ -45,7 +45,7 @@ _INT64_MAX = np.iinfo(np.int64).max
 
 
 def currency_rate(calls: int, duration_ticks: int, ticks_per_second: int) -> int:
-    """Calls per hour of duration as CURRENCY (x 10000), round half to even (SPEC 2.7)."""
+    """Calls per hour of duration as CURRENCY (x 10000), round half to even."""
     if duration_ticks <= 0:
         return 0
     quotient, remainder = divmod(int(calls) * 3600 * int(ticks_per_second) * 10000, int(duration_ticks))
@@ -57,7 +57,7 @@ def currency_rate(calls: int, duration_ticks: int, ticks_per_second: int) -> int
 
 def _group_sum(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Exact int64 sums per group (np.add.at keeps the integer dtype; bincount would
-    go through float64). Raises OverflowError instead of wrapping (SPEC 2.13)."""
+    go through float64). Raises OverflowError instead of wrapping."""
     out = np.zeros(n, dtype=np.int64)
     np.add.at(out, codes, values)
     # An int64 sum wrapped iff a group total of non-negative values went negative or the
@@ -78,7 +78,7 @@ def rollup(table: Any, by: str | Sequence[str] = "agent", *, keys: Any = None) -
         side table of a queue_log import).
 
     Columns (times in whole seconds): the key(s), then ROLLUP_COLUMNS. Time-to-answer
-    columns are <NA> when the log has no wait (SPEC 2.14)."""
+    columns are <NA> when the log has no wait."""
     names = [by] if isinstance(by, str) else list(by)
     names = ["acd_group" if name == "queue" else name for name in names]
     columns = {}
@@ -190,12 +190,12 @@ _CALLS = 9      # the "column" code of call counts in the partial sums
 
 class IntervalRollup:
     """Time in each state per reporting interval (e.g. 15/30/60-minute buckets), per key,
-    from the event stream (SPEC 5): a state's time is split exactly across bucket
+    from the event stream: a state's time is split exactly across bucket
     boundaries (integer ticks), a call counts in the bucket where it is answered.
 
     Feed the same events as the Aggregator, in chunks (each session's events in time
     order across chunks), then call :meth:`result`. Memory: one carried event per
-    session plus the (key, bucket, state) sums. The rules are SPEC 2's: events after
+    session plus the (key, bucket, state) sums. The rules are the sessions': events after
     `as_of` are not seen, nothing after a session's first SESSION_ENDED counts, an event
     repeating the state in force changes nothing, invalid states are skipped.
 
@@ -324,7 +324,7 @@ class IntervalRollup:
 
     def result(self, name: str = "key") -> pd.DataFrame:
         """One row per (key, interval): interval_start (datetime64), and whole seconds
-        (SPEC 2.12) of logged_in, not_ready, ready, talk_time, wrapup_time, call_time,
+ of logged_in, not_ready, ready, talk_time, wrapup_time, call_time,
         plus number_of_calls. Sums are exact ticks, floored once per cell. Call it once,
         after the last update."""
         with self._lock:

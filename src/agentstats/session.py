@@ -1,4 +1,4 @@
-"""The ITAgentSession facade (SPEC 4) and a live SessionStore for code ported from TAPI.
+"""The ITAgentSession facade and a live SessionStore for code ported from TAPI.
 
 Every ITAgentSession getter exists in two forms, as Python COM clients expose them:
 
@@ -68,19 +68,19 @@ _ALLOWED = {
 
 
 def is_valid_transition(old: int, new: int) -> bool:
-    """SPEC 4.3: may put_State move a session from `old` to `new`?"""
+    """May put_State move a session from `old` to `new`?"""
     return AgentSessionState(new) in _ALLOWED[AgentSessionState(old)]
 
 
 def ole_date(ticks: int, ticks_per_second: int) -> float:
-    """Ticks since 1970-01-01 UTC as an OLE Automation DATE (SPEC 2.10), computed
+    """Ticks since 1970-01-01 UTC as an OLE Automation DATE, computed
     exactly and rounded once to the nearest double."""
     return float(Fraction(ticks, ticks_per_second * 86400) + _UNIX_EPOCH_OLE_DAYS)
 
 
 @dataclass(frozen=True)
 class SessionTicks:
-    """One session's exact totals in ticks, closed at its end (SPEC 2)."""
+    """One session's exact totals in ticks, closed at its end."""
 
     start: int
     end: int
@@ -100,7 +100,7 @@ class SessionTicks:
 
 
 def _long(name: str, value: int) -> int:
-    """SPEC 2.13: TAPI returns a 32-bit signed long; a value that does not fit fails."""
+    """TAPI returns a 32-bit signed long; a value that does not fit fails."""
     if not _LONG_MIN <= value <= _LONG_MAX:
         raise tapi_error(LINEERR_OPERATIONFAILED, f"{name} = {value} does not fit a 32-bit long")
     return value
@@ -117,7 +117,7 @@ def _wait_needed(s: SessionTicks, name: str) -> None:
 
 
 def _acd_call_rate_cy(s: SessionTicks) -> int:
-    """Calls per hour of duration as CURRENCY (value x 10000), round half to even (SPEC 2.7)."""
+    """Calls per hour of duration as CURRENCY (value x 10000), round half to even."""
     if s.duration == 0:
         return 0
     numerator = s.calls * 3600 * s.ticks_per_second * 10000
@@ -171,7 +171,7 @@ _NO_OUT = object()
 
 def _out_target(out: Any, kind: str) -> Any | None:
     """The ctypes object an out-parameter points at, or None when it is NULL, not a
-    pointer (a read-only value) or points at the wrong type (SPEC 4.2: E_POINTER)."""
+    pointer (a read-only value) or points at the wrong type (E_POINTER)."""
     if isinstance(out, ctypes._Pointer):
         if not out:                      # a NULL pointer
             return None
@@ -184,7 +184,7 @@ def _out_target(out: Any, kind: str) -> Any | None:
 
 
 class AgentSession:
-    """One agent session with every ITAgentSession method (SPEC 4.1).
+    """One agent session with every ITAgentSession method.
 
     Sessions come from `SessionTable.session(key)` (a fixed report at `as_of`) or from
     `SessionStore.create_session(...)` (live: measured up to the store clock on every
@@ -240,11 +240,11 @@ class AgentSession:
         return self._get_object("acd_group", "ACDGroup", out)
 
     def get_State(self, out: Any = _NO_OUT) -> Any:
-        """SPEC 2.11: the state in force (AGENT_SESSION_STATE)."""
+        """The state in force (AGENT_SESSION_STATE)."""
         return self._get("State", out)
 
     def put_State(self, state: int, *, wait: float | None = None) -> int:
-        """Move a live session to `state` at the store clock's time (SPEC 4.3); returns
+        """Move a live session to `state` at the store clock's time; returns
         S_OK or raises (E_INVALIDARG, LINEERR_INVALAGENTSESSIONSTATE, ...). `wait`
         (seconds, an extension) records the caller's wait when entering BUSY_ON_CALL."""
         if self._store is None:
@@ -254,7 +254,7 @@ class AgentSession:
         return S_OK
 
     def get_SessionStartTime(self, out: Any = _NO_OUT) -> Any:
-        """SPEC 2.10: the start as an OLE Automation DATE (days since 1899-12-30 UTC)."""
+        """The start as an OLE Automation DATE (days since 1899-12-30 UTC)."""
         return self._get("SessionStartTime", out)
 
     def get_SessionDuration(self, out: Any = _NO_OUT) -> Any:
@@ -282,7 +282,7 @@ class AgentSession:
         return self._get("AverageWrapUpTime", out)
 
     def get_ACDCallRate(self, out: Any = _NO_OUT) -> Any:
-        """SPEC 2.7: calls per hour as a Decimal with 4 places (CURRENCY); the COM form
+        """Calls per hour as a Decimal with 4 places (CURRENCY); the COM form
         writes the CURRENCY int64 (value x 10000) through a c_longlong pointer."""
         return self._get("ACDCallRate", out)
 
@@ -369,7 +369,7 @@ class AgentSession:
 
     @property
     def session_start_datetime(self) -> _dt.datetime:
-        """SPEC 2.10: the start as an aware UTC datetime (microsecond resolution)."""
+        """The start as an aware UTC datetime (microsecond resolution)."""
         s = self._snapshot()
         micros = s.start * 10**6 // s.ticks_per_second
         return _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(microseconds=micros)
@@ -379,7 +379,7 @@ class AgentSession:
         return self._snapshot()
 
     def lineagentsessioninfo(self) -> bytes:
-        """The 76-byte packed LINEAGENTSESSIONINFO of this session (SPEC 4.4)."""
+        """The 76-byte packed LINEAGENTSESSIONINFO of this session."""
         from .lineinfo import agent_session_info
 
         return agent_session_info(self)
@@ -415,7 +415,7 @@ def _com_write(out: Any, kind: str, produce: Callable[[], Any]) -> int:
 
 
 class _LiveSession:
-    """Running totals of one live session, updated at each put_State (SPEC 2)."""
+    """Running totals of one live session, updated at each put_State."""
 
     __slots__ = ("start", "state", "entry", "talk", "wrap", "calls", "wait_sum", "wait_n",
                  "wait_max", "has_wait", "events")
@@ -461,7 +461,7 @@ class _LiveSession:
 
 
 class SessionStore:
-    """Live agent sessions for code ported from TAPI (SPEC 4).
+    """Live agent sessions for code ported from TAPI.
 
     store = SessionStore()                       # clock: time.time_ns, ticks of 1 ns
     s = store.create_session("Sathish", "sales") # agent, ACD group[, address]
@@ -607,7 +607,7 @@ class SessionStore:
 
     def _wait_ticks(self, wait: Any) -> int:
         """A caller's wait in seconds as ticks (rounded to the nearest, halves to even):
-        a finite number >= 0 whose ticks fit int64, else E_INVALIDARG (SPEC 4.2)."""
+        a finite number >= 0 whose ticks fit int64, else E_INVALIDARG."""
         exact = None
         if not isinstance(wait, (bool, str, bytes)):
             for read in (Fraction, lambda value: Fraction(float(value))):
@@ -658,7 +658,7 @@ class _MetaView(dict):
 
 
 def _checked_state(state: Any) -> AgentSessionState:
-    """E_INVALIDARG for anything that is not an AGENT_SESSION_STATE 0..4 (SPEC 4.2)."""
+    """E_INVALIDARG for anything that is not an AGENT_SESSION_STATE 0..4."""
     try:
         if isinstance(state, bool) or int(state) != state:
             raise ValueError

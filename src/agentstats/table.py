@@ -1,7 +1,7 @@
 """SessionTable: the bulk result of an aggregation, one row per session.
 
 Exact int64 tick totals are kept (`ticks`); whole seconds are taken only when a table
-is exported (SPEC 2.12), so roll-ups can sum exact ticks first (SPEC 5).
+is exported, so roll-ups can sum exact ticks first.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _head(table: SessionTable, n: int) -> pd.DataFrame:
 
 
 class SessionTable:
-    """Per-session ITAgentSession statistics (SPEC 2) and the row accounting (SPEC 3).
+    """Per-session ITAgentSession statistics and the row accounting.
 
     len(table)          number of sessions (those with at least one event seen)
     table.to_pandas()   one row per session, durations in whole seconds (or
@@ -63,8 +63,8 @@ class SessionTable:
                         as polars; pa.table(t) / pl.DataFrame(t) / DuckDB read it
     table.diagnostics   {used, duplicate, after_end, after_as_of, invalid_state,
                          invalid_time, off_table, rows}; used + the six anomaly
-                         buckets == rows (off_table is a separate count, SPEC 3.3)
-    table.session(key)  the ITAgentSession facade of one session (SPEC 4)
+                         buckets == rows (off_table is a separate count)
+    table.session(key)  the ITAgentSession facade of one session
     table.ticks         exact int64 arrays: start, end, state, duration, talk, wrap,
                         call, calls, wait_sum, wait_n, wait_max (-1: none)
     """
@@ -117,7 +117,7 @@ class SessionTable:
 
     @property
     def diagnostics(self) -> dict[str, int]:
-        """SPEC 3 buckets (plus `off_table` and `rows`); a fresh dict on each access."""
+        """The row buckets (plus `off_table` and `rows`); a fresh dict on each access."""
         return dict(self._diagnostics)
 
     @property
@@ -127,7 +127,7 @@ class SessionTable:
     # -- exports -------------------------------------------------------------------
 
     def seconds(self) -> dict[str, np.ndarray]:
-        """Every statistic as NumPy arrays in whole seconds (SPEC 2.12) / counts."""
+        """Every statistic as NumPy arrays in whole seconds / counts."""
         t = self.ticks
         tps = self.ticks_per_second
         calls = t["calls"]
@@ -172,7 +172,7 @@ class SessionTable:
         for name in COLUMNS[3:12]:
             columns[name] = values[name]
         for name in ("longest_time_to_answer", "average_time_to_answer"):
-            # Missing (null), not 0, when the log had no wait (SPEC 2.14).
+            # Missing (null), not 0, when the log had no wait.
             columns[name] = (pa.array(values[name], type=pa.int64()) if self.has_wait
                              else pa.nulls(n, type=pa.int64()))
         for name in ("agent", "acd_group", "address"):
@@ -184,9 +184,9 @@ class SessionTable:
         """One row per session as a pyarrow.Table, built from the result arrays.
 
         Columns: COLUMNS (+ agent, acd_group, address when they were given).
-        durations: "seconds" (int64 whole seconds, SPEC 2.12) or "timedelta" (Arrow
+        durations: "seconds" (int64 whole seconds, floored from exact ticks) or "timedelta" (Arrow
             durations of whole seconds). Time-to-answer columns are null when the log
-            had no wait (SPEC 2.14).
+            had no wait.
         tz: the zone of start_time (timestamps are tz-aware; default UTC), any zoneinfo
             name, e.g. the report's zone "Europe/Paris" (the instants stay the same)."""
         return frames.arrow_table(
@@ -217,8 +217,8 @@ class SessionTable:
     # -- the facade ----------------------------------------------------------------
 
     def session(self, key: Hashable) -> AgentSession:
-        """The ITAgentSession facade of one session (SPEC 4). An unknown key raises
-        the LINEERR_INVALPARAM error (SPEC 4.2)."""
+        """The ITAgentSession facade of one session. An unknown key raises
+        the LINEERR_INVALPARAM error."""
         from .hresult import LINEERR_INVALPARAM, shown, tapi_error
         from .session import AgentSession, SessionTicks
 

@@ -1,4 +1,4 @@
-"""Importers: Asterisk queue_log (SPEC 6) and tabular files (CSV, Parquet, Arrow)."""
+"""Importers: Asterisk queue_log and tabular files (CSV, Parquet, Arrow)."""
 
 from .queue_log import (
     QueueLogImporter,

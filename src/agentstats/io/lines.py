@@ -1,6 +1,6 @@
 """Reading a queue_log's bytes: opening, decompression, line splitting, decoding.
 
-This is the reading layer under :mod:`agentstats.io.queue_log` (SPEC 6.5: real files
+This is the reading layer under :mod:`agentstats.io.queue_log` (real files
 are dirty). It turns one input (a file, a rotated file compressed by logrotate, a FIFO,
 a pipe, standard input) into blocks of text lines, in bounded memory, whatever the
 bytes are:

@@ -1,4 +1,4 @@
-"""Queued calls from a queue_log: one record per caller's stay in one queue (SPEC 8.1, 8.3).
+"""Queued calls from a queue_log: one record per caller's stay in one queue.
 
 :class:`QueueCallTracker` is fed every time-ordered, de-duplicated queue_log line by
 :class:`agentstats.io.queue_log.QueueLogImporter` (before the agent side sees it). A
@@ -173,7 +173,7 @@ class QueueCallTracker:
         return record
 
     def _enter_from_flow(self, callid: str, record: int) -> None:
-        """SPEC 8.1: a call that left another queue unanswered and enters this one has
+        """A call that left another queue unanswered and enters this one has
         flowed out of that queue and into this one."""
         source = self._left_unanswered.pop(callid, None)
         if source is None:
@@ -203,7 +203,7 @@ class QueueCallTracker:
         self._forget.append((t, key, record))
 
     def _orphan(self, callid: str, queue: str, t: int, wait: int, where: int) -> int:
-        """SPEC 8.3: a stay whose ENTERQUEUE is not in the log entered at the line's time
+        """A stay whose ENTERQUEUE is not in the log entered at the line's time
         minus its wait, or at an unknown time when the line has no wait."""
         record = self._new(callid, queue, t - wait if wait != MISSING else MISSING, where)
         self._enter_from_flow(callid, record)

@@ -1,11 +1,11 @@
-"""Asterisk queue_log -> agent-session events (SPEC 6).
+"""Asterisk queue_log -> agent-session events.
 
 A queue_log line is ``epoch|callid|queue|agent|verb|data1|data2|...``. This module
 turns a log (one file, or several rotated files given together) into the event columns
 of :class:`agentstats.Aggregator` (session, time, state, wait), one session per
-membership instance of an agent in a queue (SPEC 6.1), and accounts for every line:
+membership instance of an agent in a queue, and accounts for every line:
 it is either *used* or counted under one reason (``diagnostics["counted"]``), so that
-``lines == used + sum(counted)`` (SPEC 6.5, reported like SPEC 3).
+``lines == used + sum(counted)``.
 
 The work is streamed: files are read in blocks, lines are put back in time order
 inside a bounded reorder window, and the translation state carried between blocks is
@@ -13,7 +13,7 @@ one small record per open session, so memory depends on the number of sessions (
 the window), never on the file size. Chunked and one-shot imports give identical
 events (the chunk size only decides when events are handed to the aggregator).
 
-Every choice made where SPEC is silent is listed in docs/queue_log.md ("choice:").
+Every reading choice is listed in docs/queue_log.md ("choice:").
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class EventChunk:
                                "acd_group", "presence")))
 
     def queue_sessions_only(self) -> EventChunk:
-        """The events of queue sessions (the per-session table of SPEC 2), without the
+        """The events of queue sessions (the per-session table), without the
         agents' presence sessions."""
         if self.presence is None or not self.presence.any():
             return self
@@ -331,8 +331,8 @@ class QueueLogImporter:
     :class:`EventChunk`), then read :attr:`diagnostics` and :meth:`sessions_frame`.
 
     wrapup: ``{"queue": seconds}`` (``"*"`` for every other queue): after a call ends the
-        member is BUSY_WRAPUP for that long, then READY (SPEC 6.3).
-    aliases: ``{"SIP/1001": "Sathish"}``: names joined into one agent (SPEC 6.4).
+        member is BUSY_WRAPUP for that long, then READY.
+    aliases: ``{"SIP/1001": "Sathish"}``: names joined into one agent.
     infer: also infer aliases from the files (needs one extra quick pass).
     reorder_window: seconds; lines are sorted by time inside this window, a line older
         than the newest line read minus the window is counted as ``late``.
@@ -491,8 +491,8 @@ class QueueLogImporter:
         return NOT_READY if s.paused else READY
 
     def _settle(self, s: _Session, t: int) -> None:
-        """A wrap-up that has elapsed by time t ends first (SPEC 6.3); so does a call
-        that has reached the max_call cap (SPEC 6.6)."""
+        """A wrap-up that has elapsed by time t ends first; so does a call
+        that has reached the max_call cap."""
         if s.on_call and s.call_cap_at is not None and s.call_cap_at <= t:
             cut = s.call_cap_at
             self.unterminated_calls += 1
@@ -518,7 +518,7 @@ class QueueLogImporter:
 
     def _start_presence(self, agent: str, t: int, where: int, how: str, *, paused: bool = False,
                         reason: str | None = None) -> _Session:
-        """SPEC 6.6: the agent is logged in (its presence), in no queue."""
+        """The agent is logged in (its presence), in no queue."""
         self._instances[("", agent)] += 1
         s = _Session(len(self._sess_queue), "", agent)
         self._sess_queue.append("")
@@ -541,7 +541,7 @@ class QueueLogImporter:
 
     def _settle_agent(self, agent: str, t: int) -> None:
         """Timed changes of the agent's sessions that are due by t happen first, so that
-        the agent's events stay in time order across all its sessions (SPEC 7)."""
+        the agent's events stay in time order across all its sessions."""
         for s in list(self._by_agent.get(agent, {}).values()):
             self._settle(s, t)
 
@@ -560,7 +560,7 @@ class QueueLogImporter:
 
     def _static(self, queue: str, agent: str, t: int, where: int, verb: str) -> tuple[_Session, bool]:
         """The open session of (queue, agent), or a new one for a member with no start
-        event (SPEC 6.1). Returns (session, fresh): fresh sessions have emitted nothing."""
+        event. Returns (session, fresh): fresh sessions have emitted nothing."""
         s = self._open.get((queue, agent))
         if s is not None:
             return s, False

@@ -1,4 +1,4 @@
-"""The agent view of an Asterisk queue_log (SPEC 6.6, 7): the importer's events,
+"""The agent view of an Asterisk queue_log: the importer's events,
 queue sessions and presence, through the agent timeline."""
 
 from __future__ import annotations
@@ -22,12 +22,16 @@ def queue_log_agent_stats(
     interval: int | str | None = None,
     strict: bool = False,
     sessions: bool = True,
+    tz: Any = None,
+    window_start: Any = None,
     **options: Any,
 ) -> AgentTable:
-    """The agent view (SPEC 7) of an Asterisk queue_log: one timeline per agent over its
-    queue sessions and its presence (SPEC 6.6), with missed offers (RINGNOANSWER) and
+    """The agent view of an Asterisk queue_log: one timeline per agent over its
+    queue sessions and its presence, with missed offers (RINGNOANSWER) and
     transfers from the log. Options are those of QueueLogImporter (wrapup, aliases,
-    infer, reorder_window, max_call, ...). `table.queue_log` holds the line accounting.
+    infer, reorder_window, max_call, ...). `tz`: intervals on that zone's local
+    boundaries and local times; `window_start`: a report of [window_start, as_of] only
+    (see :func:`agentstats.agent_stats`). `table.queue_log` holds the line accounting.
 
     The events are gathered before the timeline runs (about 50 bytes an event): a queue
     session of an agent logged in without a queue starts at the login, which can be
@@ -46,7 +50,8 @@ def queue_log_agent_stats(
     table = agent_stats(
         events.session, events.time, events.state, agent=events.agent, wait=events.wait,
         reason=events.reason, presence=events.presence, acd_group=events.acd_group, unit="s",
-        as_of=as_of_s, interval=interval, strict=strict, sessions=sessions)
+        as_of=as_of_s, interval=interval, strict=strict, sessions=sessions, tz=tz,
+        window_start=_as_of_to_ticks(window_start, "s"))
     table.set_counts("missed", importer.missed)
     table.set_counts("transfers", importer.transfers)
     table.queue_log = importer.diagnostics

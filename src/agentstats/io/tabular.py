@@ -1,6 +1,6 @@
 """CSV / Parquet / Arrow (Feather) event tables -> agent-session statistics.
 
-A column mapping says which column holds what (SPEC 1):
+A column mapping says which column holds what:
 
     import_table("events.parquet", columns={"session": "sid", "time": "ts",
                  "state": "status", "wait": "hold_s", "agent": "who", "queue": "skill"})
@@ -475,7 +475,7 @@ def _feed(aggregator, path: Path, rows: int, *, format, columns, time_unit, wait
 
 
 def _check_rows(path: Path, batch: dict[str, Any], fmt: str = "csv") -> None:
-    """Strict mode (SPEC 3.1): name the first bad row by file and data row."""
+    """Strict mode: name the first bad row by file and data row."""
     states = batch["state"]
     bad = ~((states >= 0) & (states <= 4) & (states == np.floor(states)))
     time = batch["time"]

@@ -49,7 +49,7 @@ def interval_frame(table: Any) -> pd.DataFrame:
 
 def run_agent_report(args: argparse.Namespace, inputs: list[Path], kind: str, *,
                      options: dict[str, Any], as_of: Any,
-                     progress: Any) -> tuple[pd.DataFrame, str, dict[str, Any] | None, dict[str, int], Any]:
+                     progress: Any, window_start: Any = None) -> tuple[pd.DataFrame, str, dict[str, Any] | None, dict[str, int], Any]:
     """The agent table of the inputs: (frame, row kind, line accounting, event
     accounting, as_of datetime). `options`: the QueueLogImporter options of a
     queue_log, or {"columns": role -> name} of an event table."""
@@ -59,13 +59,15 @@ def run_agent_report(args: argparse.Namespace, inputs: list[Path], kind: str, *,
     interval = args.interval or None
     if kind == "queue_log":
         table = queue_log_agent_stats(inputs, as_of=as_of, interval=interval, sessions=False,
-                                      progress=progress, **options)
+                                      progress=progress, tz=getattr(args, "zone", None),
+                                      window_start=window_start, **options)
         importer = table.queue_log
     else:
         from ..io.tabular import import_table
 
         aggregator = AgentAggregator(unit=args.time_unit, as_of=as_of, interval=interval,
-                                     strict=not args.lenient, sessions=False)
+                                     strict=not args.lenient, sessions=False,
+                                     tz=getattr(args, "zone", None), window_start=window_start)
 
         def update(batch: dict[str, Any]) -> None:
             if "agent" not in batch:
@@ -80,5 +82,18 @@ def run_agent_report(args: argparse.Namespace, inputs: list[Path], kind: str, *,
         table = aggregator.result()
         importer = None
     frame = interval_frame(table) if interval else agent_frame(table)
+    if window_start is not None and not interval:
+        # missed offers and transfers are counted per log, not per window
+        for column in ("missed", "transfers"):
+            frame[column] = pd.array([pd.NA] * len(frame), dtype="Int64")
+    if getattr(args, "queue_patterns", None):
+        # the agents who were members of a matching queue (their whole timeline)
+        from .filters import matches
+
+        labels = getattr(table, "session_labels", None)
+        if labels is None or "acd_group" not in labels:
+            raise ValueError("--queue with --by agent needs a queue_log input (or --by queue)")
+        members = set(labels.loc[matches(labels["acd_group"], args.queue_patterns), "agent"])
+        frame = frame[frame["agent"].isin(members)].reset_index(drop=True)
     when = None if table.as_of is None else np.datetime64(table.as_of, table.time_unit)
     return frame, "interval" if interval else "agent", importer, table.diagnostics, when

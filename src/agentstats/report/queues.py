@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .files import write_report
-from .terminal import _cell
+from .terminal import _cell, unit_of
 
 __all__ = ["queue_report", "print_queue_table", "write_calls", "parse_service_levels",
            "AGENT_COLUMNS"]
@@ -48,18 +48,24 @@ def parse_service_levels(text: str | None) -> tuple[int, ...]:
 
 
 def queue_report(result: Any, *, interval_minutes: int | None, service_levels: Sequence[int],
-                 agent_frame: pd.DataFrame | None) -> pd.DataFrame:
+                 agent_frame: pd.DataFrame | None, tz: Any = None,
+                 window_start: int | None = None) -> pd.DataFrame:
     """Queue statistics of a queue_log import, per queue (or per queue and interval), with
     the agent-session times of the same queue (and interval) joined as agent_* columns."""
-    stats = result.queue_stats(interval=interval_minutes, service_level=tuple(service_levels)).to_pandas()
+    # a window report: calls that entered from window_start (epoch seconds) on
+    start = None if window_start is None else window_start * result.call_columns().ticks_per_second
+    stats = result.queue_stats(interval=interval_minutes, service_level=tuple(service_levels),
+                               tz=tz, window_start=start).to_pandas()
     if agent_frame is None or len(agent_frame) == 0:
         return stats
     keys = ["queue"] + (["interval_start"] if interval_minutes else [])
     agents = agent_frame.rename(columns={"acd_group": "queue"})
     keep = [c for c in agents.columns if c in AGENT_COLUMNS]
     agents = agents[keys + keep].rename(columns=AGENT_COLUMNS)
-    if interval_minutes:
+    if interval_minutes and tz is None:
         agents["interval_start"] = pd.to_datetime(agents["interval_start"]).astype("datetime64[s]")
+    elif interval_minutes and len(stats):
+        agents["interval_start"] = agents["interval_start"].astype(stats["interval_start"].dtype)
     merged = stats.merge(agents, on=keys, how="outer")
     counts = [c for c in stats.columns if stats[c].dtype == "int64"]    # not the Int64 (missing-able) ones
     for column in counts:             # a queue with members but no caller: zero calls
@@ -97,7 +103,8 @@ _SHOWN_IF_ANY = ("timed_out", "exited_empty", "exited_with_key", "refused", "cur
                  "total_calls_flowed_in", "total_calls_flowed_out")
 
 
-def print_queue_table(frame: pd.DataFrame, *, title: str, console: Console, limit: int | None) -> None:
+def print_queue_table(frame: pd.DataFrame, *, title: str, console: Console, limit: int | None,
+                      zone: str = "UTC") -> None:
     columns = [c for c in _QUEUE_COLUMNS if c in frame.columns
                and (c not in _SHOWN_IF_ANY or (frame[c] != 0).any())]
     levels = [c for c in frame.columns if c.startswith("service_level_")]
@@ -108,12 +115,16 @@ def print_queue_table(frame: pd.DataFrame, *, title: str, console: Console, limi
     kinds = []
     for column in columns:
         if column.startswith("service_level_"):
-            header, kind = f"SL {column[len('service_level_'):]} %", "pct"
+            header, kind = f"SL {column[len('service_level_'):]}", "pct"
         else:
             header, kind = _QUEUE_COLUMNS[column]
+            header = header.replace(" (UTC)", "")
         kinds.append(kind)
-        table.add_column(header, justify="left" if kind in ("text", "time") else "right", no_wrap=True,
-                         min_width=len(header))
+        unit = unit_of(kind, summed=column == "agent_time_logged_in", zone=zone)
+        if kind == "pct":
+            header = header.replace(" %", "")
+        table.add_column(f"{header}\n{unit}" if unit else header, justify="left" if kind in ("text", "time")
+                         else "right", no_wrap=True, min_width=max(len(header), len(unit)))
     shown = frame if limit is None or len(frame) <= limit else frame.head(limit)
     for row in shown[columns].itertuples(index=False, name=None):
         table.add_row(*(_percent(v) if k == "pct" else _cell(v, k) for v, k in zip(row, kinds)))
@@ -176,7 +187,7 @@ def run_calls_report(args: Any, inputs: list[Path], *, console: Console, title: 
     from ..cli import _as_of
 
     stats = queue_stats(calls, interval=args.interval, service_level=args.service_levels,
-                        as_of=_as_of(args.as_of))
+                        as_of=_as_of(args.as_of, getattr(args, "zone", None)), tz=getattr(args, "zone", None))
     frame = stats.to_pandas()
     if args.output:
         out = write_report(frame, args.output)

@@ -108,9 +108,26 @@ def _cell(value: Any, kind: str) -> str:
     return str(value)
 
 
+#: durations that add up the time of several agents when a row is a queue
+_SUMMED = ("session_duration", "total_talk_time", "total_wrapup_time", "total_call_time", "logged_in",
+           "not_ready", "ready", "talk_time", "wrapup_time", "call_time")
+#: averages over a row's calls: missing (-) when the row has no call, not 0:00:00
+_PER_CALL = ("average_talk_time", "average_wrapup_time", "average_call_time", "average_time_to_answer",
+             "longest_time_to_answer")
+
+
+def unit_of(kind: str, *, summed: bool = False, zone: str = "UTC") -> str:
+    """The unit line under a column header."""
+    if kind == "dur":
+        return "agent-h:mm:ss" if summed else "h:mm:ss"
+    return {"pct": "%", "rate": "calls/h", "time": zone}.get(kind, "")
+
+
 def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = None,
-                limit: int | None = 50, by: str = "session") -> None:
-    """One readable table; times as H:MM:SS, at most `limit` rows (says how many more)."""
+                limit: int | None = 50, by: str = "session", zone: str = "UTC") -> None:
+    """One readable table; durations as h:mm:ss, missing values as -, the unit of each
+    column under its header (agent-h:mm:ss where a sum is of several agents' time), at
+    most `limit` rows (says how many more)."""
     console = console or Console()
     order = {"session": _SESSION_ORDER, "interval": _INTERVAL_ORDER,
              "agent": _AGENT_ORDER}.get(by, _ROLLUP_ORDER)
@@ -121,17 +138,24 @@ def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = No
         present = [c for c in present if c not in ("average_time_to_answer", "longest_time_to_answer")]
     table = Table(title=title, title_justify="left", header_style="bold", show_lines=False,
                   pad_edge=False)
+    summed_rows = by == "queue" or (by == "interval" and "agent" not in frame.columns)
     for column in present:
         header, kind = _COLUMNS.get(column, (column, "text"))
+        header = header.replace(" (UTC)", "")
         if by == "queue" and column == "session_duration":
             header = "Agent-hours"     # the members' logged-in time, summed over them
-        table.add_column(header, justify="left" if kind in ("text", "time", "state") else "right",
+        unit = unit_of(kind, summed=summed_rows and column in _SUMMED, zone=zone)
+        width = max(len(header), len(unit))
+        table.add_column(f"{header}\n{unit}" if unit else header,
+                         justify="left" if kind in ("text", "time", "state") else "right",
                          no_wrap=True, overflow="ellipsis",
-                         min_width=min(len(header), 12) if kind == "text" else len(header))
+                         min_width=min(width, 12) if kind == "text" else width)
     shown = frame if limit is None or len(frame) <= limit else frame.head(limit)
     kinds = [_COLUMNS.get(c, (c, "text"))[1] for c in present]
-    for row in shown[present].itertuples(index=False, name=None):
-        table.add_row(*(_cell(v, k) for v, k in zip(row, kinds)))
+    no_calls = (shown["number_of_calls"] == 0).to_numpy() if "number_of_calls" in shown else np.zeros(len(shown), bool)
+    per_call = [c in _PER_CALL for c in present]
+    for row, none in zip(shown[present].itertuples(index=False, name=None), no_calls):
+        table.add_row(*("-" if none and pc else _cell(v, k) for v, k, pc in zip(row, kinds, per_call)))
     console.print(table)
     if len(shown) < len(frame):
         console.print(f"[dim]... {len(frame) - len(shown):,} more rows "
@@ -142,12 +166,31 @@ _SHOWN_WHERE = ("malformed", "late", "nul_garbage", "time_jump", "bad_epoch", "b
                 "line_too_long")
 
 
+def alias_summary(messages: list[str]) -> list[str]:
+    """The inferred aliases in one line ("3 aliases inferred: SIP/1003 -> Carla Novak,
+    ..."); messages that are not an inferred alias are kept as they are."""
+    import re
+
+    pairs, other = [], []
+    for message in messages:
+        found = re.match(r"inferred alias (.+?) -> (.+?) from ", message)
+        (pairs.append(f"{found.group(1)} -> {found.group(2)}") if found else other.append(message))
+    lines = list(other)
+    if pairs:
+        shown = ", ".join(pairs[:4]) + (f", ... ({len(pairs) - 4} more)" if len(pairs) > 4 else "")
+        lines.insert(0, f"{len(pairs)} alias{'es' if len(pairs) != 1 else ''} inferred: {shown} "
+                        f"(--list-aliases shows each and why)")
+    return lines
+
+
 def print_diagnostics(console: Console, *, importer: dict[str, Any] | None,
-                      kernel: dict[str, int], aliases: list[str] | None = None) -> None:
-    """Where every input line/row went (SPEC 3, SPEC 6.5)."""
+                      kernel: dict[str, int], aliases: list[str] | None = None,
+                      list_aliases: bool = False) -> None:
+    """Where every input line/row went; the inferred aliases in one line, or each on
+    its own line with `list_aliases`."""
     if aliases:
-        for message in aliases:
-            console.print(f"[cyan]{message}[/cyan]")
+        for message in (aliases if list_aliases else alias_summary(aliases)):
+            console.print(f"[cyan]{message}[/cyan]", highlight=False)
     if importer is not None and "lines" in importer:
         counted = importer.get("counted", {})
         parts = ", ".join(f"{name} {n:,}" for name, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))

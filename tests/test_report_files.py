@@ -1,0 +1,84 @@
+"""Every output format carries the line accounting; Excel has real date-time and
+duration cells, one sheet per table plus the accounting."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from agentstats.cli import main
+from agentstats.report.files import PARQUET_KEY, accounting_path, write_report
+
+openpyxl = pytest.importorskip("openpyxl", reason="openpyxl (the test extra) is not installed")
+
+
+def demo(tmp_path, name, *options):
+    out = tmp_path / name
+    assert main(["demo", *options, "-o", str(out), "-q"]) == 0
+    return out
+
+
+def test_excel_agent_report(tmp_path):
+    out = demo(tmp_path, "report.xlsx", "--by", "agent", "--tz", "Europe/Rome")
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["agents", "accounting"]
+    ws = book["agents"]
+    headers = [c.value for c in ws[1]]
+    assert headers[:4] == ["agent", "state", "first_login (Europe/Rome)", "last_logoff (Europe/Rome)"]
+    ana = next(row for row in ws.iter_rows(min_row=2, values_only=True) if row[0] == "Ana Silva")
+    demo(tmp_path, "r.json", "--by", "agent")
+    rows = json.loads((tmp_path / "r.json").read_text())["rows"]
+    ana_json = next(r for r in rows if r["agent"] == "Ana Silva")
+    # the demo's times are UTC; Rome is one hour ahead in March
+    assert isinstance(ana[2], datetime)
+    assert ana[2] == datetime.fromisoformat(ana_json["first_login"].rstrip("Z")) + timedelta(hours=1)
+    logged_in = headers.index("logged_in")
+    assert isinstance(ana[logged_in], timedelta)
+    assert ana[logged_in] == timedelta(seconds=ana_json["logged_in"])
+    assert ws.cell(row=2, column=logged_in + 1).number_format == "[h]:mm:ss"
+    accounting = {(s, i): v for s, i, v in book["accounting"].iter_rows(min_row=2, values_only=True)}
+    lines = json.loads((tmp_path / "r.json").read_text())["diagnostics"]["lines"]
+    assert accounting[("lines", "read")] == lines["lines"]
+    assert accounting[("lines", "used")] + sum(v for (s, _), v in accounting.items() if s == "lines not used") \
+        == lines["lines"]
+
+
+def test_csv_has_its_accounting_beside_it(tmp_path, capsys):
+    out = demo(tmp_path, "q.csv", "--by", "queue")
+    assert "line accounting in" in capsys.readouterr().out
+    side = json.loads(accounting_path(out).read_text())
+    lines = side["lines"]
+    assert lines["used"] + sum(lines["counted"].values()) == lines["lines"]
+    assert side["events"]["rows"] > 0
+
+
+def test_parquet_has_the_accounting_in_its_metadata(tmp_path):
+    out = demo(tmp_path, "a.parquet", "--by", "agent")
+    metadata = pq.read_schema(out).metadata
+    lines = json.loads(metadata[PARQUET_KEY])["lines"]
+    assert lines["used"] + sum(lines["counted"].values()) == lines["lines"]
+    assert len(pd.read_parquet(out)) == 19
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
+    target = tmp_path / "x.csv"
+    target.write_text("old\n")
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
+    with pytest.raises(OSError):
+        write_report(pd.DataFrame({"a": [1]}), target, diagnostics={"lines": None, "events": {}})
+    assert target.read_text() == "old\n"
+    assert not accounting_path(target).exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+
+
+def test_unknown_suffix_is_refused(tmp_path, capsys):
+    assert main(["demo", "-o", str(tmp_path / "x.ods"), "-q"]) == 1
+    assert ".xlsx" in capsys.readouterr().err
