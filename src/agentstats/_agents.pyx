@@ -234,14 +234,15 @@ cdef inline int _spend(TimelineAgent* ag, int64_t agent, int64_t a, int64_t b, i
     """Book [a, b) (a < b) to the agent state `kind`: the totals, the pause reason in
     force for not-ready time, and each interval it overlaps, split at the edges."""
     cdef uint64_t d = <uint64_t>b - <uint64_t>a      # exact even across the int64 range
+    cdef bint not_ready = kind == NOT_READY
     ag.logged_in += d
     ag.times[kind] += d
-    if kind == NOT_READY:
-        if ag.reason != ag.acc_reason:
-            if _flush_reason(ag, agent, reasons) < 0:
-                return -1
-            ag.acc_reason = ag.reason
-        ag.acc_ticks += d
+    # no branch on the state (a random sequence mispredicts it): only on a new reason
+    if not_ready & (ag.reason != ag.acc_reason):
+        if _flush_reason(ag, agent, reasons) < 0:
+            return -1
+        ag.acc_reason = ag.reason
+    ag.acc_ticks += d if not_ready else 0
     if width <= 0:
         return 0
     return _spend_intervals(ag, agent, a, b, kind, origin, width, intervals)
@@ -367,6 +368,7 @@ cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, i
     cdef int64_t hi_agent = ((thread + 1) * n_agents + n_threads - 1) // n_threads
     cdef int64_t base, end, m, j, i, ahead, row_ahead, code, agent, t, claimed
     cdef uint8_t st, old, is_presence
+    cdef bint is_call
     cdef int kind, status
     cdef TimelineSession* s
     cdef TimelineAgent* ag
@@ -481,21 +483,29 @@ cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, i
                     ag.last_logoff = t
             else:
                 ag.n_open[PRESENCE_SLOT if is_presence else st] += 1
-                if st == BUSY_ON_CALL and not is_presence:
-                    # SPEC 2.5 / 7.1: every entry into BUSY_ON_CALL is an answered call.
-                    ag.calls += 1
-                    if width > 0:
-                        if _move_to_bucket(ag, agent, _bucket_of(t, origin, width), intervals) < 0:
-                            status = _NO_MEMORY
-                            break
-                        ag.b_calls += 1
+            # SPEC 2.5 / 7.1: every entry into BUSY_ON_CALL is an answered call (counted
+            # without a branch on the state entered, which a random sequence mispredicts)
+            is_call = (st == BUSY_ON_CALL) & (is_presence == 0)
+            ag.calls += is_call
+            if width > 0 and is_call:
+                if _move_to_bucket(ag, agent, _bucket_of(t, origin, width), intervals) < 0:
+                    status = _NO_MEMORY
+                    break
+                ag.b_calls += 1
             if st == NOT_READY:
                 s.reason = reasons_in[i] if reasons_in != NULL else NO_REASON
                 s.paused_seq = seq0 + i
                 ag.reason = s.reason
                 ag.reason_seq = s.paused_seq
             elif old == NOT_READY and s.paused_seq == ag.reason_seq:
-                _recompute_reason(ag, sessions)
+                # the pause that gave the reason ended: the most recent one still in
+                # force gives it now; with no session left in NOT_READY (the counts
+                # say so), none, without walking the agent's sessions (random loads)
+                if ag.n_open[NOT_READY] == 0 and ag.n_open[PRESENCE_SLOT] == 0:
+                    ag.reason = NO_REASON
+                    ag.reason_seq = -1
+                else:
+                    _recompute_reason(ag, sessions)
         if status != _OK:
             stopped_at[0] = i
             if n_threads > 1:
