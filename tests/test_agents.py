@@ -474,3 +474,15 @@ def test_n_threads_must_be_a_positive_int():
     for bad in (0, -1, 1.5, True, "2"):
         with pytest.raises(ValueError, match="n_threads must be a positive int or None"):
             agent_stats([1], [0], [1], agent=["A"], unit="s", n_threads=bad)
+
+
+def test_a_pause_in_force_on_the_presence_gives_the_reason_after_the_queue_logs_off():
+    # SPEC 7.1: the queue's pause ("break", the most recent) ends with its logoff; the
+    # presence is still paused ("lunch"): its reason is in force again (no shortcut to
+    # "no reason" while a presence session is in NOT_READY)
+    table = agent_stats([1, 2, 2], [0, 10, 20], [0, 0, 4], agent=["A", "A", "A"],
+                        reason=["lunch", "break", None], presence=[True, False, False],
+                        unit="s", as_of=30)
+    reasons = table.reasons()
+    got = {r: int(v / pd.Timedelta(1, "s")) for r, v in zip(reasons["reason"], reasons["not_ready"])}
+    assert got == {"lunch": 20, "break": 10}
