@@ -30,9 +30,10 @@ def _columns(rows):
     return session, time, state, agent, reason, presence
 
 
-def _kernel_table(rows, *, width_minutes=None, as_of=None, chunks=1):
+def _kernel_table(rows, *, width_minutes=None, as_of=None, chunks=1, n_threads=1):
     session, time, state, agent, reason, presence = _columns(rows)
-    aggregator = AgentAggregator(unit="s", as_of=as_of, interval=width_minutes, strict=False)
+    aggregator = AgentAggregator(unit="s", as_of=as_of, interval=width_minutes, strict=False,
+                                 n_threads=n_threads)
     bounds = np.linspace(0, len(rows), chunks + 1).astype(int)
     for lo, hi in zip(bounds, bounds[1:]):
         aggregator.update(session[lo:hi], time[lo:hi], state[lo:hi], agent=agent[lo:hi],
@@ -144,9 +145,10 @@ def multi_queue_logs(draw, *, distinct_times=False, invalid=True):
     return rows
 
 
-@given(multi_queue_logs(), st.sampled_from([None, 1, 2]), st.sampled_from([None, 150]))
-def test_kernel_equals_twin(rows, width, as_of):
-    table = _kernel_table(rows, width_minutes=width, as_of=as_of)
+@given(multi_queue_logs(), st.sampled_from([None, 1, 2]), st.sampled_from([None, 150]),
+       st.sampled_from([1, 2]))
+def test_kernel_equals_twin(rows, width, as_of, n_threads):
+    table = _kernel_table(rows, width_minutes=width, as_of=as_of, n_threads=n_threads)
     _assert_same_as_twin(rows, table, width_minutes=width, as_of=as_of)
     _assert_identities(table)
 
@@ -155,7 +157,7 @@ def test_kernel_equals_twin(rows, width, as_of):
 def test_chunks_equal_one_shot(rows, chunks, width):
     rows = sorted(rows, key=lambda r: r[1])      # across chunks an agent goes forward in time
     one = _kernel_table(rows, width_minutes=width)
-    many = _kernel_table(rows, width_minutes=width, chunks=chunks)
+    many = _kernel_table(rows, width_minutes=width, chunks=chunks, n_threads=2)
     pd.testing.assert_frame_equal(one.to_pandas(), many.to_pandas())
     pd.testing.assert_frame_equal(one.reasons(), many.reasons())
     if width:
@@ -169,7 +171,7 @@ def test_any_order_equals_time_order(rows, rng):
     shuffled = list(rows)
     rng.shuffle(shuffled)
     a = _kernel_table(ordered, width_minutes=1)
-    b = _kernel_table(shuffled, width_minutes=1)
+    b = _kernel_table(shuffled, width_minutes=1, n_threads=2)
     pd.testing.assert_frame_equal(a.to_pandas(), b.to_pandas())
     pd.testing.assert_frame_equal(a.reasons(), b.reasons())
     pd.testing.assert_frame_equal(a.intervals(), b.intervals())
@@ -386,3 +388,101 @@ def test_bad_input_is_a_clear_error(call, error, message):
         call()
     assert message in str(caught.value)
     assert "np." not in str(caught.value)
+
+
+# -- threads (each thread applies the rows of its share of the agents) --------------------
+
+
+def _assert_same_tables(a, b, *, intervals=True):
+    pd.testing.assert_frame_equal(a.to_pandas(), b.to_pandas())
+    pd.testing.assert_frame_equal(a.reasons(), b.reasons())
+    if intervals:
+        pd.testing.assert_frame_equal(a.intervals(), b.intervals())
+    assert a.diagnostics == b.diagnostics
+    assert a.ticks.keys() == b.ticks.keys()
+    for name in a.ticks:
+        assert np.array_equal(a.ticks[name], b.ticks[name]), name
+
+
+def _many_agents_log(seed, n_agents=300, n_rows=30_000):
+    """A time-ordered log of many agents (3 queue sessions each, some with a presence),
+    spanning several of the kernel's row blocks, with pauses, reasons and bad rows."""
+    rng = np.random.default_rng(seed)
+    session = rng.integers(0, 4 * n_agents, n_rows)
+    agent = session // 4
+    presence = session % 4 == 3
+    time = np.sort(rng.integers(0, 50_000, n_rows))
+    state = rng.choice([0, 1, 2, 3, 4, 9], n_rows, p=[0.2, 0.3, 0.27, 0.215, 0.005, 0.01])
+    reason = rng.choice(np.array(["lunch", "break", "", None], dtype=object), n_rows)
+    return session, time, state, agent, reason, presence
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_one_thread_and_two_give_identical_tables(seed, shuffle):
+    session, time, state, agent, reason, presence = _many_agents_log(seed)
+    if shuffle:
+        order = np.random.default_rng(seed + 10).permutation(len(time))
+        session, time, state, agent, reason, presence = (
+            c[order] for c in (session, time, state, agent, reason, presence))
+    tables = [agent_stats(session, time, state, agent=agent, reason=reason, presence=presence,
+                          unit="s", interval=15, strict=False, sessions=False, n_threads=n)
+              for n in (1, 2)]
+    assert tables[0].diagnostics["used"] > 15_000
+    _assert_same_tables(*tables)
+    _assert_identities(tables[1])
+
+
+def test_threads_compare_can_fail():
+    """The one-thread/two-thread comparison sees a difference in one agent's time."""
+    session, time, state, agent, reason, presence = _many_agents_log(0)
+    a = agent_stats(session, time, state, agent=agent, unit="s", strict=False, sessions=False,
+                    n_threads=1)
+    b = agent_stats(session, time, state, agent=agent, unit="s", strict=False, sessions=False,
+                    n_threads=2)
+    b.ticks["ready"][7] += 1
+    with pytest.raises(AssertionError):
+        _assert_same_tables(a, b, intervals=False)
+
+
+@pytest.mark.parametrize("where", ["early", "late"])
+def test_with_threads_a_bad_row_is_named_as_on_one_thread(where):
+    """A session whose rows name two agents (of two threads' shares), a row back in
+    time within an agent across chunks, a presence flag that changes: the error names
+    the same row with any number of threads."""
+    session, time, state, agent, reason, presence = _many_agents_log(2)
+    row = 500 if where == "early" else len(time) - 5
+    moved = agent.copy()
+    first = int(np.argmax(session == session[row]))
+    row = max(row, first + 1)
+    moved[np.flatnonzero(session == session[row])[-1]] = (agent[row] + 150) % 300   # other half
+    flipped = presence.copy()
+    flipped[np.flatnonzero(session == session[row])[-1]] ^= True
+    for columns in ((session, time, state, moved, presence), (session, time, state, agent, flipped)):
+        messages = []
+        for n in (1, 2):
+            with pytest.raises(ValueError) as caught:
+                agent_stats(columns[0], columns[1], columns[2], agent=columns[3],
+                            presence=columns[4], unit="s", strict=False, sessions=False,
+                            n_threads=n)
+            messages.append(str(caught.value))
+        assert messages[0] == messages[1]
+        assert "row " in messages[0]
+
+
+def test_n_threads_must_be_a_positive_int():
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="n_threads must be a positive int or None"):
+            agent_stats([1], [0], [1], agent=["A"], unit="s", n_threads=bad)
+
+
+def test_a_pause_in_force_on_the_presence_gives_the_reason_after_the_queue_logs_off():
+    # SPEC 7.1: the queue's pause ("break", the most recent) ends with its logoff; the
+    # presence is still paused ("lunch"): its reason is in force again (no shortcut to
+    # "no reason" while a presence session is in NOT_READY)
+    table = agent_stats([1, 2, 2], [0, 10, 20], [0, 0, 4], agent=["A", "A", "A"],
+                        reason=["lunch", "break", None], presence=[True, False, False],
+                        unit="s", as_of=30)
+    reasons = table.reasons()
+    got = {r: int(v / pd.Timedelta(1, "s")) for r, v in zip(reasons["reason"], reasons["not_ready"])}
+    assert got == {"lunch": 20, "break": 10}

@@ -10,10 +10,12 @@ STATUS_NO_MEMORY: int
 STATUS_BAD_CODE: int
 STATUS_AGENT_CHANGED: int
 STATUS_PRESENCE_CHANGED: int
+STATUS_STOPPED: int
 COUNTER_NAMES: tuple[str, ...]
 INTERVAL_COLUMNS: tuple[str, ...]
 REASON_COLUMNS: tuple[str, ...]
 
+def openmp_enabled() -> bool: ...
 def timeline_session_itemsize() -> int: ...
 def timeline_agent_itemsize() -> int: ...
 def scan(
@@ -36,6 +38,7 @@ def scan(
     codes_lookup: NDArray[np.int64] | None = ...,
     agents_lo: int = ...,
     agents_lookup: NDArray[np.int64] | None = ...,
+    n_threads: int = ...,
 ) -> tuple[int, int, NDArray[np.int64], NDArray[np.int64]]: ...
 def close(
     agents: NDArray[np.uint8],

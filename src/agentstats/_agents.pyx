@@ -14,11 +14,18 @@ ready, from the counts of its open sessions in each state), split at interval ed
 (SPEC 7.3) and, for not-ready time, booked to the pause reason in force. Then the row
 is classified exactly like the session kernel does (SPEC 3 buckets) and, when used,
 applied to its session and to the agent's counts.
+
+On several threads each thread owns a range of agent codes (and so their sessions):
+for each block of rows it first lists the block's rows of its agents, then applies
+them, so every agent sees its rows in input order exactly as on one thread, and no
+thread skips the others' rows with a branch per row (measured slower than one thread).
 """
 
 from libc.stdint cimport INT64_MAX, INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
+
+from cython.parallel cimport parallel, prange
 
 import numpy as np
 
@@ -26,15 +33,34 @@ from ._timeline cimport TimelineAgent, TimelineSession
 
 cdef extern from *:
     """
+    #include <stdint.h>
     #include <time.h>
+    #ifdef _OPENMP
+    #define AGENTSTATS_TIMELINE_OPENMP 1
+    #else
+    #define AGENTSTATS_TIMELINE_OPENMP 0
+    #endif
     static inline double agentstats_timeline_now(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
     }
+    /* A session's first row claims it for its agent: -1 when the claim is this one's,
+       else the agent that already holds it (atomic: threads may race for a session
+       whose rows name agents of two threads, a bad input that must be reported). */
+    static inline int64_t agentstats_timeline_claim(int64_t *owner, int64_t agent) {
+        return __sync_val_compare_and_swap(owner, (int64_t)-1, agent);
+    }
+    /* A relaxed atomic flag lets one thread tell the others to stop early. */
+    static inline int agentstats_timeline_load_flag(int *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+    static inline void agentstats_timeline_store_flag(int *p, int v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
     """
     double agentstats_timeline_now() noexcept nogil
     void agentstats_timeline_prefetch "__builtin_prefetch"(const void* p) noexcept nogil
+    const int AGENTSTATS_TIMELINE_OPENMP
+    int64_t agentstats_timeline_claim(int64_t* owner, int64_t agent) noexcept nogil
+    int agentstats_timeline_load_flag(int* p) noexcept nogil
+    void agentstats_timeline_store_flag(int* p, int v) noexcept nogil
 
 STATUS_OK = 0
 STATUS_NEEDS_ORDER = 1      # an agent's rows go back in time: sort by (agent, time) first
@@ -43,6 +69,8 @@ STATUS_NO_MEMORY = 3        # realloc failed (E_OUTOFMEMORY)
 STATUS_BAD_CODE = 5         # a session or agent code outside the state arrays (a caller bug)
 STATUS_AGENT_CHANGED = 6    # a row names another agent than its session's earlier rows
 STATUS_PRESENCE_CHANGED = 7 # a row's presence flag differs from its session's earlier rows
+STATUS_STOPPED = 8          # with threads: another thread stopped at a bad row (rerun on one
+                            # thread to know which row comes first)
 
 # One counter each, in this order; max_time is the latest valid time seen.
 COUNTER_NAMES = ("used", "duplicate", "after_end", "after_as_of", "invalid_state",
@@ -72,6 +100,8 @@ cdef enum:
     N_REASON = 3
     PRESENCE_SLOT = 4   # n_open[4]: open presence sessions
     AHEAD = 16          # rows between a prefetch and its use
+    BLOCK = 4096        # rows a thread lists at a time (the block stays in cache to be applied)
+    _STOPPED = 8        # another thread stopped the scan
 
 # Counter slots.
 cdef enum:
@@ -209,14 +239,15 @@ cdef inline int _spend(TimelineAgent* ag, int64_t agent, int64_t a, int64_t b, i
     """Book [a, b) (a < b) to the agent state `kind`: the totals, the pause reason in
     force for not-ready time, and each interval it overlaps, split at the edges."""
     cdef uint64_t d = <uint64_t>b - <uint64_t>a      # exact even across the int64 range
+    cdef bint not_ready = kind == NOT_READY
     ag.logged_in += d
     ag.times[kind] += d
-    if kind == NOT_READY:
-        if ag.reason != ag.acc_reason:
-            if _flush_reason(ag, agent, reasons) < 0:
-                return -1
-            ag.acc_reason = ag.reason
-        ag.acc_ticks += d
+    # no branch on the state (a random sequence mispredicts it): only on a new reason
+    if not_ready & (ag.reason != ag.acc_reason):
+        if _flush_reason(ag, agent, reasons) < 0:
+            return -1
+        ag.acc_reason = ag.reason
+    ag.acc_ticks += d if not_ready else 0
     if width <= 0:
         return 0
     return _spend_intervals(ag, agent, a, b, kind, origin, width, intervals)
@@ -265,138 +296,251 @@ cdef inline int64_t _code(const int64_t* keys, int64_t i, int64_t lo, const int6
     return lookup[k] if 0 <= k < lookup_n else -1
 
 
-cdef int _scan(
-    const int64_t* codes, int64_t codes_lo, const int64_t* codes_lookup, int64_t codes_lookup_n,
-    const int64_t* agent_codes, int64_t agent_lo, const int64_t* agent_lookup, int64_t agent_lookup_n,
-    const int64_t* times, const uint8_t* states,
-    const int32_t* reasons_in, bint has_reason, const uint8_t* presence_in, bint has_presence,
-    int64_t n, int64_t n_sessions, int64_t n_agents,
-    TimelineSession* sessions, TimelineAgent* agents, int64_t* counters,
-    int64_t as_of, int64_t origin, int64_t width, int64_t seq0, double deadline,
-    RowBuffer* intervals, RowBuffer* reasons, int64_t* stopped_at,
-) noexcept nogil:
-    cdef int64_t i, code, agent, t, max_time = counters[C_MAX_TIME]
-    # the buckets in registers (stores through `counters` could alias the records);
-    # written back only when the scan completes (on any other status the caller
-    # discards them)
+ctypedef struct ScanInput:
+    # the rows (SPEC 1 columns, normalised) and how their keys become dense codes
+    const int64_t* codes
+    int64_t codes_lo
+    const int64_t* codes_lookup
+    int64_t codes_lookup_n
+    const int64_t* agent_codes
+    int64_t agent_lo
+    const int64_t* agent_lookup
+    int64_t agent_lookup_n
+    const int64_t* times
+    const uint8_t* states
+    const int32_t* reasons_in       # NULL: no reasons
+    const uint8_t* presence_in      # NULL: no presence flags
+    int64_t n
+    # the state carried between rows and chunks
+    int64_t n_sessions
+    int64_t n_agents
+    TimelineSession* sessions
+    TimelineAgent* agents
+    int64_t as_of
+    int64_t origin
+    int64_t width
+    int64_t seq0
+    double deadline
+
+
+ctypedef struct Tally:
+    # the SPEC 3 buckets of the rows one scan applied, and the latest valid time
+    int64_t used
+    int64_t duplicate
+    int64_t after_end
+    int64_t after_as_of
+    int64_t invalid_state
+    int64_t invalid_time
+    int64_t max_time
+
+
+cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, int32_t* picked,
+                    Tally* tally, RowBuffer* intervals, RowBuffer* reasons,
+                    int64_t* stopped_at, int* stop_flag) noexcept nogil:
+    """Apply this thread's rows in input order, a block of rows at a time.
+
+    One thread (n_threads == 1): every row. Several: the agents are split into
+    n_threads ranges of codes; for each block, this thread first lists the block's rows
+    of its agents (no branch per row: `picked` holds BLOCK entries), then applies them,
+    so that the apply loop never skips the other threads' rows. A row with no valid
+    agent code goes to thread 0, which reports it exactly as one thread would.
+
+    At each row: classify it (SPEC 3), move its agent's clock to it and apply it."""
+    # the inputs in locals (stores through the record pointers could alias a struct)
+    cdef const int64_t* codes = input.codes
+    cdef int64_t codes_lo = input.codes_lo
+    cdef const int64_t* codes_lookup = input.codes_lookup
+    cdef int64_t codes_lookup_n = input.codes_lookup_n
+    cdef const int64_t* agent_codes = input.agent_codes
+    cdef int64_t agent_lo = input.agent_lo
+    cdef const int64_t* agent_lookup = input.agent_lookup
+    cdef int64_t agent_lookup_n = input.agent_lookup_n
+    cdef const int64_t* times = input.times
+    cdef const uint8_t* states = input.states
+    cdef const int32_t* reasons_in = input.reasons_in
+    cdef const uint8_t* presence_in = input.presence_in
+    cdef int64_t n = input.n, n_sessions = input.n_sessions, n_agents = input.n_agents
+    cdef TimelineSession* sessions = input.sessions
+    cdef TimelineAgent* agents = input.agents
+    cdef int64_t as_of = input.as_of, origin = input.origin, width = input.width
+    cdef int64_t seq0 = input.seq0
+    cdef double deadline = input.deadline
+    # the tally in registers, written back only when the scan completes
     cdef int64_t n_used = 0, n_duplicate = 0, n_after_end = 0, n_after_as_of = 0
-    cdef int64_t n_invalid_state = 0, n_invalid_time = 0
-    cdef uint8_t st, old
-    cdef int kind, slot
-    cdef int64_t ahead
-    cdef uint8_t is_presence
+    cdef int64_t n_invalid_state = 0, n_invalid_time = 0, max_time = tally.max_time
+    cdef bint all_rows = n_threads == 1
+    cdef int64_t lo_agent = (thread * n_agents + n_threads - 1) // n_threads
+    cdef int64_t hi_agent = ((thread + 1) * n_agents + n_threads - 1) // n_threads
+    cdef int64_t base, end, m, j, i, ahead, row_ahead, code, agent, t, claimed
+    cdef uint8_t st, old, is_presence
+    cdef bint is_call
+    cdef int kind, status
     cdef TimelineSession* s
     cdef TimelineAgent* ag
-    for i in range(n):
-        if (i & (CHECK_EVERY - 1)) == 0 and i and deadline > 0 and agentstats_timeline_now() > deadline:
-            stopped_at[0] = i
+    base = 0
+    while base < n:
+        if n_threads > 1 and agentstats_timeline_load_flag(stop_flag):
+            stopped_at[0] = base
+            return _STOPPED
+        if deadline > 0 and agentstats_timeline_now() > deadline:
+            stopped_at[0] = base
             return _TIMEOUT
-        if i + 2 * AHEAD < n:
-            # two stages: the lookup entries of the row 2 * AHEAD on, then (below) the
-            # records of the row AHEAD on, whose entries are in cache by then
-            if codes_lookup != NULL:
-                ahead = codes[i + 2 * AHEAD] - codes_lo
-                if 0 <= ahead < codes_lookup_n:
-                    agentstats_timeline_prefetch(&codes_lookup[ahead])
-            if agent_lookup != NULL:
-                ahead = agent_codes[i + 2 * AHEAD] - agent_lo
-                if 0 <= ahead < agent_lookup_n:
-                    agentstats_timeline_prefetch(&agent_lookup[ahead])
-        if i + AHEAD < n:
-            # the rows hit sessions and agents at random: start loading them early
-            ahead = _code(codes, i + AHEAD, codes_lo, codes_lookup, codes_lookup_n)
-            if 0 <= ahead < n_sessions:
-                agentstats_timeline_prefetch(&sessions[ahead])
-            ahead = _code(agent_codes, i + AHEAD, agent_lo, agent_lookup, agent_lookup_n)
-            if 0 <= ahead < n_agents:
-                agentstats_timeline_prefetch(&agents[ahead])
-        t = times[i]
-        st = states[i]
-        # SPEC 3: the first bucket that fits, in this order.
-        if t == INT64_MIN:
-            n_invalid_time += 1
-            continue
-        if st > SESSION_ENDED:
-            n_invalid_state += 1
-            continue
-        if t > as_of:
-            n_after_as_of += 1
-            continue
-        code = _code(codes, i, codes_lo, codes_lookup, codes_lookup_n)
-        agent = _code(agent_codes, i, agent_lo, agent_lookup, agent_lookup_n)
-        if code < 0 or code >= n_sessions or agent < 0 or agent >= n_agents:
-            stopped_at[0] = i
-            return _BAD_CODE
-        s = &sessions[code]
-        ag = &agents[agent]
-        is_presence = presence_in[i] if has_presence else 0
-        if s.agent != agent:
-            if s.agent >= 0:
-                stopped_at[0] = i
-                return _AGENT_CHANGED
-            # first row of the session: it joins its agent's list (SPEC 1: constant)
-            s.agent = agent
-            s.presence = is_presence
-            s.next_member = ag.first_member
-            ag.first_member = code
-        elif s.presence != is_presence:
-            stopped_at[0] = i
-            return _PRESENCE_CHANGED
-        if ag.last_time != INT64_MIN:
-            if t < ag.last_time:
-                stopped_at[0] = i
-                return _NEEDS_ORDER
-            if t > ag.last_time:
-                kind = _agent_kind(ag)
-                if kind != LOGGED_OUT:
-                    if _spend(ag, agent, ag.last_time, t, kind, origin, width, intervals, reasons) < 0:
-                        stopped_at[0] = i
-                        return _NO_MEMORY
-        ag.last_time = t
-        if t > max_time:
-            max_time = t
-        old = s.state
-        if old == SESSION_ENDED:
-            n_after_end += 1
-            continue
-        if old == st:
-            n_duplicate += 1
-            continue
-        n_used += 1
-        if old == UNSEEN:
-            if ag.first_login == INT64_MIN:
-                ag.first_login = t
+        end = base + BLOCK if base + BLOCK < n else n
+        if all_rows:
+            m = end - base
+            for j in range(m):
+                picked[j] = <int32_t>j
         else:
-            ag.n_open[PRESENCE_SLOT if is_presence else old] -= 1
-        s.state = st
-        if st == SESSION_ENDED:
-            if _agent_kind(ag) == LOGGED_OUT:
-                ag.last_logoff = t
-        else:
-            ag.n_open[PRESENCE_SLOT if is_presence else st] += 1
-            if st == BUSY_ON_CALL and not is_presence:
-                # SPEC 2.5 / 7.1: every entry into BUSY_ON_CALL is an answered call.
-                ag.calls += 1
-                if width > 0:
-                    if _move_to_bucket(ag, agent, _bucket_of(t, origin, width), intervals) < 0:
-                        stopped_at[0] = i
-                        return _NO_MEMORY
-                    ag.b_calls += 1
-        if st == NOT_READY:
-            s.reason = reasons_in[i] if has_reason else NO_REASON
-            s.paused_seq = seq0 + i
-            ag.reason = s.reason
-            ag.reason_seq = s.paused_seq
-        elif old == NOT_READY and s.paused_seq == ag.reason_seq:
-            _recompute_reason(ag, sessions)
-    counters[C_USED] += n_used
-    counters[C_DUPLICATE] += n_duplicate
-    counters[C_AFTER_END] += n_after_end
-    counters[C_AFTER_AS_OF] += n_after_as_of
-    counters[C_INVALID_STATE] += n_invalid_state
-    counters[C_INVALID_TIME] += n_invalid_time
-    counters[C_MAX_TIME] = max_time
+            m = 0
+            for i in range(base, end):
+                agent = _code(agent_codes, i, agent_lo, agent_lookup, agent_lookup_n)
+                picked[m] = <int32_t>(i - base)
+                if agent < 0 or agent >= n_agents:
+                    m += thread == 0
+                else:
+                    m += (agent >= lo_agent) & (agent < hi_agent)
+        status = _OK
+        for j in range(m):
+            # two stages: the lookup entries of the row 2 * AHEAD on, then the records
+            # of the row AHEAD on, whose entries are in cache by then (the rows hit
+            # sessions and agents at random)
+            if j + 2 * AHEAD < m:
+                row_ahead = base + picked[j + 2 * AHEAD]
+                if codes_lookup != NULL:
+                    ahead = codes[row_ahead] - codes_lo
+                    if 0 <= ahead < codes_lookup_n:
+                        agentstats_timeline_prefetch(&codes_lookup[ahead])
+                if agent_lookup != NULL:
+                    ahead = agent_codes[row_ahead] - agent_lo
+                    if 0 <= ahead < agent_lookup_n:
+                        agentstats_timeline_prefetch(&agent_lookup[ahead])
+            if j + AHEAD < m:
+                row_ahead = base + picked[j + AHEAD]
+                ahead = _code(codes, row_ahead, codes_lo, codes_lookup, codes_lookup_n)
+                if 0 <= ahead < n_sessions:
+                    agentstats_timeline_prefetch(&sessions[ahead])
+                ahead = _code(agent_codes, row_ahead, agent_lo, agent_lookup, agent_lookup_n)
+                if 0 <= ahead < n_agents:
+                    agentstats_timeline_prefetch(&agents[ahead])
+            i = base + picked[j]
+            t = times[i]
+            st = states[i]
+            # SPEC 3: the first bucket that fits, in this order.
+            if t == INT64_MIN:
+                n_invalid_time += 1
+                continue
+            if st > SESSION_ENDED:
+                n_invalid_state += 1
+                continue
+            if t > as_of:
+                n_after_as_of += 1
+                continue
+            code = _code(codes, i, codes_lo, codes_lookup, codes_lookup_n)
+            agent = _code(agent_codes, i, agent_lo, agent_lookup, agent_lookup_n)
+            if code < 0 or code >= n_sessions or agent < 0 or agent >= n_agents:
+                status = _BAD_CODE
+                break
+            s = &sessions[code]
+            ag = &agents[agent]
+            is_presence = presence_in[i] if presence_in != NULL else 0
+            if s.agent != agent:
+                # first row of the session: it joins its agent's list (SPEC 1: constant).
+                # The claim is atomic: with threads, of a session whose rows name agents
+                # of two threads one claims it and the other sees the change.
+                claimed = agentstats_timeline_claim(&s.agent, agent)
+                if claimed != -1:
+                    status = _AGENT_CHANGED
+                    break
+                s.presence = is_presence
+                s.next_member = ag.first_member
+                ag.first_member = code
+            elif s.presence != is_presence:
+                status = _PRESENCE_CHANGED
+                break
+            if ag.last_time != INT64_MIN:
+                if t < ag.last_time:
+                    status = _NEEDS_ORDER
+                    break
+                if t > ag.last_time:
+                    kind = _agent_kind(ag)
+                    if kind != LOGGED_OUT:
+                        if _spend(ag, agent, ag.last_time, t, kind, origin, width, intervals,
+                                  reasons) < 0:
+                            status = _NO_MEMORY
+                            break
+            ag.last_time = t
+            if t > max_time:
+                max_time = t
+            old = s.state
+            if old == SESSION_ENDED:
+                n_after_end += 1
+                continue
+            if old == st:
+                n_duplicate += 1
+                continue
+            n_used += 1
+            if old == UNSEEN:
+                if ag.first_login == INT64_MIN:
+                    ag.first_login = t
+            else:
+                ag.n_open[PRESENCE_SLOT if is_presence else old] -= 1
+            s.state = st
+            if st == SESSION_ENDED:
+                if _agent_kind(ag) == LOGGED_OUT:
+                    ag.last_logoff = t
+            else:
+                ag.n_open[PRESENCE_SLOT if is_presence else st] += 1
+            # SPEC 2.5 / 7.1: every entry into BUSY_ON_CALL is an answered call (counted
+            # without a branch on the state entered, which a random sequence mispredicts)
+            is_call = (st == BUSY_ON_CALL) & (is_presence == 0)
+            ag.calls += is_call
+            if width > 0 and is_call:
+                if _move_to_bucket(ag, agent, _bucket_of(t, origin, width), intervals) < 0:
+                    status = _NO_MEMORY
+                    break
+                ag.b_calls += 1
+            if st == NOT_READY:
+                s.reason = reasons_in[i] if reasons_in != NULL else NO_REASON
+                s.paused_seq = seq0 + i
+                ag.reason = s.reason
+                ag.reason_seq = s.paused_seq
+            elif old == NOT_READY and s.paused_seq == ag.reason_seq:
+                # the pause that gave the reason ended: the most recent one still in
+                # force gives it now; with no session left in NOT_READY (the counts
+                # say so), none, without walking the agent's sessions (random loads)
+                if ag.n_open[NOT_READY] == 0 and ag.n_open[PRESENCE_SLOT] == 0:
+                    ag.reason = NO_REASON
+                    ag.reason_seq = -1
+                else:
+                    _recompute_reason(ag, sessions)
+        if status != _OK:
+            stopped_at[0] = i
+            if n_threads > 1:
+                agentstats_timeline_store_flag(stop_flag, 1)
+            return status
+        base = end
+    tally.used = n_used
+    tally.duplicate = n_duplicate
+    tally.after_end = n_after_end
+    tally.after_as_of = n_after_as_of
+    tally.invalid_state = n_invalid_state
+    tally.invalid_time = n_invalid_time
+    tally.max_time = max_time
     return _OK
+
+
+def openmp_enabled() -> bool:
+    """True when the extension was compiled with OpenMP (else n_threads runs serially)."""
+    return bool(AGENTSTATS_TIMELINE_OPENMP)
+
+
+cdef void _empty_buffers(RowBuffer* intervals, RowBuffer* reasons) noexcept nogil:
+    intervals.data = NULL
+    intervals.n = intervals.capacity = 0
+    intervals.width = N_INTERVAL
+    reasons.data = NULL
+    reasons.n = reasons.capacity = 0
+    reasons.width = N_REASON
 
 
 def scan(
@@ -419,21 +563,30 @@ def scan(
     const int64_t[::1] codes_lookup=None,
     int64_t agents_lo=0,
     const int64_t[::1] agents_lookup=None,
+    int n_threads=1,
 ) -> tuple:
     """Apply rows in input order. Returns (status, row, interval_rows, reason_rows):
     `row` is where a status other than STATUS_OK stopped (then the state arrays are
     partly updated: the caller restores them). `reason` and `presence` are per row, or
     empty when the log has none. A row's session code is `codes[i] - codes_lo`, or with
     `codes_lookup` `codes_lookup[codes[i] - codes_lo]` (integer keys in a compact range:
-    no code array materialised); likewise for agents."""
+    no code array materialised); likewise for agents.
+
+    n_threads > 1 (with OpenMP): the agents are split into n_threads ranges of codes and
+    each thread applies its agents' rows, in input order; the states, counters and
+    sums are those of one thread (the interval and reason rows come in another order).
+    Any status other than STATUS_OK, STATUS_TIMEOUT and STATUS_NO_MEMORY is then only
+    "some row is bad": the caller restores the states and reruns on one thread, which
+    names the first bad row."""
     cdef int64_t n = time.shape[0]
     cdef int64_t n_sessions = sessions.shape[0] // <Py_ssize_t>sizeof(TimelineSession)
     cdef int64_t n_agents = agents.shape[0] // <Py_ssize_t>sizeof(TimelineAgent)
     cdef bint has_reason = reason.shape[0] == n
     cdef bint has_presence = presence.shape[0] == n
-    cdef RowBuffer intervals, reasons
     cdef int64_t stopped_at = -1
-    cdef int status
+    cdef int status = _OK
+    cdef int t, stop_flag = 0
+    cdef ScanInput a
     if (codes.shape[0] != n or agent_codes.shape[0] != n or state.shape[0] != n
             or (reason.shape[0] != 0 and not has_reason)
             or (presence.shape[0] != 0 and not has_presence)):
@@ -443,36 +596,91 @@ def scan(
         raise ValueError("state arrays do not match the records")
     if counters.shape[0] != N_COUNTERS:
         raise ValueError("counters has the wrong length")
-    intervals.data = NULL
-    intervals.n = intervals.capacity = 0
-    intervals.width = N_INTERVAL
-    reasons.data = NULL
-    reasons.n = reasons.capacity = 0
-    reasons.width = N_REASON
-    cdef const int64_t* codes_p = &codes[0] if n else NULL
-    cdef const int64_t* agent_p = &agent_codes[0] if n else NULL
-    cdef const int64_t* time_p = &time[0] if n else NULL
-    cdef const uint8_t* state_p = &state[0] if n else NULL
-    cdef const int32_t* reason_p = &reason[0] if has_reason and n else NULL
-    cdef const uint8_t* presence_p = &presence[0] if has_presence and n else NULL
-    cdef const int64_t* codes_lookup_p = NULL
-    cdef const int64_t* agents_lookup_p = NULL
-    cdef int64_t codes_lookup_n = 0, agents_lookup_n = 0
+    if n_threads < 1:
+        raise ValueError("n_threads must be at least 1")
+    if n_threads > n_agents:
+        n_threads = <int>n_agents
+    if not AGENTSTATS_TIMELINE_OPENMP or n_agents < 2:
+        n_threads = 1
+    a.codes = &codes[0] if n else NULL
+    a.agent_codes = &agent_codes[0] if n else NULL
+    a.times = &time[0] if n else NULL
+    a.states = &state[0] if n else NULL
+    a.reasons_in = &reason[0] if has_reason and n else NULL
+    a.presence_in = &presence[0] if has_presence and n else NULL
+    a.codes_lo = codes_lo
+    a.agent_lo = agents_lo
+    a.codes_lookup = NULL
+    a.agent_lookup = NULL
+    a.codes_lookup_n = a.agent_lookup_n = 0
     if codes_lookup is not None and codes_lookup.shape[0]:
-        codes_lookup_p = &codes_lookup[0]
-        codes_lookup_n = codes_lookup.shape[0]
+        a.codes_lookup = &codes_lookup[0]
+        a.codes_lookup_n = codes_lookup.shape[0]
     if agents_lookup is not None and agents_lookup.shape[0]:
-        agents_lookup_p = &agents_lookup[0]
-        agents_lookup_n = agents_lookup.shape[0]
-    cdef TimelineSession* sessions_p = <TimelineSession*>&sessions[0] if n_sessions else NULL
-    cdef TimelineAgent* agents_p = <TimelineAgent*>&agents[0] if n_agents else NULL
+        a.agent_lookup = &agents_lookup[0]
+        a.agent_lookup_n = agents_lookup.shape[0]
+    a.n = n
+    a.n_sessions = n_sessions
+    a.n_agents = n_agents
+    a.sessions = <TimelineSession*>&sessions[0] if n_sessions else NULL
+    a.agents = <TimelineAgent*>&agents[0] if n_agents else NULL
+    a.as_of = as_of
+    a.origin = origin
+    a.width = width
+    a.seq0 = seq0
+    a.deadline = deadline
+    # one tally, pair of row buffers, status and stop row per thread
+    tallies = np.zeros((n_threads, 7), dtype=np.int64)
+    cdef int64_t[:, ::1] tally_view = tallies
+    cdef Tally* tally_p = <Tally*>&tally_view[0, 0]
+    buffers = np.zeros(2 * n_threads * sizeof(RowBuffer), dtype=np.uint8)
+    cdef uint8_t[::1] buffer_view = buffers
+    cdef RowBuffer* buffer_p = <RowBuffer*>&buffer_view[0]
+    picked = np.empty(n_threads * BLOCK, dtype=np.int32)
+    cdef int32_t[::1] picked_view = picked
+    cdef int32_t* picked_p = &picked_view[0]
+    statuses = np.zeros(n_threads, dtype=np.intc)
+    cdef int[::1] status_view = statuses
+    cdef int* status_p = &status_view[0]
+    stops = np.full(n_threads, -1, dtype=np.int64)
+    cdef int64_t[::1] stop_view = stops
+    cdef int64_t* stop_p = &stop_view[0]
+    for t in range(n_threads):
+        _empty_buffers(&buffer_p[2 * t], &buffer_p[2 * t + 1])
+        tally_p[t].max_time = counters[C_MAX_TIME]
     with nogil:
-        status = _scan(codes_p, codes_lo, codes_lookup_p, codes_lookup_n,
-                       agent_p, agents_lo, agents_lookup_p, agents_lookup_n, time_p, state_p, reason_p, has_reason, presence_p,
-                       has_presence, n, n_sessions, n_agents, sessions_p, agents_p,
-                       &counters[0], as_of, origin, width, seq0, deadline,
-                       &intervals, &reasons, &stopped_at)
-    return status, stopped_at, _take(&intervals), _take(&reasons)
+        if n_threads == 1:
+            status_p[0] = _scan_rows(&a, 0, 1, picked_p, &tally_p[0], &buffer_p[0], &buffer_p[1],
+                                     &stop_p[0], &stop_flag)
+        else:
+            with parallel(num_threads=n_threads):
+                for t in prange(n_threads, schedule="static", chunksize=1):
+                    status_p[t] = _scan_rows(&a, t, n_threads, &picked_p[t * BLOCK],
+                                              &tally_p[t], &buffer_p[2 * t], &buffer_p[2 * t + 1],
+                                              &stop_p[t], &stop_flag)
+    interval_parts = []
+    reason_parts = []
+    for t in range(n_threads):
+        interval_parts.append(_take(&buffer_p[2 * t]))
+        reason_parts.append(_take(&buffer_p[2 * t + 1]))
+    for t in range(n_threads):
+        # a real status over the STOPPED of the threads that only obeyed it
+        if status_p[t] != _OK and (status == _OK or status == _STOPPED):
+            status = status_p[t]
+            stopped_at = stop_p[t]
+    if status == _OK:
+        for t in range(n_threads):
+            counters[C_USED] += tally_p[t].used
+            counters[C_DUPLICATE] += tally_p[t].duplicate
+            counters[C_AFTER_END] += tally_p[t].after_end
+            counters[C_AFTER_AS_OF] += tally_p[t].after_as_of
+            counters[C_INVALID_STATE] += tally_p[t].invalid_state
+            counters[C_INVALID_TIME] += tally_p[t].invalid_time
+            if tally_p[t].max_time > counters[C_MAX_TIME]:
+                counters[C_MAX_TIME] = tally_p[t].max_time
+    intervals = interval_parts[0] if n_threads == 1 else np.concatenate(interval_parts)
+    reason_rows = reason_parts[0] if n_threads == 1 else np.concatenate(reason_parts)
+    return status, stopped_at, intervals, reason_rows
 
 
 def close(
@@ -493,12 +701,7 @@ def close(
     cdef RowBuffer intervals, reasons
     cdef int64_t a
     cdef int kind, status = _OK
-    intervals.data = NULL
-    intervals.n = intervals.capacity = 0
-    intervals.width = N_INTERVAL
-    reasons.data = NULL
-    reasons.n = reasons.capacity = 0
-    reasons.width = N_REASON
+    _empty_buffers(&intervals, &reasons)
     with nogil:
         for a in range(n_agents):
             ag = &agents_p[a]
