@@ -174,6 +174,7 @@ def test_spec_4_2_e_outofmemory_under_a_real_memory_limit():
     script = textwrap.dedent("""
         import resource, numpy as np, agentstats
         from agentstats.hresult import E_OUTOFMEMORY
+        agentstats.aggregate                           # names load on first use: before the cap
         n = 4_000_000
         rng = np.random.default_rng(0)
         session = rng.integers(0, 1 << 40, n)          # sparse keys: hash path

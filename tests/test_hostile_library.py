@@ -594,6 +594,7 @@ _THREAD_START_FAILS = textwrap.dedent("""
     import resource, sys
     import numpy as np
     import agentstats
+    agentstats.aggregate             # names load on first use: before the memory cap
     n = 1 << 21
     session = np.arange(n, dtype=np.int64) % 10
     time = np.arange(n, dtype=np.int64)

@@ -10,20 +10,28 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from .hresult import shown
+
+# pandas and pyarrow are imported inside the functions that need them (quick start-up).
+# A value can only be a pandas or Arrow object if its library is already imported, so the
+# container checks look in sys.modules instead of importing it.
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 MISSING = np.iinfo(np.int64).min          # NaT: a missing time or wait (SPEC 3)
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 INVALID_STATE = 255                       # any state outside 0..4, as the kernel sees it
 TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 _COARSE_DATETIME_UNITS = {"Y", "M", "W", "D", "h", "m"}   # converted to seconds
+
+
+_NOT_PANDAS = object()                    # what pandas.NaT is compared with before pandas loads
 
 
 # -- containers --------------------------------------------------------------------
@@ -43,9 +51,12 @@ def _to_numpy(values: Any, name: str, *, fill: Any = None) -> np.ndarray:
     without a `fill` such a column comes back as Python ints and None (object)."""
     if type(values).__module__.startswith("polars"):
         values = values.to_arrow()
-    if isinstance(values, (pa.ChunkedArray, pa.Array)):
+    pa = sys.modules.get("pyarrow")
+    pd = sys.modules.get("pandas")
+    if pa is not None and isinstance(values, (pa.ChunkedArray, pa.Array)):
         array = _arrow_to_numpy(values, name, fill)
-    elif isinstance(values, (pd.Series, pd.Index)) or isinstance(values, pd.api.extensions.ExtensionArray):
+    elif pd is not None and (isinstance(values, (pd.Series, pd.Index))
+                             or isinstance(values, pd.api.extensions.ExtensionArray)):
         array = _pandas_to_numpy(pd.Series(values, copy=False), name, fill)
     elif isinstance(values, (list, tuple)):
         array = _list_to_numpy(values)
@@ -57,6 +68,9 @@ def _to_numpy(values: Any, name: str, *, fill: Any = None) -> np.ndarray:
 
 
 def _arrow_to_numpy(values: pa.Array | pa.ChunkedArray, name: str, fill: Any) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if pa.types.is_dictionary(values.type):
         values = values.cast(values.type.value_type)
     if pa.types.is_integer(values.type) and values.null_count:
@@ -72,6 +86,9 @@ def _arrow_to_numpy(values: pa.Array | pa.ChunkedArray, name: str, fill: Any) ->
 
 
 def _pandas_to_numpy(series: pd.Series, name: str, fill: Any) -> np.ndarray:
+    import pandas as pd
+    import pyarrow as pa
+
     dtype = series.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):
         return series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
@@ -171,6 +188,8 @@ def _object_numbers_to_ticks(values: np.ndarray, name: str) -> np.ndarray | None
     as int64 ticks, ints exactly and floats rounded once; None when it does
     not hold numbers (datetimes, strings). Mixed numbers and other values raise, naming
     the first row that differs from the first value's kind."""
+    import pandas as pd
+
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind == "empty":                              # only None / NaN / NaT
         return np.full(len(values), MISSING, dtype=np.int64)
@@ -208,6 +227,8 @@ def _raise_mixed(values: np.ndarray, name: str) -> None:
     """An object column mixing numbers or bools with other values (e.g. strings): name
     the first row whose kind differs from the first value's. Returns when it holds no
     numbers and no bools at all (datetimes and strings: the datetime reader decides)."""
+    import pandas as pd
+
     def kind(value: Any) -> str:
         if isinstance(value, (bool, np.bool_)):
             return "bool"
@@ -230,6 +251,8 @@ def _raise_mixed(values: np.ndarray, name: str) -> None:
 
 def _object_datetimes(values: np.ndarray, name: str) -> np.ndarray:
     """An object column of datetimes or ISO strings as datetime64 (UTC, naive)."""
+    import pandas as pd
+
     try:
         return pd.to_datetime(pd.Series(values), utc=True).dt.tz_localize(None).to_numpy()
     except (TypeError, ValueError, OverflowError) as exc:
@@ -326,6 +349,8 @@ def _normalise_state(state: Any) -> tuple[np.ndarray, np.ndarray]:
     (for error messages). Non-numeric states are a structural error."""
     raw = _to_numpy(state, "state", fill=-1)
     if raw.dtype.kind in "OUT":
+        import pandas as pd
+
         kind = pd.api.types.infer_dtype(raw, skipna=True)
         if kind == "boolean":
             raise TypeError("state must be numeric 0..4, not bool")
@@ -351,6 +376,8 @@ def _state_names(raw: np.ndarray) -> np.ndarray:
     """States given by name ("READY", "busy_on_call", "WRAPUP", ...; the mapping of the
     table importer) or as numbers in text: uint8 codes, INVALID_STATE for any other
     name and for missing values. Each distinct value is looked up once."""
+    import pandas as pd
+
     from .io.tabular import state_codes
 
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
@@ -369,6 +396,8 @@ def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str) -> np.ndarray:
     if values.dtype.kind == "O":
         numbers = _object_numbers_to_ticks(values, "wait")
         if numbers is None:
+            import pandas as pd
+
             try:
                 values = pd.to_timedelta(pd.Series(values)).to_numpy()
             except (TypeError, ValueError, OverflowError) as exc:
@@ -414,7 +443,8 @@ def _as_of_to_ticks(as_of: Any, tick_unit: str) -> int | None:
             raise ValueError(f"as_of is {shown(as_of)}: a missing or infinite report time; "
                              "pass None for the latest time in the log")
         ticks = math.floor(as_of)
-    elif isinstance(as_of, (str, _dt.datetime, _dt.date, np.datetime64)) or as_of is pd.NaT:
+    elif (isinstance(as_of, (str, _dt.datetime, _dt.date, np.datetime64))
+          or as_of is getattr(sys.modules.get("pandas"), "NaT", _NOT_PANDAS)):
         ticks = _datetime_to_ticks(as_of, per_second)
     else:
         raise TypeError(f"as_of must be a datetime, datetime64, ISO string or ticks, not {type(as_of).__name__}")
@@ -426,6 +456,8 @@ def _as_of_to_ticks(as_of: Any, tick_unit: str) -> int | None:
 
 def _datetime_to_ticks(as_of: Any, per_second: int) -> int:
     """A datetime-like report time as exact (Python int) ticks since 1970, floored."""
+    import pandas as pd
+
     if isinstance(as_of, str):
         try:
             as_of = pd.Timestamp(as_of)

@@ -28,12 +28,16 @@ time_unit=..., tz=..., duration_unit=...)`, then `frames.to_pandas` / `frames.to
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+
+# pandas and pyarrow are imported where used (quick start-up); a value can only be a
+# pandas or Arrow object when its library is already imported (see sys.modules below).
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 __all__ = [
     "DURATIONS",
@@ -54,11 +58,18 @@ DURATIONS = ("seconds", "timedelta")
 def is_table(value: Any) -> bool:
     """Is `value` a table (rather than one column)? Columns that also export an Arrow
     stream (pyarrow ChunkedArray, polars Series) are columns."""
-    if isinstance(value, (pa.Array, pa.ChunkedArray, pd.Series, pd.Index, np.ndarray)):
+    pa, pd = sys.modules.get("pyarrow"), sys.modules.get("pandas")
+    if isinstance(value, np.ndarray):
+        return False
+    if pa is not None and isinstance(value, (pa.Array, pa.ChunkedArray)):
+        return False
+    if pd is not None and isinstance(value, (pd.Series, pd.Index)):
         return False
     if type(value).__module__.startswith("polars") and type(value).__name__ == "Series":
         return False
-    return (isinstance(value, (pd.DataFrame, pa.Table, pa.RecordBatch, pa.RecordBatchReader, Mapping))
+    return (isinstance(value, Mapping)
+            or (pd is not None and isinstance(value, pd.DataFrame))
+            or (pa is not None and isinstance(value, (pa.Table, pa.RecordBatch, pa.RecordBatchReader)))
             or hasattr(value, "__arrow_c_stream__") or hasattr(value, "__dataframe__"))
 
 
@@ -112,7 +123,8 @@ def columns_from_table(table: Any, names: Mapping[str, str]) -> dict[str, Any]:
     buffer (no copy). Copies happen for a column in several chunks (joined once: a
     DuckDB result comes in batches), and for columns with nulls, strings or
     dictionaries (read by value)."""
-    if isinstance(table, pd.DataFrame):
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(table, pd.DataFrame):
         _check_names(list(map(str, table.columns)), names, table)
         return {role: table[name] for role, name in names.items()}
     if isinstance(table, Mapping):
@@ -123,6 +135,8 @@ def columns_from_table(table: Any, names: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _as_arrow(table: Any, wanted: list[str]) -> pa.Table:
+    import pyarrow as pa
+
     if isinstance(table, pa.RecordBatch):
         table = pa.Table.from_batches([table])
     if isinstance(table, pa.Table):
@@ -160,16 +174,16 @@ def _check_names(columns: list[str], names: Mapping[str, str], table: Any) -> No
                            f"its columns: {shown}")
 
 
-_VIEWABLE = (pa.types.is_integer, pa.types.is_floating, pa.types.is_timestamp, pa.types.is_duration)
-
-
 def _column_view(column: pa.ChunkedArray) -> Any:
     """A NumPy view of one Arrow column when its layout is NumPy's (one chunk, fixed
     width, no nulls), else the Arrow column itself (columns.py reads it by value)."""
+    import pyarrow as pa
+
+    viewable = (pa.types.is_integer, pa.types.is_floating, pa.types.is_timestamp, pa.types.is_duration)
     if column.num_chunks > 1:
         column = column.combine_chunks()          # one copy: NumPy needs one buffer
     chunk = column.chunk(0) if isinstance(column, pa.ChunkedArray) and column.num_chunks == 1 else column
-    if isinstance(chunk, pa.ChunkedArray) or chunk.null_count or not any(is_(chunk.type) for is_ in _VIEWABLE):
+    if isinstance(chunk, pa.ChunkedArray) or chunk.null_count or not any(is_(chunk.type) for is_ in viewable):
         return column
     if pa.types.is_timestamp(chunk.type):
         dtype = np.dtype(f"datetime64[{chunk.type.unit}]")   # Arrow stores UTC ticks
@@ -196,6 +210,8 @@ def arrow_table(
     durations: names of int64 whole-second columns; with duration_unit="timedelta" they
         become Arrow durations (in seconds), else they stay int64 seconds.
     A NumPy int64/float64 column without a mask is wrapped, not copied."""
+    import pyarrow as pa
+
     if duration_unit not in DURATIONS:
         raise ValueError(f"durations must be 'seconds' or 'timedelta', not {duration_unit!r}")
     if tz is not None:
@@ -215,6 +231,9 @@ def arrow_table(
 
 
 def _as_arrow_array(values: Any) -> pa.Array:
+    import pandas as pd
+    import pyarrow as pa
+
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return values
     if isinstance(values, pd.api.extensions.ExtensionArray):
@@ -241,6 +260,10 @@ def to_pandas(table: pa.Table, *, nullable: Sequence[str] = ()) -> pd.DataFrame:
     """pandas from a result table: the `nullable` integer columns become Int64 (<NA>
     for null), other integers stay int64; timestamps keep their zone, durations become
     timedelta64."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     frame = table.to_pandas()
     for name in nullable:
         if name in frame.columns and pa.types.is_integer(table.schema.field(name).type):
