@@ -5,13 +5,16 @@ library modules import pandas/pyarrow inside the functions that use them, so a p
 that needs only part of the library does not pay for all of it.
 """
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+# The folder of the agentstats these tests import (the installed copy in CI, where src/
+# holds no compiled modules; src/ in a checkout built in place).
+SRC = str(Path(importlib.util.find_spec("agentstats").origin).resolve().parents[1])
 HEAVY = ("pandas", "pyarrow", "rich", "polars", "duckdb")
 
 
