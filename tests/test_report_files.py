@@ -82,3 +82,28 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
 def test_unknown_suffix_is_refused(tmp_path, capsys):
     assert main(["demo", "-o", str(tmp_path / "x.ods"), "-q"]) == 1
     assert ".xlsx" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["-o", "--html"])
+def test_a_missing_optional_library_is_one_clear_line(tmp_path, monkeypatch, capsys, option):
+    # A base install has neither openpyxl nor plotly: one line naming the extra, exit 1.
+    import builtins
+
+    from agentstats.cli import main
+    from agentstats.demo import demo_log_path
+
+    real_import = builtins.__import__
+
+    def without_them(name, *args, **kwargs):
+        if name.split(".")[0] in ("openpyxl", "plotly"):
+            raise ModuleNotFoundError(f"No module named {name.split('.')[0]!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_them)
+    out = tmp_path / ("r.xlsx" if option == "-o" else "r.html")
+    with __import__("importlib.resources").resources.as_file(demo_log_path()) as log:
+        code = main(["report", str(log), "--by", "agent", option, str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    assert "pip install 'agentstats[" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

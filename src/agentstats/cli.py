@@ -528,6 +528,8 @@ def _write_html(args: argparse.Namespace, inputs: list[Path], kind: str, console
         raise InputError(f"{args.html}: cannot write the report ({_os_error_text(exc)})") from exc
     except (ValueError, TypeError) as exc:
         raise InputError(str(exc)) from exc
+    except ImportError as exc:     # plotly is imported when the page is built
+        raise InputError(f"--html needs plotly (pip install 'agentstats[html]'): {exc}") from exc
     console.print(f"wrote the HTML report to {out}")
     return 0
 

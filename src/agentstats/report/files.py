@@ -167,8 +167,11 @@ def _excel_value(value: Any, duration: bool) -> Any:
 
 
 def _write_excel(path: Path, tables: dict[str, pd.DataFrame], diagnostics: dict[str, Any] | None) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    try:
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+    except ImportError as exc:
+        raise ValueError(f"writing {path.name} needs openpyxl (pip install 'agentstats[excel]')") from exc
 
     book = Workbook()
     book.remove(book.active)
