@@ -27,3 +27,13 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"the project's shared/ folder is not beside the checkout ({SHARED})")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def client():
+    """One real Dask cluster of two worker processes for every Dask test (started once)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client

@@ -20,14 +20,6 @@ pytestmark = pytest.mark.cluster
 NAMES = dict(session="sid", time="ts", state="code", wait="waited", agent="who")
 
 
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        yield client
-
-
 def events(n: int, seed: int, *, sessions: int = 30, ordered: bool = True) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     seconds = rng.integers(0, 3 * 86400, n)

@@ -18,14 +18,6 @@ import agentstats.dask  # noqa: E402
 pytestmark = pytest.mark.cluster
 
 
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        yield client
-
-
 def agent_events(n: int, seed: int, *, ordered: bool = True) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     t = rng.integers(0, 86400, n)
