@@ -18,7 +18,7 @@ from checks import assert_same_as_reference
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues", "agentstats._agents"])
+@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues", "agentstats._agents", "agentstats._qlog"])
 def test_stub_matches_the_compiled_module(module):
     result = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", module],
@@ -122,3 +122,27 @@ def test_debug_build_gives_the_reference_answers(debug_kernel, monkeypatch):
         wait = [None if w > 20 else int(w) for w in rng.integers(0, 30, n)]
         for threads in (1, 2):
             assert_same_as_reference(session, time, state, wait, n_threads=threads)
+
+
+def test_debug_build_of_the_queue_log_tokenizer_gives_the_twin_answers(debug_kernel, monkeypatch, tmp_path):
+    # bounds checks on: the tokenizer never reads or writes past its arrays (SPEC 6.5 lines)
+    built = next(debug_kernel.built_lib.glob("_qlog*"))
+    spec = importlib.util.spec_from_file_location("agentstats._qlog", built)
+    debug_qlog = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(debug_qlog)
+    calls = []
+    tokenize = debug_qlog.tokenize_block
+    monkeypatch.setattr(debug_qlog, "tokenize_block", lambda *a: calls.append(1) or tokenize(*a))
+    monkeypatch.setattr(agentstats, "_qlog", debug_qlog, raising=False)
+    monkeypatch.setitem(sys.modules, "agentstats._qlog", debug_qlog)
+    from test_hostile_io import ONE_BAD_LINE, with_line
+    from test_qlog_tokenizer import same_on_both_engines
+
+    from agentstats.demo import demo_log_path
+
+    same_on_both_engines(demo_log_path(), block_bytes=4096)
+    for name, hostile, at, _bucket in ONE_BAD_LINE:
+        path = tmp_path / name
+        path.write_bytes(with_line(hostile, at) + b"\x00\x00")
+        same_on_both_engines(path, block_bytes=97)
+    assert calls

@@ -305,6 +305,19 @@ class LineReader:
         self.ascii = False
 
     def __iter__(self) -> Iterator[list[str]]:
+        for complete, too_long_after in self.byte_blocks():
+            lines = [] if complete is None else _decode(complete)
+            complete = None
+            if too_long_after:
+                lines.append(TOO_LONG)
+            yield lines
+
+    def byte_blocks(self) -> Iterator[tuple[bytes | None, bool]]:
+        """The blocks of :meth:`__iter__` before decoding: ``(lines, too_long_after)``,
+        where `lines` is the block's LF-separated lines as bytes (CR and CRLF already
+        LF; None for no line) and `too_long_after` says that one line longer than
+        MAX_LINE_BYTES follows them (it is not held). ``ascii`` is set as for
+        :meth:`__iter__`."""
         source = self.source
         rest = b""
         cr_pending = False       # the last block ended in CR: a CRLF may be cut in two
@@ -335,7 +348,7 @@ class LineReader:
             if cut < 0:
                 if len(data) > MAX_LINE_BYTES:
                     self.ascii = False
-                    yield [TOO_LONG]
+                    yield None, True
                     rest, skipping = b"", True
                 else:
                     rest = data
@@ -344,19 +357,19 @@ class LineReader:
             complete = data[:cut]
             data = b""              # not held while the lines are worked on
             self.ascii = complete.isascii()
-            lines = _decode(complete)
-            complete = b""
-            if len(rest) > MAX_LINE_BYTES:
-                lines.append(TOO_LONG)
+            too_long_after = len(rest) > MAX_LINE_BYTES
+            if too_long_after:
                 rest, skipping = b"", True
-            yield lines
+            box = [complete]        # not held here while the lines are worked on
+            complete = b""
+            yield box.pop(), too_long_after
         self.ascii = False
         if cr_pending:       # the input ended with CR: a line end
             if not skipping:
-                yield _decode(rest)
+                yield rest, False
             return
         if rest and not skipping:
-            yield _decode(rest)
+            yield rest, False
 
     @property
     def progress(self) -> int:

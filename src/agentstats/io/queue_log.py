@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .lines import (LATEST_EPOCH, TOO_LONG, LineReader, LogSource, decode_line, first_epoch,
+from .lines import (LATEST_EPOCH, MAX_LINE_BYTES, TOO_LONG, LineReader, LogSource, decode_line, first_epoch,
                     iter_line_blocks, open_sources, plain_int, valid_epoch)
 from .queue_calls import CALL_VERBS, QueueCallTracker
 
@@ -61,6 +61,9 @@ _LINE_MASK = (1 << 40) - 1
 _JUMP_CONFIRM = 2
 _NOTHING_YET = -(1 << 62)       # no line accepted yet
 _EPOCH_FIELD_MAX = 12           # longer first fields are looked at closely (valid_epoch)
+# The tokenizer's reason codes (agentstats._qlog) as counted reasons.
+_REASON_NAMES = ("", "blank", "nul_garbage", "malformed", "bad_epoch", "line_too_long")
+_ENGINES = ("cython", "python")
 _MAX_WRAPUP = 86400             # seconds: a longer wrap-up is a typing mistake
 
 # Verb classes (SPEC 6.1-6.3).
@@ -340,6 +343,9 @@ class QueueLogImporter:
     progress: called with the number of bytes read so far (for a progress bar).
     max_call: seconds; a call still without its end line this long after its CONNECT
         ends there (counted as unterminated_call). Default: no cap.
+    engine: ``"cython"`` splits and checks the lines in compiled code (the default when
+        the compiled module is built), ``"python"`` one line at a time in Python; both
+        give the same events and diagnostics.
     """
 
     def __init__(
@@ -355,7 +361,9 @@ class QueueLogImporter:
         as_of: int | None = None,
         progress: Callable[[int], None] | None = None,
         max_call: int | None = None,
+        engine: str | None = None,
     ) -> None:
+        self.engine = _choose_engine(engine)
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         self.sources = order_sources(paths)
@@ -895,7 +903,6 @@ class QueueLogImporter:
         # an epoch after LATEST_EPOCH.
         jump_after = _NOTHING_YET
         waiting = False                         # a jump ahead is waiting for confirmation
-        field_max = _EPOCH_FIELD_MAX
         latest = LATEST_EPOCH
         held: list = []
         bytes_done = 0
@@ -906,36 +913,20 @@ class QueueLogImporter:
                 base = index << 40
                 number = 0
                 reader = LineReader(source, self.block_bytes)
-                for block in reader:
-                    ascii_block = reader.ascii
+                blocks = reader.byte_blocks() if self.engine == "cython" else reader
+                for block in blocks:
+                    if self.engine == "cython":
+                        candidates = self._candidates_tokenized(block, base, number)
+                    else:
+                        candidates = self._candidates_python(block, reader.ascii, base, number)
                     fresh: list[tuple[int, int, str]] = []
                     append = fresh.append
-                    for text in block:
-                        number += 1
-                        if "\x00" in text:
-                            pieces = [p for p in text.split("\x00") if p]
-                            self.nul_runs += 1
-                            self.nul_bytes += len(text) - sum(len(p) for p in pieces)
-                            # choice: the record after the last NUL run is the line's record
-                            text = pieces[-1] if pieces else ""
-                            if not text.strip():
-                                self._count("nul_garbage", base | number)
-                                continue
-                        bar = text.find("|")
-                        head = text[:bar] if bar > 0 else text
-                        if bar > field_max or not (head.isdigit() and (ascii_block or head.isascii())):
-                            head = head.strip()
-                            if bar < 0 or not valid_epoch(head):
-                                self._count_unreadable(text, head, bar, base | number)
-                                continue
-                        if text.count("|") < 4:
-                            self._count("malformed", base | number)
-                            continue
-                        epoch = int(head)
+                    for item in candidates:
+                        epoch = item[0]
                         if waiting or epoch > newest:
                             if waiting or epoch > jump_after:
                                 self._newest = newest
-                                self._admit((epoch, base | number, text), fresh)
+                                self._admit(item, fresh)
                                 waiting = bool(self._pending)
                                 newest = self._newest
                                 late_before, jump_after = newest - window, min(newest + window, latest)
@@ -946,10 +937,12 @@ class QueueLogImporter:
                             if jump_after > latest:
                                 jump_after = latest
                         elif epoch < late_before:
-                            self._count("late", base | number)
+                            self._count("late", item[1])
                             continue
-                        append((epoch, base | number, text))
-                    self.lines += len(block)
+                        append(item)
+                    block_lines = self._block_lines
+                    number += block_lines
+                    self.lines += block_lines
                     if fresh:
                         fresh.sort(key=_epoch_of)
                         if held and fresh[0][0] < held[-1][0]:
@@ -1007,6 +1000,90 @@ class QueueLogImporter:
         if self._ev[0] or not self.lines:
             yield self._take_events()
 
+    # -- the per-line loop: lines to (epoch, where, text) candidates ---------------------
+    #
+    # Both engines hand out, in line order, the lines the time-order logic looks at, and
+    # count the others by reason as they go (lazily: a count lands at its line's turn, so
+    # examples of a reason counted on both sides, bad_epoch, keep the line order). Each
+    # sets _block_lines to the number of lines of the block once it is exhausted.
+
+    _block_lines: int
+
+    def _candidates_python(self, block: list[str], ascii_block: bool, base: int,
+                           number: int) -> Iterator[tuple[int, int, str]]:
+        """The slow twin: one decoded line at a time (SPEC 6.5)."""
+        field_max = _EPOCH_FIELD_MAX
+        for text in block:
+            number += 1
+            if "\x00" in text:
+                pieces = [p for p in text.split("\x00") if p]
+                self.nul_runs += 1
+                self.nul_bytes += len(text) - sum(len(p) for p in pieces)
+                # choice: the record after the last NUL run is the line's record
+                text = pieces[-1] if pieces else ""
+                if not text.strip():
+                    self._count("nul_garbage", base | number)
+                    continue
+            bar = text.find("|")
+            head = text[:bar] if bar > 0 else text
+            if bar > field_max or not (head.isdigit() and (ascii_block or head.isascii())):
+                head = head.strip()
+                if bar < 0 or not valid_epoch(head):
+                    self._count_unreadable(text, head, bar, base | number)
+                    continue
+            if text.count("|") < 4:
+                self._count("malformed", base | number)
+                continue
+            yield int(head), base | number, text
+        self._block_lines = len(block)
+
+    def _candidates_tokenized(self, block: tuple[bytes | None, bool], base: int,
+                              number: int) -> Iterator[tuple[int, int, str]]:
+        """The compiled tokenizer's verdicts; a non-ASCII line it leaves undecided goes
+        through the slow twin's rules."""
+        from .. import _qlog
+
+        data, too_long_after = block
+        n_lines = 0
+        if data is not None:
+            size = data.count(b"\n") + 1
+            epoch = np.empty(size, dtype=np.int64)
+            reason = np.empty(size, dtype=np.uint8)
+            start = np.empty(size, dtype=np.int64)
+            end = np.empty(size, dtype=np.int64)
+            nuls = np.empty(size, dtype=np.int64)
+            n_lines = _qlog.tokenize_block(data, MAX_LINE_BYTES, epoch, reason, start, end, nuls)
+            if n_lines != size:  # pragma: no cover - a bug, never a data problem
+                raise RuntimeError(f"queue_log tokenizer: {n_lines} of {size} lines")
+            nul_lines = int(np.count_nonzero(nuls))      # (0 on the lines left SLOW)
+            if nul_lines:
+                self.nul_runs += nul_lines
+                self.nul_bytes += int(nuls.sum())
+            names = _REASON_NAMES
+            epochs, starts, ends = epoch.tolist(), start.tolist(), end.tolist()
+            slow = _qlog.SLOW
+            for i, code in enumerate(reason.tolist()):
+                if code == 0:
+                    raw = data[starts[i]:ends[i]]
+                    try:
+                        text = raw.decode("utf-8")
+                    except UnicodeDecodeError:
+                        text = raw.decode("latin-1")
+                    yield epochs[i], base | (number + i + 1), text
+                elif code == slow:
+                    # the whole line's bytes, decoded by the reading rule, then judged by
+                    # the slow twin's rules
+                    line = [decode_line(data[starts[i]:ends[i]])]
+                    yield from self._candidates_python(line, False, base, number + i)
+                elif code == 1:
+                    self.counted["blank"] += 1
+                else:
+                    self._count(names[code], base | (number + i + 1))
+        if too_long_after:
+            n_lines += 1
+            self._count("line_too_long", base | (number + n_lines))
+        self._block_lines = n_lines
+
     def _count_unreadable(self, text: str, head: str, bar: int, where: int) -> None:
         """Why a line has no usable epoch field."""
         if text is TOO_LONG:
@@ -1024,6 +1101,21 @@ class QueueLogImporter:
         total = self.used + sum(self.counted.values())
         if total != self.lines:  # pragma: no cover - a bug, never a data problem
             raise RuntimeError(f"queue_log accounting: {total} of {self.lines} lines")
+
+
+def _choose_engine(engine: str | None) -> str:
+    """The line engine: the compiled tokenizer when it is built, unless told."""
+    if engine is None:
+        try:
+            from .. import _qlog  # noqa: F401
+        except ImportError:      # pragma: no cover - a checkout without the build
+            return "python"
+        return "cython"
+    if engine not in _ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(_ENGINES)}, not {engine!r}")
+    if engine == "cython":
+        from .. import _qlog  # noqa: F401,F811 - an ImportError here says what is missing
+    return engine
 
 
 def _new_buffers() -> tuple:
@@ -1075,7 +1167,7 @@ def import_queue_log(
     it does not count), so sessions still open at the end of the log run to it; it is
     known once the input is read, so standard input and pipes need no second look.
     Options are those of :class:`QueueLogImporter` (wrapup, aliases, infer,
-    reorder_window, chunk_events, progress, max_call). `on_chunk` also sees every
+    reorder_window, chunk_events, progress, max_call, engine). `on_chunk` also sees every
     event chunk of the queue sessions (e.g. an :class:`agentstats.rollup.IntervalRollup`'s
     update); the agents' presence sessions are for the agent view
     (:func:`agentstats.queue_log_agent_stats`).

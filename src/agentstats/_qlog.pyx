@@ -1,0 +1,178 @@
+"""The per-line tokenizer of the queue_log importer (SPEC 6.5 line accounting).
+
+One block of complete lines (LF-separated bytes: the reading layer has already turned
+CR and CRLF into LF) in; per line, caller-allocated arrays out: the epoch, a reason
+code, the start/end offsets of the line's record (after NUL handling) and its NUL
+byte count. The importer then builds its (epoch, where, text) items only for the
+candidate lines, and keeps its time-order logic in Python.
+
+The rules are those of the Python loop in QueueLogImporter (the slow twin, compared
+in tests/test_qlog_tokenizer.py). A line with a byte >= 0x80 whose verdict depends on
+how it decodes (Unicode spaces and digits, NULs with a decoding chosen by the whole
+line) is reason SLOW: the importer decides it in Python, by the same rules.
+"""
+
+from libc.stdint cimport int64_t, uint8_t
+from libc.string cimport memchr
+
+cdef enum:
+    R_CANDIDATE = 0        # a line the time-order logic looks at (its epoch is set)
+    R_BLANK = 1
+    R_NUL_GARBAGE = 2
+    R_MALFORMED = 3
+    R_BAD_EPOCH = 4
+    R_LINE_TOO_LONG = 5
+    R_SLOW = 6             # a non-ASCII line the importer decides in Python
+    R_NO_EPOCH = -1        # the epoch of a line that has none
+
+CANDIDATE = R_CANDIDATE
+BLANK = R_BLANK
+NUL_GARBAGE = R_NUL_GARBAGE
+MALFORMED = R_MALFORMED
+BAD_EPOCH = R_BAD_EPOCH
+LINE_TOO_LONG = R_LINE_TOO_LONG
+SLOW = R_SLOW
+NO_EPOCH = R_NO_EPOCH
+
+cdef int64_t MAX_EPOCH_DIGITS = 12
+
+
+cdef inline bint _is_space(uint8_t c) noexcept nogil:
+    # str.isspace on an ASCII character: \t \n \v \f \r, \x1c-\x1f and the space
+    return c == 32 or (9 <= c <= 13) or (28 <= c <= 31)
+
+
+cdef inline bint _is_digit(uint8_t c) noexcept nogil:
+    return 48 <= c <= 57
+
+
+cdef void _one_line(const uint8_t* data, int64_t lo, int64_t hi, int64_t max_line_bytes,
+                    int64_t* epoch_out, uint8_t* reason_out, int64_t* start_out,
+                    int64_t* end_out, int64_t* nul_out) noexcept nogil:
+    cdef int64_t i, s, e, nuls = 0, bars = 0, bar = -1, h0, h1, value
+    cdef bint wide = False, digits
+    epoch_out[0] = R_NO_EPOCH
+    start_out[0] = lo
+    end_out[0] = hi
+    nul_out[0] = 0
+    if hi - lo > max_line_bytes:
+        reason_out[0] = R_LINE_TOO_LONG          # replaced before any NUL is looked at
+        return
+    for i in range(lo, hi):
+        if data[i] == 0:
+            nuls += 1
+        elif data[i] >= 128:
+            wide = True
+    s, e = lo, hi
+    if nuls:
+        nul_out[0] = nuls
+        # choice (as in Python): the record after the last NUL run is the line's record
+        while e > lo and data[e - 1] == 0:
+            e -= 1
+        s = e
+        while s > lo and data[s - 1] != 0:
+            s -= 1
+        if wide:
+            nul_out[0] = 0                     # the importer counts this line itself
+            reason_out[0] = R_SLOW               # decoded by the whole line's bytes
+            return
+        start_out[0] = s
+        end_out[0] = e
+        i = s
+        while i < e and _is_space(data[i]):
+            i += 1
+        if i == e:
+            reason_out[0] = R_NUL_GARBAGE
+            return
+    for i in range(s, e):
+        if data[i] == 124:                    # '|'
+            if bar < 0:
+                bar = i - s
+            bars += 1
+    # the epoch field: before the first '|' (the whole record when there is none or
+    # it is the first character)
+    h0 = s
+    h1 = s + bar if bar > 0 else e
+    if wide:
+        # only the plain case is decided here: ASCII digits, then '|', 4 of them
+        if bar <= 0 or bar > MAX_EPOCH_DIGITS or bars < 4:
+            reason_out[0] = R_SLOW
+            return
+        for i in range(h0, h1):
+            if not _is_digit(data[i]):
+                reason_out[0] = R_SLOW
+                return
+    else:
+        while h0 < h1 and _is_space(data[h0]):
+            h0 += 1
+        while h1 > h0 and _is_space(data[h1 - 1]):
+            h1 -= 1
+        digits = True
+        for i in range(h0, h1):
+            if not _is_digit(data[i]):
+                digits = False
+                break
+        if not digits or h1 == h0 or bar < 0:
+            # no epoch field: blank, or not a queue_log line
+            reason_out[0] = _blank_or_malformed(data, s, e)
+            return
+        if h1 - h0 > MAX_EPOCH_DIGITS:
+            reason_out[0] = R_BAD_EPOCH          # digits, too many of them
+            return
+        if bars < 4:
+            reason_out[0] = R_MALFORMED
+            return
+    value = 0
+    for i in range(h0, h1):
+        value = value * 10 + (data[i] - 48)
+    epoch_out[0] = value
+    reason_out[0] = R_CANDIDATE
+
+
+cdef inline bint _all_space(const uint8_t* data, int64_t s, int64_t e) noexcept nogil:
+    cdef int64_t i
+    for i in range(s, e):
+        if not _is_space(data[i]):
+            return False
+    return True
+
+
+cdef inline uint8_t _blank_or_malformed(const uint8_t* data, int64_t s, int64_t e) noexcept nogil:
+    return R_BLANK if _all_space(data, s, e) else R_MALFORMED
+
+
+def tokenize_block(const uint8_t[::1] data, int64_t max_line_bytes,
+                   int64_t[::1] epoch, uint8_t[::1] reason, int64_t[::1] start,
+                   int64_t[::1] end, int64_t[::1] nul_bytes) -> int:
+    """Fill the per-line arrays for the LF-separated lines of `data` (as many lines as
+    ``data.count(b"\\n") + 1``); returns that number, or -1 if the arrays are too short."""
+    cdef int64_t n = data.shape[0]
+    cdef int64_t lo = 0, hi, line = 0
+    cdef int64_t room = min(epoch.shape[0], reason.shape[0], start.shape[0], end.shape[0],
+                            nul_bytes.shape[0])
+    cdef const uint8_t* base
+    cdef const void* found
+    if n == 0:
+        if room < 1:
+            return -1
+        epoch[0] = R_NO_EPOCH
+        reason[0] = R_BLANK
+        start[0] = 0
+        end[0] = 0
+        nul_bytes[0] = 0
+        return 1
+    base = &data[0]
+    with nogil:
+        while True:
+            found = memchr(base + lo, 10, <size_t>(n - lo))
+            hi = n if found == NULL else <int64_t>(<const uint8_t*>found - base)
+            if line >= room:
+                line = -1
+                break
+            _one_line(base, lo, hi, max_line_bytes, &epoch[line], &reason[line],
+                      &start[line], &end[line], &nul_bytes[line])
+            line += 1
+            if found == NULL:
+                break
+            lo = hi + 1
+    return line

@@ -1,0 +1,188 @@
+"""The compiled queue_log tokenizer (agentstats._qlog) against the Python per-line loop,
+its slow twin (SPEC 6.5: line accounting, NUL handling, reasons, epochs): both engines
+give identical events, sessions, diagnostics (every count and example location) and
+reports, on the demo log, the shared samples, the hostile corpus and hypothesis-made
+dirty logs cut into blocks of several sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agentstats import _qlog
+from agentstats.demo import demo_log_path
+from agentstats.hresult import TapiError
+from agentstats.io.lines import LATEST_EPOCH, MAX_LINE_BYTES
+from agentstats.io.queue_log import QueueLogImporter, import_queue_log, read_queue_log
+
+from test_hostile_io import BASE_LINES, ONE_BAD_LINE, T0, WRAPUP, with_line
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "queue_log"
+SHARED_LOGS = sorted(SHARED.glob("*.log")) if SHARED.is_dir() else []
+
+
+def _events_equal(a, b) -> None:
+    for name in ("session", "time", "state", "wait", "reason", "agent", "acd_group", "presence"):
+        left, right = getattr(a, name), getattr(b, name)
+        assert (left is None) == (right is None), name
+        if left is not None:
+            assert left.dtype == right.dtype, name
+            assert np.array_equal(left, right), name
+
+
+def same_on_both_engines(path, **options) -> dict:
+    """Read `path` with both engines; assert every output is the same; the diagnostics."""
+    ev_c, sess_c, diag_c = read_queue_log(path, engine="cython", **options)
+    ev_p, sess_p, diag_p = read_queue_log(path, engine="python", **options)
+    _events_equal(ev_c, ev_p)
+    pd.testing.assert_frame_equal(sess_c, sess_p)
+    assert diag_c == diag_p
+    # SPEC 6.5: every line is used or counted
+    assert diag_c["lines"] == diag_c["used"] + sum(diag_c["counted"].values())
+    return diag_c
+
+
+def same_reports(path, **options) -> None:
+    res_c = import_queue_log(path, engine="cython", **options)
+    res_p = import_queue_log(path, engine="python", **options)
+    pd.testing.assert_frame_equal(res_c.to_pandas(), res_p.to_pandas())
+    assert res_c.diagnostics == res_p.diagnostics
+
+
+# -- the kernel itself on hand-made lines --------------------------------------------
+
+
+def tokenize(data: bytes):
+    n = data.count(b"\n") + 1
+    epoch, reason = np.empty(n, np.int64), np.empty(n, np.uint8)
+    start, end, nuls = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    assert _qlog.tokenize_block(data, MAX_LINE_BYTES, epoch, reason, start, end, nuls) == n
+    return [(int(e), int(r), data[s:t], int(k)) for e, r, s, t, k in zip(epoch, reason, start, end, nuls)]
+
+
+@pytest.mark.parametrize("line, expected", [
+    (b"1700000000|c|q|a|CONNECT|1", (1700000000, _qlog.CANDIDATE, b"1700000000|c|q|a|CONNECT|1", 0)),
+    (b"  12 |a|b|c|d", (12, _qlog.CANDIDATE, b"  12 |a|b|c|d", 0)),
+    (b"\x00\x00  \x0012|a|b|c|d\x00", (12, _qlog.CANDIDATE, b"12|a|b|c|d", 4)),
+    (b"\x00\x00 \t", (-1, _qlog.NUL_GARBAGE, b" \t", 2)),
+    (b" \x0b\x1c\x1f", (-1, _qlog.BLANK, b" \x0b\x1c\x1f", 0)),
+    (b"", (-1, _qlog.BLANK, b"", 0)),
+    (b"|a|b|c|d", (-1, _qlog.MALFORMED, b"|a|b|c|d", 0)),
+    (b"12|a|b|c", (-1, _qlog.MALFORMED, b"12|a|b|c", 0)),
+    (b"123", (-1, _qlog.MALFORMED, b"123", 0)),
+    (b"1234567890123|a|b|c|d", (-1, _qlog.BAD_EPOCH, b"1234567890123|a|b|c|d", 0)),
+    (b"999999999999|a|b|c|d", (999999999999, _qlog.CANDIDATE, b"999999999999|a|b|c|d", 0)),
+    (b"-5|a|b|c|d", (-1, _qlog.MALFORMED, b"-5|a|b|c|d", 0)),
+    (b"1" * (MAX_LINE_BYTES + 1), (-1, _qlog.LINE_TOO_LONG, b"1" * (MAX_LINE_BYTES + 1), 0)),
+    ("12|a|b|José|d".encode(), (12, _qlog.CANDIDATE, "12|a|b|José|d".encode(), 0)),
+    ("1²|a|b|c|d".encode(), (-1, _qlog.SLOW, "1²|a|b|c|d".encode(), 0)),
+    ("\x00\xff12|a|b|c|d".encode("latin-1"), (-1, _qlog.SLOW, b"\x00\xff12|a|b|c|d", 0)),
+])
+def test_one_line(line, expected):
+    assert tokenize(line) == [expected]
+
+
+def test_lines_and_offsets_of_a_block():
+    got = tokenize(b"1|a|b|c|d\n\n2|a|b|c|d\n")
+    assert [(e, r, raw) for e, r, raw, _ in got] == [
+        (1, 0, b"1|a|b|c|d"), (-1, 1, b""), (2, 0, b"2|a|b|c|d"), (-1, 1, b"")]
+
+
+def test_arrays_too_short_are_refused():
+    arrays = [np.empty(1, np.int64), np.empty(1, np.uint8)] + [np.empty(1, np.int64)] * 3
+    assert _qlog.tokenize_block(b"1\n2", MAX_LINE_BYTES, *arrays) == -1
+
+
+def test_engine_option():
+    assert QueueLogImporter(demo_log_path(), infer=False).engine == "cython"
+    with pytest.raises(ValueError, match="engine must be one of cython, python"):
+        QueueLogImporter(demo_log_path(), engine="rust")
+
+
+# -- both engines on real and hostile logs -------------------------------------------
+
+
+@pytest.mark.parametrize("block_bytes", [8 << 20, 4096, 97])
+def test_demo_log(block_bytes):
+    diag = same_on_both_engines(demo_log_path(), block_bytes=block_bytes)
+    assert diag["nul_runs"] == 1 and diag["counted"]["blank"] == 1
+
+
+def test_demo_log_reports():
+    same_reports(demo_log_path(), wrapup={"*": 15})
+
+
+@pytest.mark.skipif(not SHARED_LOGS, reason=f"shared queue_log samples not found at {SHARED}")
+@pytest.mark.parametrize("path", SHARED_LOGS, ids=lambda p: p.name)
+def test_shared_samples(path):
+    same_on_both_engines(path)
+    same_on_both_engines(path, block_bytes=1000)
+    same_reports(path)
+
+
+@pytest.mark.parametrize("name, hostile, at, bucket", ONE_BAD_LINE, ids=[c[0] for c in ONE_BAD_LINE])
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
+def test_hostile_corpus(tmp_path, name, hostile, at, bucket, end):
+    path = tmp_path / "queue_log"
+    path.write_bytes(with_line(hostile, at).replace(b"\n", end))
+    diag = same_on_both_engines(path, wrapup=WRAPUP)
+    assert diag["counted"].get(bucket, 0) >= 1
+    same_reports(path, wrapup=WRAPUP)
+
+
+# -- hypothesis: dirty logs with hostile tokens, several block sizes -----------------
+
+_TOKENS = st.sampled_from([
+    "|", "||||", "\x00", "\x00" * 5, "\r", "\r\n", "\n", " ", "\t", "\x0b", "\x1c", "\xa0",
+    "\u2003", "²", "١", "é", "\udcff", "9" * 13, "9" * 25, str(LATEST_EPOCH), str(LATEST_EPOCH + 1),
+    "-1", "CONNECT", "ADDMEMBER", "PAUSE", "M", "q1", "ann", "x" * 50,
+])
+
+
+@st.composite
+def dirty_logs(draw) -> bytes:
+    rows = [line.encode() for line in BASE_LINES]
+    for _ in range(draw(st.integers(0, 12))):
+        at = draw(st.integers(0, len(rows)))
+        kind = draw(st.integers(0, 3))
+        if kind == 0:        # a good line broken by tokens
+            good = bytearray(rows[draw(st.integers(0, len(rows) - 1))])
+            for token in draw(st.lists(_TOKENS, max_size=4)):
+                place = draw(st.integers(0, len(good)))
+                good[place:place] = token.encode("utf-8", "surrogateescape")
+            rows.insert(at, bytes(good))
+        elif kind == 1:      # a line of tokens
+            rows.insert(at, "".join(draw(st.lists(_TOKENS, max_size=8))).encode("utf-8", "surrogateescape"))
+        elif kind == 2:      # a line at some other time
+            t = T0 + draw(st.integers(-30000, 30000))
+            rows.insert(at, f"{t}|c{at}|q1|ann|{draw(st.sampled_from(['CONNECT', 'COMPLETEAGENT', 'PAUSE']))}|5|x|1"
+                        .encode())
+        else:                # raw bytes (invalid UTF-8, NULs)
+            rows.insert(at, draw(st.binary(max_size=40)))
+    data = b"\n".join(rows) + draw(st.sampled_from([b"", b"\n", b"\r", b"\r\n"]))
+    if draw(st.booleans()):
+        data = data.replace(b"\n", draw(st.sampled_from([b"\r", b"\r\n"])))
+    return data
+
+
+@given(data=dirty_logs(), block_bytes=st.sampled_from([8 << 20, 1, 7, 64, 333]),
+       long_line=st.booleans())
+def test_dirty_logs_agree(tmp_path_factory, data, block_bytes, long_line):
+    if long_line:
+        data += b"\n" + f"{T0 + 5}|c|q1|ann|CONNECT|1|".encode() + b"y" * MAX_LINE_BYTES + b"\n" + data[:200]
+    path = tmp_path_factory.mktemp("dirty") / "queue_log"
+    path.write_bytes(data)
+    errors = []
+    for engine in ("cython", "python"):     # a file-level error (e.g. xz magic bytes) on both
+        try:
+            read_queue_log(path, engine=engine, wrapup=WRAPUP, block_bytes=block_bytes, infer=False)
+        except TapiError as exc:
+            errors.append(str(exc))
+    assert len(errors) in (0, 2) and len(set(errors)) <= 1
+    if not errors:
+        same_on_both_engines(path, wrapup=WRAPUP, block_bytes=block_bytes, infer=False)
