@@ -93,7 +93,8 @@ def test_debug_build_of_the_agent_timeline_gives_the_twin_answers(debug_kernel, 
     spec = importlib.util.spec_from_file_location("_agents", built)
     debug_agents = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(debug_agents)
-    monkeypatch.setattr(sys.modules["agentstats.agents"], "_agents", debug_agents)
+    # the module, imported here: the package's names load on first use, so it may not be yet
+    monkeypatch.setattr(importlib.import_module("agentstats.agents"), "_agents", debug_agents)
     from test_agents import _assert_same_as_twin, _kernel_table
 
     rng = np.random.default_rng(5)
