@@ -30,6 +30,7 @@ from cython.parallel cimport parallel, prange
 import numpy as np
 
 from ._timeline cimport TimelineAgent, TimelineSession
+from ._types cimport BUSY_ON_CALL, BUSY_WRAPUP, NOT_READY, READY, SESSION_ENDED, UNSEEN
 
 cdef extern from *:
     """
@@ -79,13 +80,7 @@ INTERVAL_COLUMNS = ("agent", "bucket", "logged_in", "talk", "wrap", "ready", "no
 REASON_COLUMNS = ("agent", "reason", "not_ready")
 
 cdef enum:
-    NOT_READY = 0
-    READY = 1
-    BUSY_ON_CALL = 2
-    BUSY_WRAPUP = 3
-    SESSION_ENDED = 4
-    UNSEEN = 255
-    LOGGED_OUT = -1
+    LOGGED_OUT = -1     # the agent state of an agent with nothing open (the session states: _types.pxd)
     NO_REASON = -1
     NO_ACCUMULATION = -2
     CHECK_EVERY = 1 << 16

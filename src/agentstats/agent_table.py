@@ -286,12 +286,11 @@ class AgentTable(TableExports):
             yield self.agent(key)
 
     def _position_of(self, key: Hashable) -> int | None:
+        from .table import key_positions, position_in
+
         if self._position is None:
-            self._position = {k: i for i, k in enumerate(self.keys.tolist())}
-        try:
-            return self._position.get(key)
-        except TypeError:  # unhashable
-            return None
+            self._position = key_positions(self.keys)
+        return position_in(self._position, key)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

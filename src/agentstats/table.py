@@ -241,8 +241,18 @@ class SessionTable:
 
     def _position_of(self, key: Hashable) -> int | None:
         if self._position is None:
-            self._position = {k: i for i, k in enumerate(self.keys.tolist())}
-        try:
-            return self._position.get(key)
-        except TypeError:  # unhashable
-            return None
+            self._position = key_positions(self.keys)
+        return position_in(self._position, key)
+
+
+def key_positions(keys: np.ndarray) -> dict[Hashable, int]:
+    """key -> row of a result table (built once, on the first look-up by key)."""
+    return {k: i for i, k in enumerate(keys.tolist())}
+
+
+def position_in(positions: dict[Hashable, int], key: Hashable) -> int | None:
+    """The row of `key`, or None when it is not there (or cannot be a key: unhashable)."""
+    try:
+        return positions.get(key)
+    except TypeError:
+        return None
