@@ -184,6 +184,10 @@ def merge_partials(
     for part in parts:
         if not part.empty:
             merged.add(part, raise_off_table=off_table == "raise")
+        elif merged.as_of is None:
+            # An empty piece still knows the as_of it was given in ticks, as one
+            # aggregation of an empty log reports it.
+            merged.as_of = part.as_of
     if merged.set_aside.any():
         if rows_of is None:
             raise MergeUnsupported("some sessions cannot be merged from their states alone")
