@@ -140,6 +140,6 @@ def test_string_keys_and_metadata_merge():
 def test_empty_pieces_keep_the_as_of_they_were_given():
     # SPEC 1.1: an empty log aggregated in pieces reports the as_of of one aggregation.
     table = merged([], [], [], None, [0, 0], 0)
-    one = agentstats.aggregate(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int8),
-                               strict=False, as_of=np.datetime64(0, "s"))
+    s, t, stt, w = to_columns([], [], [], None)
+    one = agentstats.aggregate(s, t, stt, strict=False, as_of=np.datetime64(0, "s"))
     assert table.as_of == one.as_of == 0
