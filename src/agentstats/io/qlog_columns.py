@@ -1,0 +1,161 @@
+"""The hand-off between the two stages of the queue_log reader, as typed columns.
+
+Stage 1 (the *line stage*) reads bytes and decides everything about a line that does
+not depend on the translation state: the line accounting of SPEC 6.5 (blank,
+malformed, bad epochs, NULs, late lines, time jumps, exact duplicates, impossible
+CONNECT hold times) and the time order. Its output is a :class:`LineColumns`: one
+row per line that the translation must read, in the order it must read them.
+
+Stage 2 (the *translation*) turns those rows into agent-session events and queued
+calls (SPEC 6, 6.6, 7, 8), with its own accounting of the lines it is given.
+
+Both stages exist twice: a compiled one and its plain-Python twin; both twins of a
+stage produce identical columns (for stage 1) or identical events, calls and
+diagnostics (for stage 2). :func:`columns_from_lines` builds the columns of decoded
+lines: it is the definition every stage-1 implementation is compared with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["LineColumns", "Names", "LineNames", "KNOWN_VERBS", "DATA_FIELDS", "MISSING",
+           "columns_from_lines", "field_number"]
+
+MISSING = np.iinfo(np.int64).min
+
+#: data fields read by the translation: data1 .. data5 (split indices 5 .. 9)
+DATA_FIELDS = 5
+
+#: Verb codes: a known verb's code is its index here; the empty verb is code 0. A verb
+#: not in this list gets the next free code the first time it is seen (LineNames.verbs).
+KNOWN_VERBS: tuple[str, ...] = (
+    "",
+    # agent side (SPEC 6.1 - 6.3, 6.6)
+    "ADDMEMBER", "REMOVEMEMBER", "AGENTLOGIN", "AGENTCALLBACKLOGIN", "AGENTLOGOFF",
+    "AGENTCALLBACKLOGOFF", "PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL", "WRAPUPSTART",
+    "QUEUESTART",
+    # both sides
+    "CONNECT", "COMPLETEAGENT", "COMPLETECALLER", "TRANSFER", "BLINDTRANSFER",
+    "ATTENDEDTRANSFER",
+    # ringing (agent side)
+    "RINGNOANSWER", "RINGCANCELED", "AGENTDUMP",
+    # callers (call side, SPEC 8)
+    "ENTERQUEUE", "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "LEAVEEMPTY",
+    "FULL", "JOINEMPTY", "CLOSED",
+    # caller or system lines that change no agent state
+    "DID", "CONFIGRELOAD", "INFO", "SYSCOMPAT", "WITHDRAW", "KEYPRESS", "CALLSTATUS",
+    "ENTERQUEUEPOS", "PRESENCE",
+)
+
+
+class Names:
+    """Interned strings: text -> dense int code, in the order they were first seen."""
+
+    __slots__ = ("codes", "names")
+
+    def __init__(self, seed: Iterable[str] = ()) -> None:
+        self.codes: dict[str, int] = {}
+        self.names: list[str] = []
+        for name in seed:
+            self.code(name)
+
+    def code(self, name: str) -> int:
+        code = self.codes.get(name)
+        if code is None:
+            code = self.codes[name] = len(self.names)
+            self.names.append(name)
+        return code
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+class LineNames:
+    """The string tables of one import (they grow block by block; codes never change).
+
+    ``verbs`` starts as KNOWN_VERBS; ``callids``, ``queues``, ``agents`` (the agent field
+    as written, before aliases) and ``texts`` (data1 as written: pause reasons, PAUSED,
+    LINK, hold times ...) start empty. A field's text is the field of the line decoded by
+    the reading rule of the whole line (UTF-8, else Latin-1), so two lines whose bytes
+    differ never share a code."""
+
+    def __init__(self) -> None:
+        self.verbs = Names(KNOWN_VERBS)
+        self.callids = Names()
+        self.queues = Names()
+        self.agents = Names()
+        self.texts = Names()
+
+
+@dataclass
+class LineColumns:
+    """One row per line the translation reads, in reading order (time order, stable).
+
+    epoch: int64 seconds; where: int64 location code (file index << 40 | line number);
+    verb: int16, callid / queue / agent / data1: int32 codes into a LineNames;
+    number: int64 [rows, DATA_FIELDS], data1 .. data5 read by :func:`field_number` from
+    the field as written; number_stripped: the same of the field with surrounding
+    whitespace removed (str.strip). A field that is absent is MISSING in both.
+    texts: the decoded line texts, only when the stage was asked for them (the Python
+    translation reads them; the compiled one does not)."""
+
+    epoch: np.ndarray
+    where: np.ndarray
+    verb: np.ndarray
+    callid: np.ndarray
+    queue: np.ndarray
+    agent: np.ndarray
+    data1: np.ndarray
+    number: np.ndarray
+    number_stripped: np.ndarray
+    texts: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    @classmethod
+    def empty(cls) -> LineColumns:
+        return columns_from_lines([], LineNames())
+
+
+def field_number(text: str) -> int:
+    """A data field as a whole number: 1 to 18 ASCII digits, else MISSING. (Bounds such
+    as "not longer than the time since 1970" are the translation's to apply.)"""
+    if 0 < len(text) <= 18 and text.isascii() and text.isdigit():
+        return int(text)
+    return MISSING
+
+
+def columns_from_lines(lines: Sequence[tuple[int, int, str]], names: LineNames, *,
+                       keep_texts: bool = False) -> LineColumns:
+    """The columns of decoded lines ``(epoch, where, text)`` already in reading order.
+    The definition of a stage-1 row: the split is ``text.split("|")``, with callid,
+    queue, agent, verb at indices 1 - 4 and data1 .. data5 at 5 - 9."""
+    n = len(lines)
+    epoch = np.empty(n, dtype=np.int64)
+    where = np.empty(n, dtype=np.int64)
+    verb = np.empty(n, dtype=np.int16)
+    callid = np.empty(n, dtype=np.int32)
+    queue = np.empty(n, dtype=np.int32)
+    agent = np.empty(n, dtype=np.int32)
+    data1 = np.empty(n, dtype=np.int32)
+    number = np.full((n, DATA_FIELDS), MISSING, dtype=np.int64)
+    stripped = np.full((n, DATA_FIELDS), MISSING, dtype=np.int64)
+    for i, (t, w, text) in enumerate(lines):
+        parts = text.split("|")
+        epoch[i] = t
+        where[i] = w
+        callid[i] = names.callids.code(parts[1])
+        queue[i] = names.queues.code(parts[2])
+        agent[i] = names.agents.code(parts[3])
+        verb[i] = names.verbs.code(parts[4])
+        data1[i] = names.texts.code(parts[5] if len(parts) > 5 else "")
+        for k, field in enumerate(parts[5:5 + DATA_FIELDS]):
+            number[i, k] = field_number(field)
+            stripped[i, k] = field_number(field.strip())
+    return LineColumns(epoch, where, verb, callid, queue, agent, data1, number, stripped,
+                       texts=[text for _, _, text in lines] if keep_texts else None)
