@@ -7,7 +7,7 @@ CONNECT hold times) and the time order. Its output is a :class:`LineColumns`: on
 row per line that the translation must read, in the order it must read them.
 
 Stage 2 (the *translation*) turns those rows into agent-session events and queued
-calls (SPEC 6, 6.6, 7, 8), with its own accounting of the lines it is given.
+calls (docs/queue_log.md), with its own accounting of the lines it is given.
 
 Both stages exist twice: a compiled one and its plain-Python twin; both twins of a
 stage produce identical columns (for stage 1) or identical events, calls and
