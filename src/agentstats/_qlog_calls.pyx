@@ -216,6 +216,147 @@ cdef inline int64_t _seconds(int64_t value, int64_t latest) noexcept nogil:
     return value if value != INT64_MIN and value <= latest else INT64_MIN
 
 
+cdef struct State:
+    int64_t *rec            # n_records x WIDTH
+    int32_t *rec_callid     # the callid code of each record
+    int64_t n_records
+    int64_t cap_records
+    Map open_stays          # (callid, queue) -> open record
+    Map ended               # (callid, queue) -> latest ended record
+    Map unanswered          # callid -> latest record that left unanswered
+    int64_t *forget_t       # FIFO of ended stays: time, key, record
+    int64_t *forget_key
+    int64_t *forget_rec
+    int64_t forget_head
+    int64_t forget_tail
+    int64_t cap_forget
+    int64_t note[N_NOTES]
+    int64_t memory
+    int64_t latest
+    int64_t n_queues   # tracker queue codes given out
+    int64_t n_agents   # tracker agent codes given out
+    int last_reason    # the reason of the latest counted line
+
+
+# -- helpers (run without the GIL; `self` is the tracker's State) ----------------------
+
+cdef int64_t _new(State *self, int32_t callid, int32_t queue, int64_t enter, int64_t where,
+                  int32_t *queue_out, int32_t *queue_raw) noexcept nogil:
+    """A new record; -1 when out of memory."""
+    cdef int64_t r = self.n_records, cap
+    cdef int64_t *row
+    cdef int64_t *bigger
+    cdef int32_t *bigger_callid
+    cdef int32_t code
+    if r == self.cap_records:
+        cap = 2 * self.cap_records
+        bigger = <int64_t *>realloc(self.rec, cap * WIDTH * sizeof(int64_t))
+        if bigger == NULL:
+            return -1
+        self.rec = bigger
+        bigger_callid = <int32_t *>realloc(self.rec_callid, cap * sizeof(int32_t))
+        if bigger_callid == NULL:
+            return -1
+        self.rec_callid = bigger_callid
+        self.cap_records = cap
+    code = queue_out[queue]
+    if code < 0:
+        code = queue_out[queue] = <int32_t>self.n_queues
+        queue_raw[code] = queue
+        self.n_queues += 1
+    row = self.rec + r * WIDTH
+    row[F_ENTER] = enter
+    row[F_LEAVE] = INT64_MIN
+    row[F_WAIT] = INT64_MIN
+    row[F_TALK] = INT64_MIN
+    row[F_CALL_END] = INT64_MIN
+    row[F_LINE_AT] = where
+    row[F_PREV] = -1
+    row[F_NEXT] = -1
+    row[F_QUEUE] = code
+    row[F_AGENT] = -1
+    row[F_OUTCOME] = O_WAITING
+    row[F_WAIT_SOURCE] = W_MISSING
+    row[F_ENDED_BY] = 0
+    self.rec_callid[r] = callid
+    self.n_records = r + 1
+    return r
+
+cdef void _enter_from_flow(State *self, int32_t callid, int64_t record) noexcept nogil:
+    """A call that left another queue unanswered and enters this one has flowed
+    out of that queue and into this one."""
+    cdef int64_t source = _map_pop(&self.unanswered, callid)
+    cdef int64_t *s
+    cdef int64_t *r
+    if source < 0:
+        return
+    s = self.rec + source * WIDTH
+    r = self.rec + record * WIDTH
+    if s[F_QUEUE] != r[F_QUEUE] and s[F_NEXT] < 0:
+        s[F_NEXT] = record
+        r[F_PREV] = source
+
+cdef int _close(State *self, int64_t record, int64_t t, int64_t outcome, int64_t wait,
+                int64_t key) noexcept nogil:
+    cdef int64_t *r = self.rec + record * WIDTH
+    cdef int64_t enter = r[F_ENTER], cap, live, i
+    cdef int64_t *bigger
+    r[F_LEAVE] = t
+    r[F_OUTCOME] = outcome
+    if wait != INT64_MIN:
+        r[F_WAIT] = wait
+        r[F_WAIT_SOURCE] = W_LOGGED
+    elif enter != INT64_MIN and t >= enter:
+        r[F_WAIT] = t - enter             # a wait missing from the line is measured
+        r[F_WAIT_SOURCE] = W_MEASURED
+    if _map_put(&self.ended, key, record) != ST_OK:
+        return ST_NO_MEMORY
+    if outcome != O_ANSWERED:
+        if _map_put(&self.unanswered, key >> 32, record) != ST_OK:
+            return ST_NO_MEMORY
+    if self.forget_tail == self.cap_forget:
+        live = self.forget_tail - self.forget_head
+        if 2 * live <= self.cap_forget:     # compact: the FIFO is at most half full
+            memmove(self.forget_t, self.forget_t + self.forget_head, live * sizeof(int64_t))
+            memmove(self.forget_key, self.forget_key + self.forget_head, live * sizeof(int64_t))
+            memmove(self.forget_rec, self.forget_rec + self.forget_head, live * sizeof(int64_t))
+        else:
+            cap = 2 * self.cap_forget
+            bigger = <int64_t *>realloc(self.forget_t, cap * sizeof(int64_t))
+            if bigger == NULL:
+                return ST_NO_MEMORY
+            self.forget_t = bigger
+            bigger = <int64_t *>realloc(self.forget_key, cap * sizeof(int64_t))
+            if bigger == NULL:
+                return ST_NO_MEMORY
+            self.forget_key = bigger
+            bigger = <int64_t *>realloc(self.forget_rec, cap * sizeof(int64_t))
+            if bigger == NULL:
+                return ST_NO_MEMORY
+            self.forget_rec = bigger
+            if self.forget_head:
+                memmove(self.forget_t, self.forget_t + self.forget_head, live * sizeof(int64_t))
+                memmove(self.forget_key, self.forget_key + self.forget_head, live * sizeof(int64_t))
+                memmove(self.forget_rec, self.forget_rec + self.forget_head, live * sizeof(int64_t))
+            self.cap_forget = cap
+        self.forget_head = 0
+        self.forget_tail = live
+    i = self.forget_tail
+    self.forget_t[i] = t
+    self.forget_key[i] = key
+    self.forget_rec[i] = record
+    self.forget_tail = i + 1
+    return ST_OK
+
+cdef void _drop_old(State *self, int64_t t) noexcept nogil:
+    cdef int64_t horizon = t - self.memory, key, record
+    while self.forget_head < self.forget_tail and self.forget_t[self.forget_head] < horizon:
+        key = self.forget_key[self.forget_head]
+        record = self.forget_rec[self.forget_head]
+        self.forget_head += 1
+        _map_erase_if(&self.ended, key, record)
+        _map_erase_if(&self.unanswered, key >> 32, record)
+
 @cython.auto_pickle(False)
 cdef class CallState:
     """The records and working state of one compiled call tracker.
@@ -223,178 +364,66 @@ cdef class CallState:
     memory: seconds an ended stay is remembered; latest: the largest whole-seconds
     field value read as a number."""
 
-    cdef int64_t *rec            # n_records x WIDTH
-    cdef int32_t *rec_callid     # the callid code of each record
-    cdef int64_t n_records
-    cdef int64_t cap_records
-    cdef Map open_stays          # (callid, queue) -> open record
-    cdef Map ended               # (callid, queue) -> latest ended record
-    cdef Map unanswered          # callid -> latest record that left unanswered
-    cdef int64_t *forget_t       # FIFO of ended stays: time, key, record
-    cdef int64_t *forget_key
-    cdef int64_t *forget_rec
-    cdef int64_t forget_head
-    cdef int64_t forget_tail
-    cdef int64_t cap_forget
-    cdef int64_t note[N_NOTES]
-    cdef readonly int64_t memory
-    cdef readonly int64_t latest
-    cdef readonly int64_t n_queues   # tracker queue codes given out
-    cdef readonly int64_t n_agents   # tracker agent codes given out
-    cdef readonly int last_reason    # the reason of the latest counted line
+    cdef State s
+
+    @property
+    def memory(self):
+        """Seconds an ended stay is remembered."""
+        return self.s.memory
+
+    @property
+    def latest(self):
+        """The largest field value read as a number."""
+        return self.s.latest
+
+    @property
+    def n_queues(self):
+        """Tracker queue codes given out."""
+        return self.s.n_queues
+
+    @property
+    def n_agents(self):
+        """Tracker agent codes given out."""
+        return self.s.n_agents
+
+    @property
+    def last_reason(self):
+        """The reason code of the latest counted line."""
+        return self.s.last_reason
 
     def __cinit__(self):
         cdef int k
-        self.memory = 0
-        self.latest = 0
-        self.cap_records = 1024
-        self.cap_forget = 1024
-        self.rec = <int64_t *>malloc(self.cap_records * WIDTH * sizeof(int64_t))
-        self.rec_callid = <int32_t *>malloc(self.cap_records * sizeof(int32_t))
-        self.forget_t = <int64_t *>malloc(self.cap_forget * sizeof(int64_t))
-        self.forget_key = <int64_t *>malloc(self.cap_forget * sizeof(int64_t))
-        self.forget_rec = <int64_t *>malloc(self.cap_forget * sizeof(int64_t))
-        if (self.rec == NULL or self.rec_callid == NULL or self.forget_t == NULL
-                or self.forget_key == NULL or self.forget_rec == NULL
-                or _map_alloc(&self.open_stays, 64) != ST_OK
-                or _map_alloc(&self.ended, 64) != ST_OK
-                or _map_alloc(&self.unanswered, 64) != ST_OK):
+        self.s.memory = 0
+        self.s.latest = 0
+        self.s.cap_records = 1024
+        self.s.cap_forget = 1024
+        self.s.rec = <int64_t *>malloc(self.s.cap_records * WIDTH * sizeof(int64_t))
+        self.s.rec_callid = <int32_t *>malloc(self.s.cap_records * sizeof(int32_t))
+        self.s.forget_t = <int64_t *>malloc(self.s.cap_forget * sizeof(int64_t))
+        self.s.forget_key = <int64_t *>malloc(self.s.cap_forget * sizeof(int64_t))
+        self.s.forget_rec = <int64_t *>malloc(self.s.cap_forget * sizeof(int64_t))
+        if (self.s.rec == NULL or self.s.rec_callid == NULL or self.s.forget_t == NULL
+                or self.s.forget_key == NULL or self.s.forget_rec == NULL
+                or _map_alloc(&self.s.open_stays, 64) != ST_OK
+                or _map_alloc(&self.s.ended, 64) != ST_OK
+                or _map_alloc(&self.s.unanswered, 64) != ST_OK):
             raise MemoryError("no memory for the call tracker")
         for k in range(N_NOTES):
-            self.note[k] = 0
+            self.s.note[k] = 0
 
     def __init__(self, int64_t memory, int64_t latest):
-        self.memory = memory
-        self.latest = latest
+        self.s.memory = memory
+        self.s.latest = latest
 
     def __dealloc__(self):
-        free(self.rec)
-        free(self.rec_callid)
-        free(self.forget_t)
-        free(self.forget_key)
-        free(self.forget_rec)
-        _map_free(&self.open_stays)
-        _map_free(&self.ended)
-        _map_free(&self.unanswered)
-
-    # -- helpers (run without the GIL) ---------------------------------------------
-
-    cdef int64_t _new(self, int32_t callid, int32_t queue, int64_t enter, int64_t where,
-                      int32_t *queue_out, int32_t *queue_raw) noexcept nogil:
-        """A new record; -1 when out of memory."""
-        cdef int64_t r = self.n_records, cap
-        cdef int64_t *row
-        cdef int64_t *bigger
-        cdef int32_t *bigger_callid
-        cdef int32_t code
-        if r == self.cap_records:
-            cap = 2 * self.cap_records
-            bigger = <int64_t *>realloc(self.rec, cap * WIDTH * sizeof(int64_t))
-            if bigger == NULL:
-                return -1
-            self.rec = bigger
-            bigger_callid = <int32_t *>realloc(self.rec_callid, cap * sizeof(int32_t))
-            if bigger_callid == NULL:
-                return -1
-            self.rec_callid = bigger_callid
-            self.cap_records = cap
-        code = queue_out[queue]
-        if code < 0:
-            code = queue_out[queue] = <int32_t>self.n_queues
-            queue_raw[code] = queue
-            self.n_queues += 1
-        row = self.rec + r * WIDTH
-        row[F_ENTER] = enter
-        row[F_LEAVE] = INT64_MIN
-        row[F_WAIT] = INT64_MIN
-        row[F_TALK] = INT64_MIN
-        row[F_CALL_END] = INT64_MIN
-        row[F_LINE_AT] = where
-        row[F_PREV] = -1
-        row[F_NEXT] = -1
-        row[F_QUEUE] = code
-        row[F_AGENT] = -1
-        row[F_OUTCOME] = O_WAITING
-        row[F_WAIT_SOURCE] = W_MISSING
-        row[F_ENDED_BY] = 0
-        self.rec_callid[r] = callid
-        self.n_records = r + 1
-        return r
-
-    cdef void _enter_from_flow(self, int32_t callid, int64_t record) noexcept nogil:
-        """A call that left another queue unanswered and enters this one has flowed
-        out of that queue and into this one."""
-        cdef int64_t source = _map_pop(&self.unanswered, callid)
-        cdef int64_t *s
-        cdef int64_t *r
-        if source < 0:
-            return
-        s = self.rec + source * WIDTH
-        r = self.rec + record * WIDTH
-        if s[F_QUEUE] != r[F_QUEUE] and s[F_NEXT] < 0:
-            s[F_NEXT] = record
-            r[F_PREV] = source
-
-    cdef int _close(self, int64_t record, int64_t t, int64_t outcome, int64_t wait,
-                    int64_t key) noexcept nogil:
-        cdef int64_t *r = self.rec + record * WIDTH
-        cdef int64_t enter = r[F_ENTER], cap, live, i
-        cdef int64_t *bigger
-        r[F_LEAVE] = t
-        r[F_OUTCOME] = outcome
-        if wait != INT64_MIN:
-            r[F_WAIT] = wait
-            r[F_WAIT_SOURCE] = W_LOGGED
-        elif enter != INT64_MIN and t >= enter:
-            r[F_WAIT] = t - enter             # a wait missing from the line is measured
-            r[F_WAIT_SOURCE] = W_MEASURED
-        if _map_put(&self.ended, key, record) != ST_OK:
-            return ST_NO_MEMORY
-        if outcome != O_ANSWERED:
-            if _map_put(&self.unanswered, key >> 32, record) != ST_OK:
-                return ST_NO_MEMORY
-        if self.forget_tail == self.cap_forget:
-            live = self.forget_tail - self.forget_head
-            if 2 * live <= self.cap_forget:     # compact: the FIFO is at most half full
-                memmove(self.forget_t, self.forget_t + self.forget_head, live * sizeof(int64_t))
-                memmove(self.forget_key, self.forget_key + self.forget_head, live * sizeof(int64_t))
-                memmove(self.forget_rec, self.forget_rec + self.forget_head, live * sizeof(int64_t))
-            else:
-                cap = 2 * self.cap_forget
-                bigger = <int64_t *>realloc(self.forget_t, cap * sizeof(int64_t))
-                if bigger == NULL:
-                    return ST_NO_MEMORY
-                self.forget_t = bigger
-                bigger = <int64_t *>realloc(self.forget_key, cap * sizeof(int64_t))
-                if bigger == NULL:
-                    return ST_NO_MEMORY
-                self.forget_key = bigger
-                bigger = <int64_t *>realloc(self.forget_rec, cap * sizeof(int64_t))
-                if bigger == NULL:
-                    return ST_NO_MEMORY
-                self.forget_rec = bigger
-                if self.forget_head:
-                    memmove(self.forget_t, self.forget_t + self.forget_head, live * sizeof(int64_t))
-                    memmove(self.forget_key, self.forget_key + self.forget_head, live * sizeof(int64_t))
-                    memmove(self.forget_rec, self.forget_rec + self.forget_head, live * sizeof(int64_t))
-                self.cap_forget = cap
-            self.forget_head = 0
-            self.forget_tail = live
-        i = self.forget_tail
-        self.forget_t[i] = t
-        self.forget_key[i] = key
-        self.forget_rec[i] = record
-        self.forget_tail = i + 1
-        return ST_OK
-
-    cdef void _drop_old(self, int64_t t) noexcept nogil:
-        cdef int64_t horizon = t - self.memory, key, record
-        while self.forget_head < self.forget_tail and self.forget_t[self.forget_head] < horizon:
-            key = self.forget_key[self.forget_head]
-            record = self.forget_rec[self.forget_head]
-            self.forget_head += 1
-            _map_erase_if(&self.ended, key, record)
-            _map_erase_if(&self.unanswered, key >> 32, record)
+        free(self.s.rec)
+        free(self.s.rec_callid)
+        free(self.s.forget_t)
+        free(self.s.forget_key)
+        free(self.s.forget_rec)
+        _map_free(&self.s.open_stays)
+        _map_free(&self.s.ended)
+        _map_free(&self.s.unanswered)
 
     # -- the block ----------------------------------------------------------------
 
@@ -433,11 +462,12 @@ cdef class CallState:
         counted) and reason (REASONS codes); returns 0, or raises MemoryError."""
         cdef Py_ssize_t i, n = epoch.shape[0]
         cdef int64_t t, key, record, earlier, wait, talk, measured
-        cdef int64_t memory = self.memory, latest = self.latest
+        cdef State *st = &self.s
+        cdef int64_t memory = st.memory, latest = st.latest
         cdef int64_t *r
         cdef int32_t c, q, a, code, canon
         cdef int8_t kind, field
-        cdef int nobody, status = ST_OK, last = self.last_reason
+        cdef int nobody, status = ST_OK, last = st.last_reason
         with nogil:
             for i in range(n):
                 kind = verb_kind[verb[i]]
@@ -446,8 +476,8 @@ cdef class CallState:
                 if kind == K_NONE:
                     continue
                 t = epoch[i]
-                if self.forget_head < self.forget_tail and self.forget_t[self.forget_head] < t - memory:
-                    self._drop_old(t)
+                if st.forget_head < st.forget_tail and st.forget_t[st.forget_head] < t - memory:
+                    _drop_old(st, t)
                 c = callid[i]
                 q = queue[i]
                 nobody = R_NONE
@@ -457,7 +487,7 @@ cdef class CallState:
                     nobody = R_NO_QUEUE
                 if nobody != R_NONE:
                     if kind == K_CONNECT or kind == K_END:
-                        self.note[N_NO_CALLID if nobody == R_NO_CALLID else N_NO_QUEUE] += 1
+                        st.note[N_NO_CALLID if nobody == R_NO_CALLID else N_NO_QUEUE] += 1
                     else:
                         verdict[i] = 0
                         reason[i] = nobody
@@ -465,35 +495,35 @@ cdef class CallState:
                     continue
                 key = (<int64_t>c << 32) | <int64_t>q
                 if kind == K_ENTER:
-                    if _map_get(&self.open_stays, key) >= 0:
+                    if _map_get(&st.open_stays, key) >= 0:
                         verdict[i] = 0                  # the first stay's exit line is missing
                         reason[i] = R_SECOND_ENTERQUEUE
                         last = R_SECOND_ENTERQUEUE
                         continue
-                    record = self._new(c, q, t, where[i], &queue_out[0], &queue_raw[0])
-                    if record < 0 or _map_put(&self.open_stays, key, record) != ST_OK:
+                    record = _new(st, c, q, t, where[i], &queue_out[0], &queue_raw[0])
+                    if record < 0 or _map_put(&st.open_stays, key, record) != ST_OK:
                         status = ST_NO_MEMORY
                         break
-                    self._enter_from_flow(c, record)
+                    _enter_from_flow(st, c, record)
                     verdict[i] = 1
                 elif kind == K_CONNECT:
                     wait = _seconds(number_stripped[i, 0], latest)   # holdtime
-                    record = _map_pop(&self.open_stays, key)
+                    record = _map_pop(&st.open_stays, key)
                     if record < 0:
-                        earlier = _map_get(&self.ended, key)
+                        earlier = _map_get(&st.ended, key)
                         if earlier >= 0:
-                            if self.rec[earlier * WIDTH + F_OUTCOME] == O_ANSWERED:
-                                self.note[N_SECOND_CONNECT] += 1
+                            if st.rec[earlier * WIDTH + F_OUTCOME] == O_ANSWERED:
+                                st.note[N_SECOND_CONNECT] += 1
                             else:
-                                self.note[N_QUEUE_ORPHAN] += 1
+                                st.note[N_QUEUE_ORPHAN] += 1
                             continue
-                        record = self._new(c, q, t - wait if wait != INT64_MIN else INT64_MIN,
+                        record = _new(st, c, q, t - wait if wait != INT64_MIN else INT64_MIN,
                                            where[i], &queue_out[0], &queue_raw[0])
                         if record < 0:
                             status = ST_NO_MEMORY
                             break
-                        self._enter_from_flow(c, record)
-                    if self._close(record, t, O_ANSWERED, wait, key) != ST_OK:
+                        _enter_from_flow(st, c, record)
+                    if _close(st, record, t, O_ANSWERED, wait, key) != ST_OK:
                         status = ST_NO_MEMORY
                         break
                     a = agent[i]
@@ -501,18 +531,18 @@ cdef class CallState:
                         canon = agent_canon[a]
                         code = canon_out[canon]
                         if code < 0:
-                            code = canon_out[canon] = <int32_t>self.n_agents
+                            code = canon_out[canon] = <int32_t>st.n_agents
                             canon_of[code] = canon
-                            self.n_agents += 1
-                        self.rec[record * WIDTH + F_AGENT] = code
+                            st.n_agents += 1
+                        st.rec[record * WIDTH + F_AGENT] = code
                 elif kind == K_END:
-                    record = _map_get(&self.ended, key)
+                    record = _map_get(&st.ended, key)
                     if record < 0:
-                        self.note[N_CALL_END_UNPAIRED] += 1
+                        st.note[N_CALL_END_UNPAIRED] += 1
                         continue
-                    r = self.rec + record * WIDTH
+                    r = st.rec + record * WIDTH
                     if r[F_OUTCOME] != O_ANSWERED or r[F_CALL_END] != INT64_MIN:
-                        self.note[N_CALL_END_UNPAIRED] += 1
+                        st.note[N_CALL_END_UNPAIRED] += 1
                         continue
                     field = verb_field[verb[i]]
                     if verb[i] == attended and data1[i] == link:
@@ -522,40 +552,40 @@ cdef class CallState:
                     if talk == INT64_MIN:
                         talk = measured
                     elif talk - measured > 1 or measured - talk > 1:
-                        self.note[N_TALK_MISMATCH] += 1
+                        st.note[N_TALK_MISMATCH] += 1
                     r[F_TALK] = talk
                     r[F_CALL_END] = t
                     r[F_ENDED_BY] = verb_arg[verb[i]]
                 elif kind == K_REFUSAL:
-                    record = self._new(c, q, t, where[i], &queue_out[0], &queue_raw[0])
+                    record = _new(st, c, q, t, where[i], &queue_out[0], &queue_raw[0])
                     if record < 0:
                         status = ST_NO_MEMORY
                         break
-                    r = self.rec + record * WIDTH
+                    r = st.rec + record * WIDTH
                     r[F_LEAVE] = t
                     r[F_OUTCOME] = verb_arg[verb[i]]
                     verdict[i] = 1
                 else:                                   # K_EXIT
                     field = verb_field[verb[i]]
                     wait = _seconds(number_stripped[i, field], latest) if field >= 0 else INT64_MIN
-                    record = _map_pop(&self.open_stays, key)
+                    record = _map_pop(&st.open_stays, key)
                     if record < 0:
-                        if _map_get(&self.ended, key) >= 0:
+                        if _map_get(&st.ended, key) >= 0:
                             verdict[i] = 0              # that stay has already left the queue
                             reason[i] = R_QUEUE_ORPHAN
                             last = R_QUEUE_ORPHAN
                             continue
-                        record = self._new(c, q, t - wait if wait != INT64_MIN else INT64_MIN,
+                        record = _new(st, c, q, t - wait if wait != INT64_MIN else INT64_MIN,
                                            where[i], &queue_out[0], &queue_raw[0])
                         if record < 0:
                             status = ST_NO_MEMORY
                             break
-                        self._enter_from_flow(c, record)
-                    if self._close(record, t, verb_arg[verb[i]], wait, key) != ST_OK:
+                        _enter_from_flow(st, c, record)
+                    if _close(st, record, t, verb_arg[verb[i]], wait, key) != ST_OK:
                         status = ST_NO_MEMORY
                         break
                     verdict[i] = 1
-        self.last_reason = last
+        st.last_reason = last
         if status != ST_OK:
             raise MemoryError("no memory for the call tracker's records")
         return 0
@@ -563,33 +593,33 @@ cdef class CallState:
     # -- results ------------------------------------------------------------------
 
     def __len__(self):
-        return self.n_records
+        return self.s.n_records
 
     def column(self, Py_ssize_t offset):
         """One field of every record (a new int64 array)."""
-        cdef Py_ssize_t i, n = self.n_records
+        cdef Py_ssize_t i, n = self.s.n_records
         if not 0 <= offset < WIDTH:
             raise IndexError(f"record field {offset} is not in 0..{WIDTH - 1}")
         out = np.empty(n, dtype=np.int64)
         cdef int64_t[::1] view = out
         for i in range(n):
-            view[i] = self.rec[i * WIDTH + offset]
+            view[i] = self.s.rec[i * WIDTH + offset]
         return out
 
     def callid_codes(self):
         """The callid code of every record (a new int32 array)."""
-        cdef Py_ssize_t i, n = self.n_records
+        cdef Py_ssize_t i, n = self.s.n_records
         out = np.empty(n, dtype=np.int32)
         cdef int32_t[::1] view = out
         for i in range(n):
-            view[i] = self.rec_callid[i]
+            view[i] = self.s.rec_callid[i]
         return out
 
     def notes(self):
         """The note counts, in NOTES order."""
-        return tuple(self.note[k] for k in range(N_NOTES))
+        return tuple(self.s.note[k] for k in range(N_NOTES))
 
     def working_set(self):
         """Entries held: (open stays, ended stays, flow sources, remembered ends)."""
-        return (self.open_stays.size, self.ended.size, self.unanswered.size,
-                self.forget_tail - self.forget_head)
+        return (self.s.open_stays.size, self.s.ended.size, self.s.unanswered.size,
+                self.s.forget_tail - self.s.forget_head)
