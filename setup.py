@@ -89,6 +89,11 @@ extensions = [
         ["src/agentstats/_qlog.pyx"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
+    Extension(
+        "agentstats._qlog_calls",
+        ["src/agentstats/_qlog_calls.pyx"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    ),
 ]
 
 setup(

@@ -36,7 +36,7 @@ from .lines import LATEST_EPOCH, plain_int
 __all__ = [
     "QueueCallTracker", "OUTCOMES", "WAITING", "ANSWERED", "ABANDONED", "TIMED_OUT",
     "EXITED_EMPTY", "EXITED_WITH_KEY", "FULL", "JOINEMPTY", "CLOSED", "REFUSED",
-    "CALLER_VERBS", "CALL_VERBS", "DEFAULT_MEMORY",
+    "CALLER_VERBS", "CALL_VERBS", "DEFAULT_MEMORY", "CompiledCallTracker", "call_verdicts", "REASONS",
 ]
 
 MISSING = np.iinfo(np.int64).min
@@ -378,3 +378,202 @@ class QueueCallTracker:
 _FIELDS = {"enter": _ENTER, "leave": _LEAVE, "wait": _WAIT, "talk": _TALK, "call_end": _CALL_END,
            "line_at": _LINE_AT, "prev": _PREV, "next": _NEXT, "queue": _QUEUE, "agent": _AGENT,
            "outcome": _OUTCOME, "wait_source": _WAIT_SOURCE, "ended_by": _ENDED_BY}
+
+
+# -- the compiled tracker ------------------------------------------------------------
+
+#: reason codes of a counted call-side line, as :func:`call_verdicts` gives them (0: none)
+REASONS = ("", "no_callid", "no_queue", "queue_orphan", "second_enterqueue")
+_REASON_CODE = {name: code for code, name in enumerate(REASONS)}
+_NOTES = ("no_callid", "no_queue", "second_connect", "queue_orphan", "call_end_unpaired",
+          "talk_mismatch")
+
+
+def _verb_tables(verbs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per verb code: what it is to the call side (the kernel's KIND_* codes), its
+    outcome / ended_by code, and the data field (0 = data1) holding its wait or talk."""
+    from .. import _qlog_calls as k
+
+    n = len(verbs)
+    kind = np.zeros(n, dtype=np.int8)
+    arg = np.zeros(n, dtype=np.int8)
+    field = np.full(n, -1, dtype=np.int8)
+    for code, verb in enumerate(verbs):
+        if verb == "ENTERQUEUE":
+            kind[code] = k.KIND_ENTER
+        elif verb == "CONNECT":
+            kind[code], field[code] = k.KIND_CONNECT, 0
+        elif verb in _ENDS:
+            kind[code], arg[code], field[code] = k.KIND_END, _ENDS[verb][0], _ENDS[verb][1] - 5
+        elif verb in _REFUSALS:
+            kind[code], arg[code] = k.KIND_REFUSAL, _REFUSALS[verb]
+        elif verb in _EXITS:
+            outcome, index = _EXITS[verb]
+            kind[code], arg[code], field[code] = k.KIND_EXIT, outcome, index - 5 if index >= 0 else -1
+    return kind, arg, field
+
+
+def _grown(values: np.ndarray, n: int, fill: int = -1) -> np.ndarray:
+    if len(values) >= n:
+        return values
+    return np.concatenate((values, np.full(n - len(values), fill, dtype=values.dtype)))
+
+
+def _nobody(names: Any) -> tuple[int, int]:
+    """The codes of "" and "NONE" in one name table (-1: not seen yet)."""
+    return names.codes.get("", -1), names.codes.get("NONE", -1)
+
+
+class CompiledCallTracker:
+    """The queued calls of :class:`QueueCallTracker`, read from blocks of typed line
+    columns (:class:`agentstats.io.qlog_columns.LineColumns`) by a compiled loop.
+
+    names: the import's :class:`~agentstats.io.qlog_columns.LineNames` (the columns'
+    codes are codes into it; the callid of a record is its callid code there).
+    aliases, memory, where_of: as for :class:`QueueCallTracker`. The results
+    (:meth:`column`, :meth:`columns`, :meth:`frame`, :meth:`callids`, ``notes``,
+    ``queues.names``, ``agents.names``, ``len()``) are those of the Python tracker fed
+    the same lines; :meth:`read_columns` gives each row's verdict and reason.
+    """
+
+    def __init__(self, names: Any, *, aliases: Mapping[str, str] | None = None,
+                 memory: int = DEFAULT_MEMORY, where_of: Callable[[int], str] | None = None) -> None:
+        from .. import _qlog_calls
+
+        self.names = names
+        self.aliases = aliases if aliases is not None else {}
+        self.where_of = where_of
+        self.memory = int(memory)
+        self.reason = ""
+        self._state = _qlog_calls.CallState(self.memory, LATEST_EPOCH)
+        self._verbs = (np.zeros(0, np.int8),) * 3
+        self._queue_out = np.zeros(0, np.int32)     # LineNames queue code -> tracker code
+        self._queue_raw = np.zeros(0, np.int32)     # tracker queue code -> LineNames code
+        self._canon = _Names()                      # agent names after aliases
+        self._agent_canon = np.zeros(0, np.int32)   # LineNames agent code -> canonical code
+        self._canon_out = np.zeros(0, np.int32)     # canonical code -> tracker agent code
+        self._canon_of = np.zeros(0, np.int32)      # tracker agent code -> canonical code
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def _tables(self, columns: Any) -> None:
+        """Grow the per-name tables to the names the block may use."""
+        names = self.names
+        if len(self._verbs[0]) < len(names.verbs):
+            self._verbs = _verb_tables(names.verbs.names)
+        n_queues = len(names.queues)
+        self._queue_out = _grown(self._queue_out, n_queues)
+        self._queue_raw = _grown(self._queue_raw, n_queues)
+        agents = names.agents.names
+        if len(self._agent_canon) < len(agents):
+            new = [self._canon.code(self.aliases.get(a, a)) for a in agents[len(self._agent_canon):]]
+            self._agent_canon = np.concatenate((self._agent_canon, np.asarray(new, dtype=np.int32)))
+            self._canon_out = _grown(self._canon_out, len(self._canon.names))
+            self._canon_of = _grown(self._canon_of, len(self._canon.names))
+
+    def read_columns(self, columns: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Read one block of rows; returns (verdict int8, reason int8) per row: verdict
+        -1 not the call side's line (the agent side accounts for it), 1 used, 0 counted
+        under ``REASONS[reason]``."""
+        n = len(columns.epoch)
+        names = self.names
+        arrays = {}
+        for field, dtype, table in (("epoch", np.int64, None), ("where", np.int64, None),
+                                    ("verb", np.int16, names.verbs), ("callid", np.int32, names.callids),
+                                    ("queue", np.int32, names.queues), ("agent", np.int32, names.agents),
+                                    ("data1", np.int32, names.texts)):
+            values = np.ascontiguousarray(getattr(columns, field), dtype=dtype)
+            if values.shape != (n,):
+                raise ValueError(f"columns.{field} has shape {values.shape}, not ({n},)")
+            if table is not None and n and (values.min() < 0 or values.max() >= len(table)):
+                raise ValueError(f"columns.{field} holds codes outside its name table (0..{len(table) - 1})")
+            arrays[field] = values
+        stripped = np.ascontiguousarray(columns.number_stripped, dtype=np.int64)
+        if stripped.shape != (n, 5):
+            raise ValueError(f"columns.number_stripped has shape {stripped.shape}, not ({n}, 5)")
+        self._tables(columns)
+        verdict = np.empty(n, dtype=np.int8)
+        reason = np.empty(n, dtype=np.int8)
+        if not n:
+            return verdict, reason
+        kind, arg, field = self._verbs
+        cn, qn, an = _nobody(names.callids), _nobody(names.queues), _nobody(names.agents)
+        self._state.read(
+            arrays["epoch"], arrays["where"], arrays["verb"], arrays["callid"], arrays["queue"],
+            arrays["agent"], arrays["data1"], stripped, verdict, reason, kind, arg, field,
+            self._queue_out, self._queue_raw, self._agent_canon, self._canon_out, self._canon_of,
+            callid_none_a=cn[0], callid_none_b=cn[1], queue_none_a=qn[0], queue_none_b=qn[1],
+            agent_none_a=an[0], agent_none_b=an[1],
+            attended=names.verbs.codes["ATTENDEDTRANSFER"], link=names.texts.codes.get("LINK", -1))
+        self.reason = REASONS[self._state.last_reason]
+        return verdict, reason
+
+    def line(self, t: int, parts: list[str], where: int) -> bool | None:
+        """Read one split line (as :meth:`QueueCallTracker.line`; slow: for tests)."""
+        from .qlog_columns import columns_from_lines
+
+        verdict, _ = self.read_columns(columns_from_lines([(t, where, "|".join(parts))], self.names))
+        return None if verdict[0] < 0 else bool(verdict[0])
+
+    # -- results --------------------------------------------------------------------
+
+    @property
+    def notes(self) -> Counter[str]:
+        return Counter({name: count for name, count in zip(_NOTES, self._state.notes()) if count})
+
+    @property
+    def queues(self) -> _Names:
+        out = _Names()
+        raw = self.names.queues.names
+        for code in self._queue_raw[:self._state.n_queues]:
+            out.code(raw[code])
+        return out
+
+    @property
+    def agents(self) -> _Names:
+        out = _Names()
+        canon = self._canon.names
+        for code in self._canon_of[:self._state.n_agents]:
+            out.code(canon[code])
+        return out
+
+    def column(self, field: str) -> np.ndarray:
+        """One field of every record (int64), e.g. ``column("enter")``."""
+        return self._state.column(_FIELDS[field])
+
+    def callids(self) -> list[str]:
+        names = self.names.callids.names
+        return [names[code] for code in self._state.callid_codes().tolist()]
+
+    def working_set(self) -> tuple[int, int, int, int]:
+        """Entries held: open stays, ended stays, flow sources, remembered ends."""
+        return self._state.working_set()
+
+    columns = QueueCallTracker.columns
+    frame = QueueCallTracker.frame
+
+
+def call_verdicts(tracker: Any, columns: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The call side's verdict and reason code (:data:`REASONS`) of every row of a block
+    of line columns, from either tracker: a :class:`CompiledCallTracker` reads the
+    columns; a :class:`QueueCallTracker` reads the rows' texts (``columns.texts``)."""
+    read = getattr(tracker, "read_columns", None)
+    if read is not None:
+        return read(columns)
+    if columns.texts is None:
+        raise ValueError("the Python call tracker reads the line texts: build the columns with keep_texts=True")
+    n = len(columns.texts)
+    verdict = np.full(n, -1, dtype=np.int8)
+    reason = np.zeros(n, dtype=np.int8)
+    epochs, wheres = columns.epoch.tolist(), columns.where.tolist()
+    for i, text in enumerate(columns.texts):
+        parts = text.split("|")
+        if parts[4] not in CALL_VERBS:
+            continue
+        took = tracker.line(epochs[i], parts, wheres[i])
+        if took is not None:
+            verdict[i] = took
+            if not took:
+                reason[i] = _REASON_CODE[tracker.reason]
+    return verdict, reason

@@ -1,0 +1,625 @@
+"""The call side of the queue_log translation (SPEC 8.1): queued calls from typed line columns.
+
+One block of LineColumns rows in (agentstats.io.qlog_columns), per row a verdict and a
+reason code out; the records (13 int64 values a stay, the same layout as the plain-Python
+QueueCallTracker, its twin), the open stays, the ended stays and the flow sources live in
+C buffers and open-addressing hash tables owned by :class:`CallState`, so no Python code
+runs per line. agentstats.io.queue_calls (CompiledCallTracker) validates the columns,
+builds the per-verb and per-name tables and allocates the outputs; this fills them.
+Compiler directives are set in setup.py only.
+
+Keys: an open or ended stay is keyed by (callid code << 32 | queue code), a flow source
+by the callid code; codes are those of the import's LineNames (non-negative int32).
+Times and waits are int64 seconds, INT64_MIN meaning missing.
+"""
+
+cimport cython
+from libc.stdint cimport INT64_MIN, int8_t, int16_t, int32_t, int64_t, uint64_t
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memmove
+
+import numpy as np
+
+# Offsets of a record (the layout of agentstats.io.queue_calls).
+cdef enum:
+    F_ENTER = 0
+    F_LEAVE = 1
+    F_WAIT = 2
+    F_TALK = 3
+    F_CALL_END = 4
+    F_LINE_AT = 5
+    F_PREV = 6
+    F_NEXT = 7
+    F_QUEUE = 8
+    F_AGENT = 9
+    F_OUTCOME = 10
+    F_WAIT_SOURCE = 11
+    F_ENDED_BY = 12
+    WIDTH = 13
+
+# Outcomes and wait sources (agentstats.io.queue_calls).
+cdef enum:
+    O_WAITING = 0
+    O_ANSWERED = 1
+    W_MISSING = 0
+    W_LOGGED = 1
+    W_MEASURED = 2
+
+# What a verb is to the call side (the caller's per-verb table).
+cdef enum:
+    K_NONE = 0           # not a call verb: verdict -1
+    K_ENTER = 1
+    K_CONNECT = 2
+    K_END = 3            # a call-end line (arg: ended_by code, field: talk field)
+    K_REFUSAL = 4        # arg: outcome
+    K_EXIT = 5           # arg: outcome, field: wait field (-1: none)
+    N_KINDS = 6
+
+# Reasons of a counted line (verdict 0).
+cdef enum:
+    R_NONE = 0
+    R_NO_CALLID = 1
+    R_NO_QUEUE = 2
+    R_QUEUE_ORPHAN = 3
+    R_SECOND_ENTERQUEUE = 4
+
+# Notes (call-side findings on lines the agent side accounts for).
+cdef enum:
+    N_NO_CALLID = 0
+    N_NO_QUEUE = 1
+    N_SECOND_CONNECT = 2
+    N_QUEUE_ORPHAN = 3
+    N_CALL_END_UNPAIRED = 4
+    N_TALK_MISMATCH = 5
+    N_NOTES = 6
+
+cdef enum:
+    DATA_FIELDS = 5
+    ST_OK = 0
+    ST_NO_MEMORY = -1
+
+cdef int64_t NOTHING = -1         # an empty hash slot / "not found"
+
+KIND_NONE = K_NONE
+KIND_ENTER = K_ENTER
+KIND_CONNECT = K_CONNECT
+KIND_END = K_END
+KIND_REFUSAL = K_REFUSAL
+KIND_EXIT = K_EXIT
+#: reason codes of a counted line (index = code; 0: the line was not counted)
+REASONS = ("", "no_callid", "no_queue", "queue_orphan", "second_enterqueue")
+#: note codes (index = code)
+NOTES = ("no_callid", "no_queue", "second_connect", "queue_orphan", "call_end_unpaired",
+         "talk_mismatch")
+#: int64 values per record
+RECORD_WIDTH = WIDTH
+
+
+# -- an int64 -> int64 hash table (linear probing, backward-shift deletion) ------------
+
+cdef struct Map:
+    int64_t *keys          # NOTHING: empty slot
+    int64_t *vals
+    int64_t mask           # capacity - 1 (capacity a power of two)
+    int64_t size
+
+
+cdef inline uint64_t _mix(int64_t key) noexcept nogil:
+    cdef uint64_t z = <uint64_t>key + <uint64_t>0x9E3779B97F4A7C15
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EB
+    return z ^ (z >> 31)
+
+
+cdef int _map_alloc(Map *m, int64_t capacity) noexcept nogil:
+    cdef int64_t i
+    m.keys = <int64_t *>malloc(capacity * sizeof(int64_t))
+    m.vals = <int64_t *>malloc(capacity * sizeof(int64_t))
+    if m.keys == NULL or m.vals == NULL:
+        free(m.keys)
+        free(m.vals)
+        m.keys = NULL
+        m.vals = NULL
+        return ST_NO_MEMORY
+    for i in range(capacity):
+        m.keys[i] = NOTHING
+    m.mask = capacity - 1
+    m.size = 0
+    return ST_OK
+
+
+cdef void _map_free(Map *m) noexcept nogil:
+    free(m.keys)
+    free(m.vals)
+    m.keys = NULL
+    m.vals = NULL
+
+
+cdef inline int64_t _map_slot(const Map *m, int64_t key) noexcept nogil:
+    """The slot holding `key`, or the empty slot where it would go."""
+    cdef int64_t i = <int64_t>(_mix(key) & <uint64_t>m.mask)
+    while m.keys[i] != NOTHING and m.keys[i] != key:
+        i = (i + 1) & m.mask
+    return i
+
+
+cdef inline int64_t _map_get(const Map *m, int64_t key) noexcept nogil:
+    cdef int64_t i = _map_slot(m, key)
+    return m.vals[i] if m.keys[i] == key else NOTHING
+
+
+cdef int _map_grow(Map *m) noexcept nogil:
+    cdef Map bigger
+    cdef int64_t i, j
+    if _map_alloc(&bigger, 2 * (m.mask + 1)) != ST_OK:
+        return ST_NO_MEMORY
+    for i in range(m.mask + 1):
+        if m.keys[i] != NOTHING:
+            j = _map_slot(&bigger, m.keys[i])
+            bigger.keys[j] = m.keys[i]
+            bigger.vals[j] = m.vals[i]
+    bigger.size = m.size
+    _map_free(m)
+    m[0] = bigger
+    return ST_OK
+
+
+cdef inline int _map_put(Map *m, int64_t key, int64_t value) noexcept nogil:
+    cdef int64_t i
+    if 2 * (m.size + 1) > m.mask + 1:
+        if _map_grow(m) != ST_OK:
+            return ST_NO_MEMORY
+    i = _map_slot(m, key)
+    if m.keys[i] != key:
+        m.keys[i] = key
+        m.size += 1
+    m.vals[i] = value
+    return ST_OK
+
+
+cdef void _map_erase(Map *m, int64_t i) noexcept nogil:
+    """Empty slot i, shifting back the entries of its probe run."""
+    cdef int64_t j = i, home
+    while True:
+        j = (j + 1) & m.mask
+        if m.keys[j] == NOTHING:
+            break
+        home = <int64_t>(_mix(m.keys[j]) & <uint64_t>m.mask)
+        # the entry at j stays when its home lies cyclically in (i, j]
+        if (i <= j and i < home <= j) or (i > j and (home > i or home <= j)):
+            continue
+        m.keys[i] = m.keys[j]
+        m.vals[i] = m.vals[j]
+        i = j
+    m.keys[i] = NOTHING
+    m.size -= 1
+
+
+cdef inline int64_t _map_pop(Map *m, int64_t key) noexcept nogil:
+    cdef int64_t i = _map_slot(m, key), value
+    if m.keys[i] != key:
+        return NOTHING
+    value = m.vals[i]
+    _map_erase(m, i)
+    return value
+
+
+cdef inline void _map_erase_if(Map *m, int64_t key, int64_t value) noexcept nogil:
+    """Remove `key` when it maps to `value`."""
+    cdef int64_t i = _map_slot(m, key)
+    if m.keys[i] == key and m.vals[i] == value:
+        _map_erase(m, i)
+
+
+cdef inline int64_t _seconds(int64_t value, int64_t latest) noexcept nogil:
+    """A whole-seconds field as read by the call side: MISSING above `latest`."""
+    return value if value != INT64_MIN and value <= latest else INT64_MIN
+
+
+cdef struct State:
+    int64_t *rec            # n_records x WIDTH
+    int32_t *rec_callid     # the callid code of each record
+    int64_t n_records
+    int64_t cap_records
+    Map open_stays          # (callid, queue) -> open record
+    Map ended               # (callid, queue) -> latest ended record
+    Map unanswered          # callid -> latest record that left unanswered
+    int64_t *forget_t       # FIFO of ended stays: time, key, record
+    int64_t *forget_key
+    int64_t *forget_rec
+    int64_t forget_head
+    int64_t forget_tail
+    int64_t cap_forget
+    int64_t note[N_NOTES]
+    int64_t memory
+    int64_t latest
+    int64_t n_queues   # tracker queue codes given out
+    int64_t n_agents   # tracker agent codes given out
+    int last_reason    # the reason of the latest counted line
+
+
+# -- helpers (run without the GIL; `self` is the tracker's State) ----------------------
+
+cdef int64_t _new(State *self, int32_t callid, int32_t queue, int64_t enter, int64_t where,
+                  int32_t *queue_out, int32_t *queue_raw) noexcept nogil:
+    """A new record; -1 when out of memory."""
+    cdef int64_t r = self.n_records, cap
+    cdef int64_t *row
+    cdef int64_t *bigger
+    cdef int32_t *bigger_callid
+    cdef int32_t code
+    if r == self.cap_records:
+        cap = 2 * self.cap_records
+        bigger = <int64_t *>realloc(self.rec, cap * WIDTH * sizeof(int64_t))
+        if bigger == NULL:
+            return -1
+        self.rec = bigger
+        bigger_callid = <int32_t *>realloc(self.rec_callid, cap * sizeof(int32_t))
+        if bigger_callid == NULL:
+            return -1
+        self.rec_callid = bigger_callid
+        self.cap_records = cap
+    code = queue_out[queue]
+    if code < 0:
+        code = queue_out[queue] = <int32_t>self.n_queues
+        queue_raw[code] = queue
+        self.n_queues += 1
+    row = self.rec + r * WIDTH
+    row[F_ENTER] = enter
+    row[F_LEAVE] = INT64_MIN
+    row[F_WAIT] = INT64_MIN
+    row[F_TALK] = INT64_MIN
+    row[F_CALL_END] = INT64_MIN
+    row[F_LINE_AT] = where
+    row[F_PREV] = -1
+    row[F_NEXT] = -1
+    row[F_QUEUE] = code
+    row[F_AGENT] = -1
+    row[F_OUTCOME] = O_WAITING
+    row[F_WAIT_SOURCE] = W_MISSING
+    row[F_ENDED_BY] = 0
+    self.rec_callid[r] = callid
+    self.n_records = r + 1
+    return r
+
+cdef void _enter_from_flow(State *self, int32_t callid, int64_t record) noexcept nogil:
+    """A call that left another queue unanswered and enters this one has flowed
+    out of that queue and into this one."""
+    cdef int64_t source = _map_pop(&self.unanswered, callid)
+    cdef int64_t *s
+    cdef int64_t *r
+    if source < 0:
+        return
+    s = self.rec + source * WIDTH
+    r = self.rec + record * WIDTH
+    if s[F_QUEUE] != r[F_QUEUE] and s[F_NEXT] < 0:
+        s[F_NEXT] = record
+        r[F_PREV] = source
+
+cdef int _close(State *self, int64_t record, int64_t t, int64_t outcome, int64_t wait,
+                int64_t key) noexcept nogil:
+    cdef int64_t *r = self.rec + record * WIDTH
+    cdef int64_t enter = r[F_ENTER], cap, live, i
+    cdef int64_t *bigger
+    r[F_LEAVE] = t
+    r[F_OUTCOME] = outcome
+    if wait != INT64_MIN:
+        r[F_WAIT] = wait
+        r[F_WAIT_SOURCE] = W_LOGGED
+    elif enter != INT64_MIN and t >= enter:
+        r[F_WAIT] = t - enter             # a wait missing from the line is measured
+        r[F_WAIT_SOURCE] = W_MEASURED
+    if _map_put(&self.ended, key, record) != ST_OK:
+        return ST_NO_MEMORY
+    if outcome != O_ANSWERED:
+        if _map_put(&self.unanswered, key >> 32, record) != ST_OK:
+            return ST_NO_MEMORY
+    if self.forget_tail == self.cap_forget:
+        live = self.forget_tail - self.forget_head
+        if 2 * live <= self.cap_forget:     # compact: the FIFO is at most half full
+            memmove(self.forget_t, self.forget_t + self.forget_head, live * sizeof(int64_t))
+            memmove(self.forget_key, self.forget_key + self.forget_head, live * sizeof(int64_t))
+            memmove(self.forget_rec, self.forget_rec + self.forget_head, live * sizeof(int64_t))
+        else:
+            cap = 2 * self.cap_forget
+            bigger = <int64_t *>realloc(self.forget_t, cap * sizeof(int64_t))
+            if bigger == NULL:
+                return ST_NO_MEMORY
+            self.forget_t = bigger
+            bigger = <int64_t *>realloc(self.forget_key, cap * sizeof(int64_t))
+            if bigger == NULL:
+                return ST_NO_MEMORY
+            self.forget_key = bigger
+            bigger = <int64_t *>realloc(self.forget_rec, cap * sizeof(int64_t))
+            if bigger == NULL:
+                return ST_NO_MEMORY
+            self.forget_rec = bigger
+            if self.forget_head:
+                memmove(self.forget_t, self.forget_t + self.forget_head, live * sizeof(int64_t))
+                memmove(self.forget_key, self.forget_key + self.forget_head, live * sizeof(int64_t))
+                memmove(self.forget_rec, self.forget_rec + self.forget_head, live * sizeof(int64_t))
+            self.cap_forget = cap
+        self.forget_head = 0
+        self.forget_tail = live
+    i = self.forget_tail
+    self.forget_t[i] = t
+    self.forget_key[i] = key
+    self.forget_rec[i] = record
+    self.forget_tail = i + 1
+    return ST_OK
+
+cdef void _drop_old(State *self, int64_t t) noexcept nogil:
+    cdef int64_t horizon = t - self.memory, key, record
+    while self.forget_head < self.forget_tail and self.forget_t[self.forget_head] < horizon:
+        key = self.forget_key[self.forget_head]
+        record = self.forget_rec[self.forget_head]
+        self.forget_head += 1
+        _map_erase_if(&self.ended, key, record)
+        _map_erase_if(&self.unanswered, key >> 32, record)
+
+@cython.auto_pickle(False)
+cdef class CallState:
+    """The records and working state of one compiled call tracker.
+
+    memory: seconds an ended stay is remembered; latest: the largest whole-seconds
+    field value read as a number."""
+
+    cdef State s
+
+    @property
+    def memory(self):
+        """Seconds an ended stay is remembered."""
+        return self.s.memory
+
+    @property
+    def latest(self):
+        """The largest field value read as a number."""
+        return self.s.latest
+
+    @property
+    def n_queues(self):
+        """Tracker queue codes given out."""
+        return self.s.n_queues
+
+    @property
+    def n_agents(self):
+        """Tracker agent codes given out."""
+        return self.s.n_agents
+
+    @property
+    def last_reason(self):
+        """The reason code of the latest counted line."""
+        return self.s.last_reason
+
+    def __cinit__(self):
+        cdef int k
+        self.s.memory = 0
+        self.s.latest = 0
+        self.s.cap_records = 1024
+        self.s.cap_forget = 1024
+        self.s.rec = <int64_t *>malloc(self.s.cap_records * WIDTH * sizeof(int64_t))
+        self.s.rec_callid = <int32_t *>malloc(self.s.cap_records * sizeof(int32_t))
+        self.s.forget_t = <int64_t *>malloc(self.s.cap_forget * sizeof(int64_t))
+        self.s.forget_key = <int64_t *>malloc(self.s.cap_forget * sizeof(int64_t))
+        self.s.forget_rec = <int64_t *>malloc(self.s.cap_forget * sizeof(int64_t))
+        if (self.s.rec == NULL or self.s.rec_callid == NULL or self.s.forget_t == NULL
+                or self.s.forget_key == NULL or self.s.forget_rec == NULL
+                or _map_alloc(&self.s.open_stays, 64) != ST_OK
+                or _map_alloc(&self.s.ended, 64) != ST_OK
+                or _map_alloc(&self.s.unanswered, 64) != ST_OK):
+            raise MemoryError("no memory for the call tracker")
+        for k in range(N_NOTES):
+            self.s.note[k] = 0
+
+    def __init__(self, int64_t memory, int64_t latest):
+        self.s.memory = memory
+        self.s.latest = latest
+
+    def __dealloc__(self):
+        free(self.s.rec)
+        free(self.s.rec_callid)
+        free(self.s.forget_t)
+        free(self.s.forget_key)
+        free(self.s.forget_rec)
+        _map_free(&self.s.open_stays)
+        _map_free(&self.s.ended)
+        _map_free(&self.s.unanswered)
+
+    # -- the block ----------------------------------------------------------------
+
+    def read(
+        self,
+        const int64_t[::1] epoch,
+        const int64_t[::1] where,
+        const int16_t[::1] verb,
+        const int32_t[::1] callid,
+        const int32_t[::1] queue,
+        const int32_t[::1] agent,
+        const int32_t[::1] data1,
+        const int64_t[:, ::1] number_stripped,
+        int8_t[::1] verdict,
+        int8_t[::1] reason,
+        const int8_t[::1] verb_kind,
+        const int8_t[::1] verb_arg,
+        const int8_t[::1] verb_field,
+        int32_t[::1] queue_out,
+        int32_t[::1] queue_raw,
+        const int32_t[::1] agent_canon,
+        int32_t[::1] canon_out,
+        int32_t[::1] canon_of,
+        *,
+        int32_t callid_none_a,
+        int32_t callid_none_b,
+        int32_t queue_none_a,
+        int32_t queue_none_b,
+        int32_t agent_none_a,
+        int32_t agent_none_b,
+        int16_t attended,
+        int32_t link,
+    ):
+        """Read one block of rows (already validated by the caller: equal lengths, every
+        code inside its table). Fills verdict (-1 not the call side's line, 1 used, 0
+        counted) and reason (REASONS codes); returns 0, or raises MemoryError."""
+        cdef Py_ssize_t i, n = epoch.shape[0]
+        cdef int64_t t, key, record, earlier, wait, talk, measured
+        cdef State *st = &self.s
+        cdef int64_t memory = st.memory, latest = st.latest
+        cdef int64_t *r
+        cdef int32_t c, q, a, code, canon
+        cdef int8_t kind, field
+        cdef int nobody, status = ST_OK, last = st.last_reason
+        with nogil:
+            for i in range(n):
+                kind = verb_kind[verb[i]]
+                reason[i] = R_NONE
+                verdict[i] = -1
+                if kind == K_NONE:
+                    continue
+                t = epoch[i]
+                if st.forget_head < st.forget_tail and st.forget_t[st.forget_head] < t - memory:
+                    _drop_old(st, t)
+                c = callid[i]
+                q = queue[i]
+                nobody = R_NONE
+                if c == callid_none_a or c == callid_none_b:
+                    nobody = R_NO_CALLID
+                elif q == queue_none_a or q == queue_none_b:
+                    nobody = R_NO_QUEUE
+                if nobody != R_NONE:
+                    if kind == K_CONNECT or kind == K_END:
+                        st.note[N_NO_CALLID if nobody == R_NO_CALLID else N_NO_QUEUE] += 1
+                    else:
+                        verdict[i] = 0
+                        reason[i] = nobody
+                        last = nobody
+                    continue
+                key = (<int64_t>c << 32) | <int64_t>q
+                if kind == K_ENTER:
+                    if _map_get(&st.open_stays, key) >= 0:
+                        verdict[i] = 0                  # the first stay's exit line is missing
+                        reason[i] = R_SECOND_ENTERQUEUE
+                        last = R_SECOND_ENTERQUEUE
+                        continue
+                    record = _new(st, c, q, t, where[i], &queue_out[0], &queue_raw[0])
+                    if record < 0 or _map_put(&st.open_stays, key, record) != ST_OK:
+                        status = ST_NO_MEMORY
+                        break
+                    _enter_from_flow(st, c, record)
+                    verdict[i] = 1
+                elif kind == K_CONNECT:
+                    wait = _seconds(number_stripped[i, 0], latest)   # holdtime
+                    record = _map_pop(&st.open_stays, key)
+                    if record < 0:
+                        earlier = _map_get(&st.ended, key)
+                        if earlier >= 0:
+                            if st.rec[earlier * WIDTH + F_OUTCOME] == O_ANSWERED:
+                                st.note[N_SECOND_CONNECT] += 1
+                            else:
+                                st.note[N_QUEUE_ORPHAN] += 1
+                            continue
+                        record = _new(st, c, q, t - wait if wait != INT64_MIN else INT64_MIN,
+                                           where[i], &queue_out[0], &queue_raw[0])
+                        if record < 0:
+                            status = ST_NO_MEMORY
+                            break
+                        _enter_from_flow(st, c, record)
+                    if _close(st, record, t, O_ANSWERED, wait, key) != ST_OK:
+                        status = ST_NO_MEMORY
+                        break
+                    a = agent[i]
+                    if a != agent_none_a and a != agent_none_b:
+                        canon = agent_canon[a]
+                        code = canon_out[canon]
+                        if code < 0:
+                            code = canon_out[canon] = <int32_t>st.n_agents
+                            canon_of[code] = canon
+                            st.n_agents += 1
+                        st.rec[record * WIDTH + F_AGENT] = code
+                elif kind == K_END:
+                    record = _map_get(&st.ended, key)
+                    if record < 0:
+                        st.note[N_CALL_END_UNPAIRED] += 1
+                        continue
+                    r = st.rec + record * WIDTH
+                    if r[F_OUTCOME] != O_ANSWERED or r[F_CALL_END] != INT64_MIN:
+                        st.note[N_CALL_END_UNPAIRED] += 1
+                        continue
+                    field = verb_field[verb[i]]
+                    if verb[i] == attended and data1[i] == link:
+                        field += 1
+                    talk = _seconds(number_stripped[i, field], latest)
+                    measured = t - r[F_LEAVE]
+                    if talk == INT64_MIN:
+                        talk = measured
+                    elif talk - measured > 1 or measured - talk > 1:
+                        st.note[N_TALK_MISMATCH] += 1
+                    r[F_TALK] = talk
+                    r[F_CALL_END] = t
+                    r[F_ENDED_BY] = verb_arg[verb[i]]
+                elif kind == K_REFUSAL:
+                    record = _new(st, c, q, t, where[i], &queue_out[0], &queue_raw[0])
+                    if record < 0:
+                        status = ST_NO_MEMORY
+                        break
+                    r = st.rec + record * WIDTH
+                    r[F_LEAVE] = t
+                    r[F_OUTCOME] = verb_arg[verb[i]]
+                    verdict[i] = 1
+                else:                                   # K_EXIT
+                    field = verb_field[verb[i]]
+                    wait = _seconds(number_stripped[i, field], latest) if field >= 0 else INT64_MIN
+                    record = _map_pop(&st.open_stays, key)
+                    if record < 0:
+                        if _map_get(&st.ended, key) >= 0:
+                            verdict[i] = 0              # that stay has already left the queue
+                            reason[i] = R_QUEUE_ORPHAN
+                            last = R_QUEUE_ORPHAN
+                            continue
+                        record = _new(st, c, q, t - wait if wait != INT64_MIN else INT64_MIN,
+                                           where[i], &queue_out[0], &queue_raw[0])
+                        if record < 0:
+                            status = ST_NO_MEMORY
+                            break
+                        _enter_from_flow(st, c, record)
+                    if _close(st, record, t, verb_arg[verb[i]], wait, key) != ST_OK:
+                        status = ST_NO_MEMORY
+                        break
+                    verdict[i] = 1
+        st.last_reason = last
+        if status != ST_OK:
+            raise MemoryError("no memory for the call tracker's records")
+        return 0
+
+    # -- results ------------------------------------------------------------------
+
+    def __len__(self):
+        return self.s.n_records
+
+    def column(self, Py_ssize_t offset):
+        """One field of every record (a new int64 array)."""
+        cdef Py_ssize_t i, n = self.s.n_records
+        if not 0 <= offset < WIDTH:
+            raise IndexError(f"record field {offset} is not in 0..{WIDTH - 1}")
+        out = np.empty(n, dtype=np.int64)
+        cdef int64_t[::1] view = out
+        for i in range(n):
+            view[i] = self.s.rec[i * WIDTH + offset]
+        return out
+
+    def callid_codes(self):
+        """The callid code of every record (a new int32 array)."""
+        cdef Py_ssize_t i, n = self.s.n_records
+        out = np.empty(n, dtype=np.int32)
+        cdef int32_t[::1] view = out
+        for i in range(n):
+            view[i] = self.s.rec_callid[i]
+        return out
+
+    def notes(self):
+        """The note counts, in NOTES order."""
+        return tuple(self.s.note[k] for k in range(N_NOTES))
+
+    def working_set(self):
+        """Entries held: (open stays, ended stays, flow sources, remembered ends)."""
+        return (self.s.open_stays.size, self.s.ended.size, self.s.unanswered.size,
+                self.s.forget_tail - self.s.forget_head)
