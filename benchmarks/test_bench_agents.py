@@ -185,3 +185,26 @@ def test_agents_against_duckdb(benchmark, name):
         table = benchmark.pedantic(_agent_stats, args=(log,), iterations=1, rounds=PEER_ROUNDS)
         _check_identity(table, PEER_EVENTS)
         _assert_same_agents(table, _duckdb_agents(_duckdb_prepare(log)))
+
+
+# A small grid of shapes not tuned for (group `7-agents-shapes`): each entry
+# "EVENTS:AGENTS:QUEUES", comma-separated, e.g. "10e6:2000:3,10e6:200000:1,10e6:20000:8".
+# Empty by default (each shape generates and caches its own log).
+SHAPES = [tuple(int(float(x)) for x in shape.split(":"))
+          for shape in os.environ.get("AGENTSTATS_BENCH_AGENT_SHAPES", "").split(",") if shape]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=[f"{e}x{a}x{q}" for e, a, q in SHAPES])
+@pytest.mark.parametrize("name", ["aggregate", "agent_stats"])
+def test_agent_shapes(benchmark, name, shape):
+    n_events, n_agents, n_queues = shape
+    log = agent_log(n_events, n_agents, n_queues)
+    benchmark.group = f"7-agents-shapes {n_events}x{n_agents}x{n_queues}"
+    benchmark.extra_info.update(impl=name, n_events=n_events, n_agents=n_agents,
+                                n_queues=n_queues, loadavg=round(os.getloadavg()[0], 2))
+    run = _aggregate if name == "aggregate" else _agent_stats
+    out = benchmark.pedantic(run, args=(log,), iterations=1, rounds=ROUNDS, warmup_rounds=1)
+    if name == "agent_stats":
+        _check_identity(out, n_events)
+    else:
+        assert out.diagnostics["used"] == n_events

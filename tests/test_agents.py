@@ -486,3 +486,59 @@ def test_a_pause_in_force_on_the_presence_gives_the_reason_after_the_queue_logs_
     reasons = table.reasons()
     got = {r: int(v / pd.Timedelta(1, "s")) for r, v in zip(reasons["reason"], reasons["not_ready"])}
     assert got == {"lunch": 20, "break": 10}
+
+
+# -- the state priority from the open counts (one 8-byte word of four 16-bit counts) ----
+
+
+@pytest.mark.parametrize("n", [1, 2, 255, 256, 257, 32767])
+def test_priority_with_many_sessions_open_in_one_state(n):
+    """SPEC 7.1 with n queue sessions of one agent open at once (the counts of open
+    sessions per state go up to the most an agent may have, 32767): ready, then one
+    call and its wrap-up while the others stay ready, then all not ready, then all end."""
+    sid = np.arange(n)
+    parts = [
+        (sid, 0, 1),                    # every session logs in ready
+        (sid[:1], 100, 2),              # one call
+        (sid[:1], 200, 3),              # its wrap-up
+        (sid, 300, 0),                  # all not ready (the first one from wrap-up)
+        (sid, 400, 4),                  # all end
+    ]
+    session = np.concatenate([p[0] for p in parts])
+    time = np.concatenate([np.full(len(p[0]), p[1]) for p in parts])
+    state = np.concatenate([np.full(len(p[0]), p[2]) for p in parts])
+    table = agent_stats(session, time, state, agent=np.zeros(len(session), np.int64), unit="s",
+                        sessions=False, interval=1)
+    t = table.ticks
+    got = {name: int(t[name][0]) for name in ("logged_in", "talk", "wrap", "ready", "not_ready", "calls")}
+    assert got == {"logged_in": 400, "talk": 100, "wrap": 100, "ready": 100, "not_ready": 100,
+                   "calls": 1}
+    assert int(t["last_logoff"][0]) == 400
+    _assert_identities(table)
+    if n <= 257:
+        rows = [(int(s), int(tt), int(stt), "a", None, False) for s, tt, stt in zip(session, time, state)]
+        _assert_same_as_twin(rows, _kernel_table(rows, width_minutes=1), width_minutes=1)
+
+
+@pytest.mark.parametrize("chunks", [1, 2, 5])
+def test_reason_time_is_handed_out_when_the_reason_changes(chunks):
+    """Not-ready time per pause reason: booked to the reason in force while it lasts,
+    handed out when another pause gives a new reason, when the pause that gave it ends,
+    and at the close, also across chunks (then pending at a chunk's end)."""
+    rows = [
+        (1, 0, 1, "a", None, False), (2, 0, 1, "a", None, False),
+        (1, 10, 0, "a", "lunch", False),          # 0-20 ready (session 2 is)
+        (2, 20, 0, "a", "break", False),          # 20-30 break (the most recent pause)
+        (2, 30, 1, "a", None, False),             # 30-70 ready
+        (1, 50, 1, "a", None, False),
+        (1, 60, 0, "a", "lunch", False),          # 60-70 ready
+        (2, 70, 0, "a", None, False),             # 70-80 no reason (the most recent)
+        (2, 80, 4, "a", None, False),             # 80-90 lunch again
+        (1, 90, 4, "a", None, False),
+    ]
+    table = _kernel_table(rows, chunks=chunks)
+    _assert_same_as_twin(rows, table)
+    reasons = table.reasons()
+    got = {r: int(v / pd.Timedelta(1, "s")) for r, v in zip(reasons["reason"], reasons["not_ready"])}
+    assert got == {"lunch": 10, "break": 10, "": 10}
+    assert int(table.ticks["ready"][0]) == 60

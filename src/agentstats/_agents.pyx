@@ -36,6 +36,7 @@ cdef extern from *:
     """
     #include <stdint.h>
     #include <time.h>
+    #include <string.h>
     #ifdef _OPENMP
     #define AGENTSTATS_TIMELINE_OPENMP 1
     #else
@@ -52,6 +53,22 @@ cdef extern from *:
     static inline int64_t agentstats_timeline_claim(int64_t *owner, int64_t agent) {
         return __sync_val_compare_and_swap(owner, (int64_t)-1, agent);
     }
+    /* Bit k set when the count n[k] (0..32767) is not 0, k < 4. Little-endian: the four
+       counts are one 8-byte word of 16-bit lanes; adding 0x7fff to a lane sets its top
+       bit exactly when the lane is not 0 (no carry leaves a lane), and one multiplication
+       moves the top bits (at 0, 16, 32, 48 after the shift) to bits 48-51 (x 2^48, 2^33,
+       2^18, 2^3: every other product lands on a distinct bit below 48 or beyond 63, so
+       nothing carries into them). */
+    static inline unsigned agentstats_timeline_nonzero4(const int16_t *n) {
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        uint64_t w;
+        memcpy(&w, n, 8);
+        w = ((w + 0x7fff7fff7fff7fffULL) & 0x8000800080008000ULL) >> 15;
+        return (unsigned)((w * 0x0001000200040008ULL) >> 48) & 15u;
+    #else
+        return (n[0] > 0) | ((n[1] > 0) << 1) | ((n[2] > 0) << 2) | ((n[3] > 0) << 3);
+    #endif
+    }
     /* A relaxed atomic flag lets one thread tell the others to stop early. */
     static inline int agentstats_timeline_load_flag(int *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
     static inline void agentstats_timeline_store_flag(int *p, int v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
@@ -60,6 +77,7 @@ cdef extern from *:
     void agentstats_timeline_prefetch "__builtin_prefetch"(const void* p) noexcept nogil
     const int AGENTSTATS_TIMELINE_OPENMP
     int64_t agentstats_timeline_claim(int64_t* owner, int64_t agent) noexcept nogil
+    unsigned agentstats_timeline_nonzero4(const int16_t* n) noexcept nogil
     int agentstats_timeline_load_flag(int* p) noexcept nogil
     void agentstats_timeline_store_flag(int* p, int v) noexcept nogil
 
@@ -82,7 +100,6 @@ REASON_COLUMNS = ("agent", "reason", "not_ready")
 cdef enum:
     LOGGED_OUT = -1     # the agent state of an agent with nothing open (the session states: _types.pxd)
     NO_REASON = -1
-    NO_ACCUMULATION = -2
     CHECK_EVERY = 1 << 16
     _OK = 0
     _NO_MEMORY = 3
@@ -171,28 +188,28 @@ cdef inline int64_t _bucket_end(int64_t bucket, int64_t origin, int64_t width) n
     return origin + (bucket + 1) * width
 
 
-# SPEC 7.1 priority as a table: index bit 3 = some session on call, bit 2 = in wrap-up,
-# bit 1 = ready, bit 0 = not ready or present; the first that holds wins.
+# SPEC 7.1 priority as a table: index bit 0 = some session not ready or present, bit 1 =
+# ready, bit 2 = on call, bit 3 = in wrap-up (the order of the states' codes); the
+# first of on call > wrap-up > ready > not ready that holds wins.
 cdef int[16] _KIND_OF = [LOGGED_OUT, NOT_READY, READY, READY,
-                         BUSY_WRAPUP, BUSY_WRAPUP, BUSY_WRAPUP, BUSY_WRAPUP,
                          BUSY_ON_CALL, BUSY_ON_CALL, BUSY_ON_CALL, BUSY_ON_CALL,
+                         BUSY_WRAPUP, BUSY_WRAPUP, BUSY_WRAPUP, BUSY_WRAPUP,
                          BUSY_ON_CALL, BUSY_ON_CALL, BUSY_ON_CALL, BUSY_ON_CALL]
 
 
 cdef inline int _agent_kind(TimelineAgent* ag) noexcept nogil:
     """SPEC 7.1: the agent state in force, by priority; LOGGED_OUT with nothing open."""
-    cdef int16_t* n = ag.n_open
-    return _KIND_OF[((n[BUSY_ON_CALL] > 0) << 3) | ((n[BUSY_WRAPUP] > 0) << 2)
-                    | ((n[READY] > 0) << 1) | ((n[NOT_READY] | n[PRESENCE_SLOT]) > 0)]
+    return _KIND_OF[agentstats_timeline_nonzero4(ag.n_open) | (ag.n_open[PRESENCE_SLOT] > 0)]
 
 
 cdef inline int _flush_bucket(TimelineAgent* ag, int64_t agent, RowBuffer* intervals) noexcept nogil:
     cdef int64_t row[N_INTERVAL]
-    if ag.bucket == INT64_MIN or (ag.b_logged_in == 0 and ag.b_calls == 0):
+    cdef uint64_t logged_in = ag.b_times[0] + ag.b_times[1] + ag.b_times[2] + ag.b_times[3]
+    if ag.bucket == INT64_MIN or (logged_in == 0 and ag.b_calls == 0):
         return 0
     row[0] = agent
     row[1] = ag.bucket
-    row[2] = <int64_t>ag.b_logged_in
+    row[2] = <int64_t>logged_in
     row[3] = <int64_t>ag.b_times[BUSY_ON_CALL]
     row[4] = <int64_t>ag.b_times[BUSY_WRAPUP]
     row[5] = <int64_t>ag.b_times[READY]
@@ -200,7 +217,6 @@ cdef inline int _flush_bucket(TimelineAgent* ag, int64_t agent, RowBuffer* inter
     row[7] = ag.b_calls
     if _push(intervals, row) < 0:
         return -1
-    ag.b_logged_in = 0
     ag.b_times[0] = ag.b_times[1] = ag.b_times[2] = ag.b_times[3] = 0
     ag.b_calls = 0
     return 0
@@ -216,33 +232,38 @@ cdef inline int _move_to_bucket(TimelineAgent* ag, int64_t agent, int64_t bucket
 
 
 cdef inline int _flush_reason(TimelineAgent* ag, int64_t agent, RowBuffer* reasons) noexcept nogil:
+    """Hand out the not-ready ticks of the reason in force since it came in force
+    (called before the reason changes, and at the close)."""
     cdef int64_t row[N_REASON]
-    if ag.acc_reason == NO_ACCUMULATION or ag.acc_ticks == 0:
+    cdef uint64_t pending = ag.times[NOT_READY] - ag.reason_base
+    if pending == 0:
         return 0
     row[0] = agent
-    row[1] = ag.acc_reason
-    row[2] = <int64_t>ag.acc_ticks
+    row[1] = ag.reason
+    row[2] = <int64_t>pending
     if _push(reasons, row) < 0:
         return -1
-    ag.acc_ticks = 0
+    ag.reason_base = ag.times[NOT_READY]
+    return 0
+
+
+cdef inline int _set_reason(TimelineAgent* ag, int64_t agent, int32_t reason, int64_t seq,
+                            RowBuffer* reasons) noexcept nogil:
+    """The pause reason in force changes (the time before it stays the old one's)."""
+    if reason != ag.reason:
+        if _flush_reason(ag, agent, reasons) < 0:
+            return -1
+        ag.reason = reason
+    ag.reason_seq = seq
     return 0
 
 
 cdef inline int _spend(TimelineAgent* ag, int64_t agent, int64_t a, int64_t b, int kind,
-                       int64_t origin, int64_t width, RowBuffer* intervals,
-                       RowBuffer* reasons) noexcept nogil:
-    """Book [a, b) (a < b) to the agent state `kind`: the totals, the pause reason in
-    force for not-ready time, and each interval it overlaps, split at the edges."""
-    cdef uint64_t d = <uint64_t>b - <uint64_t>a      # exact even across the int64 range
-    cdef bint not_ready = kind == NOT_READY
-    ag.logged_in += d
-    ag.times[kind] += d
-    # no branch on the state (a random sequence mispredicts it): only on a new reason
-    if not_ready & (ag.reason != ag.acc_reason):
-        if _flush_reason(ag, agent, reasons) < 0:
-            return -1
-        ag.acc_reason = ag.reason
-    ag.acc_ticks += d if not_ready else 0
+                       int64_t origin, int64_t width, RowBuffer* intervals) noexcept nogil:
+    """Book [a, b) (a < b) to the agent state `kind`: the totals (not-ready time goes to
+    the pause reason in force through reason_base) and each interval it overlaps,
+    split at the edges."""
+    ag.times[kind] += <uint64_t>b - <uint64_t>a      # exact even across the int64 range
     if width <= 0:
         return 0
     return _spend_intervals(ag, agent, a, b, kind, origin, width, intervals)
@@ -252,21 +273,19 @@ cdef int _spend_intervals(TimelineAgent* ag, int64_t agent, int64_t a, int64_t b
                           int64_t origin, int64_t width, RowBuffer* intervals) noexcept nogil:
     """The interval sums of [a, b), split at the edges (SPEC 7.3)."""
     cdef int64_t bucket, edge, piece_end
-    cdef uint64_t d
     while a < b:
         bucket = _bucket_of(a, origin, width)
         if _move_to_bucket(ag, agent, bucket, intervals) < 0:
             return -1
         edge = _bucket_end(bucket, origin, width)
         piece_end = b if b < edge else edge
-        d = <uint64_t>piece_end - <uint64_t>a
-        ag.b_logged_in += d
-        ag.b_times[kind] += d
+        ag.b_times[kind] += <uint64_t>piece_end - <uint64_t>a
         a = piece_end
     return 0
 
 
-cdef void _recompute_reason(TimelineAgent* ag, TimelineSession* sessions) noexcept nogil:
+cdef void _recompute_reason(TimelineAgent* ag, TimelineSession* sessions, int32_t* reason,
+                            int64_t* seq) noexcept nogil:
     """The reason of the most recent pause still in force among the agent's sessions
     (SPEC 7.1), after the session that gave the current one left NOT_READY."""
     cdef int64_t member = ag.first_member, best_seq = -1
@@ -278,8 +297,8 @@ cdef void _recompute_reason(TimelineAgent* ag, TimelineSession* sessions) noexce
             best_seq = s.paused_seq
             best = s.reason
         member = s.next_member
-    ag.reason = best
-    ag.reason_seq = best_seq
+    reason[0] = best
+    seq[0] = best_seq
 
 
 cdef inline int64_t _code(const int64_t* keys, int64_t i, int64_t lo, const int64_t* lookup,
@@ -366,7 +385,8 @@ cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, i
     cdef bint all_rows = n_threads == 1
     cdef int64_t lo_agent = (thread * n_agents + n_threads - 1) // n_threads
     cdef int64_t hi_agent = ((thread + 1) * n_agents + n_threads - 1) // n_threads
-    cdef int64_t base, end, m, j, i, ahead, row_ahead, code, agent, t, claimed
+    cdef int64_t base, end, m, j, i, ahead, row_ahead, code, agent, t, last, claimed, new_seq
+    cdef int32_t new_reason
     cdef uint8_t st, old, is_presence
     cdef bint is_call
     cdef int kind, status
@@ -412,27 +432,26 @@ cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, i
             if j + AHEAD < m:
                 row_ahead = base + picked[j + AHEAD]
                 ahead = _code(codes, row_ahead, codes_lo, codes_lookup, codes_lookup_n)
-                if 0 <= ahead < n_sessions:
+                if <uint64_t>ahead < <uint64_t>n_sessions:
                     agentstats_timeline_prefetch(&sessions[ahead])
                 ahead = _code(agent_codes, row_ahead, agent_lo, agent_lookup, agent_lookup_n)
-                if 0 <= ahead < n_agents:
+                if <uint64_t>ahead < <uint64_t>n_agents:
                     agentstats_timeline_prefetch(&agents[ahead])
             i = base + picked[j]
             t = times[i]
             st = states[i]
-            # SPEC 3: the first bucket that fits, in this order.
-            if t == INT64_MIN:
-                n_invalid_time += 1
-                continue
-            if st > SESSION_ENDED:
-                n_invalid_state += 1
-                continue
-            if t > as_of:
-                n_after_as_of += 1
+            if (t == INT64_MIN) | (st > SESSION_ENDED) | (t > as_of):
+                # SPEC 3: the first bucket that fits, in this order (one rare branch)
+                if t == INT64_MIN:
+                    n_invalid_time += 1
+                elif st > SESSION_ENDED:
+                    n_invalid_state += 1
+                else:
+                    n_after_as_of += 1
                 continue
             code = _code(codes, i, codes_lo, codes_lookup, codes_lookup_n)
             agent = _code(agent_codes, i, agent_lo, agent_lookup, agent_lookup_n)
-            if code < 0 or code >= n_sessions or agent < 0 or agent >= n_agents:
+            if (<uint64_t>code >= <uint64_t>n_sessions) | (<uint64_t>agent >= <uint64_t>n_agents):
                 status = _BAD_CODE
                 break
             s = &sessions[code]
@@ -452,15 +471,18 @@ cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, i
             elif s.presence != is_presence:
                 status = _PRESENCE_CHANGED
                 break
-            if ag.last_time != INT64_MIN:
-                if t < ag.last_time:
+            # the agent's clock moves to t (its first row: nothing is open, so LOGGED_OUT)
+            last = ag.last_time
+            if last != INT64_MIN:
+                if t < last:
                     status = _NEEDS_ORDER
                     break
-                if t > ag.last_time:
+                if t > last:
                     kind = _agent_kind(ag)
                     if kind != LOGGED_OUT:
-                        if _spend(ag, agent, ag.last_time, t, kind, origin, width, intervals,
-                                  reasons) < 0:
+                        ag.times[kind] += <uint64_t>t - <uint64_t>last
+                        if width > 0 and _spend_intervals(ag, agent, last, t, kind, origin, width,
+                                                          intervals) < 0:
                             status = _NO_MEMORY
                             break
             ag.last_time = t
@@ -497,17 +519,21 @@ cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, i
             if st == NOT_READY:
                 s.reason = reasons_in[i] if reasons_in != NULL else NO_REASON
                 s.paused_seq = seq0 + i
-                ag.reason = s.reason
-                ag.reason_seq = s.paused_seq
+                if _set_reason(ag, agent, s.reason, s.paused_seq, reasons) < 0:
+                    status = _NO_MEMORY
+                    break
             elif old == NOT_READY and s.paused_seq == ag.reason_seq:
                 # the pause that gave the reason ended: the most recent one still in
                 # force gives it now; with no session left in NOT_READY (the counts
                 # say so), none, without walking the agent's sessions (random loads)
                 if ag.n_open[NOT_READY] == 0 and ag.n_open[PRESENCE_SLOT] == 0:
-                    ag.reason = NO_REASON
-                    ag.reason_seq = -1
+                    new_reason = NO_REASON
+                    new_seq = -1
                 else:
-                    _recompute_reason(ag, sessions)
+                    _recompute_reason(ag, sessions, &new_reason, &new_seq)
+                if _set_reason(ag, agent, new_reason, new_seq, reasons) < 0:
+                    status = _NO_MEMORY
+                    break
         if status != _OK:
             stopped_at[0] = i
             if n_threads > 1:
@@ -703,13 +729,14 @@ def close(
             if ag.last_time != INT64_MIN and ag.last_time < as_of:
                 kind = _agent_kind(ag)
                 if kind != LOGGED_OUT:
-                    if _spend(ag, a, ag.last_time, as_of, kind, origin, width, &intervals, &reasons) < 0:
+                    if _spend(ag, a, ag.last_time, as_of, kind, origin, width, &intervals) < 0:
                         status = _NO_MEMORY
                         break
                 ag.last_time = as_of
             if _flush_bucket(ag, a, &intervals) < 0 or _flush_reason(ag, a, &reasons) < 0:
                 status = _NO_MEMORY
                 break
+            ag.logged_in = ag.times[0] + ag.times[1] + ag.times[2] + ag.times[3]
     return status, _take(&intervals), _take(&reasons)
 
 

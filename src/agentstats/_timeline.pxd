@@ -15,28 +15,25 @@ ctypedef struct TimelineSession:
     uint8_t[2] _pad
 
 ctypedef struct TimelineAgent:
-    # -- first cache line: every row of the agent
+    # -- first cache line: all that a row of a session in progress touches
     int64_t last_time     # time up to which the agent's time is accounted; INT64_MIN before any
-    uint64_t logged_in    # ticks logged in (the union of its sessions), counted on its own
     uint64_t[4] times     # ticks in each agent state (SPEC 7.1), indexed by NOT_READY,
-                          #   READY, BUSY_ON_CALL, BUSY_WRAPUP
+                          #   READY, BUSY_ON_CALL, BUSY_WRAPUP; logged in is their sum
+    int64_t calls         # entries into BUSY_ON_CALL of its queue sessions
     int16_t[5] n_open     # open queue sessions in NOT_READY, READY, BUSY_ON_CALL,
-                          #   BUSY_WRAPUP, and open presence sessions (SPEC 6.6)
+                          #   BUSY_WRAPUP (one 8-byte word), and open presence sessions
     int16_t _pad16
     int32_t reason        # pause reason of its not-ready time now (most recent pause in force)
-    # -- second cache line
+    # -- second cache line: rows that start, end or pause a session; intervals
     int64_t reason_seq    # paused_seq of the session that reason comes from, -1 when none
-    int64_t calls         # entries into BUSY_ON_CALL of its queue sessions
+    uint64_t reason_base  # times[NOT_READY] when `reason` came in force: the not-ready
+                          #   ticks since then are that reason's, not yet handed out
     int64_t first_login   # INT64_MIN until a session starts
     int64_t last_logoff   # the last time its last open session ended, INT64_MIN if never
-    # the interval it is accounting now, and its sums there (SPEC 7.3)
+    int64_t first_member  # its first session in the list of its sessions, -1 when none
+    # the interval it is accounting now, and its sums there (SPEC 7.3; logged in: their sum)
     int64_t bucket
-    uint64_t b_logged_in
     uint64_t[4] b_times
     int64_t b_calls
-    # not-ready ticks of one pause reason not yet handed out
-    uint64_t acc_ticks
-    int32_t acc_reason
-    int32_t _pad32
-    int64_t first_member  # its first session in the list of its sessions, -1 when none
-    int64_t _pad_line     # two whole cache lines
+    uint64_t logged_in    # the sum of times, written by close()
+    int64_t[3] _pad_line  # two whole cache lines

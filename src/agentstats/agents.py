@@ -62,12 +62,11 @@ TIMELINE_SESSION_DTYPE = np.dtype([
     ("state", "u1"), ("presence", "u1"), ("_pad", "u1", (2,)),
 ])
 TIMELINE_AGENT_DTYPE = np.dtype([
-    ("last_time", "=i8"), ("logged_in", "=u8"), ("times", "=u8", (4,)), ("n_open", "=i2", (5,)),
+    ("last_time", "=i8"), ("times", "=u8", (4,)), ("calls", "=i8"), ("n_open", "=i2", (5,)),
     ("_pad16", "=i2"), ("reason", "=i4"),
-    ("reason_seq", "=i8"), ("calls", "=i8"), ("first_login", "=i8"), ("last_logoff", "=i8"),
-    ("bucket", "=i8"), ("b_logged_in", "=u8"), ("b_times", "=u8", (4,)), ("b_calls", "=i8"),
-    ("acc_ticks", "=u8"), ("acc_reason", "=i4"), ("_pad32", "=i4"), ("first_member", "=i8"),
-    ("_pad_line", "=i8"),
+    ("reason_seq", "=i8"), ("reason_base", "=u8"), ("first_login", "=i8"), ("last_logoff", "=i8"),
+    ("first_member", "=i8"), ("bucket", "=i8"), ("b_times", "=u8", (4,)), ("b_calls", "=i8"),
+    ("logged_in", "=u8"), ("_pad_line", "=i8", (3,)),
 ])
 #: kernel times index (the state entered): NOT_READY, READY, BUSY_ON_CALL, BUSY_WRAPUP
 TIME_FIELDS = {"not_ready": 0, "ready": 1, "talk": 2, "wrap": 3}
@@ -655,7 +654,6 @@ def _new_agents(n: int) -> np.ndarray:
         out[name] = MISSING
     out["reason"] = -1
     out["reason_seq"] = -1
-    out["acc_reason"] = -2
     out["first_member"] = -1
     return out
 
