@@ -7,6 +7,15 @@ For every session (keyed by its session id), in exact int64 ticks (ns):
 - ``total_wrapup_time`` = time in BUSY_WRAPUP (3)                  (SPEC 2.3)
 - ``number_of_calls``   = entries into BUSY_ON_CALL                (SPEC 2.5)
 
+and, when the log has a ``wait`` column (the grid's logs: the hold time on rows
+entering BUSY_ON_CALL, 0 elsewhere):
+
+- ``wait_sum``          = sum of wait over the calls                (SPEC 2.9)
+- ``wait_max``          = largest wait over the calls, -1 when none (SPEC 2.8)
+
+A log may carry ``_unit`` (the tick unit agentstats is told; default ns); keys
+starting with ``_`` are not columns.
+
 The peers use the textbook algorithm (order each session's events by time, take the
 difference to the session's next event, sum by state). That is exactly SPEC 2 on the
 generated logs, which have no duplicates, nothing after SESSION_ENDED and
@@ -28,6 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 COLUMNS = ("session_duration", "total_talk_time", "total_wrapup_time", "number_of_calls")
+WAIT_COLUMNS = ("wait_sum", "wait_max")
 ORDERED_LAYOUTS = frozenset({"time", "grouped"})
 ALL_LAYOUTS = frozenset({"time", "grouped", "shuffled"})
 
@@ -52,7 +62,7 @@ def canonical(session, columns: dict) -> dict:
     session = np.asarray(session)
     order = np.argsort(session, kind="stable")
     out = {"session": session[order]}
-    for c in COLUMNS:
+    for c in COLUMNS + tuple(c for c in WAIT_COLUMNS if c in columns):
         out[c] = np.asarray(columns[c]).astype(np.int64, copy=False)[order]
     return out
 
@@ -61,7 +71,8 @@ def assert_same(got: dict, expected: dict, who: str = "") -> None:
     """Exact equality of two canonical results, with a readable first difference."""
     assert len(got["session"]) == len(expected["session"]), (
         f"{who}: {len(got['session'])} sessions, expected {len(expected['session'])}")
-    for c in ("session", *COLUMNS):
+    for c in ("session", *COLUMNS, *(c for c in WAIT_COLUMNS if c in expected)):
+        assert c in got, f"{who}: no column {c}"
         a, b = np.asarray(got[c]), np.asarray(expected[c])
         bad = np.flatnonzero(a != b)
         assert bad.size == 0, (
@@ -74,7 +85,8 @@ def _agentstats(n_threads: int):
     def run(log):
         import agentstats
 
-        return agentstats.aggregate(log["session"], log["time"], log["state"], unit="ns",
+        return agentstats.aggregate(log["session"], log["time"], log["state"],
+                                    wait=log.get("wait"), unit=log.get("_unit", "ns"),
                                     n_threads=n_threads)
     return run
 
@@ -85,19 +97,25 @@ AGENTSTATS_TICKS = {"duration": "session_duration", "talk": "total_talk_time",
 
 
 def _agentstats_canon(table) -> dict:
-    return canonical(table.keys, {c: table.ticks[k] for k, c in AGENTSTATS_TICKS.items()})
+    names = {**AGENTSTATS_TICKS, **({"wait_sum": "wait_sum", "wait_max": "wait_max"}
+                                    if table.has_wait else {})}
+    return canonical(table.keys, {c: table.ticks[k] for k, c in names.items()})
 
 
 # --------------------------------------------------------------------------- read floor
 def _read(log):
-    return int(log["session"].sum()), int(log["time"].sum()), int(log["state"].sum())
+    return tuple(int(v.sum()) for k, v in log.items() if not k.startswith("_")
+                 and k in ("session", "time", "state", "wait"))
 
 
 # --------------------------------------------------------------------------- pandas
 def _pandas_prepare(log):
     import pandas as pd
 
-    return pd.DataFrame({"session": log["session"], "time": log["time"], "state": log["state"]})
+    cols = {"session": log["session"], "time": log["time"], "state": log["state"]}
+    if "wait" in log:
+        cols["wait"] = log["wait"]
+    return pd.DataFrame(cols)
 
 
 def _pandas(df):
@@ -107,9 +125,12 @@ def _pandas(df):
     dur = nxt - df["time"]  # (the last event of a session is SESSION_ENDED: not summed)
     work = df[["session", "time"]].assign(
         talk=dur.where(st == 2, 0), wrap=dur.where(st == 3, 0), call=(st == 2).astype("int64"))
-    return work.groupby("session", sort=False).agg(
-        start=("time", "min"), end=("time", "max"),
-        talk=("talk", "sum"), wrap=("wrap", "sum"), calls=("call", "sum"))
+    aggs = dict(start=("time", "min"), end=("time", "max"),
+                talk=("talk", "sum"), wrap=("wrap", "sum"), calls=("call", "sum"))
+    if "wait" in df:
+        work = work.assign(wsum=df["wait"].where(st == 2, 0), wmax=df["wait"].where(st == 2, -1))
+        aggs.update(wait_sum=("wsum", "sum"), wait_max=("wmax", "max"))
+    return work.groupby("session", sort=False).agg(**aggs)
 
 
 def _pandas_canon(out) -> dict:
@@ -117,7 +138,8 @@ def _pandas_canon(out) -> dict:
         "session_duration": (out["end"] - out["start"]).to_numpy(),
         "total_talk_time": out["talk"].to_numpy(),
         "total_wrapup_time": out["wrap"].to_numpy(),
-        "number_of_calls": out["calls"].to_numpy()})
+        "number_of_calls": out["calls"].to_numpy(),
+        **{c: out[c].to_numpy() for c in WAIT_COLUMNS if c in out}})
 
 
 # --------------------------------------------------------------------------- polars
@@ -131,19 +153,26 @@ def _polars_prepare(log):
         session = pl.Series("session", log["_names"].tolist(), dtype=pl.String).gather(log["_codes"])
     else:
         session = pl.Series("session", s.tolist(), dtype=pl.String)
-    return pl.DataFrame([session, pl.Series("time", log["time"]), pl.Series("state", log["state"])])
+    cols = [session, pl.Series("time", log["time"]), pl.Series("state", log["state"])]
+    if "wait" in log:
+        cols.append(pl.Series("wait", log["wait"]))
+    return pl.DataFrame(cols)
 
 
 def _polars_query(lf):
     import polars as pl
 
     t, st = pl.col("time"), pl.col("state")
+    waits = {}
+    if "wait" in lf.collect_schema().names():
+        w = pl.col("wait").filter(st == 2)
+        waits = dict(wait_sum=w.sum(), wait_max=w.max().fill_null(-1))
     return (lf.with_columns(dur=t.shift(-1).over("session") - t)
               .group_by("session")
               .agg(session_duration=t.max() - t.min(),
                    total_talk_time=pl.col("dur").filter(st == 2).sum(),
                    total_wrapup_time=pl.col("dur").filter(st == 3).sum(),
-                   number_of_calls=(st == 2).sum().cast(pl.Int64)))
+                   number_of_calls=(st == 2).sum().cast(pl.Int64), **waits))
 
 
 def _polars(df):
@@ -157,7 +186,8 @@ def _polars_trusted(df):
 
 
 def _polars_canon(out) -> dict:
-    return canonical(out["session"].to_numpy(), {c: out[c].to_numpy() for c in COLUMNS})
+    return canonical(out["session"].to_numpy(), {c: out[c].to_numpy() for c in COLUMNS + WAIT_COLUMNS
+                                                 if c in out.columns})
 
 
 # --------------------------------------------------------------------------- DuckDB
@@ -173,6 +203,10 @@ SELECT session,
        count(*) FILTER (WHERE state = 2)::BIGINT                 AS number_of_calls
 FROM w GROUP BY session
 """
+DUCKDB_WAIT_SQL = DUCKDB_SQL.replace("SELECT session, time, state,", "SELECT session, time, state, wait,").replace(
+    "AS number_of_calls", """AS number_of_calls,
+       coalesce(sum(wait) FILTER (WHERE state = 2), 0)::BIGINT   AS wait_sum,
+       coalesce(max(wait) FILTER (WHERE state = 2), -1)::BIGINT  AS wait_max""")
 
 
 def _duckdb_prepare(log):
@@ -180,11 +214,12 @@ def _duckdb_prepare(log):
 
     con = duckdb.connect()
     con.register("log", _pandas_prepare(log))  # scanned in place (replacement scan)
-    return con
+    return con, "wait" in log
 
 
-def _duckdb(con):
-    return con.execute(DUCKDB_SQL).fetchnumpy()
+def _duckdb(prepared):
+    con, has_wait = prepared
+    return con.execute(DUCKDB_WAIT_SQL if has_wait else DUCKDB_SQL).fetchnumpy()
 
 
 def _duckdb_canon(out) -> dict:
@@ -294,6 +329,8 @@ def _identity(x):
 IMPLS: dict[str, Impl] = {i.name: i for i in [
     Impl("agentstats", "agentstats", _identity, _agentstats(1), _agentstats_canon, kind="ours"),
     Impl("agentstats-2t", "agentstats", _identity, _agentstats(2), _agentstats_canon, kind="ours"),
+    Impl("agentstats-auto", "agentstats", _identity, _agentstats(None), _agentstats_canon,
+         kind="ours"),
     Impl("pandas", "pandas", _pandas_prepare, _pandas, _pandas_canon),
     Impl("polars", "polars", _polars_prepare, _polars, _polars_canon),
     Impl("polars-trusted", "polars", _polars_prepare, _polars_trusted, _polars_canon,

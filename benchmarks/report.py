@@ -23,6 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 PEERS_1 = ("pandas", "polars", "polars-trusted", "duckdb")
+GRID_PEERS = ("polars-trusted", "polars", "duckdb", "pandas")
 PEERS_3 = ("pandas", "polars", "duckdb", "numpy", "numba-sorted")
 GIB = 1024**3
 
@@ -232,7 +233,7 @@ def scenario_tables(rows):
     m = medians(rows)
     lines = []
     for s in sorted({sc for sc, _ in m}):
-        if s.startswith("7-"):
+        if s.startswith("7-") or s.startswith("grid "):
             continue
         n, k = _events(rows, s)
         base = m.get((s, "agentstats"))
@@ -244,6 +245,40 @@ def scenario_tables(rows):
         for impl, t in sorted(((i, t) for (sc, i), t in m.items() if sc == s), key=lambda x: x[1]):
             ratio = f"{t / base:.2f}x" if base else "-"
             lines.append(f"| {impl} | {_fmt_s(t)} | {n / t / 1e6:,.0f} M | {ratio} |")
+    return "\n".join(lines)
+
+
+def grid_table(rows) -> str:
+    """Markdown: the grid of time-ordered shapes (test_bench_grid.py), per shape the
+    ratio of the fastest peer to agentstats (target: >= 20x) and of agentstats to the
+    read (target: <= 6x), agentstats with its default threads; one thread beside."""
+    m = medians(rows)
+    meta = {}
+    for r in rows:
+        if str(r.get("scenario", "")).startswith("grid ") and r.get("kind") not in NOT_TIMED:
+            meta[r["scenario"]] = r
+    if not meta:
+        return ""
+    lines = ["| shape (sessions x events/session, states, ticks, wait) | events | read | "
+             "agentstats (default / 1 thread) | fastest peer | peer / agentstats (>= 20x) | "
+             "agentstats / read (<= 6x) | met? |",
+             "|---|---:|---:|---:|---|---:|---:|---|"]
+    met_both = 0
+    for s, r in meta.items():
+        a, a1, rd = m.get((s, "agentstats-auto")), m.get((s, "agentstats")), m.get((s, "read"))
+        have = [(m[s, p], p) for p in GRID_PEERS if (s, p) in m]
+        if not (a and rd and have):
+            continue
+        t, who = min(have)
+        ok = t / a >= 20 and a / rd <= 6
+        met_both += ok
+        lines.append(f"| {r['shape']} | {r['n_events'] / 1e6:.1f}M | {_fmt_s(rd)} | "
+                     f"{_fmt_s(a)} / {_fmt_s(a1) if a1 else '-'} | {who} {_fmt_s(t)} | "
+                     f"{t / a:.1f}x | {a / rd:.1f}x | {'**yes**' if ok else '**NO**'} |")
+    loads = [r["loadavg"] for r in rows if str(r.get("scenario", "")).startswith("grid ")
+             and "loadavg" in r]
+    lines.append(f"\n{met_both} of {len(lines) - 2} shapes meet both; 1-min load average "
+                 f"{min(loads):.1f}-{max(loads):.1f} before the cases." if loads else "")
     return "\n".join(lines)
 
 
@@ -280,7 +315,7 @@ def scaling_points(rows):
     at = {n for s, (n, k) in meta.items() if s.startswith("7-sessions")} or {50_000_000}
     by_events, by_sessions = defaultdict(dict), defaultdict(dict)
     for (s, impl), t in m.items():
-        if s not in meta:
+        if s not in meta or s.startswith("grid "):
             continue
         n, k = meta[s]
         if k == 200_000:
@@ -406,7 +441,10 @@ def main(argv=None) -> int:
     threads = threads_table(rows)
     if threads:
         threads = "\n\n### Two threads, in alternated pairs (target 5)\n\n" + threads
-    text = ("### Targets\n\n" + "\n".join(md) + threads
+    grid = grid_table(rows)
+    if grid:
+        grid = "\n\n### The grid: time-ordered logs of many shapes (target 8)\n\n" + grid
+    text = ("### Targets\n\n" + "\n".join(md) + threads + grid
             + "\n\n### Every implementation, per scenario\n" + scenario_tables(rows)
             + "\n\n### Scaling\n" + scaling_table(points) + "\n"
             + "\n### Machine\n\n" + machine_description(machine) + "\n")

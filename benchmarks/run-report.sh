@@ -7,6 +7,7 @@
 #
 #   bash benchmarks/run-report.sh            # everything
 #   SKIP_SCALING=1 bash benchmarks/run-report.sh   # targets 1-5 only (~25 minutes)
+#   SKIP_GRID=1 ...                                 # without the grid (target 8, ~25 minutes more)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=benchmarks/results
@@ -42,6 +43,13 @@ if [ -z "${SKIP_SCALING:-}" ]; then
         python -m pytest benchmarks -q -p no:cacheprovider -k "scaling" \
         --benchmark-json="$out/scaling.json"
     jsons+=("$out/memory.json" "$out/scaling.json")
+fi
+
+if [ -z "${SKIP_GRID:-}" ]; then
+    # the grid of time-ordered shapes (target 8): every shape in its own pass, inputs cached
+    AGENTSTATS_BENCH_GRID=1 python -m pytest benchmarks/test_bench_grid.py -q -p no:cacheprovider \
+        --benchmark-json="$out/grid.json"
+    jsons+=("$out/grid.json")
 fi
 
 threads last

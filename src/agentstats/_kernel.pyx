@@ -20,7 +20,10 @@ Both apply rows with the same `_apply_row`, so they cannot disagree.
 """
 
 from cython.parallel cimport parallel, prange
-from libc.stdint cimport INT64_MAX, INT64_MIN, UINT32_MAX, UINT64_MAX, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport (
+    INT64_MAX, INT64_MIN, UINT32_MAX, UINT64_MAX, int8_t, int16_t, int32_t, int64_t, uint8_t,
+    uint16_t, uint32_t, uint64_t,
+)
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
@@ -280,6 +283,74 @@ cdef void _min_max(const int64_t* keys, Py_ssize_t a, Py_ssize_t b, int64_t* lo_
     hi_out[0] = max(max(hi0, hi1), max(hi2, hi3))
 
 
+# Integer state columns the kernel reads directly (uint8 needs no pass at all).
+ctypedef fused raw_state_t:
+    int8_t
+    int16_t
+    int32_t
+    int64_t
+    uint16_t
+    uint32_t
+    uint64_t
+
+cdef enum:
+    PARALLEL_MIN_ROWS = 1 << 20     # below this a pass over the rows takes one thread
+    PARALLEL_MIN_SESSIONS = 1 << 17  # below this finalize takes one thread
+
+
+def state_codes(const raw_state_t[::1] raw, uint8_t[::1] out, int max_threads=2) -> None:
+    """out[i] = raw[i] when it is a state 0..4, else 255 (invalid_state): one pass over
+    an integer state column of any width, on two threads (at most `max_threads`) for
+    large columns. Negative values wrap to large unsigned ones, so one comparison
+    decides (the loop has no branch and gcc vectorises it)."""
+    cdef Py_ssize_t n = raw.shape[0], i
+    cdef int parts = 2 if n >= PARALLEL_MIN_ROWS and max_threads >= 2 else 1
+    if out.shape[0] != n:
+        raise ValueError("out must be as long as raw")
+    if n == 0:
+        return
+    with nogil:
+        for i in prange(n, schedule="static", num_threads=parts):
+            out[i] = <uint8_t>raw[i] if <uint64_t>raw[i] <= SESSION_ENDED else 255
+
+
+def first_negative(const int64_t[::1] values, int max_threads=2) -> int:
+    """The first row whose value is negative but not INT64_MIN (missing), or -1: the
+    check of a wait column in one pass (two threads for large columns)."""
+    cdef Py_ssize_t n = values.shape[0]
+    cdef Py_ssize_t bounds[3]
+    cdef int64_t found[2]
+    cdef int part, parts = 2 if n >= PARALLEL_MIN_ROWS and max_threads >= 2 else 1
+    if n == 0:
+        return -1
+    bounds[0], bounds[1], bounds[2] = 0, n // parts, n
+    with nogil, parallel(num_threads=parts):
+        for part in prange(parts, schedule="static", chunksize=1):
+            found[part] = _first_negative(&values[0], bounds[part], bounds[part + 1])
+    if found[0] >= 0 or parts == 1:
+        return found[0]
+    return found[1]
+
+
+cdef int64_t _first_negative(const int64_t* values, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    """First i in a..b-1 with INT64_MIN < values[i] < 0, else -1; blocks of 256 rows
+    are tested without a branch, and only a block that holds one is searched."""
+    cdef Py_ssize_t i, j, k
+    cdef int any_bad
+    i = a
+    while i < b:
+        j = min(i + 256, b)
+        any_bad = 0
+        for k in range(i, j):
+            any_bad |= (values[k] < 0) & (values[k] != INT64_MIN)
+        if any_bad:
+            for k in range(i, j):
+                if values[k] < 0 and values[k] != INT64_MIN:
+                    return k
+        i = j
+    return -1
+
+
 cdef int _factorise_pointers(
     const uint64_t* objects, int64_t n, int64_t* codes, int64_t* first_rows,
     int64_t max_distinct, int64_t* n_distinct,
@@ -519,6 +590,46 @@ cdef inline int _apply_rows(
     return _OK
 
 
+cdef int _scan_interleaved(
+    const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
+    const int64_t* wait, int64_t begin, int64_t end, int64_t n_slots,
+    SessionState* sessions, int64_t* first_rows, Counters* counters, int64_t as_of,
+    double deadline, int* stop,
+) noexcept nogil:
+    """The interleaved loop of _scan_rows: each row updates its session's state in
+    place, prefetched a few rows ahead. Its own function with its own copy of the
+    counters, so that the compiler keeps them in registers (with the grouped loop's
+    calls in the same function they lived on the stack: a load and a store a row)."""
+    cdef int64_t k, slot
+    cdef int64_t prefetch_end = end - PREFETCH_AHEAD
+    cdef SessionState* st
+    cdef Counters c = counters[0]
+    cdef int status = _OK
+    for k in range(begin, end):
+        if ((k - begin) & (CHECK_EVERY - 1)) == 0:
+            status = _interrupted(stop, deadline)
+            if status != _OK:
+                break
+        if k < prefetch_end:
+            # With many interleaved sessions a row's session state is rarely in
+            # L1/L2, and the loads of different rows do not depend on each other.
+            agentstats_prefetch(&sessions[codes[k + PREFETCH_AHEAD] - base])
+        slot = codes[k] - base
+        if <uint64_t>slot >= <uint64_t>n_slots:
+            status = _BAD_CODE
+            break
+        if _classify(time[k], state[k], as_of, &c):
+            continue
+        st = &sessions[slot]
+        if first_rows != NULL and st.state == UNSEEN:
+            first_rows[slot] = k
+        status = _apply_row(st, time[k], state[k], k, wait, &c)
+        if status != _OK:
+            break
+    counters[0] = c
+    return status
+
+
 cdef int _scan_rows(
     const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
     const int64_t* wait, int64_t begin, int64_t end, int64_t n_slots,
@@ -567,27 +678,8 @@ cdef int _scan_rows(
                     break
             k = j
     else:
-        for k in range(begin, end):
-            if ((k - begin) & (CHECK_EVERY - 1)) == 0:
-                status = _interrupted(stop, deadline)
-                if status != _OK:
-                    break
-            if k < prefetch_end:
-                # With many interleaved sessions a row's session state is rarely in
-                # L1/L2, and the loads of different rows do not depend on each other.
-                agentstats_prefetch(&sessions[codes[k + PREFETCH_AHEAD] - base])
-            slot = codes[k] - base
-            if <uint64_t>slot >= <uint64_t>n_slots:
-                status = _BAD_CODE
-                break
-            if _classify(time[k], state[k], as_of, &c):
-                continue
-            st = &sessions[slot]
-            if first_rows != NULL and st.state == UNSEEN:
-                first_rows[slot] = k
-            status = _apply_row(st, time[k], state[k], k, wait, &c)
-            if status != _OK:
-                break
+        status = _scan_interleaved(codes, base, time, state, wait, begin, end, n_slots,
+                                   sessions, first_rows, &c, as_of, deadline, stop)
     if status != _OK and status != _STOPPED:
         agentstats_store_flag(stop, 1)
     _store(&c, counters)
@@ -1482,13 +1574,15 @@ def scan_unordered(
 
 cdef int _finalize(
     const SessionState* sessions, int64_t n_slots, const int64_t* slots, int64_t m,
-    int64_t as_of, int64_t* out,
+    int64_t as_of, int64_t* out, int64_t first, int64_t last, int64_t* bad,
 ) noexcept nogil:
+    """Sessions first..last-1 of slots (of m in all: the stride of out's columns); on
+    an overflow, bad[0] = the position of the session in slots."""
     cdef const SessionState* st
     cdef int64_t j, end
     cdef int64_t* row
     cdef uint64_t tail, talk, wrap, duration
-    for j in range(m):
+    for j in range(first, last):
         if <uint64_t>slots[j] >= <uint64_t>n_slots:
             return _BAD_CODE
         st = &sessions[slots[j]]
@@ -1502,7 +1596,7 @@ cdef int _finalize(
         # (and that `end` is not before the last event) covers all tick totals.
         if (end < st.last_time or duration > <uint64_t>INT64_MAX
                 or st.wait_sum > <uint64_t>INT64_MAX or st.wait_n == UINT32_MAX):
-            out[0] = j      # tells the caller which session
+            bad[0] = j      # tells the caller which session
             return _OVERFLOW
         row[F_START * m] = st.first_time
         row[F_END * m] = end
@@ -1523,11 +1617,13 @@ def finalize(
     const int64_t[::1] slots,
     int64_t as_of,
     int64_t[:, ::1] out,
+    int max_threads=2,
 ) -> int:
     """Close each listed session at its SESSION_ENDED or at `as_of` (SPEC 2) without
     changing the state: out[f, j] is field FINAL_COLUMNS[f] of session slots[j] (one
     contiguous array per field). Returns STATUS_OVERFLOW at the first session whose
-    totals do not fit int64 (its position in `slots` is then in out[0, 0])."""
+    totals do not fit int64 (its position in `slots` is then in out[0, 0]). Two threads
+    (at most `max_threads`) share the sessions of a large table, each its half."""
     cdef int64_t m = slots.shape[0]
     cdef int status
     if out.shape[0] != N_FINAL or out.shape[1] != m:
@@ -1537,10 +1633,22 @@ def finalize(
     if m == 0:
         return STATUS_OK
     cdef int64_t n_slots = sessions.shape[0] // sizeof(SessionState)
-    with nogil:
-        status = _finalize(<const SessionState*>&sessions[0], n_slots, &slots[0], m, as_of,
-                           &out[0, 0])
-    return status
+    cdef int64_t bounds[3]
+    cdef int64_t bad[2]
+    cdef int statuses[2]
+    cdef int part, parts = 2 if m >= PARALLEL_MIN_SESSIONS and max_threads >= 2 else 1
+    bounds[0], bounds[1], bounds[2] = 0, m // parts, m
+    with nogil, parallel(num_threads=parts):
+        for part in prange(parts, schedule="static", chunksize=1):
+            statuses[part] = _finalize(<const SessionState*>&sessions[0], n_slots, &slots[0], m,
+                                       as_of, &out[0, 0], bounds[part], bounds[part + 1],
+                                       &bad[part])
+    for part in range(parts):
+        if statuses[part] != _OK:
+            if statuses[part] == _OVERFLOW:
+                out[0, 0] = bad[part]
+            return statuses[part]
+    return STATUS_OK
 
 
 # -- helpers ------------------------------------------------------------------------

@@ -282,7 +282,8 @@ class Aggregator:
             as_of = override
         slots = np.flatnonzero(self._states["state"] != INVALID_STATE).astype(np.int64)
         out = np.empty((len(_kernel.FINAL_COLUMNS), len(slots)), dtype=np.int64)
-        status = _kernel.finalize(self._states.view(np.uint8), slots, as_of, out)
+        status = _kernel.finalize(self._states.view(np.uint8), slots, as_of, out,
+                                  self._started(min(2, self._thread_limit())))
         if status == _kernel.STATUS_OVERFLOW:
             bad = self._keys.key_of(int(slots[out[0, 0]]))
             raise tapi_error(
@@ -325,10 +326,11 @@ class Aggregator:
             raise ValueError("wait must be given for every chunk or for none")
 
         ticks, tick_unit = _time_to_ticks(time, self._unit, self._tick_unit)
-        states, raw_state = _normalise_state(state)
+        passes = self._started(min(2, self._thread_limit()))   # threads of the column passes
+        states, raw_state = _normalise_state(state, passes, any_invalid=True)
         waits = None
         if wait is not None:
-            waits = _wait_to_ticks(wait, self._unit, tick_unit)
+            waits = _wait_to_ticks(wait, self._unit, tick_unit, passes)
         keys = _as_key_array(session)
         extra = {name: _as_object_array(columns[name], name)
                  for name in ("agent", "acd_group", "address") if name in columns}
@@ -678,7 +680,7 @@ def _factorise_hashable(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _raise_first_invalid(ticks, states, raw_state, keys) -> None:
     """Strict mode: name the first row that is invalid_time or invalid_state."""
     bad_time = ticks == MISSING
-    bad_state = states == INVALID_STATE
+    bad_state = states > AgentSessionState.SESSION_ENDED     # INVALID_STATE, or any value above 4
     bad = bad_time | bad_state
     if not bad.any():
         return

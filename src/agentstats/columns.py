@@ -344,9 +344,13 @@ def _scale_exact(ticks: np.ndarray, factor: int, name: str) -> np.ndarray:
     return np.where(present, ticks * factor, MISSING)
 
 
-def _normalise_state(state: Any) -> tuple[np.ndarray, np.ndarray]:
+def _normalise_state(state: Any, threads: int = 1, *, any_invalid: bool = False
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """uint8 states with INVALID_STATE for anything outside 0..4, and the raw values
-    (for error messages). Non-numeric states are a structural error."""
+    (for error messages). Non-numeric states are a structural error. `threads`: at
+    most this many for the pass over an integer column (the caller knows they start).
+    `any_invalid`: the caller takes every value above 4 as invalid (the session
+    kernel does), so int8 states are read as uint8 in place: no pass, no copy."""
     raw = _to_numpy(state, "state", fill=-1)
     if raw.dtype.kind in "OUT":
         import pandas as pd
@@ -362,9 +366,18 @@ def _normalise_state(state: Any) -> tuple[np.ndarray, np.ndarray]:
             raise TypeError(f"state must be numeric 0..4; got {raw.dtype} values") from exc
     if raw.dtype.kind == "u" and raw.dtype.itemsize == 1:
         return _native(raw, np.uint8), raw
+    if any_invalid and raw.dtype == np.int8:
+        raw = np.ascontiguousarray(raw)
+        return raw.view(np.uint8), raw          # -128..-1 read as 128..255: invalid
     if raw.dtype.kind in "iu":
-        valid = (raw >= 0) & (raw <= 4)
-    elif raw.dtype.kind == "f":
+        # one compiled pass of any integer width (int8 and int64 states alike)
+        from . import _kernel
+
+        raw = _native(raw, raw.dtype)
+        states = np.empty(len(raw), dtype=np.uint8)
+        _kernel.state_codes(raw, states, threads)
+        return states, raw
+    if raw.dtype.kind == "f":
         valid = (raw >= 0) & (raw <= 4) & (raw == np.floor(raw))
     else:
         raise TypeError(f"state must be numeric 0..4, not {raw.dtype}")
@@ -387,10 +400,11 @@ def _state_names(raw: np.ndarray) -> np.ndarray:
     return lookup[codes]      # code -1 (missing) picks the last entry: INVALID_STATE
 
 
-def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str) -> np.ndarray:
+def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str, threads: int = 1) -> np.ndarray:
     """Wait in the time's ticks, MISSING when absent. timedelta64 converts exactly (or to
     the nearest tick, halves up, when finer than the time's tick); numbers are in `unit`
-    when it is given, else in the time's tick. Negative waits raise."""
+    when it is given, else in the time's tick. Negative waits raise. `threads`: at most
+    this many for the check."""
     values = _to_numpy(wait, "wait", fill=MISSING)
     numbers = None
     if values.dtype.kind == "O":
@@ -409,16 +423,17 @@ def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str) -> np.ndarray:
         ticks, source = _datetime_ticks(values, "wait")
     else:
         raise TypeError(f"wait must be timedelta64 or numbers, not {values.dtype}")
-    present = ticks != MISSING
-    negative = present & (ticks < 0)
-    if negative.any():
-        row = int(np.argmax(negative))
+    from . import _kernel
+
+    ticks = _native(ticks, np.int64)
+    row = _kernel.first_negative(ticks, threads)   # one compiled pass; MISSING is not negative
+    if row >= 0:
         raise ValueError(f"wait at row {row} is negative ({shown(values[row])})")
     target, have = TICKS_PER_SECOND[tick_unit], TICKS_PER_SECOND[source]
     if target >= have:
         return _scale_exact(ticks, target // have, "wait")
     divisor = have // target
-    return np.where(present, (ticks + divisor // 2) // divisor, MISSING)
+    return np.where(ticks != MISSING, (ticks + divisor // 2) // divisor, MISSING)
 
 
 _SECONDS_PER_UNIT = {"W": 7 * 86400, "D": 86400, "h": 3600, "m": 60, "s": 1}
