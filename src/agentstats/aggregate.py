@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import time as _time
 from collections.abc import Hashable, Iterator
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
+# pandas and pyarrow are imported where used: integer session keys (a queue_log's) and
+# NumPy columns aggregate without them, so a small report starts quickly.
 from . import _kernel
 from .hresult import (
     E_OUTOFMEMORY,
@@ -477,7 +477,7 @@ class Aggregator:
         slots, first_rows = np.unique(codes - base, return_index=True)
         for name, values in chunk.extra.items():
             column = self._meta.setdefault(name, np.full(n_slots, None, dtype=object))
-            unset = pd.isnull(column[slots])
+            unset = _is_missing(column[slots])
             column[slots[unset]] = values[first_rows[unset]]
 
 
@@ -506,9 +506,21 @@ class _SessionSlots:
     def __init__(self) -> None:
         self.mode: str | None = None       # None (no rows yet), "dense" or "hash"
         self.base = 0
-        self.index = pd.Index([], dtype=object)
+        self._index: Any = None            # pd.Index of the keys (hash mode), made on first use
         self._pending: tuple | None = None
         self._old_to_new: np.ndarray | None = None
+
+    @property
+    def index(self) -> Any:
+        if self._index is None:
+            import pandas as pd
+
+            self._index = pd.Index([], dtype=object)
+        return self._index
+
+    @index.setter
+    def index(self, value: Any) -> None:
+        self._index = value
 
     def assign(self, keys: np.ndarray, states: np.ndarray, rows_seen: int, *, threads: int = 1):
         """Codes for this chunk's rows, the base to subtract, and the (possibly grown or
@@ -534,6 +546,8 @@ class _SessionSlots:
             same[:] = states
             return np.empty(0, dtype=np.int64), self.base, same
         # Hash mode: known keys keep their slots, new keys are appended.
+        import pandas as pd
+
         index = self.index
         compacted = states
         if self.mode == "dense":
@@ -592,6 +606,9 @@ def _sorting_order(keys: np.ndarray) -> np.ndarray | None:
     (then the table keeps first-seen order). Strings sort in Arrow (C, not Python
     comparisons)."""
     if len(keys) and all(type(k) is str for k in keys[: min(len(keys), 1000)]):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         try:
             return pc.sort_indices(pa.array(keys, type=pa.string())).to_numpy()
         except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -656,6 +673,8 @@ def _factorise(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _factorise_hashable(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import pandas as pd
+
     codes = uniques = None
     if keys.dtype == object and len(keys) >= _POINTER_FACTORISE_MIN_ROWS:
         keys = np.ascontiguousarray(keys)
@@ -675,6 +694,28 @@ def _factorise_hashable(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             row = int(np.argmax(codes < 0))
             raise ValueError(f"session key is missing ({shown(keys[row])}) at row {row}")
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+
+
+#: at least this many values are tested for missing by pandas (imported for them: its
+#: vectorised test beats a Python loop once the import is paid for)
+_MISSING_BY_PANDAS_MIN = 1 << 14
+_NAN_TYPES = (float, complex, np.floating, np.complexfloating, np.datetime64, np.timedelta64)
+
+
+def _is_missing(values: np.ndarray) -> np.ndarray:
+    """pd.isnull of an object array: None, NaN, NaT (and pandas' NA when pandas is
+    loaded: a value can only be a pandas object then). Small arrays without pandas
+    loaded are tested in Python, so that integer-keyed imports need no pandas."""
+    pd = sys.modules.get("pandas")
+    if pd is None and len(values) >= _MISSING_BY_PANDAS_MIN:
+        import pandas as pd
+    if pd is not None:
+        return pd.isnull(values)
+    from decimal import Decimal
+
+    return np.fromiter((v is None or (isinstance(v, _NAN_TYPES) and v != v)
+                        or (isinstance(v, Decimal) and v.is_nan()) for v in values.tolist()),
+                       dtype=bool, count=len(values))
 
 
 def _raise_first_invalid(ticks, states, raw_state, keys) -> None:

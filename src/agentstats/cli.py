@@ -210,7 +210,7 @@ class InputError(Exception):
 def _sniff(path: Path, fmt: str) -> str:
     if fmt != "auto":
         return "queue_log" if fmt == "queue_log" else fmt
-    from .io.tabular import detect_format
+    from .io.formats import detect_format
 
     try:
         return detect_format(path)
@@ -299,9 +299,6 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
 
     from .hresult import TapiError
     from .io.queue_log import import_queue_log
-    from .io.tabular import import_table
-    from .report import print_diagnostics, print_table, write_report
-    from .rollup import rollup
 
     # Not a terminal (a pipe, a file, a test): wide enough for every column.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
@@ -371,8 +368,15 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                 intervals.as_of = importer_diag["last_time"]
             aliases_inferred = result.aliases_inferred
             _check_readable(importer_diag)
-            sessions = result.to_pandas()
+            if _screen_of_sessions(args):
+                from .report.rows import session_rows
+
+                sessions = session_rows(result)     # the same rows, without pandas
+            else:
+                sessions = result.to_pandas()
         else:
+            from .io.tabular import import_table
+
             columns = _pairs(args.column, "--column")
             on_chunk = None
             if args.interval:
@@ -407,6 +411,7 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             raise InputError(f"{args.calls}: {exc}") from exc
     if kind == "queue_log" and by == "queue":
         from .report.queues import queue_report
+        from .rollup import rollup
 
         # The callers' statistics (SPEC 8.2) with the members' agent-hours beside them.
         agents = intervals.result("acd_group") if intervals is not None else (
@@ -436,6 +441,8 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         if "label" in frame.columns:
             frame = frame.sort_values(["agent", "acd_group", "instance"], kind="stable").reset_index(drop=True)
     else:
+        from .rollup import rollup
+
         key = "agent" if by == "agent" else "acd_group"
         if len(table) == 0:
             frame = rollup(table, key, keys={key: []})
@@ -446,6 +453,12 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
 
     return _show(args, console, frame, by, title, importer_diag, table.diagnostics,
                  table.as_of_datetime if len(table) else None, aliases_inferred, elapsed)
+
+
+def _screen_of_sessions(args: argparse.Namespace) -> bool:
+    """Is this report the per-session table on the screen (no file, UTC)? Its rows are
+    then NumPy columns (report.rows): a small log is reported without importing pandas."""
+    return args.by == "session" and not args.output and getattr(args, "zone", None) is None
 
 
 def _interval_seconds_of(values: Any) -> Any:
@@ -495,6 +508,12 @@ def _step_seconds(args: argparse.Namespace) -> int:
 
 def _local_text(when: Any, zone: Any) -> str:
     """A report time (naive UTC datetime64) as text in the report's zone."""
+    if zone is None:
+        import numpy as np
+
+        from .report.terminal import format_time
+
+        return format_time(np.datetime64(when))
     import pandas as pd
 
     stamp = pd.Timestamp(when)

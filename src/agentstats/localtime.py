@@ -105,10 +105,10 @@ def regroup_seconds(frame: Any, key: str, step: int, interval_seconds: int, tz: 
 
 def localise_frame(frame: Any, tz: Any) -> Any:
     """Every naive (UTC) datetime column of a report frame as local aware datetimes."""
-    import pandas as pd
-
     if tz is None:
         return frame
+    import pandas as pd
+
     out = frame.copy()
     for column in out.columns:
         if pd.api.types.is_datetime64_dtype(out[column]) and getattr(out[column].dt, "tz", None) is None:

@@ -10,12 +10,13 @@ from collections.abc import Hashable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
 from . import frames
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:      # pandas and pyarrow are imported by the exports that use them
+    import pandas as pd
+    import pyarrow as pa
+
     from .session import AgentSession
 
 Durations = Literal["seconds", "timedelta"]
@@ -162,6 +163,8 @@ class SessionTable:
 
     def _result_columns(self) -> dict[str, Any]:
         """The exported columns as arrays (keys, start ticks, seconds, counts)."""
+        import pyarrow as pa
+
         values = self.seconds()
         n = len(self)
         columns: dict[str, Any] = {

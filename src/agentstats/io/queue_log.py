@@ -128,10 +128,16 @@ class QueueLogResult:
     """What :func:`import_queue_log` returns."""
 
     table: Any                       # agentstats.SessionTable, keyed by int session id
-    sessions: Any                    # pandas DataFrame: session, label, agent, acd_group, ...
+    session_columns: dict[str, Any]  # the columns of `sessions` (QueueLogImporter.session_columns)
     diagnostics: dict[str, Any]      # line accounting (see QueueLogImporter.diagnostics)
     aliases_inferred: list[str] = field(default_factory=list)
     call_tracker: Any = None         # the queued calls (SPEC 8): agentstats.io.queue_calls
+
+    @cached_property
+    def sessions(self):
+        """pandas DataFrame: session, label, agent, acd_group, ... (built on first use:
+        pandas is imported only when a frame is asked for)."""
+        return _sessions_frame(self.session_columns)
 
     @cached_property
     def calls(self):
@@ -159,6 +165,14 @@ class QueueLogResult:
             frame["session"] = frame["session"].astype(np.int64)
         side = self.sessions.drop(columns=[c for c in ("agent", "acd_group") if c in frame.columns])
         return frame.merge(side, on="session", how="left")
+
+
+def _sessions_frame(columns: dict[str, Any]):
+    """The sessions frame (see QueueLogImporter.sessions_frame) from its columns."""
+    import pandas as pd
+
+    return pd.DataFrame({name: values if name in ("session", "label", "instance")
+                         else pd.array(values, dtype=object) for name, values in columns.items()})
 
 
 # -- options --------------------------------------------------------------------------
@@ -466,19 +480,22 @@ class QueueLogImporter:
     def sessions_frame(self):
         """One row per session id: session, label ("queue|agent|n"), agent, acd_group,
         instance, started_at ("file:line" of the line that opened it), opened_by."""
-        import pandas as pd
+        return _sessions_frame(self.session_columns())
 
+    def session_columns(self) -> dict[str, Any]:
+        """The columns of :meth:`sessions_frame` without pandas: session and instance
+        as int64 arrays, the others as lists."""
         n = len(self._sess_queue)
-        return pd.DataFrame({
+        return {
             "session": np.arange(n, dtype=np.int64),
             "label": [f"{q}|{a}|{i}" for q, a, i in zip(self._sess_queue, self._sess_agent, self._sess_instance)],
-            "agent": pd.array(self._sess_agent, dtype=object),
-            "acd_group": pd.array(self._sess_queue, dtype=object),
+            "agent": list(self._sess_agent),
+            "acd_group": list(self._sess_queue),
             "instance": np.asarray(self._sess_instance, dtype=np.int64),
-            "started_at": pd.array([self._where(c) for c in self._sess_where], dtype=object),
-            "opened_by": pd.array(self._sess_how, dtype=object),
-            "kind": pd.array(["presence" if p else "queue" for p in self._sess_presence], dtype=object),
-        })
+            "started_at": [self._where(c) for c in self._sess_where],
+            "opened_by": list(self._sess_how),
+            "kind": ["presence" if p else "queue" for p in self._sess_presence],
+        }
 
     # -- events --------------------------------------------------------------------
 
@@ -1190,7 +1207,7 @@ def import_queue_log(
     end = as_of_s if as_of_s is not None else importer.last_time
     return QueueLogResult(
         table=aggregator.result(as_of=end) if as_of_s is None and end is not None else aggregator.result(),
-        sessions=importer.sessions_frame(),
+        session_columns=importer.session_columns(),
         diagnostics=importer.diagnostics,
         aliases_inferred=list(importer.aliases_inferred),
         call_tracker=importer.call_tracker,

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .formats import detect_format
+
 __all__ = ["import_table", "read_table_events", "detect_format", "state_codes", "STATE_NAMES",
            "TableImport"]
 
@@ -46,26 +48,6 @@ _DEFAULT_CHUNK_ROWS = 1 << 20
 class TableImport:
     table: Any                 # agentstats.SessionTable
     diagnostics: dict[str, Any]
-
-
-def detect_format(path: str | os.PathLike, format: str = "auto") -> str:
-    """"csv", "parquet" or "arrow" from the option or the file name."""
-    if format != "auto":
-        if format in ("feather", "ipc"):
-            return "arrow"
-        if format not in ("csv", "parquet", "arrow"):
-            raise ValueError(f"unknown table format {format!r}: csv, parquet or arrow")
-        return format
-    name = str(path).lower()
-    for suffix in (".gz", ".bz2", ".zst", ".xz"):
-        name = name.removesuffix(suffix)
-    if name.endswith((".csv", ".tsv")):
-        return "csv"
-    if name.endswith((".parquet", ".pq")):
-        return "parquet"
-    if name.endswith((".feather", ".arrow", ".ipc", ".arrows")):
-        return "arrow"
-    raise ValueError(f"{path}: cannot tell the table format from the name; give format=")
 
 
 def _state_key(name: str) -> str:

@@ -10,10 +10,13 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
-import pandas as pd
+
+# pandas is imported where a frame is written (quick start-up for the screen report).
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["write_report", "FILE_SUFFIXES", "accounting_rows", "accounting_path", "PARQUET_KEY"]
 
@@ -36,6 +39,8 @@ def _is_duration(column: str) -> bool:
 
 
 def _jsonable(value: Any) -> Any:
+    import pandas as pd
+
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, (np.integer,)):
@@ -119,6 +124,8 @@ def write_report(frame: pd.DataFrame, path: str | os.PathLike, *,
 
 def _write(frame: pd.DataFrame, path: Path, suffix: str, diagnostics: dict[str, Any] | None,
            sheet: str, tables: dict[str, pd.DataFrame]) -> None:
+    import pandas as pd
+
     if suffix == ".csv":
         frame = frame.copy()
         for column in frame.columns:     # local times keep their UTC offset (ISO 8601)
@@ -145,6 +152,8 @@ def _write(frame: pd.DataFrame, path: Path, suffix: str, diagnostics: dict[str, 
 
 
 def _excel_value(value: Any, duration: bool) -> Any:
+    import pandas as pd
+
     from datetime import timedelta
 
     if value is None or value is pd.NA or value is pd.NaT:
@@ -167,6 +176,8 @@ def _excel_value(value: Any, duration: bool) -> Any:
 
 
 def _write_excel(path: Path, tables: dict[str, pd.DataFrame], diagnostics: dict[str, Any] | None) -> None:
+    import pandas as pd
+
     try:
         from openpyxl import Workbook
         from openpyxl.styles import Font

@@ -7,14 +7,15 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
-
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .files import write_report
 from .terminal import _cell, unit_of
+
+# pandas and rich are imported where used (a report that needs neither starts quickly).
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
 
 __all__ = ["queue_report", "print_queue_table", "write_calls", "parse_service_levels",
            "AGENT_COLUMNS"]
@@ -52,6 +53,8 @@ def queue_report(result: Any, *, interval_minutes: int | None, service_levels: S
                  window_start: int | None = None) -> pd.DataFrame:
     """Queue statistics of a queue_log import, per queue (or per queue and interval), with
     the agent-session times of the same queue (and interval) joined as agent_* columns."""
+    import pandas as pd
+
     # a window report: calls that entered from window_start (epoch seconds) on
     start = None if window_start is None else window_start * result.call_columns().ticks_per_second
     stats = result.queue_stats(interval=interval_minutes, service_level=tuple(service_levels),
@@ -105,6 +108,8 @@ _SHOWN_IF_ANY = ("timed_out", "exited_empty", "exited_with_key", "refused", "cur
 
 def print_queue_table(frame: pd.DataFrame, *, title: str, console: Console, limit: int | None,
                       zone: str = "UTC") -> None:
+    from rich.table import Table
+
     columns = [c for c in _QUEUE_COLUMNS if c in frame.columns
                and (c not in _SHOWN_IF_ANY or (frame[c] != 0).any())]
     levels = [c for c in frame.columns if c.startswith("service_level_")]
@@ -139,6 +144,8 @@ def print_queue_table(frame: pd.DataFrame, *, title: str, console: Console, limi
 
 
 def _percent(value: Any) -> str:
+    import pandas as pd
+
     if value is None or pd.isna(value):
         return "-"
     return f"{100 * float(value):.1f}"
@@ -166,6 +173,8 @@ def write_calls(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
 def run_calls_report(args: Any, inputs: list[Path], *, console: Console, title: str) -> int:
     """`agentstats report FILE --format calls`: queue statistics of per-call tables (an
     export of another system). Bad input raises ValueError naming the file and row."""
+    import pandas as pd
+
     from ..io.calls import call_columns, read_calls
     from ..queues import queue_stats
 

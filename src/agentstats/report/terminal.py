@@ -3,14 +3,19 @@ diagnostics summary (every line used or counted)."""
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["print_table", "print_diagnostics", "hms", "STATE_LABELS"]
+# A table is a pandas DataFrame or the NumPy columns of report.rows (the screen report
+# of sessions, made without pandas); pandas is imported only for a pandas value.
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["print_table", "print_diagnostics", "hms", "format_time", "STATE_LABELS"]
 
 STATE_LABELS = {0: "not ready", 1: "ready", 2: "on call", 3: "wrap-up", 4: "ended"}
 
@@ -71,9 +76,27 @@ _ROLLUP_ORDER = ("agent", "acd_group", "sessions", "first_start", "session_durat
                  "longest_time_to_answer")
 
 
+def _is_pandas(value: Any, *names: str) -> bool:
+    """Is `value` one of pandas' missing markers (NA, NaT)? Only when pandas is loaded:
+    a value cannot be one otherwise."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and any(value is getattr(pd, name) for name in names)
+
+
+def format_time(value: np.datetime64) -> str:
+    """A NumPy date-time as "YYYY-MM-DD HH:MM:SS" (whole seconds, as pandas' strftime
+    shows it), "-" for NaT."""
+    if np.isnat(value):
+        return "-"
+    moment = value.astype("datetime64[s]").astype(object)   # a datetime for years 1-9999
+    if not hasattr(moment, "strftime"):
+        return str(value)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def hms(seconds: Any) -> str:
     """Whole seconds as H:MM:SS (days as +Nd)."""
-    if seconds is None or seconds is pd.NA or (isinstance(seconds, float) and np.isnan(seconds)):
+    if seconds is None or _is_pandas(seconds, "NA") or (isinstance(seconds, float) and np.isnan(seconds)):
         return "-"
     s = int(seconds)
     sign = "-" if s < 0 else ""
@@ -84,7 +107,7 @@ def hms(seconds: Any) -> str:
 
 
 def _cell(value: Any, kind: str) -> str:
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None or _is_pandas(value, "NA", "NaT"):
         return "-"
     if kind in ("pct", "rate") and np.isnan(float(value)):
         return "-"
@@ -97,6 +120,10 @@ def _cell(value: Any, kind: str) -> str:
     if kind == "rate":
         return f"{float(value):.2f}"
     if kind == "time":
+        if isinstance(value, np.datetime64):      # the NumPy columns of report.rows
+            return format_time(value)
+        import pandas as pd
+
         try:
             stamp = pd.Timestamp(value)
             return "-" if pd.isna(stamp) else stamp.strftime("%Y-%m-%d %H:%M:%S")
@@ -123,7 +150,19 @@ def unit_of(kind: str, *, summed: bool = False, zone: str = "UTC") -> str:
     return {"pct": "%", "rate": "calls/h", "time": zone}.get(kind, "")
 
 
-def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = None,
+def _all_missing(column: Any) -> bool:
+    """Is every value of a column missing (pandas: isna; NumPy: None or NaN)?"""
+    if hasattr(column, "isna"):
+        return bool(column.isna().all())
+    values = np.asarray(column)
+    if len(values) == 0:
+        return True
+    if values.dtype == object:
+        return all(v is None or v != v for v in values.tolist())
+    return values.dtype.kind in "fc" and bool(np.isnan(values).all())
+
+
+def print_table(frame: pd.DataFrame | Any, *, title: str, console: Console | None = None,
                 limit: int | None = 50, by: str = "session", zone: str = "UTC") -> None:
     """One readable table; durations as h:mm:ss, missing values as -, the unit of each
     column under its header (agent-h:mm:ss where a sum is of several agents' time), at
@@ -134,7 +173,7 @@ def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = No
     present = [c for c in order if c in frame.columns]
     if by == "session" and "agent" not in frame.columns:
         present = ["session", *present]
-    if "average_time_to_answer" in frame.columns and frame["average_time_to_answer"].isna().all():
+    if "average_time_to_answer" in frame.columns and _all_missing(frame["average_time_to_answer"]):
         present = [c for c in present if c not in ("average_time_to_answer", "longest_time_to_answer")]
     table = Table(title=title, title_justify="left", header_style="bold", show_lines=False,
                   pad_edge=False)
@@ -152,7 +191,8 @@ def print_table(frame: pd.DataFrame, *, title: str, console: Console | None = No
                          min_width=min(width, 12) if kind == "text" else width)
     shown = frame if limit is None or len(frame) <= limit else frame.head(limit)
     kinds = [_COLUMNS.get(c, (c, "text"))[1] for c in present]
-    no_calls = (shown["number_of_calls"] == 0).to_numpy() if "number_of_calls" in shown else np.zeros(len(shown), bool)
+    no_calls = (np.asarray(shown["number_of_calls"] == 0) if "number_of_calls" in shown.columns
+                else np.zeros(len(shown), bool))
     per_call = [c in _PER_CALL for c in present]
     for row, none in zip(shown[present].itertuples(index=False, name=None), no_calls):
         table.add_row(*("-" if none and pc else _cell(v, k) for v, k, pc in zip(row, kinds, per_call)))
