@@ -1,7 +1,7 @@
 """The hand-off between the two stages of the queue_log reader, as typed columns.
 
 Stage 1 (the *line stage*) reads bytes and decides everything about a line that does
-not depend on the translation state: the line accounting of SPEC 6.5 (blank,
+not depend on the translation state: the line accounting (blank,
 malformed, bad epochs, NULs, late lines, time jumps, exact duplicates, impossible
 CONNECT hold times) and the time order. Its output is a :class:`LineColumns`: one
 row per line that the translation must read, in the order it must read them.
