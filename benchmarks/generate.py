@@ -163,15 +163,7 @@ def cached_log(n_events: int, n_sessions: int, layout: str = "time", seed: int =
     """``make_log`` through the on-disk cache (integer arrays; string keys rebuilt)."""
     d = cache_path(n_events, n_sessions, layout, seed)
     names = ("session", "time", "state")
-    if not all((d / f"{n}.npy").exists() for n in names):
-        log = make_log(n_events, n_sessions, layout, seed)
-        d.mkdir(parents=True, exist_ok=True)
-        for n in names:
-            tmp = d / f"{n}.tmp.npy"
-            np.save(tmp, log[n])
-            tmp.replace(d / f"{n}.npy")
-        del log
-    out = {n: np.load(d / f"{n}.npy") for n in names}
+    out = load_cached(d, names, lambda: make_log(n_events, n_sessions, layout, seed))
     if keys == "str":
         # also keep the integer codes and the names ("_codes", "_names"): peers may use
         # them to build their own string column quickly, *outside* the timed call
@@ -211,3 +203,18 @@ if __name__ == "__main__":  # pre-generate inputs: python -m benchmarks.generate
         print(f"{lay} {n} events {s} sessions: {_time.perf_counter() - t0:.1f}s "
               f"-> {cache_path(n, s, lay)}")
         del log
+
+
+def load_cached(d: Path, names: tuple[str, ...], make) -> dict[str, np.ndarray]:
+    """The arrays `names` from the cache folder d, made with make() and saved first when
+    one is missing (each file written to a temporary name and renamed, so an
+    interrupted run never leaves a half-written array)."""
+    if not all((d / f"{n}.npy").exists() for n in names):
+        log = make()
+        d.mkdir(parents=True, exist_ok=True)
+        for n in names:
+            tmp = d / f"{n}.tmp.npy"
+            np.save(tmp, log[n])
+            tmp.replace(d / f"{n}.npy")
+        del log
+    return {n: np.load(d / f"{n}.npy") for n in names}

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.generate import load_cached
+
 SESSIONS = (10_000, 100_000, 1_000_000)
 EVENTS_PER_SESSION = (20, 250)
 STATE_DTYPES = ("int8", "int64")
@@ -173,15 +175,7 @@ def cached_grid_log(shape: Shape, seed: int = 0) -> dict[str, np.ndarray]:
     """``make_grid_log`` through the on-disk cache."""
     d = cache_path(shape, seed)
     names = ("session", "time", "state") + (("wait",) if shape.wait else ())
-    if not all((d / f"{n}.npy").exists() for n in names):
-        log = make_grid_log(shape, seed)
-        d.mkdir(parents=True, exist_ok=True)
-        for n in names:
-            tmp = d / f"{n}.tmp.npy"
-            np.save(tmp, log[n])
-            tmp.replace(d / f"{n}.npy")
-        del log
-    return {n: np.load(d / f"{n}.npy") for n in names}
+    return load_cached(d, names, lambda: make_grid_log(shape, seed))
 
 
 if __name__ == "__main__":

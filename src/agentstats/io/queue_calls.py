@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .lines import LATEST_EPOCH, plain_int
+from .qlog_columns import Names
 
 __all__ = [
     "QueueCallTracker", "OUTCOMES", "WAITING", "ANSWERED", "ABANDONED", "TIMED_OUT",
@@ -92,21 +93,8 @@ def _seconds(parts: list[str], index: int) -> int:
     return MISSING
 
 
-class _Names:
-    """Interned strings: name -> dense int code."""
-
-    __slots__ = ("codes", "names")
-
-    def __init__(self) -> None:
-        self.codes: dict[str, int] = {}
-        self.names: list[str] = []
-
-    def code(self, name: str) -> int:
-        code = self.codes.get(name)
-        if code is None:
-            code = self.codes[name] = len(self.names)
-            self.names.append(name)
-        return code
+# Interned names: one table kind for the whole reader (io/qlog_columns.py).
+_Names = Names
 
 
 # A record is _WIDTH int64 values in one array, at these offsets (one extend per record
