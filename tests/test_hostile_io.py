@@ -673,6 +673,8 @@ TABLE_CASES = [
     # (name, columns -> values, options, expected message pieces)
     ("duplicated-time-column", {"session": [1, 1], "time": [0, 60], "state": [1, 2], "time ": [5, 6]},
      {}, ["the column name 'time' (used as time) appears 2 times"]),
+    ("duplicated-session-column", {"session": [1, 1], "time": [0, 60], "state": [1, 2], "session ": [5, 6]},
+     {}, ["the column name 'session' (used as session) appears 2 times"]),
     ("text-times", {"session": [1, 1, 1], "time": ["2026-01-01T00:00:00", "2026-01-01T00:01:00", "noon"],
                     "state": [1, 2, 1]}, {}, ["{row3}", "column 'time' (time): 'noon' is not a date-time"]),
     ("numbers-as-text-bad", {"session": [1, 1], "time": ["1700000000", "17x"], "state": [1, 2]},
@@ -697,6 +699,8 @@ def test_bad_tables_name_file_column_and_row(tmp_path, capsys, suffix, name, col
     frame = pd.DataFrame(columns)
     if name == "duplicated-time-column":
         frame.columns = ["session", "time", "state", "time"]
+    if name == "duplicated-session-column":
+        frame.columns = ["session", "time", "state", "session"]
     if suffix == ".csv" and name == "numbers-as-text-bad":
         pytest.skip("a CSV column of numbers and text is text; covered by the Parquet case")
     path = _table(tmp_path, frame, suffix)
