@@ -35,9 +35,7 @@ def to_columns(session, time, state, wait):
     state_array = np.array(state, dtype=np.int64)
     wait_array = None
     if wait is not None:
-        # timedelta64 beside datetime64 times (numbers would need unit=), NaT missing
-        wait_array = np.array([np.iinfo(np.int64).min if w is None else w for w in wait],
-                              dtype=np.int64).view("timedelta64[s]")
+        wait_array = np.array([np.nan if w is None else w for w in wait], dtype=np.float64)
     return np.array(session), time_array, state_array, wait_array
 
 

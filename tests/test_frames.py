@@ -104,8 +104,8 @@ def test_state_names_map_as_the_table_importer_does(names):
 def test_an_unknown_state_name_is_invalid_state_named_in_the_error():
     bad = EVENTS.assign(code=["READY", "LUNCH", "READY", "READY", "READY", "READY"])
     with pytest.raises(agentstats.TapiError, match="row 1: invalid_state: state 'LUNCH'"):
-        agentstats.aggregate(bad, unit="s", **NAMES)
-    lenient = agentstats.aggregate(bad, strict=False, unit="s", **NAMES)
+        agentstats.aggregate(bad, **NAMES)
+    lenient = agentstats.aggregate(bad, strict=False, **NAMES)
     assert lenient.diagnostics["invalid_state"] == 1
 
 
@@ -118,25 +118,25 @@ def test_an_unknown_state_name_is_invalid_state_named_in_the_error():
     (lambda: agentstats.aggregate(EVENTS["sid"], EVENTS["ts"]), TypeError, "missing columns for: state"),
     (lambda: agentstats.aggregate(EVENTS["sid"], EVENTS["ts"], EVENTS["code"], session=EVENTS["sid"]), TypeError, "both"),
     (lambda: agentstats.aggregate(object(), session="a", time="b", state="c"), TypeError, "not a table agentstats can read"),
-    # datetime times and a wait in plain numbers: their unit is not the times' tick (ns in
-    # pandas 2, us in DuckDB and pandas 3), so it must be said
-    (lambda: agentstats.aggregate(EVENTS, **NAMES), ValueError, "wait is numeric, so unit= is needed"),
-    (lambda: agentstats.aggregate(duckdb.sql("select * from EVENTS"), **NAMES), ValueError,
-     "wait is numeric, so unit= is needed"),
 ], ids=["pandas-name", "polars-name", "missing-role", "array-with-table", "too-many", "array-missing",
-        "twice", "not-a-table", "numeric-wait-without-unit", "duckdb-numeric-wait-without-unit"])
+        "twice", "not-a-table"])
 def test_bad_calls_say_what_is_wrong(call, error, message):
     with pytest.raises(error, match=message):
         call()
 
 
-def test_numeric_wait_beside_datetimes_is_read_in_the_unit_given():
-    """12.0 with unit="s" is 12 s whatever the times' resolution (s, us or ns)."""
+def test_numeric_waits_are_in_unit_or_else_in_the_times_tick():
+    """A wait of 12.0 with unit="s" is 12 s whatever the times' resolution; without unit=
+    plain numbers are in the datetime column's own tick (SPEC 1: the same unit as time),
+    so 12.0 beside microsecond times is 12 us."""
     for resolution in ("s", "us", "ns"):
         events = EVENTS.assign(ts=EVENTS["ts"].astype(f"datetime64[{resolution}]"))
         table = agentstats.aggregate(events, unit="s", **NAMES)
-        row = table.to_pandas().set_index("session").loc[10]
-        assert row["longest_time_to_answer"] == 12, resolution
+        assert table.to_pandas().set_index("session").loc[10, "longest_time_to_answer"] == 12, resolution
+    micro = EVENTS.assign(ts=EVENTS["ts"].astype("datetime64[us]"))
+    in_ticks = agentstats.aggregate(micro, **NAMES)
+    assert int(in_ticks.ticks["wait_max"][in_ticks.keys.tolist().index(10)]) == 12
+    assert in_ticks.ticks_per_second == 10**6
     as_timedelta = EVENTS.assign(waited=pd.to_timedelta(EVENTS["waited"], unit="s"))
     assert agentstats.aggregate(as_timedelta, **NAMES).to_pandas().set_index("session").loc[
         10, "longest_time_to_answer"] == 12
@@ -221,7 +221,7 @@ def test_repr_is_honest(result):
     assert "2 sessions from 6 rows (6 used; other rows: none)" in text
     assert "as_of 2024-03-01T09:00:00.000000 UTC" in text
     assert "ann" not in text.splitlines()[0] and "10" in text.splitlines()[2 + 1]
-    lenient = agentstats.aggregate(EVENTS.assign(code=[1, 9, 2, 1, 4, 4]), strict=False, unit="s", **NAMES)
+    lenient = agentstats.aggregate(EVENTS.assign(code=[1, 9, 2, 1, 4, 4]), strict=False, **NAMES)
     assert "invalid_state 1" in repr(lenient)
     many = agentstats.aggregate(np.arange(20), np.arange(20), np.ones(20, dtype=int), unit="s")
     assert "... 15 more sessions" in repr(many)

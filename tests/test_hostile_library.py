@@ -321,9 +321,6 @@ ERROR_CASES = {
     "timedelta64[s] wait beyond int64 ns": (
         dict(time=np.array([0, 1, 2], dtype="M8[ns]"), wait=np.array([0, 1, 2**62], dtype="m8[s]")),
         ValueError, r"wait at row 2 overflows int64"),
-    "numeric wait beside datetimes without unit": (
-        dict(time=np.array([0, 60, 120], dtype="M8[us]"), wait=np.array([np.nan, 12.0, np.nan])),
-        ValueError, r"wait is numeric, so unit= is needed"),
     "negative wait, plain value": (
         dict(time=np.array([0, 1, 2]), unit="s", wait=np.array([0, -5, 1], dtype="m8[s]")),
         ValueError, r"wait at row 1 is negative \(-5 seconds\)"),

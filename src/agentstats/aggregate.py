@@ -133,8 +133,10 @@ def aggregate(
     state: AGENT_SESSION_STATE 0..4, or state names ("READY", "busy_on_call", "BUSY",
         "WRAPUP", ... as the table importer reads them); anything else is invalid_state.
     wait: the caller's wait before this agent answered, on rows entering BUSY_ON_CALL:
-        timedelta64 (NaT missing), or numbers in `unit` (NaN missing; unit= is needed
-        for them even when the times are datetimes); never negative.
+        timedelta64 (NaT missing), or numbers in `unit` (NaN missing); never negative.
+        Without `unit`, numbers are in the ticks of the datetime times (their own
+        resolution: 12 beside microsecond times is 12 us), so give `unit="s"` for a
+        column of seconds.
     as_of: report time; default the latest valid time in the log.
     strict: raise on invalid_state / invalid_time rows; False counts them.
     n_threads: threads for the kernel (default: all cores for large inputs), capped at

@@ -402,8 +402,8 @@ def _state_names(raw: np.ndarray) -> np.ndarray:
 
 def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str, threads: int = 1) -> np.ndarray:
     """Wait in the time's ticks, MISSING when absent. timedelta64 converts exactly (or to
-    the nearest tick, halves up, when finer than the time's tick); numbers are in `unit`,
-    which must be given (ValueError without it). Negative waits raise. `threads`: at most
+    the nearest tick, halves up, when finer than the time's tick); numbers are in `unit`
+    when it is given, else in the time's tick. Negative waits raise. `threads`: at most
     this many for the check."""
     values = _to_numpy(wait, "wait", fill=MISSING)
     numbers = None
@@ -417,13 +417,7 @@ def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str, threads: int = 1
             except (TypeError, ValueError, OverflowError) as exc:
                 raise TypeError(f"wait must be timedelta64 or numbers: {exc}") from exc
     if numbers is not None or values.dtype.kind in "iuf":
-        if unit is None:
-            # The times are datetimes (numeric times need unit= already): their tick is
-            # whatever resolution the library chose (ns in pandas 2, us in DuckDB and
-            # pandas 3), so reading the numbers in it would make a 12 s wait 12 us.
-            raise ValueError("wait is numeric, so unit= is needed to say its unit: one of 's', 'ms', "
-                             "'us', 'ns' (or give the wait as timedelta64)")
-        source = unit
+        source = unit or tick_unit
         ticks = numbers if numbers is not None else _numbers_to_ticks(values, "wait", allow_missing=True)
     elif values.dtype.kind == "m":
         ticks, source = _datetime_ticks(values, "wait")
