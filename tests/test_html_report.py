@@ -62,7 +62,8 @@ def expected_marks():
         "timeline": (4, len(_timeline_frame(minutes))),
         "staffed": (4, 4 * hours),
         "calls": (3, 3 * queues["interval_start"].nunique()),
-        "service_level": (queues["queue"].nunique(), len(queues)),
+        # no mark where no call was queued (a refused caller only): the level is undefined
+        "service_level": (queues["queue"].nunique(), int(queues["service_level_20s"].notna().sum())),
         "reasons": (reasons["reason"].nunique(), len(reasons)),
     }
 
