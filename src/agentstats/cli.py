@@ -139,8 +139,8 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                    help="report time: ISO date-time (UTC, or local with --tz) or epoch seconds; later lines are not "
                         "seen and open sessions are measured up to T (default: the log's end)")
     p.add_argument("--from", dest="from_", metavar="T",
-                   help="with --by agent or --by queue: report the window from T (ISO date-time or "
-                        "epoch seconds) to --until: agent time is cut exactly at T, calls that entered "
+                   help="report the window from T (ISO date-time or epoch seconds) to --until: "
+                        "session and agent time is cut exactly at T, calls answered or queued "
                         "before T are left out; with --interval, T must start an interval")
     p.add_argument("--until", metavar="T",
                    help="the window's end: the report time (same as --as-of)")
@@ -219,7 +219,7 @@ def _sniff(path: Path, fmt: str) -> str:
 
 
 def _as_of(text: str | None, zone: Any = None, option: str = "--as-of") -> Any:
-    """A date-time option as naive UTC datetime64 (or int epoch seconds). Without an
+    """A date-time option as naive UTC datetime64 (epoch seconds too). Without an
     offset the text is local time in `zone` (UTC without one); a local time that
     happens twice or never (at a clock change) must be given with its offset."""
     if text is None:
@@ -230,7 +230,10 @@ def _as_of(text: str | None, zone: Any = None, option: str = "--as-of") -> Any:
             raise argparse.ArgumentTypeError(
                 f"{option} {text}: epoch seconds must be ASCII digits between -{LATEST_EPOCH} and "
                 f"{LATEST_EPOCH} (the year 2200); give an ISO date-time or epoch seconds")
-        return int(text)
+        import numpy as np
+
+        # a point in time, not ticks: an event table's times may be in ms or ns
+        return np.datetime64(int(text), "s")
     import pandas as pd
 
     try:
@@ -360,8 +363,17 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                 intervals = IntervalRollup(_step_seconds(args), as_of=_as_of_to_ticks(as_of, "s"))
                 column = "agent" if args.by == "agent" else "acd_group"
                 options["on_chunk"] = lambda c: intervals.update(c.session, c.time, c.state, getattr(c, column))
+            window = _session_window(args, as_of, "s")
+            if window is not None:
+                options["on_chunk"] = _both(options.get("on_chunk"), lambda c: window.update(
+                    c.session, c.time, c.state, wait=c.wait, agent=c.agent, acd_group=c.acd_group))
             with _progress_bar(_want_progress(args.progress, total), total, "queue_log") as update:
                 result = import_queue_log(inputs, as_of=as_of, progress=update, **options)
+            if window is not None:
+                from dataclasses import replace
+
+                # the sessions clipped to the window (SPEC 7.2 measurement period)
+                result = replace(result, table=window.result(as_of=result.table.as_of))
             table = result.table
             importer_diag = result.diagnostics
             if intervals is not None and intervals.as_of is None:
@@ -380,16 +392,20 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             columns = _pairs(args.column, "--column")
             on_chunk = None
             if args.interval:
-                if args.zone is not None:
-                    raise InputError("--tz with --interval needs --by agent for an event table "
-                                     "(or a queue_log input)")
                 intervals, on_chunk = _table_intervals(args, as_of)
+            window = _session_window(args, as_of, args.time_unit)
+            if window is not None:
+                on_chunk = _both(on_chunk, lambda b: window.update(
+                    b["session"], b["time"], b["state"], wait=b.get("wait"), agent=b.get("agent"),
+                    acd_group=b.get("acd_group"), address=b.get("address")))
             with _progress_bar(_want_progress(args.progress, total), None, kind) as update:
                 imported = import_table(inputs, format=kind, columns=columns, time_unit=args.time_unit,
                                         wait_unit=args.wait_unit, as_of=as_of, strict=not args.lenient,
                                         progress=update, on_chunk=on_chunk,
                                         **({"chunk_rows": None} if args.whole_file else {}))
             table = imported.table
+            if window is not None:
+                table = window.result(as_of=table.as_of)
             sessions = table.to_pandas()
     except TapiError as exc:
         raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
@@ -416,10 +432,9 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         # The callers' statistics (SPEC 8.2) with the members' agent-hours beside them.
         agents = intervals.result("acd_group") if intervals is not None else (
             rollup(table, "acd_group") if len(table) else None)
-        if agents is not None and args.window_start is not None:
-            # the members' agent-hours are cut at the window's start only per interval
-            agents = (agents[_interval_seconds_of(agents["interval_start"]) >= _epoch_seconds(args.window_start)]
-                      if intervals is not None else None)
+        if agents is not None and args.window_start is not None and intervals is not None:
+            # the window starts on an interval edge: its intervals are the window
+            agents = agents[_interval_seconds_of(agents["interval_start"]) >= _epoch_seconds(args.window_start)]
         if agents is not None and intervals is not None and args.zone is not None:
             from .localtime import regroup_seconds
 
@@ -430,11 +445,17 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         by = "queue_calls"
     elif intervals is not None:
         key = "agent" if by == "agent" else "acd_group"
-        frame = intervals.result(key)
-        if args.zone is not None:
-            from .localtime import regroup_seconds
+        if kind == "queue_log":
+            frame = intervals.result(key)
+            if args.zone is not None:
+                from .localtime import regroup_seconds
 
-            frame = regroup_seconds(frame, key, _step_seconds(args), args.interval * 60, args.zone)
+                frame = regroup_seconds(frame, key, _step_seconds(args), args.interval * 60, args.zone)
+        else:       # ticks finer than seconds: regrouped in ticks, floored once per cell
+            frame = intervals.result(key, tz=args.zone, interval_seconds=args.interval * 60)
+        if args.window_start is not None:
+            frame = frame[_interval_seconds_of(frame["interval_start"]) >= _epoch_seconds(args.window_start)]
+            frame = frame.reset_index(drop=True)
         by = "interval"
     elif by == "session":
         frame = sessions
@@ -458,7 +479,31 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
 def _screen_of_sessions(args: argparse.Namespace) -> bool:
     """Is this report the per-session table on the screen (no file, UTC)? Its rows are
     then NumPy columns (report.rows): a small log is reported without importing pandas."""
-    return args.by == "session" and not args.output and getattr(args, "zone", None) is None
+    return (args.by == "session" and not args.output and getattr(args, "zone", None) is None
+            and getattr(args, "window_start", None) is None)
+
+
+def _session_window(args: argparse.Namespace, as_of: Any, unit: str) -> Any:
+    """--from on the per-session table, or on the per-queue totals of sessions: a
+    SessionWindow fed the same rows as the report (None without --from, or when
+    intervals or the agent view cut the window themselves)."""
+    if args.window_start is None or args.interval or args.by not in ("session", "queue"):
+        return None
+    from .session_window import SessionWindow
+
+    return SessionWindow(args.window_start, unit=unit, as_of=as_of, strict=False)
+
+
+def _both(first: Any, second: Any) -> Any:
+    """One on_chunk callback that calls `first` (if any), then `second`."""
+    if first is None:
+        return second
+
+    def both(chunk: Any) -> None:
+        first(chunk)
+        second(chunk)
+
+    return both
 
 
 def _interval_seconds_of(values: Any) -> Any:
@@ -645,8 +690,6 @@ def main(argv: list[str] | None = None) -> int:
     except argparse.ArgumentTypeError as exc:
         return _usage_error(parser, str(exc))
     if args.window_start is not None:
-        if args.by == "session":
-            return _usage_error(parser, "--from needs --by agent or --by queue")
         if end is not None and _epoch_seconds(args.window_start) > _epoch_seconds(end):
             return _usage_error(parser, "--from is after --until: the window would be empty")
         if args.interval and not _starts_an_interval(args, _epoch_seconds(args.window_start)):
@@ -772,7 +815,7 @@ def _table_intervals(args: argparse.Namespace, as_of: Any) -> tuple[Any, Any]:
 
     role = "agent" if args.by == "agent" else "acd_group"
     ns = 10**9
-    intervals = IntervalRollup(args.interval * 60 * ns, ticks_per_second=ns,
+    intervals = IntervalRollup(_step_seconds(args) * ns, ticks_per_second=ns,
                                as_of=_as_of_to_ticks(as_of, "ns"))
 
     def update(batch: dict[str, Any]) -> None:
