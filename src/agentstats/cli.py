@@ -507,11 +507,14 @@ def _both(first: Any, second: Any) -> Any:
 
 
 def _interval_seconds_of(values: Any) -> Any:
-    """Interval starts (datetime64 UTC) as epoch seconds."""
+    """Interval starts (naive UTC or local aware datetimes) as epoch seconds."""
     import numpy as np
     import pandas as pd
 
-    return pd.to_datetime(values).astype("datetime64[s]").to_numpy().view(np.int64)
+    starts = pd.Series(pd.to_datetime(values))
+    if isinstance(starts.dtype, pd.DatetimeTZDtype):
+        starts = starts.dt.tz_convert("UTC").dt.tz_localize(None)
+    return starts.astype("datetime64[s]").to_numpy().view(np.int64)
 
 
 def _starts_an_interval(args: argparse.Namespace, seconds: int) -> bool:
