@@ -422,7 +422,8 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         if kind != "queue_log":
             raise InputError("--calls needs a queue_log input (an event table has no callers)")
         try:
-            write_calls(result.calls, args.calls)
+            write_calls(result.calls, args.calls,
+                        diagnostics={"lines": importer_diag, "events": table.diagnostics})
         except (OSError, ValueError) as exc:
             raise InputError(f"{args.calls}: {exc}") from exc
     if kind == "queue_log" and by == "queue":
