@@ -149,6 +149,12 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
     p.add_argument("--queue", dest="queue_patterns", action="append", default=[], metavar="GLOB",
                    help="only queues matching GLOB (repeatable); with --by agent, the agents who "
                         "were members of a matching queue")
+    p.add_argument("--days", metavar="DAYS",
+                   help="with --interval: only the intervals on these local days, e.g. mon-fri or "
+                        "sat,sun (time on other days is left out exactly, like a window)")
+    p.add_argument("--hours", metavar="HH:MM-HH:MM",
+                   help="with --interval: only the intervals within these local opening hours, e.g. "
+                        "08:00-18:00 (on interval edges; 22:00-06:00 runs overnight)")
     p.add_argument("--tz", metavar="ZONE",
                    help="time zone of the report (e.g. Europe/Rome): interval edges and days on its "
                         "local boundaries (a local day may last 23 or 25 hours), every time shown "
@@ -631,6 +637,10 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
         raise InputError(str(exc)) from exc
 
     zone = getattr(args, "zone", None)
+    if getattr(args, "open_days", None) is not None or getattr(args, "open_hours", None) is not None:
+        from .report.opening_hours import keep_open
+
+        frame = keep_open(frame, days=args.open_days, hours=args.open_hours, zone=zone)
     frame = localise_frame(frame, zone)
     zone_name = str(zone) if zone is not None else "UTC"
 
@@ -703,6 +713,17 @@ def main(argv: list[str] | None = None) -> int:
         return _usage_error(parser, "--interval MINUTES needs MINUTES > 0 and --by agent or --by queue")
     if args.interval is not None and args.interval > 525600:
         return _usage_error(parser, f"--interval {args.interval}: at most 525600 minutes (a year)")
+    from .report.opening_hours import check_fits, parse_days, parse_hours
+
+    try:
+        args.open_days, args.open_hours = parse_days(args.days), parse_hours(args.hours)
+        if args.days is not None or args.hours is not None:
+            if not args.interval or args.by == "session" or args.html:
+                return _usage_error(parser, "--days and --hours need --interval and --by agent or --by queue "
+                                            "(the opening hours are whole reporting intervals)")
+            check_fits(args.open_hours, args.interval)
+    except ValueError as exc:
+        return _usage_error(parser, str(exc))
     from .report.queues import parse_service_levels
 
     try:
