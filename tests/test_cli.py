@@ -348,3 +348,15 @@ def test_calls_file_reads_back_as_a_call_table(tmp_path):
                  "--as-of", "2026-03-02T19:56:36"]) == 0
     a, b = pd.read_csv(direct), pd.read_csv(again)
     assert a[list(b.columns)].equals(b)
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch, capsys):
+    # `agentstats report ... | head`: the reader goes away; no traceback, exit 141 as a shell's
+    import agentstats.cli as cli
+
+    def closed(argv):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "_main", closed)
+    assert cli.main(["demo"]) == 141
+    assert "Traceback" not in capsys.readouterr().err

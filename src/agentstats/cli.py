@@ -681,6 +681,19 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader of the output went away (`agentstats ... | head`): stop quietly, and
+        # keep Python from reporting the same closed pipe again at exit
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
