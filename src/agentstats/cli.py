@@ -595,7 +595,8 @@ def _write_html(args: argparse.Namespace, inputs: list[Path], kind: str, console
         options["reorder_window"] = args.reorder_window
     try:
         out = html_report(inputs, args.html, interval=args.interval or 60, tz=args.zone, as_of=as_of,
-                          service_level=args.service_levels[0], title=title, **options)
+                          window_start=args.window_start, service_level=args.service_levels[0], title=title,
+                          agent_patterns=args.agent_patterns, queue_patterns=args.queue_patterns, **options)
     except TapiError as exc:
         raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
     except OSError as exc:
@@ -716,6 +717,8 @@ def _main(argv: list[str] | None) -> int:
         args.window_start = _as_of(args.from_, args.zone, "--from")
     except argparse.ArgumentTypeError as exc:
         return _usage_error(parser, str(exc))
+    if args.html and args.interval is None:
+        args.interval = 60          # the HTML report's charts are per interval
     if args.window_start is not None:
         if end is not None and _epoch_seconds(args.window_start) > _epoch_seconds(end):
             return _usage_error(parser, "--from is after --until: the window would be empty")
