@@ -30,7 +30,7 @@ before the agent answered. Input is an Asterisk queue_log (rotated files may be 
 together) or an event table (CSV, Parquet, Arrow/Feather)."""
 
 _REPORT_EPILOG = """\
-How a queue_log is read (details: docs/queue_log.md):
+How a queue_log is read (details: agentstats explain session, agentstats explain line_reasons):
   session      one agent's membership of one queue: ADDMEMBER or AGENTLOGIN .. REMOVEMEMBER,
                AGENTLOGOFF, or QUEUESTART (server restart). Static members start at their
                first line in the queue.
@@ -42,7 +42,7 @@ How a queue_log is read (details: docs/queue_log.md):
                (lines NAME=AGENT) or inferred from the FreePBX/Issabel login lines.
   callers      ENTERQUEUE .. CONNECT (answered), ABANDON, EXITWITHTIMEOUT, EXITEMPTY, EXITWITHKEY;
                FULL, JOINEMPTY, CLOSED are refused at the door. --by queue reports them per
-               queue (queued, answered, abandoned, waits, service level; details: docs/queues.md)
+               queue (queued, answered, abandoned, waits, service level; agentstats explain queued_call)
                beside the members' agent-hours; --calls FILE writes one row per caller's stay.
 Every line is either used or counted under a reason (blank, duplicate_line,
 not_agent_event, unknown_verb:X, late, time_jump, bad_epoch, ...), shown under the table.
