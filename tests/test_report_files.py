@@ -178,3 +178,20 @@ def test_a_call_table_report_carries_its_row_count(tmp_path):
     sheet = openpyxl.load_workbook(out)["accounting"]
     rows = {(s, i): v for s, i, v in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows[("call rows", "rows")] == rows[("call rows", "used")] == 2
+
+
+def test_the_per_call_file_in_local_time(tmp_path):
+    out = tmp_path / "calls.csv"
+    assert main(["demo", "--by", "queue", "--tz", "Europe/Rome", "--calls", str(out), "-q"]) == 0
+    utc = tmp_path / "utc.csv"
+    assert main(["demo", "--by", "queue", "--calls", str(utc), "-q"]) == 0
+    local, plain = pd.read_csv(out), pd.read_csv(utc)
+    assert local["enter"].str.endswith("+01:00").all()          # Rome in March
+    assert (pd.to_datetime(local["enter"], utc=True) == pd.to_datetime(plain["enter"], utc=True)).all()
+
+
+def test_calls_with_the_agent_view_is_a_usage_error(tmp_path, capsys):
+    # the agent view does not follow the callers: refused, never silently ignored
+    assert main(["demo", "--calls", str(tmp_path / "c.csv")]) == 2
+    assert "--by session or --by queue" in capsys.readouterr().err
+    assert not (tmp_path / "c.csv").exists()

@@ -170,8 +170,9 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                    help="with --by queue: service level = calls answered within T seconds / calls "
                         "queued, for each T (default 20)")
     p.add_argument("--calls", metavar="FILE",
-                   help="queue_log: also write one row per caller's stay in a queue (enter, leave, "
-                        "outcome, wait, agent, talk, flows) to FILE.csv, FILE.parquet or FILE.json")
+                   help="queue_log, with --by session or --by queue: also write one row per caller's "
+                        "stay in a queue (enter, leave, outcome, wait, agent, talk, flows) to FILE.csv, "
+                        "FILE.parquet or FILE.json, times local with --tz")
     if not demo:
         p.add_argument("--max-call", type=int, default=None, metavar="SECONDS",
                        help="queue_log: a call whose end line is missing counts at most SECONDS "
@@ -428,7 +429,9 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         if kind != "queue_log":
             raise InputError("--calls needs a queue_log input (an event table has no callers)")
         try:
-            write_calls(result.calls, args.calls,
+            from .localtime import localise_frame
+
+            write_calls(localise_frame(result.calls, args.zone), args.calls,
                         diagnostics={"lines": importer_diag, "events": table.diagnostics})
         except (OSError, ValueError) as exc:
             raise InputError(f"{args.calls}: {exc}") from exc
@@ -717,6 +720,9 @@ def _main(argv: list[str] | None) -> int:
         args.window_start = _as_of(args.from_, args.zone, "--from")
     except argparse.ArgumentTypeError as exc:
         return _usage_error(parser, str(exc))
+    if args.calls and (args.by == "agent" or args.html):
+        return _usage_error(parser, "--calls writes the callers of a queue_log with --by session or --by queue "
+                                    "(not with --by agent or --html)")
     if args.html and args.interval is None:
         args.interval = 60          # the HTML report's charts are per interval
     if args.window_start is not None:

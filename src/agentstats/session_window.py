@@ -49,7 +49,6 @@ class SessionWindow:
         self._start: int | None = None
         self._whole: Aggregator | None = None
         self._before: Aggregator | None = None
-        self._has_wait: bool | None = None
 
     def _opened(self, tick_unit: str) -> tuple[Aggregator, Aggregator, int]:
         """The two Aggregators and the start in ticks, made on the first chunk (its time
