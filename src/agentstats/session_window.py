@@ -17,11 +17,11 @@ the SessionTable, as for any session.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from .aggregate import Aggregator
+from .aggregate import Aggregator, Unit
 from .columns import MISSING, _as_of_to_ticks, _time_to_ticks, _wait_to_ticks
 from .table import SessionTable
 
@@ -37,7 +37,7 @@ class SessionWindow:
     that ended before the start is not). `start`: datetime, ISO text, datetime64 or ticks
     of the time's unit; `as_of`: the window's end (default: the latest row)."""
 
-    def __init__(self, start: Any, *, unit: str | None = None, as_of: Any = None,
+    def __init__(self, start: Any, *, unit: Unit | None = None, as_of: Any = None,
                  strict: bool = True) -> None:
         if start is None:
             raise ValueError("a window needs its start")
@@ -62,8 +62,9 @@ class SessionWindow:
         if end is not None and start > end:
             raise ValueError("the window's start is after its end (as_of)")
         self._tick_unit, self._start = tick_unit, start
-        self._whole = Aggregator(unit=tick_unit, as_of=end, strict=self._strict)
-        self._before = Aggregator(unit=tick_unit, as_of=start, strict=False)
+        unit = cast(Unit, tick_unit)
+        self._whole = Aggregator(unit=unit, as_of=end, strict=self._strict)
+        self._before = Aggregator(unit=unit, as_of=start, strict=False)
         return self._whole, self._before, start
 
     def update(self, session: Any, time: Any, state: Any, *, wait: Any = None, agent: Any = None,
@@ -88,7 +89,7 @@ class SessionWindow:
     def result(self, *, as_of: Any = None) -> SessionTable:
         """The window's SessionTable; `as_of` as for :meth:`agentstats.Aggregator.result`."""
         if self._whole is None or self._before is None or self._start is None:
-            return Aggregator(unit=self._unit or "s").result()
+            return Aggregator(unit=self._unit).result()
         whole = self._whole.result(as_of=as_of)
         return window_table(whole, self._before.result(as_of=self._start), self._start)
 
