@@ -204,3 +204,14 @@ def test_a_window_from_before_the_log_is_the_whole_log(rows):
 def test_a_window_that_starts_after_it_ends_is_refused():
     with pytest.raises(ValueError, match="after its end"):
         SessionWindow(10, unit="s", as_of=5).update([1], [0], [1])
+
+
+def test_a_queue_window_has_the_members_agent_hours_of_the_window(log, tmp_path):
+    out = tmp_path / "q.json"
+    assert main(["report", log, "--by", "queue", "--from", "1200", "--until", "1700", "-o", str(out), "-q"]) == 0
+    rows = {r["queue"]: r for r in json.loads(out.read_text())["rows"]}
+    assert (rows["q1"]["agent_time_logged_in"], rows["q1"]["agent_talk_time"], rows["q1"]["agent_calls"]) \
+        == (500, 100, 0)
+    assert (rows["q2"]["agent_time_logged_in"], rows["q2"]["agent_calls"], rows["q2"]["total_calls_queued"]) \
+        == (500, 1, 1)
+    assert rows["q3"]["agent_time_logged_in"] == 0        # Dee joined at the window's last second
