@@ -215,3 +215,23 @@ def test_a_queue_window_has_the_members_agent_hours_of_the_window(log, tmp_path)
     assert (rows["q2"]["agent_time_logged_in"], rows["q2"]["agent_calls"], rows["q2"]["total_calls_queued"]) \
         == (500, 1, 1)
     assert rows["q3"]["agent_time_logged_in"] == 0        # Dee joined at the window's last second
+
+
+def test_aggregate_takes_a_window_from_python():
+    import pandas as pd
+
+    # Ana's and Bob's day of the queue_log above, as an event table (times in seconds)
+    events = pd.DataFrame({
+        "sid": ["a"] * 6 + ["b"] * 4,
+        "ts": [1000, 1110, 1300, 1400, 1600, 2000, 1000, 1655, 1690, 2000],
+        "code": [1, 2, 1, 0, 1, 4, 1, 2, 1, 4],
+        "hold": [None, 10, None, None, None, None, None, 5, None, None]})
+    table = agentstats.aggregate(events, session="sid", time="ts", state="code", wait="hold", unit="s",
+                                 as_of=1700, window_start=1200)
+    rows = table.to_pandas().set_index("session")
+    assert rows.loc["a", ["session_duration", "total_talk_time", "number_of_calls"]].tolist() == [500, 100, 0]
+    assert rows.loc["b", ["session_duration", "number_of_calls", "longest_time_to_answer"]].tolist() == [500, 1, 5]
+    assert str(rows.loc["a", "start_time"]) == "1970-01-01 00:20:00+00:00"
+    # strict by default, as without a window: a bad state names its row
+    with pytest.raises(ValueError, match="row"):
+        agentstats.aggregate(["a", "a"], [0, 10], [1, 9], unit="s", window_start=5)

@@ -35,12 +35,14 @@ class SessionWindow:
     """Feed it the rows (in chunks, as an Aggregator), then `result()`: the SessionTable
     of the window [start, as_of], one row per session that was in the window (a session
     that ended before the start is not). `start`: datetime, ISO text, datetime64 or ticks
-    of the time's unit; `as_of`: the window's end (default: the latest row)."""
+    of the time's unit; `as_of`: the window's end (default: the latest row); `strict`
+    and the other options (n_threads, timeout, off_table) as for an Aggregator."""
 
     def __init__(self, start: Any, *, unit: Unit | None = None, as_of: Any = None,
-                 strict: bool = True) -> None:
+                 strict: bool = True, **options: Any) -> None:
         if start is None:
             raise ValueError("a window needs its start")
+        self._options = options         # n_threads, timeout, off_table: as for an Aggregator
         self._start_input = start
         self._unit = unit
         self._as_of_input = as_of
@@ -63,8 +65,9 @@ class SessionWindow:
             raise ValueError("the window's start is after its end (as_of)")
         self._tick_unit, self._start = tick_unit, start
         unit = cast(Unit, tick_unit)
-        self._whole = Aggregator(unit=unit, as_of=end, strict=self._strict)
-        self._before = Aggregator(unit=unit, as_of=start, strict=False)
+        self._whole = Aggregator(unit=unit, as_of=end, strict=self._strict, **self._options)
+        self._before = Aggregator(unit=unit, as_of=start, strict=False,
+                                  **{k: v for k, v in self._options.items() if k != "off_table"})
         return self._whole, self._before, start
 
     def update(self, session: Any, time: Any, state: Any, *, wait: Any = None, agent: Any = None,
