@@ -137,6 +137,7 @@ def test_the_page_of_a_window_and_of_some_agents(tmp_path):
     assert main(["demo", "--html", str(page), *window, "--agent", "A*", "--agent", "B*"]) == 0
     agents = _first_cells(page, "agents")
     assert [row["agent"] for row in agents] == ["Ana Silva", "Bruno Okafor"]
+    assert "From 2026-03-02 12:00:00 to 2026-03-02 14:00:00. Times in UTC." in page.read_text(encoding="utf-8")
     out = tmp_path / "a.json"
     assert main(["demo", "--by", "agent", *window, "--agent", "Ana*", "-o", str(out), "-q"]) == 0
     (ana,) = json.loads(out.read_text())["rows"]

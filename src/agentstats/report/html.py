@@ -205,7 +205,8 @@ def build_html(*, title: str, agents: Any, minute_table: Any, queues: Any, queue
             agent_rows[column] = pd.array([pd.NA] * len(agent_rows), dtype="Int64")
     body = "\n".join([
         f"<h1>{html.escape(title)}</h1>",
-        f"<p>Times in {html.escape(zone)}. Definitions of every column: <code>agentstats explain "
+        f"<p>{html.escape(_period_text(agents, zone))}Times in {html.escape(zone)}. "
+        f"Definitions of every column: <code>agentstats explain "
         f"TERM</code> (docs/definitions.md).</p>",
         "<h2>Agents</h2>", _table(agent_rows, "agents"),
         "<h2>Queues</h2>", _table(queues, "queues"),
@@ -214,6 +215,22 @@ def build_html(*, title: str, agents: Any, minute_table: Any, queues: Any, queue
         _table_rows(["section", "item", "value"], accounting_rows(accounting), "accounting"),
     ])
     return _PAGE.format(title=html.escape(title), plotly=get_plotlyjs(), body=body, script=_SORT_SCRIPT)
+
+
+def _period_text(agents: Any, zone: str) -> str:
+    """'From .. to .. . ' for a window, 'As of .. . ' otherwise, in the report's zone."""
+    import pandas as pd
+
+    def local(ticks: int) -> str:
+        stamp = pd.Timestamp(ticks, unit=agents.time_unit, tz="UTC").tz_convert(zone)
+        return stamp.strftime("%Y-%m-%d %H:%M:%S")
+
+    if agents.as_of is None:
+        return ""
+    start = getattr(agents, "window_start", None)
+    if start is not None:
+        return f"From {local(start)} to {local(agents.as_of)}. "
+    return f"As of {local(agents.as_of)}. "
 
 
 def _cell_text(column: str, value: Any) -> tuple[str, str]:
