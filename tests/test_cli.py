@@ -299,7 +299,9 @@ def test_calls_file(tmp_path, capsys, suffix):
     assert list(frame["callid"]) == ["c1", "c2", "c3"]
     assert list(frame["outcome"]) == ["answered"] * 3
     assert list(frame["wait"]) == [12, 5, 40] and list(frame["talk"]) == [100, 60, 30]
-    assert [p.name for p in tmp_path.iterdir()] == [out.name]      # no temporary file left
+    # no temporary file left; a CSV has its line accounting beside it
+    expected = [out.name] + (["calls.accounting.json"] if out.suffix == ".csv" else [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(expected)
 
 
 def test_calls_file_errors(tmp_path, capsys):
@@ -346,3 +348,15 @@ def test_calls_file_reads_back_as_a_call_table(tmp_path):
                  "--as-of", "2026-03-02T22:09:12"]) == 0     # the demo log's end (its last CLOSED)
     a, b = pd.read_csv(direct), pd.read_csv(again)
     assert a[list(b.columns)].equals(b)
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch, capsys):
+    # `agentstats report ... | head`: the reader goes away; no traceback, exit 141 as a shell's
+    import agentstats.cli as cli
+
+    def closed(argv):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "_main", closed)
+    assert cli.main(["demo"]) == 141
+    assert "Traceback" not in capsys.readouterr().err

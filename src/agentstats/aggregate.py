@@ -115,6 +115,7 @@ def aggregate(
     acd_group: Any = None,
     address: Any = None,
     off_table: OffTable = "count",
+    window_start: Any = None,
 ) -> SessionTable:
     """Aggregate an agent-state event log into one row of ITAgentSession statistics per
     session, with every row accounted for in `table.diagnostics`.
@@ -144,6 +145,10 @@ def aggregate(
     timeout: seconds before giving up with TAPI_E_TIMEOUT (default: no limit).
     agent, acd_group, address: optional per-row keys kept with each session.
     off_table: "count" (default) or "raise" for transitions TAPI's state table forbids.
+    window_start: a report of the window [window_start, as_of] only (datetime, ISO text
+        or ticks): each session is cut exactly at both edges, its calls and times to
+        answer are those answered inside the window, and a session that ended at or
+        before its start is left out (:class:`agentstats.session_window.SessionWindow`).
 
     Columns may be NumPy arrays, lists, pandas Series (nullable and Arrow-backed
     included), pyarrow or polars arrays; the values are read exactly (docs/limits.md).
@@ -154,6 +159,14 @@ def aggregate(
         {"session": session, "time": time, "state": state, "wait": wait, "agent": agent,
          "acd_group": acd_group, "address": address},
         required=("session", "time", "state"), what="aggregate")
+    if window_start is not None:
+        from .session_window import SessionWindow
+
+        window = SessionWindow(window_start, unit=unit, as_of=as_of, strict=strict, n_threads=n_threads,
+                               timeout=timeout, off_table=off_table)
+        window.update(given["session"], given["time"], given["state"], wait=given.get("wait"),
+                      agent=given.get("agent"), acd_group=given.get("acd_group"), address=given.get("address"))
+        return window.result()
     aggregator = Aggregator(
         unit=unit, as_of=as_of, strict=strict, n_threads=n_threads, timeout=timeout,
         off_table=off_table,
