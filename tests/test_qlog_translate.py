@@ -314,6 +314,30 @@ EDGES: dict[str, tuple[list, dict]] = {
         (9, "NONE", "NONE", "Local/1001@from-queue", "PAUSEALL", "Lunch"),
         (10, "NONE", "NONE", "SIP/1002", "UNPAUSEALL"),             # aliased to "NONE": an agent
     ], {"aliases": {"SIP/1001": "Sathish", "Local/1001@from-queue": "Sathish", "SIP/1002": "NONE"}}),
+    "settle_in_the_order_sessions_opened": ([
+        (0, "NONE", "q2", "SIP/1", "ADDMEMBER", ""),                # session 0
+        (0, "NONE", "q1", "SIP/1", "ADDMEMBER", ""),                # session 1
+        (1, "NONE", "q2", "SIP/1", "REMOVEMEMBER"),
+        (1, "NONE", "q2", "SIP/1", "ADDMEMBER", ""),                # session 2: after session 1
+        (2, "NONE", "q3", "SIP/1", "ADDMEMBER", ""),
+        (3, "c1", "q2", "SIP/1", "CONNECT", "1", "x", "1"),
+        (4, "c2", "q1", "SIP/1", "CONNECT", "1", "x", "1"),
+        (5, "c3", "q3", "SIP/1", "CONNECT", "1", "x", "1"),
+        (6, "c1", "q2", "SIP/1", "COMPLETEAGENT", "1", "3", "1"),  # wrap-up until 36
+        (7, "c2", "q1", "SIP/1", "COMPLETEAGENT", "1", "3", "1"),  # wrap-up until 37
+        (50, "NONE", "q3", "SIP/1", "PAUSE", "x"),                  # both elapse first; c3 capped at 45
+        (60, "c4", "q1", "SIP/1", "CONNECT", "1", "x", "1"),
+        (61, "c5", "q2", "SIP/1", "CONNECT", "1", "x", "1"),
+        (62, "c5", "q2", "SIP/1", "COMPLETEAGENT", "1", "1", "1"),
+        (63, "c4", "q1", "SIP/1", "COMPLETEAGENT", "1", "1", "1"),
+        (64, "NONE", "NONE", "NONE", "QUEUESTART"),                 # ends them in opening order
+        (70, "NONE", "q2", "SIP/2", "ADDMEMBER", ""),
+        (70, "NONE", "q1", "SIP/2", "ADDMEMBER", ""),
+        (71, "c6", "q1", "SIP/2", "CONNECT", "1", "x", "1"),
+        (72, "c7", "q2", "SIP/2", "CONNECT", "1", "x", "1"),
+        (73, "c7", "q2", "SIP/2", "COMPLETEAGENT", "1", "1", "1"),
+        (74, "c6", "q1", "SIP/2", "COMPLETEAGENT", "1", "1", "1"),  # both wrap-ups due at the end
+    ], {"wrapup": {"q1": 30, "q2": 30}, "max_call": 40}),
     "counted_verbs": ([
         (0, "c1", "q1", "SIP/1", "", "x"),                          # malformed
         (1, "c1", "q1", "NONE", "DID", "555"),                      # not an agent event
@@ -434,16 +458,30 @@ VERBS = ["ADDMEMBER", "REMOVEMEMBER", "AGENTLOGIN", "AGENTCALLBACKLOGIN", "AGENT
          "ENTERQUEUE", "ABANDON", "DID", "MYVERB", ""]
 DATA = ["", "PAUSED", "paused", "Lunch", "0", "1", "5", "30", "600", "86401", "x", "²", "LINK"]
 
-generated_rows = st.lists(
+# Anything goes: every verb, agent and queue field, nobody included.
+any_rows = st.lists(
     st.tuples(st.sampled_from([0, 0, 0, 1, 2, 5, 30, 59, 60, 61, 300]), st.sampled_from(["c1", "c2", "NONE"]),
               st.sampled_from(QUEUES), st.sampled_from(AGENTS), st.sampled_from(VERBS),
               st.lists(st.sampled_from(DATA), max_size=4)),
     max_size=60,
 )
+# Busy members: two agents in three queues, mostly calls, so that several sessions of an
+# agent have wrap-ups and capped calls due at the same line.
+MEMBER_VERBS = ["ADDMEMBER", "ADDMEMBER", "REMOVEMEMBER", "CONNECT", "CONNECT", "CONNECT", "COMPLETEAGENT",
+                "COMPLETECALLER", "TRANSFER", "PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL", "WRAPUPSTART",
+                "RINGNOANSWER", "QUEUESTART", "AGENTLOGIN", "AGENTLOGOFF"]
+member_rows = st.lists(
+    st.tuples(st.sampled_from([0, 0, 1, 5, 20, 40, 61]), st.sampled_from(["c1", "c2"]),
+              st.sampled_from(["q1", "q2", "q3", "q3", "NONE"]), st.sampled_from(["SIP/1", "SIP/2", "Sathish"]),
+              st.sampled_from(MEMBER_VERBS), st.lists(st.sampled_from(["", "0", "1", "30", "PAUSED", "Lunch"]),
+                                                      max_size=2)),
+    max_size=80,
+)
+generated_rows = st.one_of(any_rows, member_rows)
 
 
 @given(rows=generated_rows,
-       wrapup=st.sampled_from([None, {"*": 10}, {"q1": 30, "q2": 0}]),
+       wrapup=st.sampled_from([None, {"*": 10}, {"q1": 30, "q2": 0}, {"q1": 30, "q2": 30, "q3": 60}]),
        max_call=st.sampled_from([None, 1, 60]),
        alias=st.booleans(),
        as_of=st.sampled_from(["end", None, 100, 100_000]),
