@@ -163,6 +163,44 @@ def test_demo_generator(empty_log, tmp_path, dirty, options):
     assert compiled.session_columns()["label"] == sessions["label"].tolist()
 
 
+STAGE_TWO_ONLY = ("orphan", "no_queue", "no_agent", "not_agent_event", "no_state_change", "queue_orphan",
+                  "second_enterqueue", "no_callid")
+
+
+@pytest.mark.parametrize("dirty", [False, True], ids=["clean", "dirty"])
+def test_translator_of_an_importer(tmp_path, dirty):
+    """for_importer: the import's own settings and "file:line" locations; the results are
+    the import's (the lines used are all the translation's; its own reasons match)."""
+    path = tmp_path / "queue_log"
+    write_queue_log(path, agents=12, days=2, seed=5, dirty=dirty)
+    options = {"wrapup": ["*=12"], "max_call": 1200}
+    lines, (events, sessions, diagnostics) = importer_lines(path, **options)
+    importer = QueueLogImporter(path, **options)
+    names = LineNames()
+    tracker = CompiledCallTracker(names, aliases=importer.aliases, where_of=importer._where)
+    translator = CompiledAgentTranslator.for_importer(importer, names)
+    chunks = []
+    for start in range(0, len(lines), 3000):
+        columns = columns_from_lines(lines[start:start + 3000], names)
+        translator.read(columns, *call_verdicts(tracker, columns))
+        chunks.append(translator.take_events())
+    translator.finish(diagnostics["last_time"])
+    chunks.append(translator.take_events())
+    assert_same_events(EventChunk.concat(chunks), events)
+    columns = translator.session_columns()
+    for name in sessions.columns:
+        assert list(columns[name]) == sessions[name].tolist(), name
+    assert translator.n_sessions == diagnostics["sessions"] == len(sessions)
+    assert translator.used == diagnostics["used"]
+    assert translator.unterminated_calls == diagnostics["unterminated_call"]
+    for reason, count in translator.counted.items():
+        if reason in STAGE_TWO_ONLY or reason.startswith("unknown_verb:"):
+            assert diagnostics["counted"][reason] == count, reason
+            assert diagnostics["examples"].get(reason, []) == translator.examples.get(reason, []), reason
+    if dirty:
+        assert any(reason.startswith("unknown_verb:") for reason in translator.counted)
+
+
 def test_packaged_demo_log(empty_log):
     lines, (events, _, diagnostics) = importer_lines(demo_log_path())
     _, got = assert_same(empty_log, lines, aliases=diagnostics["aliases"], as_of=diagnostics["last_time"],

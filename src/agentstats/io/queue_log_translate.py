@@ -111,6 +111,13 @@ class CompiledAgentTranslator:
         # the call side's reason codes -> the kernel's (code 0, "": no reason, never read)
         self._call_reason = np.asarray([reason_code.get(name, 0) for name in CALL_REASONS], dtype=np.int8)
 
+    @classmethod
+    def for_importer(cls, importer: Any, names: LineNames) -> CompiledAgentTranslator:
+        """The translator of a :class:`~agentstats.io.queue_log.QueueLogImporter`'s import:
+        its aliases (given and inferred), wrap-ups, max_call and "file:line" locations."""
+        return cls(names, aliases=importer.aliases, wrapup=importer.wrapup, max_call=importer.max_call,
+                   where_of=importer._where)
+
     # -- tables --------------------------------------------------------------------
 
     def _tables(self) -> None:
@@ -223,6 +230,11 @@ class CompiledAgentTranslator:
             "opened_by": [verbs[h >> shift] + _VARIANT_SUFFIX[h & ((1 << shift) - 1)] for h in how.tolist()],
             "kind": ["presence" if q < 0 else "queue" for q in queue_of.tolist()],
         }
+
+    @property
+    def n_sessions(self) -> int:
+        """Sessions opened so far (queue sessions and presence)."""
+        return self._state.n_sessions
 
     def _reason_names(self) -> list[str]:
         fixed = list(self._k.REASONS)
