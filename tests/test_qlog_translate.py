@@ -494,7 +494,7 @@ VERBS = ["ADDMEMBER", "REMOVEMEMBER", "AGENTLOGIN", "AGENTCALLBACKLOGIN", "AGENT
          "QUEUESTART", "CONNECT", "CONNECT", "CONNECT", "COMPLETEAGENT", "COMPLETECALLER", "TRANSFER",
          "BLINDTRANSFER", "ATTENDEDTRANSFER", "RINGNOANSWER", "RINGCANCELED", "AGENTDUMP",
          "ENTERQUEUE", "ABANDON", "DID", "MYVERB", ""]
-DATA = ["", "PAUSED", "paused", "Lunch", "0", "1", "5", "30", "600", "86401", "x", "²", "LINK"]
+DATA = ["", "PAUSED", "paused", " PAUSED", "Lunch", "0", "1", "5", "30", " 30", "600", "86401", "x", "²", "LINK"]
 
 # Anything goes: every verb, agent and queue field, nobody included.
 any_rows = st.lists(
