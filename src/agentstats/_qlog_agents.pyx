@@ -130,6 +130,14 @@ cdef struct Session:
     int64_t call_cap_at    # INT64_MIN: no max_call cap
 
 
+cdef struct Event:
+    int64_t session
+    int64_t time
+    int64_t wait
+    int32_t reason         # texts code, -1: none
+    uint8_t state
+
+
 cdef inline int64_t _key(int32_t queue, int32_t agent) noexcept nogil:
     """(queue, agent) as one map key; queue -1 (the presence) is a key of its own."""
     return (<int64_t>(queue + 1) << 32) | <int64_t><uint32_t>agent
@@ -153,11 +161,7 @@ cdef class AgentState:
     cdef vector[int64_t] transfers_of
     cdef int64_t n_presence                                # open presence sessions
     # the events not yet taken
-    cdef vector[int64_t] ev_session
-    cdef vector[int64_t] ev_time
-    cdef vector[uint8_t] ev_state
-    cdef vector[int64_t] ev_wait
-    cdef vector[int32_t] ev_reason
+    cdef vector[Event] events
     # the line accounting
     cdef vector[int64_t] reason_count
     cdef vector[int64_t] example_at                        # EXAMPLES_KEPT per reason
@@ -205,14 +209,16 @@ cdef class AgentState:
     cdef int _emit(self, int64_t sid, int64_t t, int8_t state, int64_t wait,
                     int32_t reason) except -1 nogil:
         """An event, unless the session is in that state already (then False)."""
+        cdef Event event
         if self.sess[sid].state == state:
             return False
         self.sess[sid].state = state
-        self.ev_session.push_back(sid)
-        self.ev_time.push_back(t)
-        self.ev_state.push_back(<uint8_t>state)
-        self.ev_wait.push_back(wait)
-        self.ev_reason.push_back(reason if state == S_NOT_READY else -1)
+        event.session = sid
+        event.time = t
+        event.wait = wait
+        event.reason = reason if state == S_NOT_READY else -1
+        event.state = <uint8_t>state
+        self.events.push_back(event)
         self.last_of[self.sess[sid].agent] = t
         return True
 
@@ -286,8 +292,12 @@ cdef class AgentState:
         """Timed changes of the agent's sessions due by t happen first (in the order
         the sessions opened), so the agent's events stay in time order."""
         cdef size_t k
+        cdef int64_t sid
         for k in range(self.by_agent[agent].size()):
-            self._settle(self.by_agent[agent][k], t)
+            sid = self.by_agent[agent][k]
+            # most sessions have nothing timed running: no call to make
+            if self.sess[sid].wrap_until != INT64_MIN or self.sess[sid].call_cap_at != INT64_MIN:
+                self._settle(sid, t)
         return 0
 
     cdef int _end(self, int64_t sid, int64_t t) except -1 nogil:
@@ -664,7 +674,7 @@ cdef class AgentState:
     @property
     def pending_events(self):
         """Events not yet taken."""
-        return self.ev_session.size()
+        return self.events.size()
 
     @property
     def used(self):
@@ -689,7 +699,7 @@ cdef class AgentState:
     def take_events(self):
         """The events not yet taken, as new arrays (session int64, time int64, state
         uint8, wait int64, reason int32 texts code or -1); the buffer is emptied."""
-        cdef Py_ssize_t i, n = self.ev_session.size()
+        cdef Py_ssize_t i, n = self.events.size()
         session = np.empty(n, dtype=np.int64)
         time = np.empty(n, dtype=np.int64)
         state = np.empty(n, dtype=np.uint8)
@@ -699,16 +709,12 @@ cdef class AgentState:
         cdef uint8_t[::1] state_v = state
         cdef int32_t[::1] reason_v = reason
         for i in range(n):
-            session_v[i] = self.ev_session[i]
-            time_v[i] = self.ev_time[i]
-            state_v[i] = self.ev_state[i]
-            wait_v[i] = self.ev_wait[i]
-            reason_v[i] = self.ev_reason[i]
-        self.ev_session.clear()
-        self.ev_time.clear()
-        self.ev_state.clear()
-        self.ev_wait.clear()
-        self.ev_reason.clear()
+            session_v[i] = self.events[i].session
+            time_v[i] = self.events[i].time
+            state_v[i] = self.events[i].state
+            wait_v[i] = self.events[i].wait
+            reason_v[i] = self.events[i].reason
+        self.events.clear()
         return session, time, state, wait, reason
 
     def session_table(self):

@@ -198,15 +198,18 @@ class CompiledAgentTranslator:
             return EventChunk(session, time, state, wait, np.empty(0, dtype=object), empty,
                               empty.copy(), np.empty(0, dtype=bool))
         queue_of, agent_of, *_ = self._state.session_table()
-        queues = _objects(self.names.queues.names, "")        # code -1: the presence
-        agents = np.asarray(self._agents.names, dtype=object)
-        queue = queue_of[session]
+        # per session first (few), then per event: one gather of objects per column
+        queues = _objects(self.names.queues.names, "")[queue_of]      # code -1: the presence
+        agents = np.asarray(self._agents.names, dtype=object)[agent_of]
+        reasons = np.empty(len(session), dtype=object)                # None: no reason
+        given = reason >= 0
+        reasons[given] = self._text_objects[reason[given]]
         return EventChunk(
             session=session, time=time, state=state, wait=wait,
-            reason=self._text_objects[reason],
-            agent=agents[agent_of[session]],
-            acd_group=queues[queue],
-            presence=queue < 0,
+            reason=reasons,
+            agent=agents[session],
+            acd_group=queues[session],
+            presence=(queue_of < 0)[session],
         )
 
     # -- the session table and the accounting -----------------------------------------
