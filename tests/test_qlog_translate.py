@@ -439,6 +439,23 @@ def test_branch_outcomes_are_those_expected():
     assert events.reason[first].tolist()[2] == "Lunch"
 
 
+def test_new_examples_block_by_block():
+    rows, options = EDGES["counted_verbs"]
+    lines = log_lines(rows)
+    names = LineNames()
+    tracker = CompiledCallTracker(names)
+    translator = CompiledAgentTranslator(names, **options)
+    gathered: dict[str, list[int]] = {}
+    for start in range(0, len(lines), 4):
+        columns = columns_from_lines(lines[start:start + 4], names)
+        translator.read(columns, *call_verdicts(tracker, columns))
+        for reason, codes in translator.take_new_examples().items():
+            assert all(start < code <= start + 4 for code in codes)      # this block's rows
+            gathered.setdefault(reason, []).extend(codes)
+    assert translator.take_new_examples() == {}
+    assert gathered == translator.example_codes
+
+
 def test_missed_and_transfers_per_agent():
     rows, options = EDGES["aliases"]
     translator, events = compiled_run(log_lines(rows), as_of=T + 10, **options)

@@ -99,6 +99,7 @@ class CompiledAgentTranslator:
         self.max_call = None if max_call is None else int(max_call)
         self.where_of = where_of if where_of is not None else str
         self.rows = 0                                   # rows read (used + counted)
+        self._examples_taken: dict[str, int] = {}
         self._state = _qlog_agents.AgentState(self.max_call or 0)
         self._verb_kind = np.zeros(0, dtype=np.int8)
         self._queue_nobody = np.zeros(0, dtype=np.uint8)
@@ -263,6 +264,18 @@ class CompiledAgentTranslator:
         return {names[code]: self._state.examples(code)
                 for code, n in enumerate(self._state.counts().tolist())
                 if n and names[code] not in without}
+
+    def take_new_examples(self) -> dict[str, list[int]]:
+        """The example location codes kept since the last call, per reason (for an
+        importer that keeps the examples of several stages in the order it counted them:
+        call it after each :meth:`read`)."""
+        out = {}
+        for reason, codes in self.example_codes.items():
+            taken = self._examples_taken.get(reason, 0)
+            if len(codes) > taken:
+                out[reason] = codes[taken:]
+                self._examples_taken[reason] = len(codes)
+        return out
 
     @property
     def examples(self) -> dict[str, list[str]]:
