@@ -25,7 +25,12 @@ from .queue_log import _CALL_END, _LOGIN, _LOGOFF, _NOBODY, _NOT_AGENT, _RING, E
 
 __all__ = ["CompiledAgentTranslator"]
 
-_VARIANT_SUFFIX = {0: "", 1: " (static member)", 2: " (data2)"}
+
+def _opened_by_suffix() -> dict[int, str]:
+    """How-opened variant code -> the text after the verb (QueueLogImporter's wording)."""
+    from .. import _qlog_agents as k
+
+    return {k.HOW_PLAIN: "", k.HOW_STATIC_MEMBER: " (static member)", k.HOW_LOGGED_SECONDS: " (data2)"}
 
 
 def _verb_kinds(verbs: list[str]) -> np.ndarray:
@@ -223,7 +228,7 @@ class CompiledAgentTranslator:
         queues = [queue_names[q] if q >= 0 else "" for q in queue_of.tolist()]
         agents = [self._agents.names[a] for a in agent_of.tolist()]
         verbs = self.names.verbs.names
-        shift = self._k.HOW_SHIFT
+        shift, suffix = self._k.HOW_SHIFT, _opened_by_suffix()
         return {
             "session": np.arange(len(queues), dtype=np.int64),
             "label": [f"{q}|{a}|{i}" for q, a, i in zip(queues, agents, instance.tolist())],
@@ -231,7 +236,7 @@ class CompiledAgentTranslator:
             "acd_group": queues,
             "instance": instance,
             "started_at": [self.where_of(c) for c in where.tolist()],
-            "opened_by": [verbs[h >> shift] + _VARIANT_SUFFIX[h & ((1 << shift) - 1)] for h in how.tolist()],
+            "opened_by": [verbs[h >> shift] + suffix[h & ((1 << shift) - 1)] for h in how.tolist()],
             "kind": ["presence" if q < 0 else "queue" for q in queue_of.tolist()],
         }
 
@@ -260,10 +265,11 @@ class CompiledAgentTranslator:
         """The location codes of the first few rows counted under each reason that keeps
         examples (in the order they were counted)."""
         names = self._reason_names()
-        without = {"not_agent_event", "no_state_change"}
+        fixed = self._k.FIXED_REASONS
+        kept = set(self._k.REASONS_WITH_EXAMPLES)      # and every unknown verb
         return {names[code]: self._state.examples(code)
                 for code, n in enumerate(self._state.counts().tolist())
-                if n and names[code] not in without}
+                if n and (code >= fixed or names[code] in kept)}
 
     def take_new_examples(self) -> dict[str, list[int]]:
         """The example location codes kept since the last call, per reason (for an
