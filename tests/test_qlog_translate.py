@@ -537,7 +537,7 @@ generated_rows = st.one_of(any_rows, member_rows)
 
 @given(rows=generated_rows,
        wrapup=st.sampled_from([None, {"*": 10}, {"q1": 30, "q2": 0}, {"q1": 30, "q2": 30, "q3": 60}]),
-       max_call=st.sampled_from([None, 1, 60]),
+       max_call=st.sampled_from([None, 1, 60, 10 ** 30]),
        alias=st.booleans(),
        as_of=st.sampled_from(["end", None, 100, 100_000]),
        blocks=st.lists(st.integers(0, 60), max_size=4),

@@ -105,7 +105,8 @@ class CompiledAgentTranslator:
         self.where_of = where_of if where_of is not None else str
         self.rows = 0                                   # rows read (used + counted)
         self._examples_taken: dict[str, int] = {}
-        self._state = _qlog_agents.AgentState(self.max_call or 0)
+        # (a cap beyond 2**62 s never comes within int64 time; t + cap must not overflow)
+        self._state = _qlog_agents.AgentState(min(self.max_call or 0, 1 << 62))
         self._verb_kind = np.zeros(0, dtype=np.int8)
         self._queue_nobody = np.zeros(0, dtype=np.uint8)
         self._queue_wrapup = np.zeros(0, dtype=np.int64)
