@@ -464,6 +464,26 @@ def test_missed_and_transfers_per_agent():
     assert set(events.agent.tolist()) == {"Sathish", "NONE"}
 
 
+def test_read_only_inputs_are_read_and_left_unchanged(empty_log):
+    rows, options = EDGES["wrapupstart"]
+    lines = log_lines(rows)
+    names = LineNames()
+    columns = columns_from_lines(lines, names)
+    verdict, reason = call_verdicts(CompiledCallTracker(names), columns)
+    arrays = [getattr(columns, f) for f in ("epoch", "where", "verb", "queue", "agent", "data1", "number")]
+    arrays += [verdict, reason]
+    before = [a.copy() for a in arrays]
+    for a in arrays:
+        a.flags.writeable = False
+    translator = CompiledAgentTranslator(names, **options)
+    translator.read(columns, verdict, reason)
+    translator.finish(lines[-1][0])
+    for a, b in zip(arrays, before):
+        np.testing.assert_array_equal(a, b)
+    _, want = assert_same(empty_log, lines, **options)
+    assert_same_events(translator.take_events(), want)
+
+
 def test_no_rows(empty_log):
     assert_same(empty_log, [], as_of=None)
     translator, events = compiled_run([], as_of=None)
