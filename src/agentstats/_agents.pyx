@@ -348,9 +348,29 @@ ctypedef struct Tally:
     int64_t max_time
 
 
-cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, int32_t* picked,
-                    Tally* tally, RowBuffer* intervals, RowBuffer* reasons,
-                    int64_t* stopped_at, int* stop_flag) noexcept nogil:
+# The rows a scan handles, as a compile-time choice (Cython makes one copy of
+# _scan_rows per member): PlainRows are the common bulk case -- integer keys of a
+# contiguous range (no lookup tables), no presence flags, no pause reasons, no
+# intervals -- for which the copy has those tests folded away and their values out of
+# the registers the loop needs (measured faster: see benchmarks/README); AnyRows is
+# everything else.
+ctypedef struct PlainRows:
+    char _unused
+ctypedef struct AnyRows:
+    char _unused
+ctypedef fused rows_t:
+    PlainRows
+    AnyRows
+
+
+cdef inline bint _plain_rows(const ScanInput* input) noexcept nogil:
+    return (input.codes_lookup == NULL and input.agent_lookup == NULL
+            and input.reasons_in == NULL and input.presence_in == NULL and input.width <= 0)
+
+
+cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thread,
+                    int64_t n_threads, int32_t* picked, Tally* tally, RowBuffer* intervals,
+                    RowBuffer* reasons, int64_t* stopped_at, int* stop_flag) noexcept nogil:
     """Apply this thread's rows in input order, a block of rows at a time.
 
     One thread (n_threads == 1): every row. Several: the agents are split into
@@ -392,6 +412,12 @@ cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, i
     cdef int kind, status
     cdef TimelineSession* s
     cdef TimelineAgent* ag
+    if rows_t is PlainRows:
+        # constants for the compiler: every test on them below folds away
+        codes_lookup = agent_lookup = NULL
+        reasons_in = NULL
+        presence_in = NULL
+        width = 0
     base = 0
     while base < n:
         if n_threads > 1 and agentstats_timeline_load_flag(stop_flag):
@@ -666,19 +692,29 @@ def scan(
     stops = np.full(n_threads, -1, dtype=np.int64)
     cdef int64_t[::1] stop_view = stops
     cdef int64_t* stop_p = &stop_view[0]
+    cdef bint plain = _plain_rows(&a)
     for t in range(n_threads):
         _empty_buffers(&buffer_p[2 * t], &buffer_p[2 * t + 1])
         tally_p[t].max_time = counters[C_MAX_TIME]
     with nogil:
         if n_threads == 1:
-            status_p[0] = _scan_rows(&a, 0, 1, picked_p, &tally_p[0], &buffer_p[0], &buffer_p[1],
-                                     &stop_p[0], &stop_flag)
+            if plain:
+                status_p[0] = _scan_rows(<PlainRows*>NULL, &a, 0, 1, picked_p, &tally_p[0],
+                                         &buffer_p[0], &buffer_p[1], &stop_p[0], &stop_flag)
+            else:
+                status_p[0] = _scan_rows(<AnyRows*>NULL, &a, 0, 1, picked_p, &tally_p[0],
+                                         &buffer_p[0], &buffer_p[1], &stop_p[0], &stop_flag)
         else:
             with parallel(num_threads=n_threads):
                 for t in prange(n_threads, schedule="static", chunksize=1):
-                    status_p[t] = _scan_rows(&a, t, n_threads, &picked_p[t * BLOCK],
-                                              &tally_p[t], &buffer_p[2 * t], &buffer_p[2 * t + 1],
-                                              &stop_p[t], &stop_flag)
+                    if plain:
+                        status_p[t] = _scan_rows(<PlainRows*>NULL, &a, t, n_threads,
+                                                 &picked_p[t * BLOCK], &tally_p[t], &buffer_p[2 * t],
+                                                 &buffer_p[2 * t + 1], &stop_p[t], &stop_flag)
+                    else:
+                        status_p[t] = _scan_rows(<AnyRows*>NULL, &a, t, n_threads,
+                                                 &picked_p[t * BLOCK], &tally_p[t], &buffer_p[2 * t],
+                                                 &buffer_p[2 * t + 1], &stop_p[t], &stop_flag)
     interval_parts = []
     reason_parts = []
     for t in range(n_threads):
