@@ -405,6 +405,8 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
     cdef bint all_rows = n_threads == 1
     cdef int64_t lo_agent = (thread * n_agents + n_threads - 1) // n_threads
     cdef int64_t hi_agent = ((thread + 1) * n_agents + n_threads - 1) // n_threads
+    cdef uint64_t share = <uint64_t>(hi_agent - lo_agent)
+    cdef bint first_thread = thread == 0
     cdef int64_t base, end, m, j, i, ahead, row_ahead, code, agent, t, last, claimed, new_seq
     cdef int32_t new_reason
     cdef uint8_t st, old, is_presence
@@ -432,14 +434,14 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
             for j in range(m):
                 picked[j] = <int32_t>j
         else:
+            # without a branch per row: a row is this thread's when its agent code is in
+            # the thread's range, or (thread 0 only) when the code is not valid at all
             m = 0
             for i in range(base, end):
                 agent = _code(agent_codes, i, agent_lo, agent_lookup, agent_lookup_n)
                 picked[m] = <int32_t>(i - base)
-                if agent < 0 or agent >= n_agents:
-                    m += thread == 0
-                else:
-                    m += (agent >= lo_agent) & (agent < hi_agent)
+                m += ((<uint64_t>(agent - lo_agent) < share)
+                      | (first_thread & (<uint64_t>agent >= <uint64_t>n_agents)))
         status = _OK
         for j in range(m):
             # two stages: the lookup entries of the row 2 * AHEAD on, then the records
