@@ -115,6 +115,11 @@ cdef extern from *:
         free(p);
         return bytes;
     }
+    /* cond (0 or 1) ? a : b in arithmetic: Cython writes a conditional expression as an
+       if/else, which gcc may leave a branch (a mispredicted one, on unpredictable data). */
+    static inline int64_t agentstats_select(uint64_t cond, int64_t a, int64_t b) {
+        return (int64_t)((uint64_t)b ^ (((uint64_t)a ^ (uint64_t)b) & (0 - cond)));
+    }
     static inline uint64_t agentstats_pointer_hash(uint64_t p) {
         return ((p >> 4) * 0x9E3779B97F4A7C15ULL) >> 17;   /* objects are 16-byte aligned */
     }
@@ -126,6 +131,7 @@ cdef extern from *:
     void agentstats_prefetch(const void *p) noexcept nogil
     void agentstats_prefetch_read(const void *p) noexcept nogil
     uint64_t agentstats_pointer_hash(uint64_t p) noexcept nogil
+    int64_t agentstats_select(uint64_t cond, int64_t a, int64_t b) noexcept nogil
     void* agentstats_alloc_huge(size_t bytes) noexcept nogil
     void* agentstats_take_scratch(size_t bytes, size_t* got) noexcept nogil
     void agentstats_keep_scratch(void* p, size_t bytes) noexcept nogil
@@ -590,27 +596,35 @@ cdef inline int _apply_rows(
     return _OK
 
 
-cdef int _scan_interleaved(
+cdef inline int _interleaved_rows(
     const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
     const int64_t* wait, int64_t begin, int64_t end, int64_t n_slots,
-    SessionState* sessions, int64_t* first_rows, Counters* counters, int64_t as_of,
-    double deadline, int* stop,
+    SessionState* sessions, int64_t* first_rows, Counters* c, int64_t as_of,
+    bint prefetch, bint with_wait, bint with_first_rows, int64_t* stopped_at,
 ) noexcept nogil:
-    """The interleaved loop of _scan_rows: each row updates its session's state in
-    place, prefetched a few rows ahead. Its own function with its own copy of the
-    counters, so that the compiler keeps them in registers (with the grouped loop's
-    calls in the same function they lived on the stack: a load and a store a row)."""
-    cdef int64_t k, slot
-    cdef int64_t prefetch_end = end - PREFETCH_AHEAD
+    """Rows begin..end of the interleaved loop, with no interrupt check; the three
+    bint arguments are constants at every call, so each call is its own loop.
+
+    The same update as _classify then _apply_row, with the usual row -- a valid one
+    that extends its session -- taking no data-dependent branch (the state in force,
+    a session's first row and whether a call has a wait are all unpredictable in an
+    interleaved log): masks and selects instead, saturation as in _add_wait. A
+    session's first row needs no branch because a fresh state's totals are zero and
+    UNSEEN (255) takes no talk, wrap or forbidden bit (the shift wraps to bits 59..63
+    of FORBIDDEN_TRANSITIONS, all clear). Stops at a failing row (stopped_at)."""
+    cdef int64_t k, slot, t, w, last
+    cdef uint8_t s, current
+    cdef uint64_t elapsed, unseen, changed, entered, has, total
+    cdef uint64_t first_valid = <uint64_t>INT64_MIN + 1
+    # t is a valid time not after as_of <=> t - (INT64_MIN + 1) <= as_of - (INT64_MIN + 1)
+    # as unsigned numbers: one comparison for invalid_time and after_as_of.
+    cdef uint64_t valid_span = <uint64_t>as_of - first_valid
     cdef SessionState* st
-    cdef Counters c = counters[0]
+    cdef int64_t max_time = c.max_time
+    cdef int64_t duplicate = 0, after_end = 0, bucketed = 0
     cdef int status = _OK
     for k in range(begin, end):
-        if ((k - begin) & (CHECK_EVERY - 1)) == 0:
-            status = _interrupted(stop, deadline)
-            if status != _OK:
-                break
-        if k < prefetch_end:
+        if prefetch:
             # With many interleaved sessions a row's session state is rarely in
             # L1/L2, and the loads of different rows do not depend on each other.
             agentstats_prefetch(&sessions[codes[k + PREFETCH_AHEAD] - base])
@@ -618,14 +632,115 @@ cdef int _scan_interleaved(
         if <uint64_t>slot >= <uint64_t>n_slots:
             status = _BAD_CODE
             break
-        if _classify(time[k], state[k], as_of, &c):
+        t = time[k]
+        s = state[k]
+        if (<uint64_t>t - first_valid > valid_span) | (s > SESSION_ENDED):
+            _classify(t, s, as_of, c)        # SPEC 3: counts the row's bucket
+            bucketed += 1
             continue
+        max_time = max(max_time, t)
         st = &sessions[slot]
-        if first_rows != NULL and st.state == UNSEEN:
+        current = st.state
+        last = st.last_time
+        unseen = current == UNSEEN
+        if (current == SESSION_ENDED) | ((t < last) & (unseen == 0)):
+            if t < last:
+                status = _NEEDS_ORDER          # SPEC 1.1
+                break
+            after_end += 1
+            continue
+        if with_first_rows and unseen:
             first_rows[slot] = k
-        status = _apply_row(st, time[k], state[k], k, wait, &c)
+        elapsed = <uint64_t>t - <uint64_t>last
+        st.talk += elapsed & (0 - <uint64_t>(current == BUSY_ON_CALL))
+        st.wrap += elapsed & (0 - <uint64_t>(current == BUSY_WRAPUP))
+        st.first_time = agentstats_select(unseen, t, st.first_time)
+        st.last_time = t
+        changed = s != current
+        duplicate += 1 - changed
+        # A duplicate's bit (from * 6) is never a forbidden one: no `changed &` needed.
+        if (<uint64_t>FORBIDDEN_TRANSITIONS >> ((current * 5 + s) & 63)) & 1:   # SPEC 3.3; rare
+            c.off_table += 1
+            c.first_off_table_row = min(c.first_off_table_row, k)
+        st.state = s
+        entered = changed & (s == BUSY_ON_CALL)
+        st.calls += entered
+        if with_wait:
+            w = wait[k]
+            has = entered & (w != INT64_MIN)
+            total = st.wait_sum + (<uint64_t>w & (0 - has))
+            st.wait_sum = total | (0 - <uint64_t>(total < st.wait_sum))    # saturates
+            st.wait_n += has & (st.wait_n != UINT32_MAX)
+            st.wait_max = agentstats_select(has & (w > st.wait_max), w, st.wait_max)
+    stopped_at[0] = k if status != _OK else end
+    # Rows that reached the state update: those before the stop, less the buckets.
+    c.used += (stopped_at[0] - begin) - bucketed - duplicate - after_end
+    c.duplicate += duplicate
+    c.after_end += after_end
+    c.max_time = max_time
+    return status
+
+
+cdef inline int _interleaved_block(
+    const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
+    const int64_t* wait, int64_t begin, int64_t end, int64_t prefetch_end, int64_t n_slots,
+    SessionState* sessions, int64_t* first_rows, Counters* c, int64_t as_of,
+    bint with_wait, bint with_first_rows,
+) noexcept nogil:
+    """Rows begin..end: prefetching while a row PREFETCH_AHEAD on is in the range."""
+    cdef int64_t fetch_end = max(begin, min(end, prefetch_end)), stopped_at
+    cdef int status = _interleaved_rows(codes, base, time, state, wait, begin, fetch_end,
+                                        n_slots, sessions, first_rows, c, as_of, True,
+                                        with_wait, with_first_rows, &stopped_at)
+    if status == _OK and fetch_end < end:
+        status = _interleaved_rows(codes, base, time, state, wait, fetch_end, end, n_slots,
+                                   sessions, first_rows, c, as_of, False, with_wait,
+                                   with_first_rows, &stopped_at)
+    return status
+
+
+cdef int _scan_interleaved(
+    const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
+    const int64_t* wait, int64_t begin, int64_t end, int64_t n_slots,
+    SessionState* sessions, int64_t* first_rows, Counters* counters, int64_t as_of,
+    double deadline, int* stop,
+) noexcept nogil:
+    """The interleaved loop of _scan_rows: each row updates its session's state in
+    place, prefetched a few rows ahead, the deadline and stop flag checked between
+    blocks of CHECK_EVERY rows. Its own function with its own copy of the counters, so
+    that the compiler keeps them in registers (with the grouped loop's calls in the
+    same function they lived on the stack: a load and a store a row); one loop for
+    each combination of wait column and first-row records."""
+    cdef int64_t k, block_end
+    cdef int64_t prefetch_end = end - PREFETCH_AHEAD
+    cdef Counters c = counters[0]
+    cdef int status = _OK
+    k = begin
+    while k < end:
+        status = _interrupted(stop, deadline)
         if status != _OK:
             break
+        block_end = min(k + CHECK_EVERY, end)
+        if wait != NULL:
+            if first_rows != NULL:
+                status = _interleaved_block(codes, base, time, state, wait, k, block_end,
+                                            prefetch_end, n_slots, sessions, first_rows, &c,
+                                            as_of, True, True)
+            else:
+                status = _interleaved_block(codes, base, time, state, wait, k, block_end,
+                                            prefetch_end, n_slots, sessions, first_rows, &c,
+                                            as_of, True, False)
+        elif first_rows != NULL:
+            status = _interleaved_block(codes, base, time, state, wait, k, block_end,
+                                        prefetch_end, n_slots, sessions, first_rows, &c,
+                                        as_of, False, True)
+        else:
+            status = _interleaved_block(codes, base, time, state, wait, k, block_end,
+                                        prefetch_end, n_slots, sessions, first_rows, &c,
+                                        as_of, False, False)
+        if status != _OK:
+            break
+        k = block_end
     counters[0] = c
     return status
 
