@@ -120,6 +120,8 @@ cdef extern from *:
     static inline int64_t agentstats_select(uint64_t cond, int64_t a, int64_t b) {
         return (int64_t)((uint64_t)b ^ (((uint64_t)a ^ (uint64_t)b) & (0 - cond)));
     }
+    /* Bits (255 * 5 + s) & 63 = 59..63: a row of a session still UNSEEN (_interleaved_rows). */
+    #define AGENTSTATS_UNSEEN_BITS ((uint64_t)0x1F << 59)
     static inline uint64_t agentstats_pointer_hash(uint64_t p) {
         return ((p >> 4) * 0x9E3779B97F4A7C15ULL) >> 17;   /* objects are 16-byte aligned */
     }
@@ -132,6 +134,7 @@ cdef extern from *:
     void agentstats_prefetch_read(const void *p) noexcept nogil
     uint64_t agentstats_pointer_hash(uint64_t p) noexcept nogil
     int64_t agentstats_select(uint64_t cond, int64_t a, int64_t b) noexcept nogil
+    const uint64_t AGENTSTATS_UNSEEN_BITS
     void* agentstats_alloc_huge(size_t bytes) noexcept nogil
     void* agentstats_take_scratch(size_t bytes, size_t* got) noexcept nogil
     void agentstats_keep_scratch(void* p, size_t bytes) noexcept nogil
@@ -231,6 +234,7 @@ cdef enum:
 cdef enum:
     CHECK_EVERY = 1 << 16   # rows between deadline / stop-flag checks
     PREFETCH_AHEAD = 32     # rows ahead whose session state is prefetched
+    PREFETCH_MIN_BYTES = 1 << 20    # session states smaller than this are not prefetched
     LOCAL_ROWS = 1 << 15    # a session with more rows than this is sorted in place
     MAX_SLOT_BITS = 16      # value entries: at most 2**16 sessions share a bucket
     BUCKET_ROWS = 1 << 17   # value entries: rows a bucket holds at most (unless one slot)
@@ -603,25 +607,24 @@ cdef inline int _interleaved_rows(
     bint prefetch, bint with_wait, bint with_first_rows, int64_t* stopped_at,
 ) noexcept nogil:
     """Rows begin..end of the interleaved loop, with no interrupt check; the three
-    bint arguments are constants at every call, so each call is its own loop.
+    bint arguments are constants at every call, so each call compiles to its own loop.
 
-    The same update as _classify then _apply_row, with the usual row -- a valid one
-    that extends its session -- taking no data-dependent branch (the state in force,
-    a session's first row and whether a call has a wait are all unpredictable in an
-    interleaved log): masks and selects instead, saturation as in _add_wait. A
-    session's first row needs no branch because a fresh state's totals are zero and
-    UNSEEN (255) takes no talk, wrap or forbidden bit (the shift wraps to bits 59..63
-    of FORBIDDEN_TRANSITIONS, all clear). Stops at a failing row (stopped_at)."""
+    The usual row -- valid, in time order, a change of state SPEC 4.3 allows in a
+    session already started and not ended -- takes a short path with no
+    data-dependent branch (the state in force and whether a call has a wait are
+    unpredictable in an interleaved log): masks instead, the wait saturating as in
+    _add_wait. Any other row (and a session's first) goes through _classify and
+    _apply_row exactly as before, so the two cannot disagree. Stops at a failing row
+    (stopped_at)."""
     cdef int64_t k, slot, t, w, last
     cdef uint8_t s, current
-    cdef uint64_t elapsed, unseen, changed, entered, has, total
+    cdef uint64_t elapsed, has, total
     cdef uint64_t first_valid = <uint64_t>INT64_MIN + 1
     # t is a valid time not after as_of <=> t - (INT64_MIN + 1) <= as_of - (INT64_MIN + 1)
     # as unsigned numbers: one comparison for invalid_time and after_as_of.
     cdef uint64_t valid_span = <uint64_t>as_of - first_valid
     cdef SessionState* st
-    cdef int64_t max_time = c.max_time
-    cdef int64_t duplicate = 0, after_end = 0, bucketed = 0
+    cdef int64_t max_time = c.max_time, short_rows = 0
     cdef int status = _OK
     for k in range(begin, end):
         if prefetch:
@@ -629,54 +632,45 @@ cdef inline int _interleaved_rows(
             # L1/L2, and the loads of different rows do not depend on each other.
             agentstats_prefetch(&sessions[codes[k + PREFETCH_AHEAD] - base])
         slot = codes[k] - base
-        if <uint64_t>slot >= <uint64_t>n_slots:
-            status = _BAD_CODE
-            break
         t = time[k]
         s = state[k]
-        if (<uint64_t>t - first_valid > valid_span) | (s > SESSION_ENDED):
+        if (<uint64_t>slot >= <uint64_t>n_slots) | (<uint64_t>t - first_valid > valid_span) | (s > SESSION_ENDED):
+            if <uint64_t>slot >= <uint64_t>n_slots:
+                status = _BAD_CODE
+                break
             _classify(t, s, as_of, c)        # SPEC 3: counts the row's bucket
-            bucketed += 1
             continue
-        max_time = max(max_time, t)
         st = &sessions[slot]
         current = st.state
         last = st.last_time
-        unseen = current == UNSEEN
-        if (current == SESSION_ENDED) | ((t < last) & (unseen == 0)):
-            if t < last:
-                status = _NEEDS_ORDER          # SPEC 1.1
+        # Left to _apply_row: NOT_CLEAN_TRANSITIONS (forbidden, repeated, after
+        # SESSION_ENDED) and a session's first row (UNSEEN's bits: 59..63).
+        if (t < last) | (((<uint64_t>NOT_CLEAN_TRANSITIONS | AGENTSTATS_UNSEEN_BITS)
+                          >> ((current * 5 + s) & 63)) & 1):
+            max_time = max(max_time, t)        # as _classify would track it
+            if with_first_rows and current == UNSEEN:
+                first_rows[slot] = k
+            status = _apply_row(st, t, s, k, wait, c)
+            if status != _OK:
                 break
-            after_end += 1
             continue
-        if with_first_rows and unseen:
-            first_rows[slot] = k
+        max_time = max(max_time, t)
+        short_rows += 1
         elapsed = <uint64_t>t - <uint64_t>last
         st.talk += elapsed & (0 - <uint64_t>(current == BUSY_ON_CALL))
         st.wrap += elapsed & (0 - <uint64_t>(current == BUSY_WRAPUP))
-        st.first_time = agentstats_select(unseen, t, st.first_time)
         st.last_time = t
-        changed = s != current
-        duplicate += 1 - changed
-        # A duplicate's bit (from * 6) is never a forbidden one: no `changed &` needed.
-        if (<uint64_t>FORBIDDEN_TRANSITIONS >> ((current * 5 + s) & 63)) & 1:   # SPEC 3.3; rare
-            c.off_table += 1
-            c.first_off_table_row = min(c.first_off_table_row, k)
         st.state = s
-        entered = changed & (s == BUSY_ON_CALL)
-        st.calls += entered
+        st.calls += s == BUSY_ON_CALL       # a change of state: entering a call
         if with_wait:
             w = wait[k]
-            has = entered & (w != INT64_MIN)
+            has = (s == BUSY_ON_CALL) & (w != INT64_MIN)
             total = st.wait_sum + (<uint64_t>w & (0 - has))
             st.wait_sum = total | (0 - <uint64_t>(total < st.wait_sum))    # saturates
             st.wait_n += has & (st.wait_n != UINT32_MAX)
             st.wait_max = agentstats_select(has & (w > st.wait_max), w, st.wait_max)
     stopped_at[0] = k if status != _OK else end
-    # Rows that reached the state update: those before the stop, less the buckets.
-    c.used += (stopped_at[0] - begin) - bucketed - duplicate - after_end
-    c.duplicate += duplicate
-    c.after_end += after_end
+    c.used += short_rows
     c.max_time = max_time
     return status
 
@@ -687,16 +681,24 @@ cdef inline int _interleaved_block(
     SessionState* sessions, int64_t* first_rows, Counters* c, int64_t as_of,
     bint with_wait, bint with_first_rows,
 ) noexcept nogil:
-    """Rows begin..end: prefetching while a row PREFETCH_AHEAD on is in the range."""
+    """Rows begin..end: prefetching the state of the row PREFETCH_AHEAD on while that
+    row is in the range, when the states are larger than PREFETCH_MIN_BYTES (smaller
+    ones stay in L2, where the prefetch only costs instructions)."""
     cdef int64_t fetch_end = max(begin, min(end, prefetch_end)), stopped_at
-    cdef int status = _interleaved_rows(codes, base, time, state, wait, begin, fetch_end,
-                                        n_slots, sessions, first_rows, c, as_of, True,
-                                        with_wait, with_first_rows, &stopped_at)
-    if status == _OK and fetch_end < end:
-        status = _interleaved_rows(codes, base, time, state, wait, fetch_end, end, n_slots,
-                                   sessions, first_rows, c, as_of, False, with_wait,
+    cdef int status
+    if n_slots * <int64_t>sizeof(SessionState) <= PREFETCH_MIN_BYTES:
+        fetch_end = begin
+    else:
+        status = _interleaved_rows(codes, base, time, state, wait, begin, fetch_end, n_slots,
+                                   sessions, first_rows, c, as_of, True, with_wait,
                                    with_first_rows, &stopped_at)
-    return status
+        if status != _OK:
+            return status
+    if fetch_end < end:
+        return _interleaved_rows(codes, base, time, state, wait, fetch_end, end, n_slots,
+                                 sessions, first_rows, c, as_of, False, with_wait,
+                                 with_first_rows, &stopped_at)
+    return _OK
 
 
 cdef int _scan_interleaved(
@@ -715,6 +717,14 @@ cdef int _scan_interleaved(
     cdef int64_t prefetch_end = end - PREFETCH_AHEAD
     cdef Counters c = counters[0]
     cdef int status = _OK
+    if as_of == INT64_MIN:              # no row can be applied: every one is a bucket
+        for k in range(begin, end):
+            if <uint64_t>(codes[k] - base) >= <uint64_t>n_slots:
+                status = _BAD_CODE
+                break
+            _classify(time[k], state[k], as_of, &c)
+        counters[0] = c
+        return status
     k = begin
     while k < end:
         status = _interrupted(stop, deadline)
