@@ -120,6 +120,7 @@ cdef extern from *:
     static inline int64_t agentstats_select(uint64_t cond, int64_t a, int64_t b) {
         return (int64_t)((uint64_t)b ^ (((uint64_t)a ^ (uint64_t)b) & (0 - cond)));
     }
+    static inline int64_t agentstats_max(int64_t a, int64_t b) { return a > b ? a : b; }
     /* Bits (255 * 5 + s) & 63 = 59..63: a row of a session still UNSEEN (_interleaved_rows). */
     #define AGENTSTATS_UNSEEN_BITS ((uint64_t)0x1F << 59)
     static inline uint64_t agentstats_pointer_hash(uint64_t p) {
@@ -135,6 +136,7 @@ cdef extern from *:
     uint64_t agentstats_pointer_hash(uint64_t p) noexcept nogil
     int64_t agentstats_select(uint64_t cond, int64_t a, int64_t b) noexcept nogil
     const uint64_t AGENTSTATS_UNSEEN_BITS
+    int64_t agentstats_max(int64_t a, int64_t b) noexcept nogil
     void* agentstats_alloc_huge(size_t bytes) noexcept nogil
     void* agentstats_take_scratch(size_t bytes, size_t* got) noexcept nogil
     void agentstats_keep_scratch(void* p, size_t bytes) noexcept nogil
@@ -647,14 +649,14 @@ cdef inline int _interleaved_rows(
         # SESSION_ENDED) and a session's first row (UNSEEN's bits: 59..63).
         if (t < last) | (((<uint64_t>NOT_CLEAN_TRANSITIONS | AGENTSTATS_UNSEEN_BITS)
                           >> ((current * 5 + s) & 63)) & 1):
-            max_time = max(max_time, t)        # as _classify would track it
+            max_time = agentstats_max(max_time, t)     # as _classify would track it
             if with_first_rows and current == UNSEEN:
                 first_rows[slot] = k
             status = _apply_row(st, t, s, k, wait, c)
             if status != _OK:
                 break
             continue
-        max_time = max(max_time, t)
+        max_time = agentstats_max(max_time, t)
         short_rows += 1
         elapsed = <uint64_t>t - <uint64_t>last
         st.talk += elapsed & (0 - <uint64_t>(current == BUSY_ON_CALL))
@@ -668,7 +670,8 @@ cdef inline int _interleaved_rows(
             total = st.wait_sum + (<uint64_t>w & (0 - has))
             st.wait_sum = total | (0 - <uint64_t>(total < st.wait_sum))    # saturates
             st.wait_n += has & (st.wait_n != UINT32_MAX)
-            st.wait_max = agentstats_select(has & (w > st.wait_max), w, st.wait_max)
+            # w when the call has one, else -1 (no larger than any maximum)
+            st.wait_max = agentstats_max(st.wait_max, <int64_t>((<uint64_t>w & (0 - has)) | (has - 1)))
     stopped_at[0] = k if status != _OK else end
     c.used += short_rows
     c.max_time = max_time
