@@ -277,6 +277,32 @@ def test_second_thread_scratch_is_kept_reused_and_released():
     assert agentstats.release_scratch() == 0
 
 
+def test_kept_session_states_are_cleared_and_released():
+    """aggregate() keeps its session states for the next call (fresh pages cost a fault
+    each): a call on the kept, dirty buffer -- whatever the log before it held -- gives
+    the reference's answer, as does one on fresh memory; release_scratch() frees it."""
+    rng = np.random.default_rng(11)
+    n_sessions = 40_000                 # 2.4 MiB of states: large enough to be kept
+
+    def log(n, calls_with_waits):
+        session = rng.integers(0, n_sessions, n)
+        time = np.sort(rng.integers(0, 10**6, n))
+        state = rng.integers(0, 5, n)
+        wait = np.where(state == 2, rng.integers(0, 50, n), -1) if calls_with_waits else None
+        wait = None if wait is None else [None if w < 0 else int(w) for w in wait]
+        return session.tolist(), time.tolist(), state.tolist(), wait
+
+    agentstats.release_scratch()
+    first, second = log(60_000, True), log(50_000, True)
+    fresh = assert_same_as_reference(*second, n_threads=1)     # fresh memory
+    assert agentstats.release_scratch() >= n_sessions * 64
+    assert agentstats.release_scratch() == 0
+    assert_same_as_reference(*first, n_threads=1)              # leaves its states kept
+    again = assert_same_as_reference(*second, n_threads=1)     # on the dirty buffer
+    assert actual_ticks(again) == actual_ticks(fresh)
+    assert agentstats.release_scratch() >= n_sessions * 64
+
+
 def _kernel_arrays(log):
     session, time, state, wait, as_of = log
     missing = np.iinfo(np.int64).min
