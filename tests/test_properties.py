@@ -5,6 +5,7 @@ Profiles `dev` and `ci` are registered in conftest.py (seeded, deadline=None).
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import numpy as np
@@ -230,6 +231,35 @@ def test_grouped_and_interleaved_loops_agree(log, two_threads):
         results.append((status, sessions.tobytes() if ok else None,
                         counters.sum(axis=0).tolist() if ok else None))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("as_of", [np.iinfo(np.int64).min, np.iinfo(np.int64).min + 1, 5, 2**62])
+def test_interleaved_short_path_edges_agree_with_grouped_loop(as_of):
+    """Hand-made edges of the interleaved loop's short path against the grouped loop
+    (which applies rows through _apply_row): waits that saturate the sum, a wait
+    count at its limit, times at the int64 extremes, as_of at INT64_MIN (no time is
+    valid), a missing wait on a call, and a bad state between good rows."""
+    aggregate_module = importlib.import_module("agentstats.aggregate")
+    kernel, new_states = aggregate_module._kernel, aggregate_module._new_states
+    lo, hi, missing = np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    codes = np.array([0, 1, 0, 1, 0, 1, 0, 1, 0, 2, 2, 2], dtype=np.int64)
+    times = np.array([lo, lo, 1, 2, 3, 4, 5, 6, 7, 8, missing, hi], dtype=np.int64)
+    states = np.array([1, 1, 2, 2, 1, 1, 2, 2, 255, 1, 2, 2], dtype=np.uint8)
+    waits = np.array([0, 0, hi, missing, 0, 0, hi, 3, 0, 0, 9, hi], dtype=np.int64)
+    results = []
+    for grouped in (False, True):
+        sessions = new_states(3)
+        sessions["wait_n"][1] = 2**32 - 2       # one call from its limit
+        sessions["wait_sum"][0] = 5             # two waits of INT64_MAX then saturate
+        counters = np.zeros((1, len(kernel.COUNTER_NAMES)), dtype=np.int64)
+        status = kernel.scan(codes, 0, times, states, waits, sessions.view(np.uint8), counters,
+                             has_wait=True, as_of=as_of, deadline=0.0, grouped=grouped)
+        results.append((status, sessions.tobytes(), counters.tolist()))
+    assert results[0] == results[1]
+    assert results[0][0] == kernel.STATUS_OK
+    if as_of == 2**62:                           # session 0's waits saturate the sum
+        final = np.frombuffer(results[0][1], dtype=sessions.dtype)
+        assert final["wait_sum"][0] == 2**64 - 1 and final["wait_n"][1] == 2**32 - 1
 
 
 def _ordered_scan(codes, times, states, threads):

@@ -16,7 +16,10 @@ Two paths (issue "Speed"):
   gives each session's rows -- as values (time, state) scattered by buckets of sessions,
   or as row numbers when a row number is needed; each session's rows are then sorted by
   time in a small cache-resident buffer and applied right there.
-Both apply rows with the same `_apply_row`, so they cannot disagree.
+Both apply rows with the same `_apply_row`, so they cannot disagree; the interleaved
+loop of `scan` takes the usual row (valid, in order, an allowed change of state in a
+started session) on a short branch-free path of its own and every other row through
+`_apply_row` (the tests compare both with a plain-Python reference).
 """
 
 from cython.parallel cimport parallel, prange
