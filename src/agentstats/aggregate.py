@@ -92,11 +92,35 @@ _POINTER_FACTORISE_MAX_SHARE = 4
 
 
 def release_scratch() -> int:
-    """Free the memory a multi-threaded aggregation keeps for the next call: the private
-    session states of the ordered scan's threads after the first (64 bytes a session
-    each, kept only when at most 64 MiB in all), which a later call reuses instead of faulting in fresh pages.
-    Returns the bytes freed (0 when nothing was kept)."""
-    return int(_kernel.release_scratch())
+    """Free the memory aggregation keeps for the next call, which a later call reuses
+    instead of faulting in fresh pages: the private session states of the ordered
+    scan's threads after the first (64 bytes a session each, kept only when at most
+    64 MiB in all), and the session states of the last `aggregate()` (kept only when at
+    most 64 MiB). Returns the bytes freed (0 when nothing was kept)."""
+    with _kept_states_lock:
+        kept = sum(raw.nbytes for raw in _kept_states)
+        _kept_states.clear()
+    return int(_kernel.release_scratch()) + kept
+
+
+# The session states of a one-shot aggregate() are scratch once its table is built:
+# one such buffer is kept for the next call (fresh pages cost a fault each: on this
+# project's VM about 1 ms per MB the first time), at most _KEEP_STATES_MAX bytes.
+_KEEP_STATES_MAX = 64 << 20
+_kept_states: list[np.ndarray] = []
+_kept_states_lock = threading.Lock()
+
+
+def _keep_states(states: np.ndarray) -> None:
+    """Give the buffer under `states` (from _new_states) back for the next call."""
+    raw = states
+    while isinstance(raw.base, np.ndarray):
+        raw = raw.base
+    if raw.dtype != np.uint8 or raw.ndim != 1 or not raw.flags.owndata or raw.nbytes > _KEEP_STATES_MAX:
+        return
+    with _kept_states_lock:
+        if not _kept_states or _kept_states[0].nbytes < raw.nbytes:
+            _kept_states[:] = [raw]
 
 
 def aggregate(
@@ -172,7 +196,9 @@ def aggregate(
         off_table=off_table,
     )
     aggregator._update_columns(given)
-    return aggregator.result()
+    table = aggregator.result()
+    _keep_states(aggregator._states)     # the table holds none of it
+    return table
 
 
 class Aggregator:
@@ -643,9 +669,18 @@ def _new_states(n: int) -> np.ndarray:
     separate processes on a VM whose one-thread timings are bimodal)."""
     nbytes = n * SESSION_STATE_DTYPE.itemsize
     align = _HUGE_PAGE if nbytes >= 2 * _HUGE_PAGE else _CACHE_LINE
-    raw = np.zeros(nbytes + align, dtype=np.uint8)
-    skip = -raw.ctypes.data % align
-    states = raw[skip: skip + n * SESSION_STATE_DTYPE.itemsize].view(SESSION_STATE_DTYPE)
+    raw = None
+    if nbytes >= _HUGE_PAGE:             # below that fresh pages cost little
+        with _kept_states_lock:
+            if _kept_states and _kept_states[0].nbytes >= nbytes + align:
+                raw = _kept_states.pop()
+    if raw is None:
+        raw = np.zeros(nbytes + align, dtype=np.uint8)
+        skip = -raw.ctypes.data % align
+    else:                                # the last aggregate()'s states: clear them
+        skip = -raw.ctypes.data % align
+        raw[skip: skip + nbytes] = 0
+    states = raw[skip: skip + nbytes].view(SESSION_STATE_DTYPE)
     states["state"] = INVALID_STATE
     states["wait_max"] = -1
     return states
