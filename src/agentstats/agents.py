@@ -281,9 +281,11 @@ class AgentAggregator:
             self._window_start = window
 
         # Keys -> dense codes (kept only once the chunk is committed).
-        # both integer key columns' ranges in one pass (a pass per column cost twice)
+        # both integer key columns' ranges in one pass (a pass per column cost twice);
+        # one thread: the vector loop is then as fast as memory, and a second thread was
+        # slower in every run beside other jobs (see benchmarks/README)
         session_keys, agent_keys, session_range, agent_range = int_key_ranges(
-            session_keys, agent_keys, 1 if self._n_threads == 1 else 2)
+            session_keys, agent_keys, max_threads=1)
         sessions_coded = self._session_keys.coded(session_keys, session_range)
         agents_coded = self._agent_keys.coded(agent_keys, agent_range)
         n_sessions = self._session_keys.pending_size()
