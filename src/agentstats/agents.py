@@ -48,7 +48,7 @@ from .columns import (
 )
 from .agent_table import AgentTable
 from .hresult import E_OUTOFMEMORY, LINEERR_OPERATIONFAILED, tapi_error
-from .keycodes import KeyCodes
+from .keycodes import KeyCodes, int_key_ranges
 
 __all__ = ["agent_stats", "AgentAggregator", "INTERVALS", "TIMELINE_SESSION_DTYPE",
            "TIMELINE_AGENT_DTYPE"]
@@ -281,8 +281,13 @@ class AgentAggregator:
             self._window_start = window
 
         # Keys -> dense codes (kept only once the chunk is committed).
-        sessions_coded = self._session_keys.coded(session_keys)
-        agents_coded = self._agent_keys.coded(agent_keys)
+        # both integer key columns' ranges in one pass (a pass per column cost twice);
+        # one thread: the vector loop is then as fast as memory, and a second thread was
+        # slower in every run beside other jobs (see benchmarks/README)
+        session_keys, agent_keys, session_range, agent_range = int_key_ranges(
+            session_keys, agent_keys, max_threads=1)
+        sessions_coded = self._session_keys.coded(session_keys, session_range)
+        agents_coded = self._agent_keys.coded(agent_keys, agent_range)
         n_sessions = self._session_keys.pending_size()
         n_agents = self._agent_keys.pending_size()
         # per row; the kernel checks that a session keeps its agent and presence flag

@@ -13,7 +13,7 @@ import pandas as pd
 from . import _agents, _kernel
 from .aggregate import _factorise, _fits_int64, _native
 
-__all__ = ["KeyCodes", "Coded"]
+__all__ = ["KeyCodes", "Coded", "int_key_ranges"]
 
 # Integer keys go through a lookup table when their range is at most this many slots,
 # or one slot per 8 rows (no hashing of every row); other keys are hashed.
@@ -40,17 +40,18 @@ class KeyCodes:
     def codes(self, keys: np.ndarray) -> np.ndarray:
         return self.coded(keys).codes()
 
-    def coded(self, keys: np.ndarray) -> Coded:
+    def coded(self, keys: np.ndarray, key_range: tuple[int, int] | None = None) -> Coded:
         """The chunk's codes, as a lookup table over the key range when the keys are
         integers in a compact range (the kernel looks each row up: no array of codes),
-        else as an array of codes."""
+        else as an array of codes. `key_range`: (min, max) of integer keys when the
+        caller already has it (`int_key_ranges`: one pass over two key columns)."""
         self._pending_base = self._base
         if len(keys) == 0:
             self._pending = self._index
             return Coded(np.empty(0, dtype=np.int64))
         if keys.dtype.kind in "iu" and _fits_int64(keys):
             keys = _native(keys, np.int64)
-            lo, hi = _kernel.key_range(keys)
+            lo, hi = key_range if key_range is not None else _kernel.key_range(keys)
             span = hi - lo + 1
             if span <= max(_DENSE_MIN_SLOTS, len(keys) // _DENSE_ROWS_PER_SLOT):
                 start = lo if not len(self._index) else self._base
@@ -114,6 +115,20 @@ class KeyCodes:
 
     def key_of(self, code: int) -> Hashable:
         return self._index[code]
+
+
+def int_key_ranges(first: np.ndarray, second: np.ndarray, max_threads: int = 2
+                   ) -> tuple[np.ndarray, np.ndarray, tuple[int, int] | None, tuple[int, int] | None]:
+    """Two key columns of one chunk and their (min, max): when both are non-empty
+    integers that fit int64, the columns as native int64 (converted once) and both
+    ranges from one pass over the two (the compiled `key_ranges`); else the columns as
+    given and (None, None), and KeyCodes finds each range itself."""
+    if not (len(first) and len(first) == len(second) and first.dtype.kind in "iu"
+            and second.dtype.kind in "iu" and _fits_int64(first) and _fits_int64(second)):
+        return first, second, None, None
+    first, second = _native(first, np.int64), _native(second, np.int64)
+    lo1, hi1, lo2, hi2 = _agents.key_ranges(first, second, max_threads)
+    return first, second, (lo1, hi1), (lo2, hi2)
 
 
 class Coded:
