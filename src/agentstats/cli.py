@@ -387,7 +387,9 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                 intervals.as_of = importer_diag["last_time"]
             aliases_inferred = result.aliases_inferred
             _check_readable(importer_diag)
-            if _screen_of_sessions(args):
+            if args.by != "session":
+                sessions = None                     # the queue view reads the result itself
+            elif _screen_of_numpy_rows(args):
                 from .report.rows import session_rows
 
                 sessions = session_rows(result)     # the same rows, without pandas
@@ -435,7 +437,14 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                         diagnostics={"lines": importer_diag, "events": table.diagnostics})
         except (OSError, ValueError) as exc:
             raise InputError(f"{args.calls}: {exc}") from exc
-    if kind == "queue_log" and by == "queue":
+    if kind == "queue_log" and by == "queue" and _screen_of_numpy_rows(args):
+        from .report.rows import queue_rows
+
+        # the same rows as queue_report's, without pandas
+        frame = queue_rows(result, service_levels=args.service_levels,
+                           window_start=None if args.window_start is None else _epoch_seconds(args.window_start))
+        by = "queue_calls"
+    elif kind == "queue_log" and by == "queue":
         from .report.queues import queue_report
         from .rollup import rollup
 
@@ -486,11 +495,19 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                  table.as_of_datetime if len(table) else None, aliases_inferred, elapsed)
 
 
-def _screen_of_sessions(args: argparse.Namespace) -> bool:
-    """Is this report the per-session table on the screen (no file, UTC)? Its rows are
-    then NumPy columns (report.rows): a small log is reported without importing pandas."""
-    return (args.by == "session" and not args.output and getattr(args, "zone", None) is None
-            and getattr(args, "window_start", None) is None)
+#: set (to anything) to build every report through pandas: the tests compare both ways
+_PANDAS_ROWS_ENV = "AGENTSTATS_PANDAS_ROWS"
+
+
+def _screen_of_numpy_rows(args: argparse.Namespace) -> bool:
+    """Is this report a table on the screen (no file, UTC) of sessions, agents or queues,
+    without intervals? Its rows are then NumPy columns (report.rows): a small log is
+    reported without importing pandas."""
+    if os.environ.get(_PANDAS_ROWS_ENV) or args.output or getattr(args, "zone", None) is not None:
+        return False
+    if args.by == "session":
+        return getattr(args, "window_start", None) is None
+    return not args.interval
 
 
 def _session_window(args: argparse.Namespace, as_of: Any, unit: str) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .files import write_report
-from .terminal import _cell, unit_of
+from .terminal import _cell, _is_pandas, unit_of
 
 # pandas and rich are imported where used (a report that needs neither starts quickly).
 if TYPE_CHECKING:
@@ -143,9 +143,7 @@ def print_queue_table(frame: pd.DataFrame, *, title: str, console: Console, limi
 
 
 def _percent(value: Any) -> str:
-    import pandas as pd
-
-    if value is None or pd.isna(value):
+    if value is None or _is_pandas(value, "NA") or float(value) != float(value):
         return "-"
     return f"{100 * float(value):.1f}"
 
