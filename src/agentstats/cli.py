@@ -349,7 +349,8 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                                kind) as update:
                 frame, by, importer_diag, kernel_diag, when = run_agent_report(
                     args, inputs, kind, as_of=as_of, progress=update, window_start=args.window_start,
-                    options=options if kind == "queue_log" else {"columns": _pairs(args.column, "--column")})
+                    options=options if kind == "queue_log" else {"columns": _pairs(args.column, "--column")},
+                    numpy_rows=_screen_of_numpy_rows(args))
         except TapiError as exc:
             raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
         except (ValueError, TypeError) as exc:

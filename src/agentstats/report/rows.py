@@ -201,3 +201,36 @@ def queue_rows(result: Any, *, service_levels: Sequence[int], window_start: int 
         out[column] = np.asarray(picked, dtype=values.dtype if len(picked) else values.dtype)
     out["agent_time_logged_in"] = np.asarray([logged_in.get(name, 0) for name in names], dtype=np.int64)
     return ReportColumns(out)
+
+
+def agent_rows(table: Any, *, window: bool = False) -> ReportColumns:
+    """The per-agent screen report of an AgentTable without intervals: the columns of
+    ``report.agents.agent_frame`` (times in whole seconds, floored once; None where a
+    value is missing, NaN for an undefined ratio). window: a window report, whose missed
+    offers and transfers are counted per log, not per window, so are missing."""
+    from ..agent_table import AGENT_COLUMNS, MISSING, STATE_NAMES
+
+    t = table.ticks
+    tps = int(table.ticks_per_second)
+    n = len(table)
+    busy = t["talk"] + t["wrap"]
+    columns: dict[str, np.ndarray] = {
+        "agent": np.asarray(table.keys, dtype=object),
+        "state": np.array([STATE_NAMES[s] for s in t["state"].tolist()], dtype=object),
+        "first_login": np.asarray(t["first_login"], dtype=np.int64).view(f"datetime64[{table.time_unit}]"),
+        "last_logoff": np.asarray(t["last_logoff"], dtype=np.int64).view(f"datetime64[{table.time_unit}]"),
+    }
+    for column, name in (("logged_in", "logged_in"), ("talk", "talk"), ("wrapup", "wrap"),
+                         ("ready", "ready"), ("not_ready", "not_ready")):
+        columns[column] = np.asarray(t[name], dtype=np.int64) // tps
+    columns["calls"] = np.asarray(t["calls"], dtype=np.int64)
+    for name in ("missed", "transfers"):
+        counts = None if window else table.count_column(name)
+        columns[name] = np.full(n, None, dtype=object) if counts is None else np.asarray(counts, dtype=np.int64)
+    columns["occupancy"] = _ratio(busy, busy + t["ready"])
+    columns["utilisation"] = _ratio(busy, t["logged_in"])
+    calls = t["calls"]
+    handle = np.where(calls > 0, busy // np.maximum(calls, 1), MISSING)
+    columns["average_handle_time"] = _seconds_or_none(handle, calls > 0, tps)
+    columns["calls_per_hour"] = _ratio(calls * (3600 * tps), t["logged_in"])
+    return ReportColumns({name: columns[name] for name in AGENT_COLUMNS})
