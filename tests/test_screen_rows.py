@@ -1,0 +1,213 @@
+"""The screen reports of a queue_log made without pandas (report.rows, the dict-keyed
+KeyCodes, the small factorise and sort) against their pandas twins: the pandas frames of
+report.agents / report.queues, pd.factorize and pandas' Index.
+
+The command line builds every report through pandas when AGENTSTATS_PANDAS_ROWS is set;
+its output must be the same byte for byte.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agentstats.demo import DEMO_WRAPUP, generate
+from agentstats.io.queue_log import import_queue_log
+from agentstats.io.queue_log_agents import queue_log_agent_stats
+from agentstats.keycodes import KeyCodes
+from agentstats.report.agents import agent_frame
+from agentstats.report.queues import queue_report
+from agentstats.report.rows import agent_rows, queue_rows
+from agentstats.rollup import rollup
+
+from test_startup import SRC
+
+# the modules (agentstats.aggregate, the attribute, is the function of that name)
+aggregate_module = importlib.import_module("agentstats.aggregate")
+keycodes_module = importlib.import_module("agentstats.keycodes")
+
+SAMPLES = ("asterisk2slack-fixture.log", "issabel-devbox-2022-08.log", "issabel-devbox-2022-10.log")
+
+
+def _cli(args: list[str], *, pandas_rows: bool) -> str:
+    env = {"PYTHONPATH": SRC, "PATH": ""}
+    if pandas_rows:
+        env["AGENTSTATS_PANDAS_ROWS"] = "1"
+    done = subprocess.run([sys.executable, "-m", "agentstats", *args], capture_output=True, env=env)
+    return f"exit {done.returncode}\n" + done.stdout.decode() + done.stderr.decode()
+
+
+def _assert_same_both_ways(args: list[str]) -> str:
+    fast = _cli(args, pandas_rows=False)
+    assert fast == _cli(args, pandas_rows=True)
+    return fast
+
+
+@pytest.mark.parametrize("view", [["--by", "agent"], ["--by", "queue"]])
+@pytest.mark.parametrize("options", [[], ["--from", "2026-03-02T12:00"], ["--as-of", "2026-03-02T11:00"],
+                                     ["--queue", "s*", "--agent", "*a*"], ["--limit", "2", "--service-level", "0,30"]])
+def test_demo_screen_reports_are_those_of_pandas(view, options):
+    output = _assert_same_both_ways(["demo", *view, *options])
+    if "--agent" in options and "queue" in view:
+        assert output.startswith("exit 1\n") and "no agent column" in output
+    else:
+        assert output.startswith("exit 0\n") and "Lines: 3,487 read" in output
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+@pytest.mark.parametrize("view", [[], ["--by", "agent"], ["--by", "queue"]])
+def test_shared_sample_screen_reports_are_those_of_pandas(shared_dir, sample, view):
+    path = shared_dir / "data" / "queue_log" / sample
+    if not path.is_file():
+        pytest.skip(f"the shared sample {sample} is not there")
+    output = _assert_same_both_ways(["report", str(path), *view])
+    assert output.startswith("exit 0\n") and "Lines:" in output
+
+
+def test_empty_and_unreadable_logs_both_ways(tmp_path):
+    empty = tmp_path / "empty_log"
+    empty.write_bytes(b"")
+    blank = tmp_path / "blank_log"
+    blank.write_bytes(b"\n\n")
+    for path in (empty, blank):
+        for view in ("agent", "queue"):
+            output = _assert_same_both_ways(["report", str(path), "--by", view])
+            assert "0 " in output
+
+
+# -- the rows, in process (pandas is loaded here: the rows' arithmetic, not the imports) --
+
+
+def _plain(value):
+    """A cell with pandas' and NumPy's missing markers and scalar types made comparable."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (float, np.floating)) and np.isnan(value):
+        return None
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else pd.Timestamp(value)
+    return value.item() if hasattr(value, "item") else value
+
+
+def _assert_same_rows(rows, frame, columns):
+    assert len(rows) == len(frame)
+    for column in columns:
+        ours = [_plain(v) for v in np.asarray(rows[column]).tolist()] if rows[column].dtype.kind != "M" \
+            else [_plain(v) for v in rows[column]]
+        theirs = [_plain(v) for v in frame[column].tolist()]
+        assert ours == theirs, column
+
+
+@st.composite
+def dirty_logs(draw):
+    """A generated dirty queue_log of a few agents, cut anywhere, some lines dropped."""
+    lines = list(generate(agents=draw(st.integers(1, 4)), seed=draw(st.integers(0, 10**6)), dirty=True))
+    cut = draw(st.integers(0, len(lines)))
+    dropped = set(draw(st.lists(st.integers(0, max(cut - 1, 0)), max_size=20)))
+    return "".join(line + "\n" for i, line in enumerate(lines[:cut]) if i not in dropped)
+
+
+@given(text=dirty_logs(), window=st.booleans())
+def test_agent_rows_are_the_agent_frame(tmp_path_factory, text, window):
+    path = tmp_path_factory.mktemp("rows") / "queue_log"
+    path.write_text(text)
+    table = queue_log_agent_stats([path], wrapup=DEMO_WRAPUP, sessions=False)
+    frame = agent_frame(table)
+    if window:
+        frame["missed"] = frame["transfers"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+    rows = agent_rows(table, window=window)
+    assert rows.columns == list(frame.columns)
+    _assert_same_rows(rows, frame, frame.columns)
+
+
+@given(text=dirty_logs(), levels=st.lists(st.integers(0, 120), min_size=1, max_size=3, unique=True))
+def test_queue_rows_are_the_queue_report(tmp_path_factory, text, levels):
+    path = tmp_path_factory.mktemp("rows") / "queue_log"
+    path.write_text(text)
+    result = import_queue_log([path], wrapup=DEMO_WRAPUP)
+    table = result.table
+    frame = queue_report(result, interval_minutes=None, service_levels=levels,
+                         agent_frame=rollup(table, "acd_group") if len(table) else None)
+    rows = queue_rows(result, service_levels=levels)
+    # every column the screen shows (queue_report also keeps the members' other sums)
+    shown = [c for c in frame.columns if not c.startswith("agent_") or c == "agent_time_logged_in"]
+    assert rows.columns == shown
+    _assert_same_rows(rows, frame, shown)
+
+
+# -- the twins of the pandas-free keying -------------------------------------------------
+
+
+@contextmanager
+def pandas_hidden():
+    """As if pandas and pyarrow were not loaded (the small paths look at sys.modules)."""
+    hidden = {name: sys.modules.pop(name) for name in ("pandas", "pyarrow") if name in sys.modules}
+    try:
+        yield
+    finally:
+        sys.modules.update(hidden)
+
+
+texts = st.text(alphabet="ab\u00e9\u4e2d\U0001f600 |", max_size=3)
+
+
+@given(st.lists(texts, max_size=40))
+def test_small_factorise_is_pd_factorize(values):
+    keys = np.array(values, dtype=object)
+    with pandas_hidden():
+        small = aggregate_module._factorise_text_without_pandas(keys)
+        order = aggregate_module._sorting_order(np.array(list(dict.fromkeys(values)), dtype=object))
+    assert small is not None
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    assert small[0].tolist() == codes.tolist()
+    assert small[1].tolist() == list(uniques)
+    distinct = list(dict.fromkeys(values))
+    # NumPy's order of the distinct names is Arrow's (UTF-8 bytes)
+    assert [distinct[i] for i in order] == sorted(distinct, key=lambda t: t.encode())
+
+
+def test_small_factorise_leaves_other_keys_to_pandas():
+    with pandas_hidden():
+        for keys in (np.array(["a", None], dtype=object), np.array(["a", 1], dtype=object),
+                     np.array([1.0, float("nan")], dtype=object), np.array([1, 2])):
+            assert aggregate_module._factorise_text_without_pandas(keys) is None
+        many = np.array(["a"] * aggregate_module._MISSING_BY_PANDAS_MIN, dtype=object)
+        assert aggregate_module._factorise_text_without_pandas(many) is None
+    assert aggregate_module._factorise_text_without_pandas(np.array(["a"], dtype=object)) is None
+
+
+chunks = st.lists(st.one_of(st.lists(texts, max_size=12).map(lambda v: np.array(v, dtype=object)),
+                            st.lists(st.integers(-3, 40), max_size=12).map(lambda v: np.array(v, dtype=np.int64))),
+                  max_size=6)
+
+
+@given(chunks=chunks, limit=st.sampled_from([4, 16, 1 << 14]), commits=st.lists(st.booleans(), min_size=6, max_size=6))
+def test_dict_keycodes_are_pandas_keycodes(chunks, limit, commits):
+    # `limit` small: the dict index turns into pandas' Index part way through
+    old = keycodes_module._MISSING_BY_PANDAS_MIN
+    keycodes_module._MISSING_BY_PANDAS_MIN = limit
+    try:
+        by_dict, by_pandas = KeyCodes("agent"), KeyCodes("agent")
+        for chunk, commit in zip(chunks, commits):
+            with pandas_hidden():
+                ours = by_dict.codes(chunk)
+                size = by_dict.pending_size()
+            theirs = by_pandas.codes(chunk)
+            assert ours.tolist() == theirs.tolist()
+            assert size == by_pandas.pending_size()
+            assert [by_dict.pending_key(c) for c in range(size)] == [by_pandas.pending_key(c) for c in range(size)]
+            if commit:
+                by_dict.commit()
+                by_pandas.commit()
+            assert by_dict.keys().tolist() == by_pandas.keys().tolist()
+    finally:
+        keycodes_module._MISSING_BY_PANDAS_MIN = old
