@@ -388,13 +388,12 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                 intervals.as_of = importer_diag["last_time"]
             aliases_inferred = result.aliases_inferred
             _check_readable(importer_diag)
-            if args.by != "session":
-                sessions = None                     # the queue view reads the result itself
-            elif _screen_of_numpy_rows(args):
+            sessions: Any = None                    # the queue view reads the result itself
+            if args.by == "session" and _screen_of_numpy_rows(args):
                 from .report.rows import session_rows
 
                 sessions = session_rows(result)     # the same rows, without pandas
-            else:
+            elif args.by == "session":
                 sessions = result.to_pandas()
         else:
             from .io.tabular import import_table

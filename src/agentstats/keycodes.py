@@ -123,6 +123,9 @@ class KeyCodes:
     def keys(self) -> np.ndarray:
         return self._index.to_numpy(dtype=object)
 
+    def key_of(self, code: int) -> Hashable:
+        return self._index[code]
+
 
 class _DictIndex:
     """The known keys of a KeyCodes in code order, and key -> code, for a few thousand
@@ -167,9 +170,6 @@ class _DictIndex:
 
     def to_numpy(self, dtype: Any = object) -> np.ndarray:
         return np.array(self._keys, dtype=dtype)
-
-    def key_of(self, code: int) -> Hashable:
-        return self._index[code]
 
 
 class Coded:
