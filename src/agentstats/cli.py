@@ -646,8 +646,7 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
           aliases_inferred: list[str], elapsed: float) -> int:
     """Write the report to a file or the screen, then the line and event accounting."""
     from .localtime import localise_frame
-    from .report import print_diagnostics, print_table, write_report
-    from .report.files import accounting_path
+    from .report import print_diagnostics, print_table
     from .report.filters import filter_rows
 
     try:
@@ -666,6 +665,8 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
     zone_name = str(zone) if zone is not None else "UTC"
 
     if args.output:
+        from .report.files import accounting_path, write_report
+
         try:
             out = write_report(frame, args.output, sheet=_SHEETS.get(by, by),
                                diagnostics={"lines": importer_diag, "events": kernel_diag})
