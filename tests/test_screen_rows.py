@@ -230,3 +230,51 @@ def test_dict_keycodes_are_pandas_keycodes(chunks, limit, commits):
             assert [by_dict.key_of(c) for c in range(known)] == [by_pandas.key_of(c) for c in range(known)]
     finally:
         keycodes_module._MISSING_BY_PANDAS_MIN = old
+
+
+# -- --as-of / --from / --until without pandas ---------------------------------------------
+
+
+@st.composite
+def iso_texts(draw):
+    """Plain ISO date-times, valid or not (month 13, hour 24, second 60, offset 24:00)."""
+    text = f"{draw(st.integers(1700, 2300)):04d}-{draw(st.integers(0, 13)):02d}-{draw(st.integers(0, 32)):02d}"
+    if draw(st.booleans()):
+        text += f"{draw(st.sampled_from('T '))}{draw(st.integers(0, 24)):02d}:{draw(st.integers(0, 60)):02d}"
+        if draw(st.booleans()):
+            text += f":{draw(st.integers(0, 60)):02d}"
+    offset = draw(st.sampled_from(["", "Z", "+01:00", "-05:30", "+14:00", "-23:59", "+24:00"]))
+    return text + offset
+
+
+@given(text=iso_texts(), zone=st.sampled_from([None, "Europe/Rome"]))
+def test_plain_iso_times_are_read_as_pandas_reads_them(text, zone):
+    import argparse
+
+    from agentstats.cli import _as_of_by_pandas, _plain_iso
+    from agentstats.localtime import time_zone
+
+    tz = time_zone(zone)
+
+    def outcome(read):
+        try:
+            return read(text, tz, "--from")
+        except argparse.ArgumentTypeError as exc:
+            return str(exc)
+
+    ours = outcome(_plain_iso)
+    if ours is not None:        # None: left to pandas
+        theirs = outcome(_as_of_by_pandas)
+        assert type(ours) is type(theirs) and str(ours) == str(theirs)
+
+
+def test_plain_iso_times_skip_pandas_where_they_can():
+    from agentstats.cli import _plain_iso
+    from agentstats.localtime import time_zone
+
+    assert _plain_iso("2026-03-02T11:00", None, "--as-of") == np.datetime64("2026-03-02T11:00", "us")
+    assert _plain_iso("2026-03-02 11:00:00+01:00", time_zone("Europe/Rome"), "--as-of") == \
+        np.datetime64("2026-03-02T10:00", "us")
+    for text, zone in (("2026-03-02T11:00", "Europe/Rome"), ("March 2, 2026", None), ("2026-03-02T11:00:00.5", None),
+                       ("2026-02-30", None)):
+        assert _plain_iso(text, time_zone(zone), "--as-of") is None

@@ -79,7 +79,9 @@ def small_log(tmp_path_factory):
 
 
 @pytest.mark.parametrize("view", [[], ["--by", "agent"], ["--by", "queue"],
-                                  ["--by", "agent", "--queue", "s*"], ["--by", "queue", "--service-level", "10,30"]])
+                                  ["--by", "agent", "--queue", "s*"], ["--by", "queue", "--service-level", "10,30"],
+                                  ["--as-of", "2026-03-02T09:00"], ["--by", "agent", "--from", "2026-03-02T08:00Z"],
+                                  ["--by", "queue", "--until", "2026-03-02 10:00:00+01:00"]])
 def test_a_screen_report_of_a_small_log_loads_no_table_library(small_log, view):
     loaded, output = _report_loads(["report", small_log, *view])
     assert loaded == []

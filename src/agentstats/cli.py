@@ -241,6 +241,44 @@ def _as_of(text: str | None, zone: Any = None, option: str = "--as-of") -> Any:
 
         # a point in time, not ticks: an event table's times may be in ms or ns
         return np.datetime64(int(text), "s")
+    plain = _plain_iso(text, zone, option)
+    if plain is not None:
+        return plain
+    return _as_of_by_pandas(text, zone, option)
+
+
+#: the plain ISO forms read without pandas: a date, or a date and a time to the minute or
+#: second with an optional Z or +HH:MM offset (pandas reads every other form)
+_PLAIN_ISO = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?)?"
+
+
+def _plain_iso(text: str, zone: Any, option: str) -> Any:
+    """`_as_of` of a plain ISO date-time (see _PLAIN_ISO) without importing pandas: the
+    same instant, as datetime64[us]. None for any other text, or for a local time in a
+    zone (pandas' rules for clock changes apply)."""
+    import re
+    from datetime import datetime, timezone
+
+    if re.fullmatch(_PLAIN_ISO, text, flags=re.ASCII) is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None            # pandas says what is wrong with it
+    if moment.tzinfo is None and zone is not None:
+        return None
+    if not datetime(1740, 1, 1) <= moment.replace(tzinfo=None) <= datetime(2200, 1, 1):
+        raise argparse.ArgumentTypeError(f"{option} {text}: the report time must be between the years "
+                                         f"1740 and 2200")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    import numpy as np
+
+    return np.datetime64(moment, "us")
+
+
+def _as_of_by_pandas(text: str, zone: Any, option: str) -> Any:
+    """`_as_of` of any date-time text pandas reads."""
     import pandas as pd
 
     try:
