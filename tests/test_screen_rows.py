@@ -48,7 +48,7 @@ def _cli(args: list[str], *, pandas_rows: bool) -> str:
 
 
 #: the speed line a report shows when it took over a second (it differs run to run)
-_SPEED = re.compile(r"^[\d,]+ lines in [\d.]+ s \([\d,]+ lines/s\)$", re.MULTILINE)
+_SPEED = re.compile(r"^[\d,]+ lines in [\d.]+ s \([\d,]+ lines/s\)\n", re.MULTILINE)
 
 
 def _assert_same_both_ways(args: list[str]) -> str:
