@@ -1,4 +1,5 @@
-"""Start-up: `import agentstats` loads no heavy library; every public name still loads.
+"""Start-up: `import agentstats` loads no heavy library; every public name still loads;
+`agentstats report` of a small queue_log on the screen loads neither pandas nor pyarrow.
 
 The names of the package and of agentstats.io are loaded on first use (PEP 562), and
 library modules import pandas/pyarrow inside the functions that use them, so a program
@@ -37,6 +38,60 @@ def _loaded_after(code: str) -> list[str]:
 ])
 def test_light_imports_load_no_heavy_library(code):
     assert _loaded_after(code) == []
+
+
+def test_import_agentstats_loads_not_even_numpy():
+    # the package's names are loaded on use: numpy (and its extras) come with the first one
+    done = subprocess.run(
+        [sys.executable, "-c", "import agentstats, sys\n"
+         "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+         "('numpy', 'pandas', 'pyarrow', 'rich', 'polars', 'duckdb', 'zoneinfo'))))"],
+        capture_output=True, text=True, env={"PYTHONPATH": SRC, "PATH": ""}, check=True)
+    assert done.stdout.split() == []
+
+
+#: the libraries a report on the screen of a small queue_log does without (rich draws it)
+TABLE_LIBRARIES = ("pandas", "pyarrow", "polars", "duckdb")
+
+
+def _report_loads(args: list[str], **env: str) -> tuple[list[str], str]:
+    """Run `agentstats ARGS` in a fresh interpreter: the TABLE_LIBRARIES it loaded by its
+    exit, and its output."""
+    probe = ("import sys\nfrom agentstats.cli import main\n"
+             f"status = main({args!r})\n"
+             f"print('LOADED:', *(m for m in {TABLE_LIBRARIES!r} if m in sys.modules))\n"
+             "raise SystemExit(status)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={"PYTHONPATH": SRC, "PATH": "", **env}, check=True)
+    output, _, loaded = done.stdout.rpartition("LOADED:")
+    return loaded.split(), output
+
+
+@pytest.fixture(scope="module")
+def small_log(tmp_path_factory):
+    """The first 300 lines of the shipped demo log: agents, queues, calls, pauses, dirt."""
+    from agentstats.demo import demo_log_path
+
+    lines = demo_log_path().read_bytes().splitlines(keepends=True)[:300]
+    path = tmp_path_factory.mktemp("startup") / "queue_log"
+    path.write_bytes(b"".join(lines))
+    return str(path)
+
+
+@pytest.mark.parametrize("view", [[], ["--by", "agent"], ["--by", "queue"],
+                                  ["--by", "agent", "--queue", "s*"], ["--by", "queue", "--service-level", "10,30"],
+                                  ["--as-of", "2026-03-02T09:00"], ["--by", "agent", "--from", "2026-03-02T08:00Z"],
+                                  ["--by", "queue", "--until", "2026-03-02 10:00:00+01:00"]])
+def test_a_screen_report_of_a_small_log_loads_no_table_library(small_log, view):
+    loaded, output = _report_loads(["report", small_log, *view])
+    assert loaded == []
+    assert "Lines: 300 read" in output
+
+
+def test_the_report_probe_sees_a_table_library(small_log):
+    # the probe must be able to fail: a file report is written through pandas
+    loaded, _ = _report_loads(["report", small_log, "--by", "agent", "-o", str(Path(small_log).with_suffix(".csv"))])
+    assert "pandas" in loaded
 
 
 def test_the_loader_sees_a_heavy_import():

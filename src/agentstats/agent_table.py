@@ -11,12 +11,15 @@ from collections.abc import Hashable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
 from .frames import TableExports
 
+# pandas and pyarrow are imported by the exports that build their tables: the screen
+# report of a small log reads `ticks` and needs neither
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    import pyarrow as pa
+
     from .agent import Agent
     from .table import SessionTable
 
@@ -156,8 +159,23 @@ class AgentTable(TableExports):
         self._diagnostics = dict(diagnostics)
         self._counts: dict[str, np.ndarray] = {}
         self.queue_log: dict[str, Any] | None = None        # line accounting of a queue_log
-        self.session_labels: pd.DataFrame | None = None     # its sessions frame
+        self.session_columns: dict[str, Any] | None = None  # its sessions, as columns
+        self._session_labels: pd.DataFrame | None = None
         self._position: dict[Hashable, int] | None = None
+
+    @property
+    def session_labels(self) -> pd.DataFrame | None:
+        """The sessions frame of a queue_log (see QueueLogImporter.sessions_frame), made
+        from `session_columns` on first use; None for other inputs."""
+        if self._session_labels is None and self.session_columns is not None:
+            from .io.queue_log import _sessions_frame
+
+            self._session_labels = _sessions_frame(self.session_columns)
+        return self._session_labels
+
+    @session_labels.setter
+    def session_labels(self, frame: pd.DataFrame | None) -> None:
+        self._session_labels = frame
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -181,6 +199,11 @@ class AgentTable(TableExports):
         self._counts[name] = np.array([int(per_agent.get(k, 0)) for k in self.keys.tolist()],
                                       dtype=np.int64)
 
+    def count_column(self, name: str) -> np.ndarray | None:
+        """The importer's per-agent counts `name` (missed, transfers) in row order, None
+        when they were not set."""
+        return self._counts.get(name)
+
     # -- exports -------------------------------------------------------------------
 
     def _datetime(self, ticks: np.ndarray) -> Any:
@@ -188,6 +211,8 @@ class AgentTable(TableExports):
         naive = np.asarray(ticks, dtype=np.int64).view(f"datetime64[{self.time_unit}]")
         if self.tz is None:
             return naive
+        import pandas as pd
+
         from .localtime import to_local
 
         return to_local(pd.Series(naive), self.tz).array
@@ -198,6 +223,8 @@ class AgentTable(TableExports):
     def to_pandas(self) -> pd.DataFrame:
         """One row per agent. Times are exact timedelta64; occupancy, utilisation,
         average handle time and calls per hour are missing (not 0) when undefined."""
+        import pandas as pd
+
         t = self.ticks
         busy = t["talk"] + t["wrap"]
         frame: dict[str, Any] = {
@@ -221,11 +248,15 @@ class AgentTable(TableExports):
         return pd.DataFrame(frame, columns=list(AGENT_COLUMNS))
 
     def to_arrow(self) -> pa.Table:
+        import pyarrow as pa
+
         return pa.Table.from_pandas(self.to_pandas(), preserve_index=False)
 
     def intervals(self) -> pd.DataFrame:
         """One row per agent and interval it was logged in (or answered a call) in, in
         agent then time order; every time is split exactly at the edges."""
+        import pandas as pd
+
         if not self.interval_ticks:
             raise ValueError("this table was computed without interval=: no per-interval split")
         rows = self._interval_rows
@@ -255,6 +286,8 @@ class AgentTable(TableExports):
 
     def reasons(self) -> pd.DataFrame:
         """Not-ready time per agent and pause reason ("" when the pause gave none)."""
+        import pandas as pd
+
         frame = pd.DataFrame(self._reason_rows, columns=["code", "reason", "not_ready"])
         frame = frame.groupby(["code", "reason"], sort=False, as_index=False).sum()
         frame["position"] = self._code_position[frame["code"].to_numpy()]

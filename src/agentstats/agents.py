@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from . import _agents
 from .aggregate import (
@@ -32,6 +31,7 @@ from .aggregate import (
     _available_cores,
     _check_deadline,
     _deadline,
+    _is_missing,
     _memory_errors_as_tapi,
     _raise_first_invalid,
     _raise_for_status,
@@ -425,7 +425,7 @@ class AgentAggregator:
         pausing = states == 0
         out = np.full(len(values), -1, dtype=np.int32)
         picked = values[pausing]
-        given = ~pd.isnull(picked)
+        given = ~_is_missing(picked)
         picked = picked[given]
         text = np.array([v if isinstance(v, str) else str(v) for v in picked], dtype=object)
         nonempty = text != ""
@@ -604,8 +604,9 @@ def _interval_minutes(interval: int | str | None) -> int:
 def _presence_flags(presence: Any, n: int) -> np.ndarray:
     values = _to_numpy(presence, "presence")
     if values.dtype.kind == "O":
-        if pd.isnull(values).any():
-            raise ValueError(f"presence is missing at row {int(np.argmax(pd.isnull(values)))}")
+        missing = _is_missing(values)
+        if missing.any():
+            raise ValueError(f"presence is missing at row {int(np.argmax(missing))}")
         values = values.astype(bool)
     if values.dtype.kind not in "biuf":
         raise TypeError(f"presence must be booleans, not {values.dtype}")

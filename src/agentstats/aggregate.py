@@ -647,7 +647,10 @@ def _sorting_order(keys: np.ndarray) -> np.ndarray | None:
     """The order that sorts the keys, or None when they are not mutually comparable
     (then the table keeps first-seen order). Strings sort in Arrow (C, not Python
     comparisons)."""
-    if len(keys) and all(type(k) is str for k in keys[: min(len(keys), 1000)]):
+    if (len(keys) and all(type(k) is str for k in keys[: min(len(keys), 1000)])
+            and (len(keys) >= _MISSING_BY_PANDAS_MIN or "pyarrow" in sys.modules)):
+        # (a few thousand keys while pyarrow is not loaded: NumPy's sort below, the same
+        # order, since Python's str order is that of their UTF-8 bytes)
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -724,6 +727,9 @@ def _factorise(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _factorise_hashable(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    small = _factorise_text_without_pandas(keys)
+    if small is not None:
+        return small
     import pandas as pd
 
     codes = uniques = None
@@ -745,6 +751,21 @@ def _factorise_hashable(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             row = int(np.argmax(codes < 0))
             raise ValueError(f"session key is missing ({shown(keys[row])}) at row {row}")
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+
+
+def _factorise_text_without_pandas(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """pd.factorize of a small object array of str (an agent's or a reason's name in a
+    small log) while pandas is not loaded: the same first-seen codes and uniques from a
+    dict, so that a small report need not import pandas. None for anything else."""
+    if keys.dtype != object or len(keys) >= _MISSING_BY_PANDAS_MIN or "pandas" in sys.modules:
+        return None
+    values = keys.tolist()
+    if not all(type(v) is str for v in values):
+        return None         # None, NaN, numbers: pandas' rules for missing and equal keys
+    position: dict[str, int] = {}
+    codes = np.fromiter((position.setdefault(v, len(position)) for v in values), dtype=np.int64,
+                        count=len(values))
+    return codes, np.array(list(position), dtype=object)
 
 
 #: at least this many values are tested for missing by pandas (imported for them: its

@@ -241,6 +241,44 @@ def _as_of(text: str | None, zone: Any = None, option: str = "--as-of") -> Any:
 
         # a point in time, not ticks: an event table's times may be in ms or ns
         return np.datetime64(int(text), "s")
+    plain = _plain_iso(text, zone, option)
+    if plain is not None:
+        return plain
+    return _as_of_by_pandas(text, zone, option)
+
+
+#: the plain ISO forms read without pandas: a date, or a date and a time to the minute or
+#: second with an optional Z or +HH:MM offset (pandas reads every other form)
+_PLAIN_ISO = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?)?"
+
+
+def _plain_iso(text: str, zone: Any, option: str) -> Any:
+    """`_as_of` of a plain ISO date-time (see _PLAIN_ISO) without importing pandas: the
+    same instant, as datetime64[us]. None for any other text, or for a local time in a
+    zone (pandas' rules for clock changes apply)."""
+    import re
+    from datetime import datetime, timezone
+
+    if re.fullmatch(_PLAIN_ISO, text, flags=re.ASCII) is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None            # pandas says what is wrong with it
+    if moment.tzinfo is None and zone is not None:
+        return None
+    if not datetime(1740, 1, 1) <= moment.replace(tzinfo=None) <= datetime(2200, 1, 1):
+        raise argparse.ArgumentTypeError(f"{option} {text}: the report time must be between the years "
+                                         f"1740 and 2200")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    import numpy as np
+
+    return np.datetime64(moment, "us")
+
+
+def _as_of_by_pandas(text: str, zone: Any, option: str) -> Any:
+    """`_as_of` of any date-time text pandas reads."""
     import pandas as pd
 
     try:
@@ -349,7 +387,8 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                                kind) as update:
                 frame, by, importer_diag, kernel_diag, when = run_agent_report(
                     args, inputs, kind, as_of=as_of, progress=update, window_start=args.window_start,
-                    options=options if kind == "queue_log" else {"columns": _pairs(args.column, "--column")})
+                    options=options if kind == "queue_log" else {"columns": _pairs(args.column, "--column")},
+                    numpy_rows=_screen_of_numpy_rows(args))
         except TapiError as exc:
             raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
         except (ValueError, TypeError) as exc:
@@ -387,11 +426,12 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                 intervals.as_of = importer_diag["last_time"]
             aliases_inferred = result.aliases_inferred
             _check_readable(importer_diag)
-            if _screen_of_sessions(args):
+            sessions: Any = None                    # the queue view reads the result itself
+            if args.by == "session" and _screen_of_numpy_rows(args):
                 from .report.rows import session_rows
 
                 sessions = session_rows(result)     # the same rows, without pandas
-            else:
+            elif args.by == "session":
                 sessions = result.to_pandas()
         else:
             from .io.tabular import import_table
@@ -435,7 +475,14 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                         diagnostics={"lines": importer_diag, "events": table.diagnostics})
         except (OSError, ValueError) as exc:
             raise InputError(f"{args.calls}: {exc}") from exc
-    if kind == "queue_log" and by == "queue":
+    if kind == "queue_log" and by == "queue" and _screen_of_numpy_rows(args):
+        from .report.rows import queue_rows
+
+        # the same rows as queue_report's, without pandas
+        frame = queue_rows(result, service_levels=args.service_levels,
+                           window_start=None if args.window_start is None else _epoch_seconds(args.window_start))
+        by = "queue_calls"
+    elif kind == "queue_log" and by == "queue":
         from .report.queues import queue_report
         from .rollup import rollup
 
@@ -486,11 +533,19 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                  table.as_of_datetime if len(table) else None, aliases_inferred, elapsed)
 
 
-def _screen_of_sessions(args: argparse.Namespace) -> bool:
-    """Is this report the per-session table on the screen (no file, UTC)? Its rows are
-    then NumPy columns (report.rows): a small log is reported without importing pandas."""
-    return (args.by == "session" and not args.output and getattr(args, "zone", None) is None
-            and getattr(args, "window_start", None) is None)
+#: set (to anything) to build every report through pandas: the tests compare both ways
+_PANDAS_ROWS_ENV = "AGENTSTATS_PANDAS_ROWS"
+
+
+def _screen_of_numpy_rows(args: argparse.Namespace) -> bool:
+    """Is this report a table on the screen (no file, UTC) of sessions, agents or queues,
+    without intervals? Its rows are then NumPy columns (report.rows): a small log is
+    reported without importing pandas."""
+    if os.environ.get(_PANDAS_ROWS_ENV) or args.output or getattr(args, "zone", None) is not None:
+        return False
+    if args.by == "session":
+        return getattr(args, "window_start", None) is None
+    return not args.interval
 
 
 def _session_window(args: argparse.Namespace, as_of: Any, unit: str) -> Any:
@@ -629,8 +684,7 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
           aliases_inferred: list[str], elapsed: float) -> int:
     """Write the report to a file or the screen, then the line and event accounting."""
     from .localtime import localise_frame
-    from .report import print_diagnostics, print_table, write_report
-    from .report.files import accounting_path
+    from .report import print_diagnostics, print_table
     from .report.filters import filter_rows
 
     try:
@@ -649,6 +703,8 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
     zone_name = str(zone) if zone is not None else "UTC"
 
     if args.output:
+        from .report.files import accounting_path, write_report
+
         try:
             out = write_report(frame, args.output, sheet=_SHEETS.get(by, by),
                                diagnostics={"lines": importer_diag, "events": kernel_diag})

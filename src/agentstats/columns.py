@@ -471,9 +471,12 @@ def _as_of_to_ticks(as_of: Any, tick_unit: str) -> int | None:
 
 def _datetime_to_ticks(as_of: Any, per_second: int) -> int:
     """A datetime-like report time as exact (Python int) ticks since 1970, floored."""
-    import pandas as pd
-
+    # a text is read by pandas; a pandas value (Timestamp, NaT) means pandas is loaded, so
+    # a datetime64 or datetime needs no import (the screen report of a small log)
+    pd = sys.modules.get("pandas")
     if isinstance(as_of, str):
+        import pandas as pd
+
         try:
             as_of = pd.Timestamp(as_of)
         except (ValueError, OverflowError):
@@ -481,9 +484,9 @@ def _datetime_to_ticks(as_of: Any, per_second: int) -> int:
                 as_of = np.datetime64(as_of)
             except ValueError:
                 raise ValueError(f"as_of {as_of!r} is not an ISO date and time") from None
-    if as_of is pd.NaT or (isinstance(as_of, np.datetime64) and np.isnat(as_of)):
+    if (pd is not None and as_of is pd.NaT) or (isinstance(as_of, np.datetime64) and np.isnat(as_of)):
         raise ValueError("as_of is NaT (a missing time); pass None for the latest time in the log")
-    if isinstance(as_of, pd.Timestamp):
+    if pd is not None and isinstance(as_of, pd.Timestamp):
         if as_of.tzinfo is not None:
             as_of = as_of.tz_convert("UTC").tz_localize(None)
         as_of = as_of.to_datetime64()                       # its own unit: no ns overflow

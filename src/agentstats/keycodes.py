@@ -1,17 +1,20 @@
 """Keys (session, agent, pause reason) -> dense int64 codes, kept across chunks, for the
 agent timeline. Integer keys that continue a contiguous range are coded `key - base`
 (the kernel subtracts; nothing is materialised), other integer keys in a compact range
-go through a lookup table the kernel reads, anything else is hashed (pandas)."""
+go through a lookup table the kernel reads, anything else is hashed (pandas; a few
+thousand integer or text keys while pandas is not loaded: a dict, so that a small
+report need not import pandas)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from . import _agents, _kernel
-from .aggregate import _factorise, _fits_int64, _native
+from .aggregate import _MISSING_BY_PANDAS_MIN, _factorise, _fits_int64, _native
 
 __all__ = ["KeyCodes", "Coded", "int_key_ranges"]
 
@@ -30,8 +33,9 @@ class KeyCodes:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._index = pd.Index([], dtype=object)
-        self._pending: pd.Index | None = None
+        # the known keys in code order: a _DictIndex while few, else a pandas Index
+        self._index: Any = _DictIndex()
+        self._pending: Any = None
         # while the known keys are exactly base, base + 1, ... in that order, a key's
         # code is key - base (no lookup at all)
         self._base: int | None = None
@@ -80,6 +84,13 @@ class KeyCodes:
         # integer keys stay an integer index (no boxing); anything else is object
         wanted = uniques if uniques.dtype.kind in "iu" else np.asarray(uniques, dtype=object)
         index = self._index
+        if isinstance(index, _DictIndex):
+            if index.takes(wanted):
+                self._pending, mapped = index.extended(wanted)
+                return mapped
+            index = index.to_pandas()
+        import pandas as pd
+
         if len(index):
             if index.dtype != object and wanted.dtype == object:
                 index = index.astype(object)
@@ -129,6 +140,51 @@ def int_key_ranges(first: np.ndarray, second: np.ndarray, max_threads: int = 2
     first, second = _native(first, np.int64), _native(second, np.int64)
     lo1, hi1, lo2, hi2 = _agents.key_ranges(first, second, max_threads)
     return first, second, (lo1, hi1), (lo2, hi2)
+
+
+class _DictIndex:
+    """The known keys of a KeyCodes in code order, and key -> code, for a few thousand
+    int64 or str keys while pandas is not loaded (pandas' Index does the same for more).
+    Immutable: `extended` returns a new one (a chunk's keys are kept only on commit)."""
+
+    __slots__ = ("_keys", "_codes", "_integer")
+
+    def __init__(self, keys: list | None = None, codes: dict | None = None, integer: bool = True) -> None:
+        self._keys: list = keys if keys is not None else []
+        self._codes: dict = codes if codes is not None else {}
+        self._integer = integer          # every key came from an int64 array
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, code: int) -> Hashable:
+        return self._keys[code]
+
+    def takes(self, wanted: np.ndarray) -> bool:
+        """Can these distinct keys join by dict lookups, with pandas' meaning of equal
+        keys? (int64 keys, or str keys: no NaN, no 1 == 1.0 == True)"""
+        if "pandas" in sys.modules or len(self._keys) + len(wanted) >= _MISSING_BY_PANDAS_MIN:
+            return False
+        return wanted.dtype == np.int64 or (wanted.dtype == object
+                                            and all(type(v) is str for v in wanted.tolist()))
+
+    def extended(self, wanted: np.ndarray) -> tuple[_DictIndex, np.ndarray]:
+        """This index with the new keys of `wanted` appended, and the code of each."""
+        keys, codes = list(self._keys), dict(self._codes)
+        mapped = np.fromiter((codes.setdefault(k, len(codes)) for k in wanted.tolist()), dtype=np.int64,
+                             count=len(wanted))
+        keys.extend(list(codes)[len(keys):])
+        return _DictIndex(keys, codes, self._integer and wanted.dtype == np.int64), mapped
+
+    def to_pandas(self) -> Any:
+        import pandas as pd
+
+        if self._integer:
+            return pd.Index(np.array(self._keys, dtype=np.int64))
+        return pd.Index(np.array(self._keys, dtype=object), dtype=object)
+
+    def to_numpy(self, dtype: Any = object) -> np.ndarray:
+        return np.array(self._keys, dtype=dtype)
 
 
 class Coded:

@@ -55,5 +55,5 @@ def queue_log_agent_stats(
     table.set_counts("missed", importer.missed)
     table.set_counts("transfers", importer.transfers)
     table.queue_log = importer.diagnostics
-    table.session_labels = importer.sessions_frame()
+    table.session_columns = importer.session_columns()   # the frame is made on use
     return table

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+# pandas is imported by the frames (files, intervals); the screen report of agents is
+# NumPy columns (report.rows)
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["agent_frame", "interval_frame", "run_agent_report"]
 
@@ -20,6 +24,8 @@ AGENT_REPORT_COLUMNS = ("agent", "state", "first_login", "last_logoff", "logged_
 
 def _seconds(values: pd.Series) -> pd.Series:
     """Exact timedelta64 -> whole seconds (floor), missing stays missing."""
+    import pandas as pd
+
     ns = values.astype("timedelta64[ns]").to_numpy().view(np.int64)
     missing = values.isna().to_numpy()
     out = pd.array(ns // 10**9, dtype="Int64")
@@ -37,6 +43,8 @@ def agent_frame(table: Any) -> pd.DataFrame:
 
 def interval_frame(table: Any) -> pd.DataFrame:
     """One row per agent and interval, with the interval report's column names."""
+    import pandas as pd
+
     frame = table.intervals()
     out = pd.DataFrame({"agent": frame["agent"], "interval_start": frame["interval_start"]})
     for column, name in (("logged_in", "logged_in"), ("not_ready", "not_ready"),
@@ -48,11 +56,13 @@ def interval_frame(table: Any) -> pd.DataFrame:
 
 
 def run_agent_report(args: argparse.Namespace, inputs: list[Path], kind: str, *,
-                     options: dict[str, Any], as_of: Any,
-                     progress: Any, window_start: Any = None) -> tuple[pd.DataFrame, str, dict[str, Any] | None, dict[str, int], Any]:
+                     options: dict[str, Any], as_of: Any, progress: Any, window_start: Any = None,
+                     numpy_rows: bool = False) -> tuple[Any, str, dict[str, Any] | None, dict[str, int], Any]:
     """The agent table of the inputs: (frame, row kind, line accounting, event
     accounting, as_of datetime). `options`: the QueueLogImporter options of a
-    queue_log, or {"columns": role -> name} of an event table."""
+    queue_log, or {"columns": role -> name} of an event table. numpy_rows: the rows of
+    a queue_log without intervals as report.rows.ReportColumns (no pandas) instead of
+    a DataFrame."""
     from ..agents import AgentAggregator
     from ..io.queue_log_agents import queue_log_agent_stats
 
@@ -81,19 +91,28 @@ def run_agent_report(args: argparse.Namespace, inputs: list[Path], kind: str, *,
                      **({"chunk_rows": None} if args.whole_file else {}))
         table = aggregator.result()
         importer = None
-    frame = interval_frame(table) if interval else agent_frame(table)
-    if window_start is not None and not interval:
-        # missed offers and transfers are counted per log, not per window
-        for column in ("missed", "transfers"):
-            frame[column] = pd.array([pd.NA] * len(frame), dtype="Int64")
+    if numpy_rows and kind == "queue_log" and not interval:
+        from .rows import agent_rows
+
+        frame = agent_rows(table, window=window_start is not None)
+    else:
+        frame = interval_frame(table) if interval else agent_frame(table)
+        if window_start is not None and not interval:
+            import pandas as pd
+
+            # missed offers and transfers are counted per log, not per window
+            for column in ("missed", "transfers"):
+                frame[column] = pd.array([pd.NA] * len(frame), dtype="Int64")
     if getattr(args, "queue_patterns", None):
         # the agents who were members of a matching queue (their whole timeline)
         from .filters import matches
 
-        labels = getattr(table, "session_labels", None)
-        if labels is None or "acd_group" not in labels:
+        sessions = getattr(table, "session_columns", None)
+        if sessions is None or "acd_group" not in sessions:
             raise ValueError("--queue with --by agent needs a queue_log input (or --by queue)")
-        members = set(labels.loc[matches(labels["acd_group"], args.queue_patterns), "agent"])
-        frame = frame[frame["agent"].isin(members)].reset_index(drop=True)
+        members = {agent for agent, member in zip(sessions["agent"], matches(sessions["acd_group"],
+                                                                               args.queue_patterns)) if member}
+        frame = frame[np.array([agent in members for agent in np.asarray(frame["agent"]).tolist()],
+                               dtype=bool)].reset_index(drop=True)
     when = None if table.as_of is None else np.datetime64(table.as_of, table.time_unit)
     return frame, "interval" if interval else "agent", importer, table.diagnostics, when

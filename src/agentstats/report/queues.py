@@ -8,10 +8,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .files import write_report
-from .terminal import _cell, unit_of
-
-# pandas and rich are imported where used (a report that needs neither starts quickly).
+# pandas, rich and the file writers are imported where used (a report that needs none
+# of them starts quickly; the command line reads --service-level here on every run).
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
@@ -109,6 +107,8 @@ def print_queue_table(frame: pd.DataFrame, *, title: str, console: Console, limi
                       zone: str = "UTC") -> None:
     from rich.table import Table
 
+    from .terminal import _cell, unit_of
+
     columns = [c for c in _QUEUE_COLUMNS if c in frame.columns
                and (c not in _SHOWN_IF_ANY or (frame[c] != 0).any())]
     levels = [c for c in frame.columns if c.startswith("service_level_")]
@@ -143,9 +143,9 @@ def print_queue_table(frame: pd.DataFrame, *, title: str, console: Console, limi
 
 
 def _percent(value: Any) -> str:
-    import pandas as pd
+    from .terminal import _is_pandas
 
-    if value is None or pd.isna(value):
+    if value is None or _is_pandas(value, "NA") or float(value) != float(value):
         return "-"
     return f"{100 * float(value):.1f}"
 
@@ -159,6 +159,8 @@ def write_calls(frame: pd.DataFrame, path: str | os.PathLike, *,
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq", ".json"):
         raise ValueError(f"{path}: the call table must end in .csv, .parquet or .json")
+    from .files import write_report
+
     return write_report(frame, path, diagnostics=diagnostics, sheet="calls")
 
 
@@ -189,6 +191,7 @@ def run_calls_report(args: Any, inputs: list[Path], *, console: Console, title: 
 
     from ..aggregate import _as_of_to_ticks
     from ..localtime import localise_frame
+    from .files import write_report
     from .filters import filter_rows
 
     zone = getattr(args, "zone", None)
