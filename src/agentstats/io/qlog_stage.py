@@ -131,8 +131,6 @@ class _Accounting:
         self.reorder_window = int(reorder_window)
         self.keep_texts = keep_texts
         self.lines = 0
-        self.counted: Counter[str] = Counter()
-        self.examples: dict[str, list[int]] = {}
         self.nul_runs = 0
         self.nul_bytes = 0
         self.first_time: int | None = None
@@ -160,6 +158,8 @@ class PythonLineStage(_Accounting):
     def __init__(self, names: LineNames | None = None, *, reorder_window: int = DEFAULT_REORDER_WINDOW,
                  keep_texts: bool = True) -> None:
         super().__init__(names, reorder_window, keep_texts)
+        self.counted: Counter[str] = Counter()
+        self.examples: dict[str, list[int]] = {}
         self.newest = _NOTHING_YET
         self._pending: list[tuple[int, int, str]] = []    # a jump ahead and the lines after it
         self._held: list[tuple[int, int, str]] = []       # accepted, sorted, not yet safe
@@ -294,4 +294,145 @@ class PythonLineStage(_Accounting):
         out.append(item)
 
 
-LineStage = PythonLineStage   # TEMPORARY while the compiled stage is written
+# The tokenizer's verdicts (agentstats._qlog) of judge_line's reasons.
+_VERDICT_CODES = {"blank": 1, "nul_garbage": 2, "malformed": 3, "bad_epoch": 4, "line_too_long": 5}
+
+
+class LineStage(_Accounting):
+    """The compiled line stage: feed it the byte blocks of
+    :meth:`~agentstats.io.lines.LineReader.byte_blocks` (``(bytes or None, too_long_after)``).
+    Same rules, columns, name tables and accounting as :class:`PythonLineStage`."""
+
+    def __init__(self, names: LineNames | None = None, *, reorder_window: int = DEFAULT_REORDER_WINDOW,
+                 keep_texts: bool = True) -> None:
+        super().__init__(names, reorder_window, keep_texts)
+        # (looked up here, not at import: a debugging build can stand in for the module)
+        from .. import _qlog, _qlog_lines
+
+        self._tokenize = _qlog.tokenize_block
+        self._slow = _qlog.SLOW
+        self._order = _qlog_lines.LineOrder(self.reorder_window, LATEST_EPOCH, EXAMPLES_KEPT, self.names)
+        self._tables = [getattr(self.names, table) for table in _qlog_lines.TABLES]
+        self._arena_code = _qlog_lines.ARENA
+
+    # the accounting, read from the compiled state
+    @property
+    def counted(self) -> Counter[str]:
+        """Lines counted per reason."""
+        return Counter({reason: n for reason, n in zip(STAGE_REASONS, self._order.counted()) if n})
+
+    @property
+    def examples(self) -> dict[str, list[int]]:
+        """Per reason, the location codes of the first lines counted."""
+        return {reason: codes for reason, codes in zip(STAGE_REASONS, self._order.examples()) if codes}
+
+    @property
+    def newest(self) -> int:
+        return self._order.newest
+
+    def feed(self, block: tuple[bytes | None, bool], file: int = 0) -> LineColumns:
+        """Read one byte block of file number `file`; the rows it releases."""
+        base = self._start_block(file)
+        verdicts = self._verdicts(block[0])
+        data, too_long_after = block
+        n_lines = 0 if verdicts is None else verdicts[0]
+        if verdicts is None:
+            ready = self._order.order_block(b"", _NO_LINES, _NO_CODES, _NO_LINES, _NO_LINES, 0, base, self._number,
+                                    True, too_long_after)
+        else:
+            n_lines, epoch, reason, start, end, ascii_block = verdicts
+            ready = self._order.order_block(data, epoch, reason, start, end, n_lines, base, self._number,
+                                    ascii_block, too_long_after)
+        block_lines = n_lines + bool(too_long_after)
+        self._number += block_lines
+        self.block_lines = block_lines
+        self.lines += block_lines
+        try:
+            return self._release(ready)
+        finally:
+            self._order.end_block()
+
+    def finish(self) -> LineColumns:
+        """The end of the input: every line still held, in order."""
+        if self._finished:
+            raise RuntimeError("the line stage has finished")
+        self._finished = True
+        columns = self._release(self._order.finish())
+        self._order.end_block()
+        self.last_time = self.newest if self.first_time is not None else None
+        return columns
+
+    def _verdicts(self, data: bytes | None) -> tuple | None:
+        """Tokenise a block; judge its SLOW lines (not ASCII, verdict depends on the
+        decoding) by the twin's rules, their records kept in the compiled arena."""
+        if data is None:
+            return None
+        size = data.count(b"\n") + 1
+        epoch = np.empty(size, dtype=np.int64)
+        reason = np.empty(size, dtype=np.uint8)
+        start = np.empty(size, dtype=np.int64)
+        end = np.empty(size, dtype=np.int64)
+        nuls = np.empty(size, dtype=np.int64)
+        n_lines = self._tokenize(data, MAX_LINE_BYTES, epoch, reason, start, end, nuls)
+        if n_lines != size:  # pragma: no cover - a bug, never a data problem
+            raise RuntimeError(f"queue_log tokenizer: {n_lines} of {size} lines")
+        nul_lines = int(np.count_nonzero(nuls))      # (0 on the lines left SLOW)
+        if nul_lines:
+            self.nul_runs += nul_lines
+            self.nul_bytes += int(nuls.sum())
+        ascii_block = data.isascii()
+        if not ascii_block:
+            for i in np.flatnonzero(reason == self._slow).tolist():
+                verdict, t, record, nul_bytes = judge_line(decode_line(data[start[i]:end[i]]))
+                if nul_bytes:
+                    self.nul_runs += 1
+                    self.nul_bytes += nul_bytes
+                if verdict is None:
+                    raw = record.encode("utf-8")
+                    at = self._order.put_arena(raw)
+                    reason[i], epoch[i], start[i], end[i] = self._arena_code, t, at, at + len(raw)
+                else:
+                    reason[i] = _VERDICT_CODES[verdict]
+        return n_lines, epoch, reason, start, end, ascii_block
+
+    def _release(self, n: int) -> LineColumns:
+        """The columns of the `n` ready rows that are kept."""
+        order = self._order
+        for row, hold in order.hold_questions():
+            if hold.decode("utf-8").isdigit():      # Unicode digits: not a hold time
+                order.set_bad_hold(row)
+        epoch = np.empty(n, dtype=np.int64)
+        where = np.empty(n, dtype=np.int64)
+        verb = np.empty(n, dtype=np.int16)
+        callid = np.empty(n, dtype=np.int32)
+        queue = np.empty(n, dtype=np.int32)
+        agent = np.empty(n, dtype=np.int32)
+        data1 = np.empty(n, dtype=np.int32)
+        number = np.empty((n, DATA_FIELDS), dtype=np.int64)
+        stripped = np.empty((n, DATA_FIELDS), dtype=np.int64)
+        wide = np.empty(n, dtype=np.uint8)
+        text_end = np.empty(n, dtype=np.int64)
+        kept, texts = order.release(epoch, where, verb, callid, queue, agent, data1, number, stripped,
+                                    wide, text_end, self.keep_texts)
+        for table, raw in order.take_new_names():
+            names = self._tables[table]
+            code = names.code(raw.decode("utf-8"))
+            if code != len(names) - 1:  # pragma: no cover - the tables were changed elsewhere
+                raise RuntimeError("the line name tables were changed outside the line stage")
+        if order.has_first:
+            self.first_time = order.first_time
+        columns = LineColumns(epoch[:kept], where[:kept], verb[:kept], callid[:kept], queue[:kept],
+                              agent[:kept], data1[:kept], number[:kept], stripped[:kept])
+        for i in np.flatnonzero(wide[:kept]).tolist():
+            # str.strip removes Unicode spaces too: the twin's reading of such a row
+            begin = int(text_end[i - 1]) + 1 if i else 0
+            parts = texts[begin:int(text_end[i])].decode("utf-8").split("|")
+            for k, field in enumerate(parts[5:5 + DATA_FIELDS]):
+                stripped[i, k] = field_number(field.strip())
+        if self.keep_texts:
+            columns.texts = texts.decode("utf-8").split("\n") if kept else []
+        return columns
+
+
+_NO_LINES = np.zeros(0, dtype=np.int64)
+_NO_CODES = np.zeros(0, dtype=np.uint8)

@@ -838,7 +838,7 @@ class QueueLogImporter:
         if self._done:
             raise RuntimeError("a QueueLogImporter can be streamed once")
         self._done = True
-        compiled = self.engine == "cython" and LineStage is not PythonLineStage
+        compiled = self.engine == "cython"
         stage = (LineStage if compiled else PythonLineStage)(
             self.line_names, reorder_window=self.reorder_window, keep_texts=True)
         bytes_done = 0
