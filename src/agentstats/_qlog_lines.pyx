@@ -24,6 +24,7 @@ Row bytes live in the block being read while it is read; the rows still held aft
 of it is dead.
 """
 
+cimport cython
 from cython.operator cimport dereference as deref
 from libc.stdint cimport INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy
@@ -156,6 +157,7 @@ cdef inline uint64_t _hash(const uint8_t* p, int64_t n) noexcept nogil:
     return h
 
 
+@cython.auto_pickle(False)
 cdef class LineOrder:
     """The time order, the release rules and the name tables of one import (see the
     module docstring); driven by agentstats.io.qlog_stage.LineStage, block by block:
