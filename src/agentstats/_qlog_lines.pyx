@@ -12,7 +12,7 @@ non-ASCII lines whose verdict depends on how they decode, then hands the verdict
   sort by epoch;
 - release: exact duplicates of a line of the same second (``duplicate_line``), CONNECT
   lines with an impossible hold time (``bad_hold_time``), then the fields: callid,
-  queue, agent, verb and data1 interned into codes (C++ hash maps keyed by the field's
+  queue, agent, verb and data1 interned into codes (open-addressing hash tables keyed by the field's
   UTF-8 bytes, so equal texts share a code: a line that is not valid UTF-8 is read as
   Latin-1 and re-encoded), data1 .. data5 read as numbers.
 
@@ -29,10 +29,6 @@ from cython.operator cimport dereference as deref
 from libc.stdint cimport INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy
 from libcpp.algorithm cimport sort
-from libcpp.deque cimport deque
-from libcpp.string cimport string
-from libcpp.string_view cimport string_view
-from libcpp.unordered_map cimport unordered_map
 from libcpp.utility cimport pair
 from libcpp.vector cimport vector
 
@@ -74,6 +70,11 @@ cdef int64_t LONGEST_WINDOW = 1 << 50      # a longer reorder window changes not
 cdef int64_t JUMP_CONFIRM = 2
 cdef int DATA_FIELDS = 5
 cdef int64_t MISSING = INT64_MIN
+
+
+cdef struct Slot:
+    uint64_t hash
+    int32_t code           # -1: an empty slot
 
 
 cdef struct Row:
@@ -150,11 +151,14 @@ cdef inline int64_t _field_number(const uint8_t* p, int64_t s, int64_t e) noexce
 
 
 cdef inline uint64_t _hash(const uint8_t* p, int64_t n) noexcept nogil:
+    # FNV-1a, then a final mix so that the low bits (the table index) depend on every byte
     cdef uint64_t h = 14695981039346656037ULL
     cdef int64_t i
     for i in range(n):
         h = (h ^ p[i]) * 1099511628211ULL
-    return h
+    h ^= h >> 32
+    h *= 0x9E3779B97F4A7C15ULL
+    return h ^ (h >> 29)
 
 
 @cython.auto_pickle(False)
@@ -175,14 +179,22 @@ cdef class LineOrder:
     cdef vector[Row] ready
     cdef vector[uint8_t] verdict           # per ready row: 1 = bad hold time (asked of Python)
     cdef vector[char] arena
+    # Scratch kept between blocks (their memory is reused, not asked of the system again).
+    cdef vector[char] spare_arena
+    cdef vector[Row] spare_rows
+    cdef vector[uint8_t] dup
     cdef const uint8_t* block              # the block being read (during a feed only)
     cdef int64_t counts[N_REASONS]
     cdef int64_t example_codes[N_REASONS][MAX_EXAMPLES]
     cdef int n_examples[N_REASONS]
     cdef int examples_kept
-    cdef vector[unordered_map[string_view, int32_t]] codes
-    cdef deque[string] spelled             # the bytes of every name (keys point into it)
-    cdef vector[pair[int, int64_t]] new_names   # (table, index into spelled) since last asked
+    # The name tables: per table, an open-addressing hash table of codes (linear probing,
+    # at most half full), the names' bytes end to end, where each starts (name k is
+    # spelled[name_at[k]:name_at[k + 1]]), and the first code not yet handed to Python.
+    cdef vector[vector[Slot]] slots
+    cdef vector[vector[char]] spelled
+    cdef vector[vector[int64_t]] name_at
+    cdef vector[int32_t] reported
 
     def __init__(self, int64_t reorder_window, int64_t latest_epoch, int examples_kept, names):
         """`names`: the LineNames whose tables this extends (their names so far seed the
@@ -196,26 +208,60 @@ cdef class LineOrder:
         self.latest = latest_epoch
         self.newest = NOTHING_YET
         self.examples_kept = examples_kept
-        self.codes.resize(N_TABLES)
+        self.slots.resize(N_TABLES)
+        self.spelled.resize(N_TABLES)
+        self.name_at.resize(N_TABLES)
+        self.reported.assign(N_TABLES, 0)
         for table in range(N_TABLES):
+            self.slots[table].resize(64, Slot(0, -1))
+            self.name_at[table].push_back(0)
             for name in getattr(names, TABLES[table]).names:
                 self._intern(table, name.encode("utf-8"))
-        self.new_names.clear()
+            self.reported[table] = <int32_t>self.name_at[table].size() - 1
 
     cdef int32_t _intern(self, int table, bytes name) except -1:
         cdef const char* p = name
         return self._code(table, <const uint8_t*>p, len(name))
 
     cdef int32_t _code(self, int table, const uint8_t* p, int64_t n) except -1 nogil:
-        cdef string_view key = string_view(<const char*>p, <size_t>n)
-        cdef unordered_map[string_view, int32_t].iterator found = self.codes[table].find(key)
-        if found != self.codes[table].end():
-            return deref(found).second
-        cdef int32_t code = <int32_t>self.codes[table].size()
-        self.spelled.push_back(string(<const char*>p, <size_t>n))
-        self.codes[table][string_view(self.spelled.back().data(), <size_t>n)] = code
-        self.new_names.push_back(pair[int, int64_t](table, <int64_t>self.spelled.size() - 1))
+        """The code of a name (its bytes), a new one the first time it is seen."""
+        cdef uint64_t h = _hash(p, n)
+        cdef vector[Slot]* slots = &self.slots[table]
+        cdef vector[int64_t]* at = &self.name_at[table]
+        cdef size_t mask = slots.size() - 1, i = h & mask
+        cdef int32_t code
+        cdef int64_t start
+        while deref(slots)[i].code >= 0:
+            if deref(slots)[i].hash == h:
+                code = deref(slots)[i].code
+                start = deref(at)[code]
+                if deref(at)[code + 1] - start == n and memcmp(self.spelled[table].data() + start, p, n) == 0:
+                    return code
+            i = (i + 1) & mask
+        code = <int32_t>(at.size() - 1)
+        deref(slots)[i] = Slot(h, code)
+        start = self.spelled[table].size()
+        self.spelled[table].resize(start + n)
+        if n:
+            memcpy(self.spelled[table].data() + start, p, n)
+        at.push_back(start + n)
+        if 2 * at.size() > slots.size():
+            self._grow(table)
         return code
+
+    cdef int _grow(self, int table) except -1 nogil:
+        cdef vector[Slot] wider
+        cdef vector[Slot]* slots = &self.slots[table]
+        cdef size_t k, i, mask = 2 * slots.size() - 1
+        wider.resize(2 * slots.size(), Slot(0, -1))
+        for k in range(slots.size()):
+            if deref(slots)[k].code >= 0:
+                i = deref(slots)[k].hash & mask
+                while wider[i].code >= 0:
+                    i = (i + 1) & mask
+                wider[i] = deref(slots)[k]
+        slots.swap(wider)
+        return 0
 
     # -- accounting ----------------------------------------------------------------
 
@@ -234,14 +280,24 @@ cdef class LineOrder:
         return [[self.example_codes[k][j] for j in range(self.n_examples[k])] for k in range(N_REASONS)]
 
     def take_new_names(self) -> list:
-        """``(table index, UTF-8 bytes)`` of the names met since the last call, in code order."""
-        cdef pair[int, int64_t] item
-        cdef string* name
+        """Per table (TABLES order), ``(count, bytes)``: how many names were met since the
+        last call, and their UTF-8 bytes in code order joined by LF (no name holds one:
+        lines end there)."""
+        cdef vector[char] joined
+        cdef int table
+        cdef int32_t code, last
+        cdef int64_t start, end
         out = []
-        for item in self.new_names:
-            name = &self.spelled[item.second]
-            out.append((item.first, name.data()[:name.size()]))
-        self.new_names.clear()
+        for table in range(N_TABLES):
+            joined.clear()
+            last = <int32_t>self.name_at[table].size() - 1
+            for code in range(self.reported[table], last):
+                if code > self.reported[table]:
+                    joined.push_back(10)
+                start, end = self.name_at[table][code], self.name_at[table][code + 1]
+                joined.insert(joined.end(), self.spelled[table].begin() + start, self.spelled[table].begin() + end)
+            out.append((last - self.reported[table], joined.data()[:joined.size()] if joined.size() else b""))
+            self.reported[table] = last
         return out
 
     def put_arena(self, bytes record) -> int:
@@ -299,7 +355,7 @@ cdef class LineOrder:
     cdef int _hold_fresh(self) except -1 nogil:
         """Sort the accepted lines (stably) into the held ones."""
         cdef vector[pair[int64_t, int64_t]] keys
-        cdef vector[Row] merged
+        cdef vector[Row]* merged = &self.spare_rows
         cdef size_t k, n = self.fresh.size(), a, b, na
         cdef bint in_order = True
         if n == 0:
@@ -313,10 +369,10 @@ cdef class LineOrder:
             for k in range(n):
                 keys[k] = pair[int64_t, int64_t](self.fresh[k].epoch, <int64_t>k)
             sort(keys.begin(), keys.end())
-            merged.resize(n)
+            merged.clear()
             for k in range(n):
-                merged[k] = self.fresh[keys[k].second]
-            self.fresh.swap(merged)
+                merged.push_back(self.fresh[keys[k].second])
+            self.fresh.swap(deref(merged))
             merged.clear()
         if not self.has_first or self.fresh[0].epoch < self.first_time:
             self.first_time = self.fresh[0].epoch
@@ -324,7 +380,7 @@ cdef class LineOrder:
         na = self.held.size()
         if na > <size_t>self.held_head and self.fresh[0].epoch < self.held[na - 1].epoch:
             # a stable merge: held lines first among equal epochs
-            merged.reserve(na - self.held_head + n)
+            merged.clear()
             a, b = self.held_head, 0
             while a < na and b < n:
                 if self.fresh[b].epoch < self.held[a].epoch:
@@ -339,7 +395,8 @@ cdef class LineOrder:
             while b < n:
                 merged.push_back(self.fresh[b])
                 b += 1
-            self.held.swap(merged)
+            self.held.swap(deref(merged))
+            merged.clear()
             self.held_head = 0
         else:
             for k in range(n):
@@ -483,7 +540,6 @@ cdef class LineOrder:
         non-ASCII bytes (their stripped numbers are for the caller to read: str.strip
         removes Unicode spaces too); `text_end` is each row's end in the texts' bytes."""
         cdef size_t n = self.ready.size()
-        cdef vector[uint8_t] dup
         cdef vector[char] texts
         cdef int64_t kept
         if min(epoch.shape[0], where.shape[0], verb.shape[0], callid.shape[0], queue.shape[0],
@@ -491,9 +547,9 @@ cdef class LineOrder:
                text_end.shape[0]) < <int64_t>n or number.shape[1] < DATA_FIELDS or stripped.shape[1] < DATA_FIELDS:
             raise ValueError("the columns are shorter than the ready rows")
         with nogil:
-            dup.assign(n, 0)
-            self._mark_duplicates(dup)
-            kept = self._fill(dup, texts, &epoch[0] if n else NULL, &where[0] if n else NULL,
+            self.dup.assign(n, 0)
+            self._mark_duplicates(self.dup)
+            kept = self._fill(self.dup, texts, &epoch[0] if n else NULL, &where[0] if n else NULL,
                               &verb[0] if n else NULL, &callid[0] if n else NULL,
                               &queue[0] if n else NULL, &agent[0] if n else NULL,
                               &data1[0] if n else NULL, &number[0, 0] if n else NULL,
@@ -617,7 +673,6 @@ cdef class LineOrder:
         in the arena, which is compacted when most of it is dead."""
         cdef size_t k
         cdef int64_t live = 0
-        cdef vector[char] fresh_arena
         with nogil:
             self.ready.clear()
             for k in range(self.held_head, self.held.size()):
@@ -625,12 +680,12 @@ cdef class LineOrder:
             for k in range(self.pending.size()):
                 live += self.pending[k].length
             if <int64_t>self.arena.size() > 2 * live + (1 << 20):
-                fresh_arena.reserve(live)
+                self.spare_arena.clear()
                 for k in range(self.held_head, self.held.size()):
-                    self._move(self.held[k], fresh_arena)
+                    self._move(self.held[k], self.spare_arena)
                 for k in range(self.pending.size()):
-                    self._move(self.pending[k], fresh_arena)
-                self.arena.swap(fresh_arena)
+                    self._move(self.pending[k], self.spare_arena)
+                self.arena.swap(self.spare_arena)
             else:
                 for k in range(self.held_head, self.held.size()):
                     if not self.held[k].in_arena:

@@ -314,6 +314,7 @@ class LineStage(_Accounting):
         self._order = _qlog_lines.LineOrder(self.reorder_window, LATEST_EPOCH, EXAMPLES_KEPT, self.names)
         self._tables = [getattr(self.names, table) for table in _qlog_lines.TABLES]
         self._arena_code = _qlog_lines.ARENA
+        self._scratch: tuple = (_NO_LINES,)
 
     # the accounting, read from the compiled state
     @property
@@ -368,11 +369,9 @@ class LineStage(_Accounting):
         if data is None:
             return None
         size = data.count(b"\n") + 1
-        epoch = np.empty(size, dtype=np.int64)
-        reason = np.empty(size, dtype=np.uint8)
-        start = np.empty(size, dtype=np.int64)
-        end = np.empty(size, dtype=np.int64)
-        nuls = np.empty(size, dtype=np.int64)
+        if len(self._scratch[0]) < size:     # the per-line arrays, reused block after block
+            self._scratch = tuple(np.empty(size, dtype=d) for d in (np.int64, np.uint8, np.int64, np.int64, np.int64))
+        epoch, reason, start, end, nuls = (a[:size] for a in self._scratch)
         n_lines = self._tokenize(data, MAX_LINE_BYTES, epoch, reason, start, end, nuls)
         if n_lines != size:  # pragma: no cover - a bug, never a data problem
             raise RuntimeError(f"queue_log tokenizer: {n_lines} of {size} lines")
@@ -414,11 +413,9 @@ class LineStage(_Accounting):
         text_end = np.empty(n, dtype=np.int64)
         kept, texts = order.release(epoch, where, verb, callid, queue, agent, data1, number, stripped,
                                     wide, text_end, self.keep_texts)
-        for table, raw in order.take_new_names():
-            names = self._tables[table]
-            code = names.code(raw.decode("utf-8"))
-            if code != len(names) - 1:  # pragma: no cover - the tables were changed elsewhere
-                raise RuntimeError("the line name tables were changed outside the line stage")
+        for names, (count, joined) in zip(self._tables, order.take_new_names()):
+            if count:
+                _extend(names, joined.decode("utf-8").split("\n"), count)
         if order.has_first:
             self.first_time = order.first_time
         columns = LineColumns(epoch[:kept], where[:kept], verb[:kept], callid[:kept], queue[:kept],
@@ -432,6 +429,17 @@ class LineStage(_Accounting):
         if self.keep_texts:
             columns.texts = texts.decode("utf-8").split("\n") if kept else []
         return columns
+
+
+def _extend(names: Any, new: list[str], count: int) -> None:
+    """Append names the compiled tables met (in code order) to a Names table."""
+    first = len(names.names)
+    if len(new) != count or len(names.codes) != first:  # pragma: no cover - a bug
+        raise RuntimeError("the line name tables were changed outside the line stage")
+    names.names.extend(new)
+    names.codes.update(zip(new, range(first, first + count)))
+    if len(names.codes) != first + count:  # pragma: no cover - the tables were changed elsewhere
+        raise RuntimeError("the line name tables were changed outside the line stage")
 
 
 _NO_LINES = np.zeros(0, dtype=np.int64)
