@@ -147,3 +147,27 @@ def test_debug_build_of_the_queue_log_tokenizer_gives_the_twin_answers(debug_ker
         path.write_bytes(with_line(hostile, at) + b"\x00\x00")
         same_on_both_engines(path, block_bytes=97)
     assert calls
+
+
+def test_debug_build_of_the_line_stage_gives_the_twin_answers(debug_kernel, monkeypatch, tmp_path):
+    # bounds checks on: the compiled line stage (agentstats._qlog_lines) against its twin
+    built = next(debug_kernel.built_lib.glob("_qlog_lines*"))
+    spec = importlib.util.spec_from_file_location("agentstats._qlog_lines", built)
+    debug_lines = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(debug_lines)
+    monkeypatch.setattr(agentstats, "_qlog_lines", debug_lines, raising=False)
+    monkeypatch.setitem(sys.modules, "agentstats._qlog_lines", debug_lines)
+    from test_hostile_io import ONE_BAD_LINE, with_line
+    from test_qlog_lines import EDGE_CASES, same_stages
+
+    from agentstats.demo import demo_log_path
+
+    same_stages(demo_log_path(), block_bytes=4096)
+    for name, hostile, at, _bucket in ONE_BAD_LINE:
+        path = tmp_path / name
+        path.write_bytes(with_line(hostile, at) + b"\x00\x00")
+        same_stages(path, block_bytes=97)
+    for case, lines in EDGE_CASES.items():
+        path = tmp_path / "edge"
+        path.write_bytes("\n".join(lines).encode() + b"\n")
+        same_stages(path, block_bytes=13)

@@ -293,3 +293,37 @@ def test_hypothesis_dirty_logs(tmp_path_factory, lines, block_bytes, window):
     except Exception:     # not a queue_log at all (the reading layer refuses it): nothing to compare
         return
     same_stages(path, block_bytes=block_bytes, reorder_window=window)
+
+
+# -- two threads ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("block_bytes", [97, 1 << 16])
+def test_two_threads_give_the_same_columns(dirty_demo, tmp_path, block_bytes):
+    latin = _log(tmp_path, [_line(T0, agent="José").encode("latin-1"), b"\x00\xe9|x", _line(T0 + 1, agent="Zoë")])
+    runs = []
+    for threads in (1, 2):
+        stage = LineStage(LineNames())
+        out = []
+        for index, path in enumerate([dirty_demo, latin]):
+            out += stage.stream(LineReader(LogSource(path), block_bytes).byte_blocks(), index, threads=threads)
+        out.append(stage.finish())
+        runs.append((out, stage))
+    (one, a), (two, b) = runs
+    assert len(one) == len(two)
+    for k, (x, y) in enumerate(zip(one, two)):
+        _columns_equal(x, y, f"block {k}")
+    assert a.counted == b.counted and a.examples == b.examples and a.names.agents.names == b.names.agents.names
+    assert (a.lines, a.nul_runs, a.nul_bytes, a.last_time) == (b.lines, b.nul_runs, b.nul_bytes, b.last_time)
+
+
+def test_a_reading_error_reaches_the_caller_of_two_threads():
+    def blocks():
+        yield (b"1|a|b|c|d", False)
+        raise OSError("the disk went away")
+
+    stage = LineStage(LineNames())
+    with pytest.raises(OSError, match="disk went away"):
+        list(stage.stream(blocks(), threads=2))
+    with pytest.raises(ValueError):
+        list(LineStage(LineNames()).stream([], threads=3))

@@ -314,7 +314,6 @@ class LineStage(_Accounting):
         self._order = _qlog_lines.LineOrder(self.reorder_window, LATEST_EPOCH, EXAMPLES_KEPT, self.names)
         self._tables = [getattr(self.names, table) for table in _qlog_lines.TABLES]
         self._arena_code = _qlog_lines.ARENA
-        self._scratch: tuple = (_NO_LINES,)
 
     # the accounting, read from the compiled state
     @property
@@ -333,25 +332,70 @@ class LineStage(_Accounting):
 
     def feed(self, block: tuple[bytes | None, bool], file: int = 0) -> LineColumns:
         """Read one byte block of file number `file`; the rows it releases."""
+        return self._feed_verdicts(_Verdicts(block, self._tokenize, self._slow), file)
+
+    def stream(self, blocks: Iterable[tuple[bytes | None, bool]], file: int = 0, *,
+               threads: int = 1) -> Iterator[LineColumns]:
+        """:meth:`feed` for every block of `blocks` (of file number `file`), in order. With
+        ``threads=2`` a worker thread reads and tokenises the next block (the tokenizer
+        runs without the GIL) while this one orders and releases the current one; the
+        results are the same."""
+        if threads not in (1, 2):
+            raise ValueError(f"threads must be 1 or 2, not {threads!r}")
+        if threads == 1:
+            for block in blocks:
+                yield self.feed(block, file)
+            return
+        tokenize, slow = self._tokenize, self._slow
+        ahead: Queue = Queue(maxsize=2)
+        stop = threading.Event()
+
+        def work() -> None:
+            try:
+                for block in blocks:
+                    if stop.is_set():
+                        return
+                    ahead.put(_Verdicts(block, tokenize, slow))
+                ahead.put(None)
+            except BaseException as exc:      # handed to the caller's thread
+                ahead.put(exc)
+
+        worker = threading.Thread(target=work, name="agentstats-line-stage", daemon=True)
+        worker.start()
+        try:
+            while (item := ahead.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield self._feed_verdicts(item, file)
+        finally:
+            stop.set()
+            while worker.is_alive():     # unblock a worker waiting for room
+                try:
+                    ahead.get_nowait()
+                except Exception:
+                    pass
+                worker.join(0.01)
+
+    def _feed_verdicts(self, verdicts: _Verdicts, file: int) -> LineColumns:
         base = self._start_block(file)
-        verdicts = self._verdicts(block[0])
-        data, too_long_after = block
-        n_lines = 0 if verdicts is None else verdicts[0]
-        if verdicts is None:
-            ready = self._order.order_block(b"", _NO_LINES, _NO_CODES, _NO_LINES, _NO_LINES, 0, base, self._number,
-                                    True, too_long_after)
-        else:
-            n_lines, epoch, reason, start, end, ascii_block = verdicts
-            ready = self._order.order_block(data, epoch, reason, start, end, n_lines, base, self._number,
-                                    ascii_block, too_long_after)
-        block_lines = n_lines + bool(too_long_after)
+        order = self._order
+        self.nul_runs += verdicts.nul_runs
+        self.nul_bytes += verdicts.nul_bytes
+        for i, t, raw in verdicts.slow_records:
+            at = order.put_arena(raw)
+            verdicts.reason[i], verdicts.epoch[i], verdicts.start[i], verdicts.end[i] = \
+                self._arena_code, t, at, at + len(raw)
+        ready = order.order_block(verdicts.data, verdicts.epoch, verdicts.reason, verdicts.start, verdicts.end,
+                                  verdicts.n_lines, base, self._number, verdicts.ascii_block,
+                                  verdicts.too_long_after)
+        block_lines = verdicts.n_lines + bool(verdicts.too_long_after)
         self._number += block_lines
         self.block_lines = block_lines
         self.lines += block_lines
         try:
             return self._release(ready)
         finally:
-            self._order.end_block()
+            order.end_block()
 
     def finish(self) -> LineColumns:
         """The end of the input: every line still held, in order."""
@@ -362,37 +406,6 @@ class LineStage(_Accounting):
         self._order.end_block()
         self.last_time = self.newest if self.first_time is not None else None
         return columns
-
-    def _verdicts(self, data: bytes | None) -> tuple | None:
-        """Tokenise a block; judge its SLOW lines (not ASCII, verdict depends on the
-        decoding) by the twin's rules, their records kept in the compiled arena."""
-        if data is None:
-            return None
-        size = data.count(b"\n") + 1
-        if len(self._scratch[0]) < size:     # the per-line arrays, reused block after block
-            self._scratch = tuple(np.empty(size, dtype=d) for d in (np.int64, np.uint8, np.int64, np.int64, np.int64))
-        epoch, reason, start, end, nuls = (a[:size] for a in self._scratch)
-        n_lines = self._tokenize(data, MAX_LINE_BYTES, epoch, reason, start, end, nuls)
-        if n_lines != size:  # pragma: no cover - a bug, never a data problem
-            raise RuntimeError(f"queue_log tokenizer: {n_lines} of {size} lines")
-        nul_lines = int(np.count_nonzero(nuls))      # (0 on the lines left SLOW)
-        if nul_lines:
-            self.nul_runs += nul_lines
-            self.nul_bytes += int(nuls.sum())
-        ascii_block = data.isascii()
-        if not ascii_block:
-            for i in np.flatnonzero(reason == self._slow).tolist():
-                verdict, t, record, nul_bytes = judge_line(decode_line(data[start[i]:end[i]]))
-                if nul_bytes:
-                    self.nul_runs += 1
-                    self.nul_bytes += nul_bytes
-                if verdict is None:
-                    raw = record.encode("utf-8")
-                    at = self._order.put_arena(raw)
-                    reason[i], epoch[i], start[i], end[i] = self._arena_code, t, at, at + len(raw)
-                else:
-                    reason[i] = _VERDICT_CODES[verdict]
-        return n_lines, epoch, reason, start, end, ascii_block
 
     def _release(self, n: int) -> LineColumns:
         """The columns of the `n` ready rows that are kept."""
@@ -429,6 +442,47 @@ class LineStage(_Accounting):
         if self.keep_texts:
             columns.texts = texts.decode("utf-8").split("\n") if kept else []
         return columns
+
+
+class _Verdicts:
+    """One byte block tokenised, its SLOW lines (not ASCII, the verdict depends on the
+    decoding) judged by the twin's rules: what the compiled time order reads. Made
+    without touching the stage (a worker thread may make it)."""
+
+    __slots__ = ("data", "too_long_after", "n_lines", "epoch", "reason", "start", "end", "ascii_block",
+                 "nul_runs", "nul_bytes", "slow_records")
+
+    def __init__(self, block: tuple[bytes | None, bool], tokenize: Any, slow: int) -> None:
+        data, self.too_long_after = block
+        self.nul_runs = self.nul_bytes = 0
+        self.slow_records: list[tuple[int, int, bytes]] = []    # (line, epoch, record's UTF-8)
+        if data is None:
+            self.data, self.n_lines, self.ascii_block = b"", 0, True
+            self.epoch = self.start = self.end = _NO_LINES
+            self.reason = _NO_CODES
+            return
+        self.data = data
+        size = data.count(b"\n") + 1
+        self.epoch, self.start, self.end, nuls = (np.empty(size, dtype=np.int64) for _ in range(4))
+        self.reason = reason = np.empty(size, dtype=np.uint8)
+        self.n_lines = tokenize(data, MAX_LINE_BYTES, self.epoch, reason, self.start, self.end, nuls)
+        if self.n_lines != size:  # pragma: no cover - a bug, never a data problem
+            raise RuntimeError(f"queue_log tokenizer: {self.n_lines} of {size} lines")
+        self.nul_runs = int(np.count_nonzero(nuls))      # (0 on the lines left SLOW)
+        if self.nul_runs:
+            self.nul_bytes = int(nuls.sum())
+        self.ascii_block = data.isascii()
+        if self.ascii_block:
+            return
+        for i in np.flatnonzero(reason == slow).tolist():
+            verdict, t, record, nul_bytes = judge_line(decode_line(data[self.start[i]:self.end[i]]))
+            if nul_bytes:
+                self.nul_runs += 1
+                self.nul_bytes += nul_bytes
+            if verdict is None:
+                self.slow_records.append((i, t, record.encode("utf-8")))
+            else:
+                reason[i] = _VERDICT_CODES[verdict]
 
 
 def _extend(names: Any, new: list[str], count: int) -> None:
