@@ -4,7 +4,7 @@
 agentstats._qlog cuts a block of bytes into lines and gives each a verdict (an epoch, or
 a reason it cannot be read); agentstats.io.qlog_stage (LineStage) judges the rare
 non-ASCII lines whose verdict depends on how they decode, then hands the verdicts to
-:class:`LineOrder`, which does the rest with no Python code per line (SPEC 6.5):
+:class:`LineOrder`, which does the rest with no Python code per line:
 
 - the time order: the reorder window (``late``), a jump ahead held until the lines
   after it confirm it (``time_jump`` when they do not), epochs after LATEST_EPOCH

@@ -98,7 +98,7 @@ def _unreadable(text: str, head: str, bar: int) -> str:
 
 def bad_hold_time(epoch: int, parts: list[str]) -> bool:
     """A CONNECT whose hold time (data1) cannot be real: digits (Unicode ones too) that
-    are not plain ASCII digits, or longer than the time since 1970 (SPEC 6.5)."""
+    are not plain ASCII digits, or longer than the time since 1970."""  # SPEC 6.5
     if parts[4] != "CONNECT" or len(parts) <= 5:
         return False
     hold = parts[5]
