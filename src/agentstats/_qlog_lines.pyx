@@ -151,13 +151,21 @@ cdef inline int64_t _field_number(const uint8_t* p, int64_t s, int64_t e) noexce
 
 
 cdef inline uint64_t _hash(const uint8_t* p, int64_t n) noexcept nogil:
-    # FNV-1a, then a final mix so that the low bits (the table index) depend on every byte
-    cdef uint64_t h = 14695981039346656037ULL
-    cdef int64_t i
-    for i in range(n):
-        h = (h ^ p[i]) * 1099511628211ULL
-    h ^= h >> 32
-    h *= 0x9E3779B97F4A7C15ULL
+    # eight bytes at a time (names are short), then a final mix so that the low bits
+    # (the table index) depend on every byte
+    cdef uint64_t h = 0x9E3779B97F4A7C15ULL ^ <uint64_t>n, word
+    cdef int64_t i = 0
+    while i + 8 <= n:
+        memcpy(&word, p + i, 8)
+        h = (h ^ word) * 0xFF51AFD7ED558CCDULL
+        h ^= h >> 32
+        i += 8
+    if i < n:
+        word = 0
+        memcpy(&word, p + i, <size_t>(n - i))
+        h = (h ^ word) * 0xFF51AFD7ED558CCDULL
+    h ^= h >> 33
+    h *= 0xC4CEB9FE1A85EC53ULL
     return h ^ (h >> 29)
 
 
@@ -266,10 +274,14 @@ cdef class LineOrder:
     # -- accounting ----------------------------------------------------------------
 
     cdef inline void _count(self, int reason, int64_t where) noexcept nogil:
-        self.counts[reason] += 1
-        if reason != S_BLANK and self.n_examples[reason] < self.examples_kept:
-            self.example_codes[reason][self.n_examples[reason]] = where
-            self.n_examples[reason] += 1
+        # (through pointers: reason is one of this module's codes, 0 .. N_REASONS - 1)
+        cdef int64_t* counts = self.counts
+        cdef int* kept = self.n_examples
+        cdef int64_t* codes = <int64_t*>self.example_codes
+        counts[reason] += 1
+        if reason != S_BLANK and kept[reason] < self.examples_kept:
+            codes[reason * MAX_EXAMPLES + kept[reason]] = where
+            kept[reason] += 1
 
     def counted(self) -> list:
         """Lines counted per reason (io.qlog_stage.STAGE_REASONS order)."""
@@ -456,7 +468,7 @@ cdef class LineOrder:
                             row.in_arena = True
                     self._admit(row)
                 elif code == T_BLANK:
-                    self.counts[S_BLANK] += 1
+                    self._count(S_BLANK, row.where)
                 elif code > T_LINE_TOO_LONG:
                     unjudged = True
                     break
@@ -672,7 +684,7 @@ cdef class LineOrder:
         """The block is done: the rows still held (and a pending jump) keep their bytes
         in the arena, which is compacted when most of it is dead."""
         cdef size_t k
-        cdef int64_t live = 0
+        cdef int64_t live = 0, moved = 0
         with nogil:
             self.ready.clear()
             for k in range(self.held_head, self.held.size()):
@@ -687,6 +699,10 @@ cdef class LineOrder:
                     self._move(self.pending[k], self.spare_arena)
                 self.arena.swap(self.spare_arena)
             else:
+                for k in range(self.held_head, self.held.size()):
+                    if not self.held[k].in_arena:
+                        moved += self.held[k].length
+                self.arena.reserve(self.arena.size() + moved + 1024)     # one growth at most
                 for k in range(self.held_head, self.held.size()):
                     if not self.held[k].in_arena:
                         self._move(self.held[k], self.arena)
