@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from agentstats.demo import demo_log_path
 from agentstats.io.lines import LATEST_EPOCH, MAX_LINE_BYTES, LineReader, LogSource
-from agentstats.io.qlog_columns import MISSING, LineNames, columns_from_lines
+from agentstats.io.qlog_columns import LineNames, columns_from_lines
 from agentstats.io.qlog_stage import JUMP_CONFIRM, LineStage, PythonLineStage
 
 from test_hostile_io import BASE_LINES, ONE_BAD_LINE, T0, with_line
