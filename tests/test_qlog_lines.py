@@ -327,3 +327,30 @@ def test_a_reading_error_reaches_the_caller_of_two_threads():
         list(stage.stream(blocks(), threads=2))
     with pytest.raises(ValueError):
         list(LineStage(LineNames()).stream([], threads=3))
+
+
+# -- alias inference reads only the lines that can matter ------------------------------
+
+
+def _alias_lines_decoding_every_line(source):
+    """The twin of the prefilter: every line decoded, then looked at."""
+    from agentstats.io.queue_log import _BLOCK_BYTES, _iter_blocks
+
+    for lines in _iter_blocks(source, _BLOCK_BYTES):
+        yield from (line for line in lines if "ADDMEMBER" in line or "UNPAUSE" in line)
+
+
+def test_alias_inference_prefilter_gives_the_same_aliases(dirty_demo, tmp_path, monkeypatch):
+    from agentstats.io import queue_log
+
+    mixed = _log(tmp_path, [_line(T0, "ADDMEMBER", "SIP/1001"), _line(T0, "UNPAUSE", "José"),
+                            _line(T0 + 5, "ADDMEMBER", "SIP/1002").encode("latin-1") + b"\xe9",
+                            _line(T0 + 5, "UNPAUSEALL", "Zoë", queue="").encode("latin-1"),
+                            b"\x00\x00" + _line(T0 + 9, "ADDMEMBER", "SIP/1003").encode(),
+                            _line(T0 + 9, "UNPAUSE", "Ann") + "|" + "x" * MAX_LINE_BYTES,
+                            _line(T0 + 9, "UNPAUSE", "Bea")])
+    inputs = [[demo_log_path()], [dirty_demo], [mixed], SHARED_LOGS]
+    fast = [queue_log.infer_aliases(paths) for paths in inputs]
+    monkeypatch.setattr(queue_log, "_alias_candidate_lines", _alias_lines_decoding_every_line)
+    assert fast == [queue_log.infer_aliases(paths) for paths in inputs]
+    assert fast[2][0] == {"SIP/1001": "José", "SIP/1003": "Bea"}

@@ -19,6 +19,7 @@ Every reading choice is listed in docs/queue_log.md ("choice:").
 from __future__ import annotations
 
 import gc
+import re
 from array import array
 import os
 from collections import Counter, defaultdict
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .lines import (LineReader, LogSource, decode_line, first_epoch, iter_line_blocks, open_sources, plain_int,
+from .lines import (MAX_LINE_BYTES, LineReader, LogSource, decode_line, first_epoch, iter_line_blocks, open_sources, plain_int,
                     valid_epoch)
 from .qlog_columns import LineColumns, LineNames
 from .qlog_stage import DEFAULT_REORDER_WINDOW, EXAMPLES_KEPT, LineStage, PythonLineStage
@@ -248,6 +249,29 @@ def order_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 # -- alias inference (SPEC 6.4) ---------------------------------------------------------
 
+_ALIAS_VERBS = re.compile(rb"ADDMEMBER|UNPAUSE")
+
+
+def _alias_candidate_lines(source: LogSource | str | os.PathLike) -> Iterator[str]:
+    """The decoded lines that hold ADDMEMBER or UNPAUSE, in file order. The others are
+    passed over as bytes: an ASCII word is in a line's text exactly when it is in the
+    line's bytes (UTF-8 or Latin-1), so only these lines are decoded."""
+    if not isinstance(source, LogSource):
+        source = LogSource(source)
+    for data, _too_long_after in LineReader(source, _BLOCK_BYTES).byte_blocks():
+        if data is None:
+            continue
+        search = _ALIAS_VERBS.search
+        at = 0
+        while (found := search(data, at)) is not None:
+            start = data.rfind(b"\n", 0, found.start()) + 1
+            end = data.find(b"\n", found.end())
+            if end < 0:
+                end = len(data)
+            if end - start <= MAX_LINE_BYTES:     # a longer line is never read
+                yield decode_line(data[start:end])
+            at = end + 1
+
 
 def infer_aliases(paths: Iterable[str | os.PathLike | LogSource], *, known: Mapping[str, str] | None = None
                   ) -> tuple[dict[str, str], list[str]]:
@@ -276,31 +300,28 @@ def infer_aliases(paths: Iterable[str | os.PathLike | LogSource], *, known: Mapp
 
     newest = None
     for path in paths:
-        for lines in _iter_blocks(path, _BLOCK_BYTES):
-            for line in lines:
-                if "ADDMEMBER" not in line and "UNPAUSE" not in line:
-                    continue
-                parts = line.lstrip("\x00").rstrip("\r").split("|")
-                if len(parts) < 5 or not valid_epoch(parts[0]) or parts[3] in _NOBODY:
-                    continue
-                verb = parts[4]
-                if verb == "ADDMEMBER":
-                    entry = 0
-                elif verb in ("UNPAUSE", "UNPAUSEALL"):
-                    entry = 1
-                    themselves.add(parts[3])
-                else:
-                    continue
-                second = int(parts[0])
-                bucket = pending.get(second)
-                if bucket is None:
-                    bucket = pending[second] = ([], [])
-                bucket[entry].append((parts[2] if verb != "UNPAUSEALL" else "*", parts[3]))
-                if newest is None or second > newest:
-                    newest = second
-                    if len(pending) > 64:
-                        for old in [k for k in pending if k < newest - 60]:
-                            settle(old)
+        for line in _alias_candidate_lines(path):
+            parts = line.lstrip("\x00").rstrip("\r").split("|")
+            if len(parts) < 5 or not valid_epoch(parts[0]) or parts[3] in _NOBODY:
+                continue
+            verb = parts[4]
+            if verb == "ADDMEMBER":
+                entry = 0
+            elif verb in ("UNPAUSE", "UNPAUSEALL"):
+                entry = 1
+                themselves.add(parts[3])
+            else:
+                continue
+            second = int(parts[0])
+            bucket = pending.get(second)
+            if bucket is None:
+                bucket = pending[second] = ([], [])
+            bucket[entry].append((parts[2] if verb != "UNPAUSEALL" else "*", parts[3]))
+            if newest is None or second > newest:
+                newest = second
+                if len(pending) > 64:
+                    for old in [k for k in pending if k < newest - 60]:
+                        settle(old)
     for second in list(pending):
         settle(second)
     # Names that are members on their own (they UNPAUSE themselves) are never aliases.
