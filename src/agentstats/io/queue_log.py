@@ -19,7 +19,6 @@ Every reading choice is listed in docs/queue_log.md ("choice:").
 from __future__ import annotations
 
 import gc
-import re
 from array import array
 import os
 from collections import Counter, defaultdict
@@ -249,9 +248,6 @@ def order_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 # -- alias inference (SPEC 6.4) ---------------------------------------------------------
 
-_ALIAS_VERBS = re.compile(rb"ADDMEMBER|UNPAUSE")
-
-
 def _alias_candidate_lines(source: LogSource | str | os.PathLike) -> Iterator[str]:
     """The decoded lines that hold ADDMEMBER or UNPAUSE, in file order. The others are
     passed over as bytes: an ASCII word is in a line's text exactly when it is in the
@@ -261,16 +257,22 @@ def _alias_candidate_lines(source: LogSource | str | os.PathLike) -> Iterator[st
     for data, _too_long_after in LineReader(source, _BLOCK_BYTES).byte_blocks():
         if data is None:
             continue
-        search = _ALIAS_VERBS.search
-        at = 0
-        while (found := search(data, at)) is not None:
-            start = data.rfind(b"\n", 0, found.start()) + 1
-            end = data.find(b"\n", found.end())
+        find = data.find
+        size = len(data)
+        # the next ADDMEMBER and the next UNPAUSE (bytes.find is much faster than a regex)
+        added, unpaused = find(b"ADDMEMBER"), find(b"UNPAUSE")
+        while added >= 0 or unpaused >= 0:
+            hit = unpaused if added < 0 or 0 <= unpaused < added else added
+            start = data.rfind(b"\n", 0, hit) + 1
+            end = find(b"\n", hit)
             if end < 0:
-                end = len(data)
+                end = size
             if end - start <= MAX_LINE_BYTES:     # a longer line is never read
                 yield decode_line(data[start:end])
-            at = end + 1
+            if added >= 0 and added < end:
+                added = find(b"ADDMEMBER", end)
+            if unpaused >= 0 and unpaused < end:
+                unpaused = find(b"UNPAUSE", end)
 
 
 def infer_aliases(paths: Iterable[str | os.PathLike | LogSource], *, known: Mapping[str, str] | None = None
