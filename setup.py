@@ -100,6 +100,12 @@ extensions = [
         ["src/agentstats/_qlog_calls.pyx"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
+    Extension(
+        "agentstats._qlog_agents",
+        ["src/agentstats/_qlog_agents.pyx"],
+        language="c++",         # the translation state lives in libcpp containers
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    ),
 ]
 
 setup(

@@ -8,7 +8,9 @@ Knobs: ``AGENTSTATS_DASK_EVENTS`` (default 2_000_000; the issue's size is 200M),
 (default events / 250). The time-ordered log of benchmarks/generate.py is cut into
 days by time (sessions cross the day edges), written once as Parquet files (session
 int64, time timestamp[ns], state uint8; cached beside the other inputs) and read by
-both runs. The figures go to benchmarks/results/dask.json.
+both runs. The figures go to benchmarks/results/dask.json at the documented size (200M
+events) and to results/dask-<events>.json otherwise (not kept in git), so that a quick
+run at a small size never replaces the recorded figures.
 
 Phases of the cluster run (each timed on its own, end to end from the client):
 - read: the workers read their Parquet files (nothing returned);
@@ -48,7 +50,9 @@ from benchmarks.generate import CACHE_DIR, cached_log  # noqa: E402
 N_EVENTS = int(float(os.environ.get("AGENTSTATS_DASK_EVENTS", 2_000_000)))
 N_DAYS = int(os.environ.get("AGENTSTATS_DASK_DAYS", 8))
 N_SESSIONS = int(float(os.environ.get("AGENTSTATS_DASK_SESSIONS", max(1000, N_EVENTS // 250))))
-RESULTS = Path(__file__).parent / "results" / "dask.json"
+DOCUMENTED_EVENTS = 200_000_000
+RESULTS = Path(__file__).parent / "results" / (
+    "dask.json" if N_EVENTS == DOCUMENTED_EVENTS else f"dask-{N_EVENTS}.json")
 NAMES = {"session": "session", "time": "time", "state": "state"}
 
 

@@ -542,3 +542,19 @@ def test_reason_time_is_handed_out_when_the_reason_changes(chunks):
     got = {r: int(v / pd.Timedelta(1, "s")) for r, v in zip(reasons["reason"], reasons["not_ready"])}
     assert got == {"lunch": 10, "break": 10, "": 10}
     assert int(table.ticks["ready"][0]) == 60
+
+
+def test_state_records_never_straddle_a_cache_line():
+    # The kernel prefetches the first line of a row's agent and session records: an
+    # agent's hot fields are its first 64 bytes and a session is 32 bytes, so both
+    # arrays start on a line and the record sizes keep every record on its own lines.
+    from agentstats import agents
+
+    assert agents.TIMELINE_AGENT_DTYPE.itemsize % 64 == 0
+    assert 64 % agents.TIMELINE_SESSION_DTYPE.itemsize == 0
+    assert agents.TIMELINE_AGENT_DTYPE.fields["reason_seq"][1] == 64   # the second line starts there
+    for n in (1, 7, 1000):     # (an empty array has no data to place)
+        assert agents._new_agents(n).ctypes.data % 64 == 0
+        assert agents._new_sessions(n).ctypes.data % 64 == 0
+        grown = agents._grow_records(agents._new_agents(n), n + 3, agents._new_agents)
+        assert grown.ctypes.data % 64 == 0

@@ -96,3 +96,28 @@ def test_queue_benchmark_peers_agree(peer):
     got = canon(run(prepare(data)))
     for key in want:
         assert np.array_equal(got[key], want[key]), key
+
+
+@pytest.mark.cluster
+def test_dask_benchmark_runs_at_a_small_size(tmp_path):
+    """benchmarks/test_bench_dask.py (200M events by hand) stays runnable: the same code at
+    30,000 events in three daily files, its own two-worker cluster, its equality checks
+    after the timing; the recorded 200M figures are not touched."""
+    import os
+    import subprocess
+
+    pytest.importorskip("distributed")
+    repo = Path(__file__).resolve().parents[1]
+    recorded = repo / "benchmarks" / "results" / "dask.json"
+    before = recorded.read_bytes() if recorded.exists() else None
+    env = dict(os.environ, AGENTSTATS_DASK_EVENTS="30000", AGENTSTATS_DASK_DAYS="3",
+               AGENTSTATS_BENCH_CACHE=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(repo / "benchmarks" / "test_bench_dask.py")],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "1 passed" in done.stdout
+    assert (recorded.read_bytes() if recorded.exists() else None) == before
+    small = repo / "benchmarks" / "results" / "dask-30000.json"
+    assert small.exists()
+    small.unlink()

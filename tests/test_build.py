@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 
 import agentstats
+from agentstats.io.qlog_columns import LineNames
 from checks import assert_same_as_reference
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues", "agentstats._agents", "agentstats._qlog", "agentstats._qlog_calls", "agentstats._qlog_lines"])
+@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues", "agentstats._agents", "agentstats._qlog", "agentstats._qlog_calls", "agentstats._qlog_agents", "agentstats._qlog_lines"])
 def test_stub_matches_the_compiled_module(module):
     result = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", module],
@@ -127,7 +128,7 @@ def test_debug_build_gives_the_reference_answers(debug_kernel, monkeypatch):
 
 def test_debug_build_of_the_queue_log_tokenizer_gives_the_twin_answers(debug_kernel, monkeypatch, tmp_path):
     # bounds checks on: the tokenizer never reads or writes past its arrays (SPEC 6.5 lines)
-    built = next(debug_kernel.built_lib.glob("_qlog.*"))
+    built = next(debug_kernel.built_lib.glob("_qlog.*"))   # not _qlog_calls, _qlog_agents
     spec = importlib.util.spec_from_file_location("agentstats._qlog", built)
     debug_qlog = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(debug_qlog)
@@ -171,3 +172,31 @@ def test_debug_build_of_the_line_stage_gives_the_twin_answers(debug_kernel, monk
         path = tmp_path / "edge"
         path.write_bytes("\n".join(lines).encode() + b"\n")
         same_stages(path, block_bytes=13)
+
+
+def test_debug_build_of_the_agent_translation_gives_the_twin_answers(debug_kernel, monkeypatch, tmp_path):
+    # bounds checks on: the compiled queue_log agent translation (SPEC 6.1 - 6.6) against
+    # its plain-Python twin on every hand-made case and a demo log, cut into blocks
+    built = next(debug_kernel.built_lib.glob("_qlog_agents.*"))
+    spec = importlib.util.spec_from_file_location("agentstats._qlog_agents", built)
+    debug_agents = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(debug_agents)
+    calls = []
+    read = debug_agents.AgentState.read
+    monkeypatch.setattr(agentstats, "_qlog_agents", debug_agents, raising=False)
+    monkeypatch.setitem(sys.modules, "agentstats._qlog_agents", debug_agents)
+    from test_qlog_translate import EDGES, assert_same, importer_lines, log_lines
+
+    from agentstats.demo import demo_log_path
+    from agentstats.io.queue_log_translate import CompiledAgentTranslator
+
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    for rows, options in EDGES.values():
+        lines = log_lines(rows)
+        translator, _ = assert_same(empty, lines, blocks=(1, len(lines) // 2), **options)
+        calls.append(type(translator._state).read is read)
+    lines, (_, _, diagnostics) = importer_lines(demo_log_path())
+    assert_same(empty, lines, aliases=diagnostics["aliases"], as_of=diagnostics["last_time"], blocks=(500,))
+    assert calls and all(calls)
+    assert CompiledAgentTranslator(LineNames())._k is debug_agents

@@ -125,6 +125,23 @@ def test_bad_calls_say_what_is_wrong(call, error, message):
         call()
 
 
+def test_numeric_waits_are_in_unit_or_else_in_the_times_tick():
+    """A wait of 12.0 with unit="s" is 12 s whatever the times' resolution; without unit=
+    plain numbers are in the datetime column's own tick (SPEC 1: the same unit as time),
+    so 12.0 beside microsecond times is 12 us."""
+    for resolution in ("s", "us", "ns"):
+        events = EVENTS.assign(ts=EVENTS["ts"].astype(f"datetime64[{resolution}]"))
+        table = agentstats.aggregate(events, unit="s", **NAMES)
+        assert table.to_pandas().set_index("session").loc[10, "longest_time_to_answer"] == 12, resolution
+    micro = EVENTS.assign(ts=EVENTS["ts"].astype("datetime64[us]"))
+    in_ticks = agentstats.aggregate(micro, **NAMES)
+    assert int(in_ticks.ticks["wait_max"][in_ticks.keys.tolist().index(10)]) == 12
+    assert in_ticks.ticks_per_second == 10**6
+    as_timedelta = EVENTS.assign(waited=pd.to_timedelta(EVENTS["waited"], unit="s"))
+    assert agentstats.aggregate(as_timedelta, **NAMES).to_pandas().set_index("session").loc[
+        10, "longest_time_to_answer"] == 12
+
+
 def test_arrow_columns_without_nulls_are_numpy_views():
     """int64 and timestamp columns in one chunk without nulls: no copy."""
     arrow = pa.table({"sid": pa.array(np.arange(5)), "ts": pa.array(np.arange(5).astype("datetime64[ns]"))})

@@ -345,6 +345,39 @@ def test_cr_and_crlf_line_ends(tmp_path, base, end):
         pd.testing.assert_frame_equal(sessions(result), sessions(base))
 
 
+WHOLE_FILE_VARIANTS = {
+    "cr-only": lambda: base_bytes("\r"),
+    "crlf": lambda: base_bytes("\r\n"),
+    "gzip": lambda: gzip.compress(base_bytes()),
+    "bzip2": lambda: bz2.compress(base_bytes()),
+    "xz": lambda: lzma.compress(base_bytes()),
+}
+
+
+@pytest.mark.parametrize("variant", list(WHOLE_FILE_VARIANTS))
+def test_line_ends_and_compression_on_the_command_line(tmp_path, capsys, base_csv, variant):
+    # issue items 4 and 12 as a user meets them: `agentstats report queue_log.1.gz` (or a
+    # file with CR line ends) writes the clean log's report, with nothing counted as bad
+    path = tmp_path / "queue_log.1.gz"
+    path.write_bytes(WHOLE_FILE_VARIANTS[variant]())
+    out = tmp_path / "out.csv"
+    assert main(["report", str(path), "--by", "agent", "--wrapup", "q1=20", "-o", str(out)]) == 0
+    assert out.read_text() == base_csv
+    printed = capsys.readouterr().out
+    assert f"Lines: {len(BASE_LINES)} read" in printed and "malformed" not in printed
+
+
+def test_latin1_names_on_the_command_line(tmp_path):
+    data = (f"{T0}|M|q1|Jos\xe9|ADDMEMBER|\n{T0 + 1}|M|q1|Jos\xe8|ADDMEMBER|\n"
+            f"{T0 + 60}|M|q1|Jos\xe9|REMOVEMEMBER|\n{T0 + 100}|M|q1|Jos\xe8|REMOVEMEMBER|\n").encode("latin-1")
+    (tmp_path / "queue_log").write_bytes(data)
+    out = tmp_path / "out.csv"
+    assert main(["report", str(tmp_path / "queue_log"), "--by", "agent", "-q", "-o", str(out)]) == 0
+    frame = pd.read_csv(out, encoding="utf-8").set_index("agent")
+    assert sorted(frame.index) == ["Josè", "José"]
+    assert frame.loc["José", "logged_in"] == 60 and frame.loc["Josè", "logged_in"] == 99
+
+
 def test_latin1_names_stay_distinct_and_readable(tmp_path):
     # issue item 5: two agents whose names differ only in a Latin-1 byte
     data = (f"{T0}|M|q1|Jos\xe9|ADDMEMBER|\n{T0 + 1}|M|q1|Jos\xe8|ADDMEMBER|\n"
@@ -673,6 +706,8 @@ TABLE_CASES = [
     # (name, columns -> values, options, expected message pieces)
     ("duplicated-time-column", {"session": [1, 1], "time": [0, 60], "state": [1, 2], "time ": [5, 6]},
      {}, ["the column name 'time' (used as time) appears 2 times"]),
+    ("duplicated-session-column", {"session": [1, 1], "time": [0, 60], "state": [1, 2], "session ": [5, 6]},
+     {}, ["the column name 'session' (used as session) appears 2 times"]),
     ("text-times", {"session": [1, 1, 1], "time": ["2026-01-01T00:00:00", "2026-01-01T00:01:00", "noon"],
                     "state": [1, 2, 1]}, {}, ["{row3}", "column 'time' (time): 'noon' is not a date-time"]),
     ("numbers-as-text-bad", {"session": [1, 1], "time": ["1700000000", "17x"], "state": [1, 2]},
@@ -697,6 +732,8 @@ def test_bad_tables_name_file_column_and_row(tmp_path, capsys, suffix, name, col
     frame = pd.DataFrame(columns)
     if name == "duplicated-time-column":
         frame.columns = ["session", "time", "state", "time"]
+    if name == "duplicated-session-column":
+        frame.columns = ["session", "time", "state", "session"]
     if suffix == ".csv" and name == "numbers-as-text-bad":
         pytest.skip("a CSV column of numbers and text is text; covered by the Parquet case")
     path = _table(tmp_path, frame, suffix)
@@ -877,3 +914,29 @@ def test_hostile_numbers_in_agent_and_caller_fields_cost_one_line(tmp_path, fiel
     agents = queue_log_agent_stats(path).to_pandas().set_index("agent")
     assert "bob" not in agents.index                            # no presence from a bad data2
     assert agents.loc["ann", "logged_in"] == np.timedelta64(200, "s")
+
+
+@pytest.mark.parametrize("dtype", ["int64", "Int64", "int64[pyarrow]"])
+def test_parquet_ids_and_ns_times_stay_exact(tmp_path, capsys, dtype):
+    # issue item 2 through the table importer and the command line: session ids 10**17 and
+    # 10**17 + 1 stay two sessions, nanosecond times are not rounded through float64
+    import pyarrow.parquet as pq
+
+    a, b, t = 10**17, 10**17 + 1, 1_767_225_600_123_456_789
+    frame = pd.DataFrame({"session": pd.Series([a, a, b, b], dtype=dtype),
+                          "time": pd.Series([t, t + 1, t, t + 10], dtype=dtype),
+                          "state": [1, 4, 1, 4]})
+    path = tmp_path / "events.parquet"
+    pq.write_table(pa_table(frame), path)
+    table = import_table(path, time_unit="ns").table
+    assert table.keys.tolist() == [a, b]
+    assert table.ticks["duration"].tolist() == [1, 10]
+    out = tmp_path / "out.csv"
+    assert main(["report", str(path), "--time-unit", "ns", "--by", "session", "-q", "-o", str(out)]) == 0
+    assert sorted(pd.read_csv(out)["session"].tolist()) == [a, b]
+
+
+def pa_table(frame: pd.DataFrame):
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False)

@@ -62,7 +62,8 @@ def expected_marks():
         "timeline": (4, len(_timeline_frame(minutes))),
         "staffed": (4, 4 * hours),
         "calls": (3, 3 * queues["interval_start"].nunique()),
-        "service_level": (queues["queue"].nunique(), len(queues)),
+        # no mark where no call was queued (a refused caller only): the level is undefined
+        "service_level": (queues["queue"].nunique(), int(queues["service_level_20s"].notna().sum())),
         "reasons": (reasons["reason"].nunique(), len(reasons)),
     }
 
@@ -117,3 +118,40 @@ def test_html_needs_a_queue_log(tmp_path, capsys):
     assert main(["report", str(events), "--html", str(tmp_path / "x.html")]) == 1
     assert "--html needs a queue_log input" in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
+
+
+def _first_cells(page, table_id):
+    import re
+
+    body = re.search(f'id="{table_id}">(.*?)</table>', page.read_text(encoding="utf-8")).group(1)
+    return [dict(zip(re.findall(r"<th>([^<]*)</th>", body), re.findall(r'data-sort="([^"]*)"', row)))
+            for row in re.findall(r"<tr>(<td.*?)</tr>", body)]
+
+
+def test_the_page_of_a_window_and_of_some_agents(tmp_path):
+    # SPEC 7.2: the window's agent time in the page is the --by agent window's
+    pytest.importorskip("plotly", reason="plotly (the html extra) is not installed")
+    import json
+
+    window = ["--from", "2026-03-02T12:00", "--until", "2026-03-02T14:00"]
+    page = tmp_path / "w.html"
+    assert main(["demo", "--html", str(page), *window, "--agent", "A*", "--agent", "B*"]) == 0
+    agents = _first_cells(page, "agents")
+    assert [row["agent"] for row in agents] == ["Ana Silva", "Bruno Okafor"]
+    assert "From 2026-03-02 12:00:00 to 2026-03-02 14:00:00. Times in UTC." in page.read_text(encoding="utf-8")
+    out = tmp_path / "a.json"
+    assert main(["demo", "--by", "agent", *window, "--agent", "Ana*", "-o", str(out), "-q"]) == 0
+    (ana,) = json.loads(out.read_text())["rows"]
+    assert int(agents[0]["logged_in"]) == ana["logged_in"] == 7200
+    assert (int(agents[0]["talk"]), int(agents[0]["calls"])) == (ana["talk"], ana["calls"])
+    assert agents[0]["missed"] == ""           # counted per log, not per window: shown as -
+    assert len(_first_cells(page, "queues")) == 3
+
+
+def test_the_page_of_one_queue(tmp_path):
+    pytest.importorskip("plotly", reason="plotly (the html extra) is not installed")
+    page = tmp_path / "q.html"
+    assert main(["demo", "--html", str(page), "--queue", "billing"]) == 0
+    assert [row["queue"] for row in _first_cells(page, "queues")] == ["billing"]
+    # the agents who were members of billing, not all 19
+    assert 0 < len(_first_cells(page, "agents")) < 19

@@ -5,6 +5,7 @@ Profiles `dev` and `ci` are registered in conftest.py (seeded, deadline=None).
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import numpy as np
@@ -232,6 +233,35 @@ def test_grouped_and_interleaved_loops_agree(log, two_threads):
     assert results[0] == results[1]
 
 
+@pytest.mark.parametrize("as_of", [np.iinfo(np.int64).min, np.iinfo(np.int64).min + 1, 5, 2**62])
+def test_interleaved_short_path_edges_agree_with_grouped_loop(as_of):
+    """Hand-made edges of the interleaved loop's short path against the grouped loop
+    (which applies rows through _apply_row): waits that saturate the sum, a wait
+    count at its limit, times at the int64 extremes, as_of at INT64_MIN (no time is
+    valid), a missing wait on a call, and a bad state between good rows."""
+    aggregate_module = importlib.import_module("agentstats.aggregate")
+    kernel, new_states = aggregate_module._kernel, aggregate_module._new_states
+    lo, hi, missing = np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    codes = np.array([0, 1, 0, 1, 0, 1, 0, 1, 0, 2, 2, 2], dtype=np.int64)
+    times = np.array([lo, lo, 1, 2, 3, 4, 5, 6, 7, 8, missing, hi], dtype=np.int64)
+    states = np.array([1, 1, 2, 2, 1, 1, 2, 2, 255, 1, 2, 2], dtype=np.uint8)
+    waits = np.array([0, 0, hi, missing, 0, 0, hi, 3, 0, 0, 9, hi], dtype=np.int64)
+    results = []
+    for grouped in (False, True):
+        sessions = new_states(3)
+        sessions["wait_n"][1] = 2**32 - 2       # one call from its limit
+        sessions["wait_sum"][0] = 5             # two waits of INT64_MAX then saturate
+        counters = np.zeros((1, len(kernel.COUNTER_NAMES)), dtype=np.int64)
+        status = kernel.scan(codes, 0, times, states, waits, sessions.view(np.uint8), counters,
+                             has_wait=True, as_of=as_of, deadline=0.0, grouped=grouped)
+        results.append((status, sessions.tobytes(), counters.tolist()))
+    assert results[0] == results[1]
+    assert results[0][0] == kernel.STATUS_OK
+    if as_of == 2**62:                           # session 0's waits saturate the sum
+        final = np.frombuffer(results[0][1], dtype=sessions.dtype)
+        assert final["wait_sum"][0] == 2**64 - 1 and final["wait_n"][1] == 2**32 - 1
+
+
 def _ordered_scan(codes, times, states, threads):
     kernel = sys.modules["agentstats.aggregate"]._kernel
     new_states = sys.modules["agentstats.aggregate"]._new_states
@@ -275,6 +305,32 @@ def test_second_thread_scratch_is_kept_reused_and_released():
             np.array([1, 1, 2, 2], dtype=np.uint8))
     assert _ordered_scan(*wide, threads=2) == _ordered_scan(*wide, threads=1)
     assert agentstats.release_scratch() == 0
+
+
+def test_kept_session_states_are_cleared_and_released():
+    """aggregate() keeps its session states for the next call (fresh pages cost a fault
+    each): a call on the kept, dirty buffer -- whatever the log before it held -- gives
+    the reference's answer, as does one on fresh memory; release_scratch() frees it."""
+    rng = np.random.default_rng(11)
+    n_sessions = 40_000                 # 2.4 MiB of states: large enough to be kept
+
+    def log(n, calls_with_waits):
+        session = rng.integers(0, n_sessions, n)
+        time = np.sort(rng.integers(0, 10**6, n))
+        state = rng.integers(0, 5, n)
+        wait = np.where(state == 2, rng.integers(0, 50, n), -1) if calls_with_waits else None
+        wait = None if wait is None else [None if w < 0 else int(w) for w in wait]
+        return session.tolist(), time.tolist(), state.tolist(), wait
+
+    agentstats.release_scratch()
+    first, second = log(60_000, True), log(50_000, True)
+    fresh = assert_same_as_reference(*second, n_threads=1)     # fresh memory
+    assert agentstats.release_scratch() >= n_sessions * 64
+    assert agentstats.release_scratch() == 0
+    assert_same_as_reference(*first, n_threads=1)              # leaves its states kept
+    again = assert_same_as_reference(*second, n_threads=1)     # on the dirty buffer
+    assert actual_ticks(again) == actual_ticks(fresh)
+    assert agentstats.release_scratch() >= n_sessions * 64
 
 
 def _kernel_arrays(log):

@@ -58,3 +58,16 @@ def test_aliases_in_one_line_and_listed_on_demand(capsys):
     out = capsys.readouterr().out
     assert "inferred alias SIP/1003 -> Carla Novak from 3 ADDMEMBER lines" in out
     assert "aliases inferred:" not in out
+
+
+def test_the_accounting_says_where_the_reasons_are_defined(capsys):
+    # the diagnostics point to the definitions installed with the package
+    import re
+
+    from agentstats.cli import main
+    from agentstats.report.explain import explain
+
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    (term,) = re.findall(r"What a reason means: agentstats explain (\S+)", out)
+    assert explain(term) is not None

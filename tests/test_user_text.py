@@ -146,3 +146,25 @@ def test_explain_command(capsys):
 def test_help_points_to_the_definitions():
     assert "agentstats explain TERM" in build_parser()._subparsers._group_actions[0].choices["report"].format_help()
     assert (REPO / "docs" / "definitions.md").is_file()
+
+
+def test_every_page_the_help_names_is_installed(capsys):
+    # an installed user has the package, not the repository: every docs/ page that --help
+    # names must be installed with it, and every `agentstats explain TERM` it names defined
+    import re
+    from importlib.resources import files
+
+    from agentstats.cli import main
+
+    texts = []
+    for argv in (["--help"], ["report", "--help"], ["demo", "--help"], ["explain", "--help"]):
+        assert main(argv) == 0
+        texts.append(capsys.readouterr().out)
+    text = "\n".join(texts)
+    pages = set(re.findall(r"docs/[\w./-]+\.md", text))
+    assert pages == {"docs/definitions.md"}
+    for page in pages:
+        assert (files("agentstats") / page).is_file(), page
+    for term in re.findall(r"agentstats explain ([a-z_]+)", text):
+        if term != "lists":
+            assert explain(term) is not None, term

@@ -69,6 +69,12 @@ cdef extern from *:
         return (n[0] > 0) | ((n[1] > 0) << 1) | ((n[2] > 0) << 2) | ((n[3] > 0) << 3);
     #endif
     }
+    /* Prefetch record `index` of an array (any index: the address is integer
+       arithmetic, and a prefetch of an address outside the array is harmless). */
+    static inline void agentstats_timeline_prefetch_record(const void *base, int64_t index,
+                                                           size_t size) {
+        __builtin_prefetch((const void *)((uintptr_t)base + (uintptr_t)index * (uintptr_t)size));
+    }
     /* A relaxed atomic flag lets one thread tell the others to stop early. */
     static inline int agentstats_timeline_load_flag(int *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
     static inline void agentstats_timeline_store_flag(int *p, int v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
@@ -78,6 +84,7 @@ cdef extern from *:
     const int AGENTSTATS_TIMELINE_OPENMP
     int64_t agentstats_timeline_claim(int64_t* owner, int64_t agent) noexcept nogil
     unsigned agentstats_timeline_nonzero4(const int16_t* n) noexcept nogil
+    void agentstats_timeline_prefetch_record(const void* base, int64_t index, size_t size) noexcept nogil
     int agentstats_timeline_load_flag(int* p) noexcept nogil
     void agentstats_timeline_store_flag(int* p, int v) noexcept nogil
 
@@ -111,7 +118,8 @@ cdef enum:
     N_INTERVAL = 8
     N_REASON = 3
     PRESENCE_SLOT = 4   # n_open[4]: open presence sessions
-    AHEAD = 16          # rows between a prefetch and its use
+    AHEAD = 16          # rows between a prefetch and its use (8 to 64 tried: 16 is best,
+                        # and without it a row costs 1.5-2x)
     BLOCK = 4096        # rows a thread lists at a time (the block stays in cache to be applied)
     _STOPPED = 8        # another thread stopped the scan
 
@@ -348,9 +356,29 @@ ctypedef struct Tally:
     int64_t max_time
 
 
-cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, int32_t* picked,
-                    Tally* tally, RowBuffer* intervals, RowBuffer* reasons,
-                    int64_t* stopped_at, int* stop_flag) noexcept nogil:
+# The rows a scan handles, as a compile-time choice (Cython makes one copy of
+# _scan_rows per member): PlainRows are the common bulk case -- integer keys of a
+# contiguous range (no lookup tables), no presence flags, no pause reasons, no
+# intervals -- for which the copy has those tests folded away and their values out of
+# the registers the loop needs (measured faster: see benchmarks/README); AnyRows is
+# everything else.
+ctypedef struct PlainRows:
+    char _unused
+ctypedef struct AnyRows:
+    char _unused
+ctypedef fused rows_t:
+    PlainRows
+    AnyRows
+
+
+cdef inline bint _plain_rows(const ScanInput* input) noexcept nogil:
+    return (input.codes_lookup == NULL and input.agent_lookup == NULL
+            and input.reasons_in == NULL and input.presence_in == NULL and input.width <= 0)
+
+
+cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thread,
+                    int64_t n_threads, int32_t* picked, Tally* tally, RowBuffer* intervals,
+                    RowBuffer* reasons, int64_t* stopped_at, int* stop_flag) noexcept nogil:
     """Apply this thread's rows in input order, a block of rows at a time.
 
     One thread (n_threads == 1): every row. Several: the agents are split into
@@ -385,6 +413,8 @@ cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, i
     cdef bint all_rows = n_threads == 1
     cdef int64_t lo_agent = (thread * n_agents + n_threads - 1) // n_threads
     cdef int64_t hi_agent = ((thread + 1) * n_agents + n_threads - 1) // n_threads
+    cdef uint64_t share = <uint64_t>(hi_agent - lo_agent)
+    cdef bint first_thread = thread == 0
     cdef int64_t base, end, m, j, i, ahead, row_ahead, code, agent, t, last, claimed, new_seq
     cdef int32_t new_reason
     cdef uint8_t st, old, is_presence
@@ -392,6 +422,12 @@ cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, i
     cdef int kind, status
     cdef TimelineSession* s
     cdef TimelineAgent* ag
+    if rows_t is PlainRows:
+        # constants for the compiler: every test on them below folds away
+        codes_lookup = agent_lookup = NULL
+        reasons_in = NULL
+        presence_in = NULL
+        width = 0
     base = 0
     while base < n:
         if n_threads > 1 and agentstats_timeline_load_flag(stop_flag):
@@ -406,14 +442,14 @@ cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, i
             for j in range(m):
                 picked[j] = <int32_t>j
         else:
+            # without a branch per row: a row is this thread's when its agent code is in
+            # the thread's range, or (thread 0 only) when the code is not valid at all
             m = 0
             for i in range(base, end):
                 agent = _code(agent_codes, i, agent_lo, agent_lookup, agent_lookup_n)
                 picked[m] = <int32_t>(i - base)
-                if agent < 0 or agent >= n_agents:
-                    m += thread == 0
-                else:
-                    m += (agent >= lo_agent) & (agent < hi_agent)
+                m += ((<uint64_t>(agent - lo_agent) < share)
+                      | (first_thread & (<uint64_t>agent >= <uint64_t>n_agents)))
         status = _OK
         for j in range(m):
             # two stages: the lookup entries of the row 2 * AHEAD on, then the records
@@ -430,13 +466,15 @@ cdef int _scan_rows(const ScanInput* input, int64_t thread, int64_t n_threads, i
                     if 0 <= ahead < agent_lookup_n:
                         agentstats_timeline_prefetch(&agent_lookup[ahead])
             if j + AHEAD < m:
+                # a prefetch never faults: no test that the code is valid (the row's own
+                # turn checks it)
                 row_ahead = base + picked[j + AHEAD]
-                ahead = _code(codes, row_ahead, codes_lo, codes_lookup, codes_lookup_n)
-                if <uint64_t>ahead < <uint64_t>n_sessions:
-                    agentstats_timeline_prefetch(&sessions[ahead])
-                ahead = _code(agent_codes, row_ahead, agent_lo, agent_lookup, agent_lookup_n)
-                if <uint64_t>ahead < <uint64_t>n_agents:
-                    agentstats_timeline_prefetch(&agents[ahead])
+                agentstats_timeline_prefetch_record(
+                    sessions, _code(codes, row_ahead, codes_lo, codes_lookup, codes_lookup_n),
+                    sizeof(TimelineSession))
+                agentstats_timeline_prefetch_record(
+                    agents, _code(agent_codes, row_ahead, agent_lo, agent_lookup, agent_lookup_n),
+                    sizeof(TimelineAgent))
             i = base + picked[j]
             t = times[i]
             st = states[i]
@@ -666,19 +704,29 @@ def scan(
     stops = np.full(n_threads, -1, dtype=np.int64)
     cdef int64_t[::1] stop_view = stops
     cdef int64_t* stop_p = &stop_view[0]
+    cdef bint plain = _plain_rows(&a)
     for t in range(n_threads):
         _empty_buffers(&buffer_p[2 * t], &buffer_p[2 * t + 1])
         tally_p[t].max_time = counters[C_MAX_TIME]
     with nogil:
         if n_threads == 1:
-            status_p[0] = _scan_rows(&a, 0, 1, picked_p, &tally_p[0], &buffer_p[0], &buffer_p[1],
-                                     &stop_p[0], &stop_flag)
+            if plain:
+                status_p[0] = _scan_rows(<PlainRows*>NULL, &a, 0, 1, picked_p, &tally_p[0],
+                                         &buffer_p[0], &buffer_p[1], &stop_p[0], &stop_flag)
+            else:
+                status_p[0] = _scan_rows(<AnyRows*>NULL, &a, 0, 1, picked_p, &tally_p[0],
+                                         &buffer_p[0], &buffer_p[1], &stop_p[0], &stop_flag)
         else:
             with parallel(num_threads=n_threads):
                 for t in prange(n_threads, schedule="static", chunksize=1):
-                    status_p[t] = _scan_rows(&a, t, n_threads, &picked_p[t * BLOCK],
-                                              &tally_p[t], &buffer_p[2 * t], &buffer_p[2 * t + 1],
-                                              &stop_p[t], &stop_flag)
+                    if plain:
+                        status_p[t] = _scan_rows(<PlainRows*>NULL, &a, t, n_threads,
+                                                 &picked_p[t * BLOCK], &tally_p[t], &buffer_p[2 * t],
+                                                 &buffer_p[2 * t + 1], &stop_p[t], &stop_flag)
+                    else:
+                        status_p[t] = _scan_rows(<AnyRows*>NULL, &a, t, n_threads,
+                                                 &picked_p[t * BLOCK], &tally_p[t], &buffer_p[2 * t],
+                                                 &buffer_p[2 * t + 1], &stop_p[t], &stop_flag)
     interval_parts = []
     reason_parts = []
     for t in range(n_threads):

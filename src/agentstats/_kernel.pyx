@@ -16,7 +16,10 @@ Two paths (issue "Speed"):
   gives each session's rows -- as values (time, state) scattered by buckets of sessions,
   or as row numbers when a row number is needed; each session's rows are then sorted by
   time in a small cache-resident buffer and applied right there.
-Both apply rows with the same `_apply_row`, so they cannot disagree.
+Both apply rows with the same `_apply_row`, so they cannot disagree; the interleaved
+loop of `scan` takes the usual row (valid, in order, an allowed change of state in a
+started session) on a short branch-free path of its own and every other row through
+`_apply_row` (the tests compare both with a plain-Python reference).
 """
 
 from cython.parallel cimport parallel, prange
@@ -115,6 +118,14 @@ cdef extern from *:
         free(p);
         return bytes;
     }
+    /* cond (0 or 1) ? a : b in arithmetic: Cython writes a conditional expression as an
+       if/else, which gcc may leave a branch (a mispredicted one, on unpredictable data). */
+    static inline int64_t agentstats_select(uint64_t cond, int64_t a, int64_t b) {
+        return (int64_t)((uint64_t)b ^ (((uint64_t)a ^ (uint64_t)b) & (0 - cond)));
+    }
+    static inline int64_t agentstats_max(int64_t a, int64_t b) { return a > b ? a : b; }
+    /* Bits (255 * 5 + s) & 63 = 59..63: a row of a session still UNSEEN (_interleaved_rows). */
+    #define AGENTSTATS_UNSEEN_BITS ((uint64_t)0x1F << 59)
     static inline uint64_t agentstats_pointer_hash(uint64_t p) {
         return ((p >> 4) * 0x9E3779B97F4A7C15ULL) >> 17;   /* objects are 16-byte aligned */
     }
@@ -126,6 +137,9 @@ cdef extern from *:
     void agentstats_prefetch(const void *p) noexcept nogil
     void agentstats_prefetch_read(const void *p) noexcept nogil
     uint64_t agentstats_pointer_hash(uint64_t p) noexcept nogil
+    int64_t agentstats_select(uint64_t cond, int64_t a, int64_t b) noexcept nogil
+    const uint64_t AGENTSTATS_UNSEEN_BITS
+    int64_t agentstats_max(int64_t a, int64_t b) noexcept nogil
     void* agentstats_alloc_huge(size_t bytes) noexcept nogil
     void* agentstats_take_scratch(size_t bytes, size_t* got) noexcept nogil
     void agentstats_keep_scratch(void* p, size_t bytes) noexcept nogil
@@ -225,6 +239,7 @@ cdef enum:
 cdef enum:
     CHECK_EVERY = 1 << 16   # rows between deadline / stop-flag checks
     PREFETCH_AHEAD = 32     # rows ahead whose session state is prefetched
+    PREFETCH_MIN_BYTES = 1 << 20    # session states smaller than this are not prefetched
     LOCAL_ROWS = 1 << 15    # a session with more rows than this is sorted in place
     MAX_SLOT_BITS = 16      # value entries: at most 2**16 sessions share a bucket
     BUCKET_ROWS = 1 << 17   # value entries: rows a bucket holds at most (unless one slot)
@@ -590,6 +605,108 @@ cdef inline int _apply_rows(
     return _OK
 
 
+cdef inline int _interleaved_rows(
+    const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
+    const int64_t* wait, int64_t begin, int64_t end, int64_t n_slots,
+    SessionState* sessions, int64_t* first_rows, Counters* c, int64_t as_of,
+    bint prefetch, bint with_wait, bint with_first_rows, int64_t* stopped_at,
+) noexcept nogil:
+    """Rows begin..end of the interleaved loop, with no interrupt check; the three
+    bint arguments are constants at every call, so each call compiles to its own loop.
+
+    The usual row -- valid, in time order, a change of state SPEC 4.3 allows in a
+    session already started and not ended -- takes a short path with no
+    data-dependent branch (the state in force and whether a call has a wait are
+    unpredictable in an interleaved log): masks instead, the wait saturating as in
+    _add_wait. Any other row (and a session's first) goes through _classify and
+    _apply_row exactly as before, so the two cannot disagree. Stops at a failing row
+    (stopped_at)."""
+    cdef int64_t k, slot, t, w, last
+    cdef uint8_t s, current
+    cdef uint64_t elapsed, has, total
+    cdef uint64_t first_valid = <uint64_t>INT64_MIN + 1
+    # t is a valid time not after as_of <=> t - (INT64_MIN + 1) <= as_of - (INT64_MIN + 1)
+    # as unsigned numbers: one comparison for invalid_time and after_as_of.
+    cdef uint64_t valid_span = <uint64_t>as_of - first_valid
+    cdef SessionState* st
+    cdef int64_t max_time = c.max_time, short_rows = 0
+    cdef int status = _OK
+    for k in range(begin, end):
+        if prefetch:
+            # With many interleaved sessions a row's session state is rarely in
+            # L1/L2, and the loads of different rows do not depend on each other.
+            agentstats_prefetch(&sessions[codes[k + PREFETCH_AHEAD] - base])
+        slot = codes[k] - base
+        t = time[k]
+        s = state[k]
+        if (<uint64_t>slot >= <uint64_t>n_slots) | (<uint64_t>t - first_valid > valid_span) | (s > SESSION_ENDED):
+            if <uint64_t>slot >= <uint64_t>n_slots:
+                status = _BAD_CODE
+                break
+            _classify(t, s, as_of, c)        # SPEC 3: counts the row's bucket
+            continue
+        st = &sessions[slot]
+        current = st.state
+        last = st.last_time
+        # Left to _apply_row: NOT_CLEAN_TRANSITIONS (forbidden, repeated, after
+        # SESSION_ENDED) and a session's first row (UNSEEN's bits: 59..63).
+        if (t < last) | (((<uint64_t>NOT_CLEAN_TRANSITIONS | AGENTSTATS_UNSEEN_BITS)
+                          >> ((current * 5 + s) & 63)) & 1):
+            max_time = agentstats_max(max_time, t)     # as _classify would track it
+            if with_first_rows and current == UNSEEN:
+                first_rows[slot] = k
+            status = _apply_row(st, t, s, k, wait, c)
+            if status != _OK:
+                break
+            continue
+        max_time = agentstats_max(max_time, t)
+        short_rows += 1
+        elapsed = <uint64_t>t - <uint64_t>last
+        st.talk += elapsed & (0 - <uint64_t>(current == BUSY_ON_CALL))
+        st.wrap += elapsed & (0 - <uint64_t>(current == BUSY_WRAPUP))
+        st.last_time = t
+        st.state = s
+        st.calls += s == BUSY_ON_CALL       # a change of state: entering a call
+        if with_wait:
+            w = wait[k]
+            has = (s == BUSY_ON_CALL) & (w != INT64_MIN)
+            total = st.wait_sum + (<uint64_t>w & (0 - has))
+            st.wait_sum = total | (0 - <uint64_t>(total < st.wait_sum))    # saturates
+            st.wait_n += has & (st.wait_n != UINT32_MAX)
+            # w when the call has one, else -1 (no larger than any maximum)
+            st.wait_max = agentstats_max(st.wait_max, <int64_t>((<uint64_t>w & (0 - has)) | (has - 1)))
+    stopped_at[0] = k if status != _OK else end
+    c.used += short_rows
+    c.max_time = max_time
+    return status
+
+
+cdef inline int _interleaved_block(
+    const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
+    const int64_t* wait, int64_t begin, int64_t end, int64_t prefetch_end, int64_t n_slots,
+    SessionState* sessions, int64_t* first_rows, Counters* c, int64_t as_of,
+    bint with_wait, bint with_first_rows,
+) noexcept nogil:
+    """Rows begin..end: prefetching the state of the row PREFETCH_AHEAD on while that
+    row is in the range, when the states are larger than PREFETCH_MIN_BYTES (smaller
+    ones stay in L2, where the prefetch only costs instructions)."""
+    cdef int64_t fetch_end = max(begin, min(end, prefetch_end)), stopped_at
+    cdef int status
+    if n_slots * <int64_t>sizeof(SessionState) <= PREFETCH_MIN_BYTES:
+        fetch_end = begin
+    else:
+        status = _interleaved_rows(codes, base, time, state, wait, begin, fetch_end, n_slots,
+                                   sessions, first_rows, c, as_of, True, with_wait,
+                                   with_first_rows, &stopped_at)
+        if status != _OK:
+            return status
+    if fetch_end < end:
+        return _interleaved_rows(codes, base, time, state, wait, fetch_end, end, n_slots,
+                                 sessions, first_rows, c, as_of, False, with_wait,
+                                 with_first_rows, &stopped_at)
+    return _OK
+
+
 cdef int _scan_interleaved(
     const int64_t* codes, int64_t base, const int64_t* time, const uint8_t* state,
     const int64_t* wait, int64_t begin, int64_t end, int64_t n_slots,
@@ -597,35 +714,49 @@ cdef int _scan_interleaved(
     double deadline, int* stop,
 ) noexcept nogil:
     """The interleaved loop of _scan_rows: each row updates its session's state in
-    place, prefetched a few rows ahead. Its own function with its own copy of the
-    counters, so that the compiler keeps them in registers (with the grouped loop's
-    calls in the same function they lived on the stack: a load and a store a row)."""
-    cdef int64_t k, slot
+    place, prefetched a few rows ahead, the deadline and stop flag checked between
+    blocks of CHECK_EVERY rows. Its own function with its own copy of the counters, so
+    that the compiler keeps them in registers (with the grouped loop's calls in the
+    same function they lived on the stack: a load and a store a row); one loop for
+    each combination of wait column and first-row records."""
+    cdef int64_t k, block_end
     cdef int64_t prefetch_end = end - PREFETCH_AHEAD
-    cdef SessionState* st
     cdef Counters c = counters[0]
     cdef int status = _OK
-    for k in range(begin, end):
-        if ((k - begin) & (CHECK_EVERY - 1)) == 0:
-            status = _interrupted(stop, deadline)
-            if status != _OK:
+    if as_of == INT64_MIN:              # no row can be applied: every one is a bucket
+        for k in range(begin, end):
+            if <uint64_t>(codes[k] - base) >= <uint64_t>n_slots:
+                status = _BAD_CODE
                 break
-        if k < prefetch_end:
-            # With many interleaved sessions a row's session state is rarely in
-            # L1/L2, and the loads of different rows do not depend on each other.
-            agentstats_prefetch(&sessions[codes[k + PREFETCH_AHEAD] - base])
-        slot = codes[k] - base
-        if <uint64_t>slot >= <uint64_t>n_slots:
-            status = _BAD_CODE
-            break
-        if _classify(time[k], state[k], as_of, &c):
-            continue
-        st = &sessions[slot]
-        if first_rows != NULL and st.state == UNSEEN:
-            first_rows[slot] = k
-        status = _apply_row(st, time[k], state[k], k, wait, &c)
+            _classify(time[k], state[k], as_of, &c)
+        counters[0] = c
+        return status
+    k = begin
+    while k < end:
+        status = _interrupted(stop, deadline)
         if status != _OK:
             break
+        block_end = min(k + CHECK_EVERY, end)
+        if wait != NULL:
+            if first_rows != NULL:
+                status = _interleaved_block(codes, base, time, state, wait, k, block_end,
+                                            prefetch_end, n_slots, sessions, first_rows, &c,
+                                            as_of, True, True)
+            else:
+                status = _interleaved_block(codes, base, time, state, wait, k, block_end,
+                                            prefetch_end, n_slots, sessions, first_rows, &c,
+                                            as_of, True, False)
+        elif first_rows != NULL:
+            status = _interleaved_block(codes, base, time, state, wait, k, block_end,
+                                        prefetch_end, n_slots, sessions, first_rows, &c,
+                                        as_of, False, True)
+        else:
+            status = _interleaved_block(codes, base, time, state, wait, k, block_end,
+                                        prefetch_end, n_slots, sessions, first_rows, &c,
+                                        as_of, False, False)
+        if status != _OK:
+            break
+        k = block_end
     counters[0] = c
     return status
 

@@ -1,8 +1,11 @@
 # The state the agent timeline kernel (_agents.pyx) carries between rows and chunks.
 # Python allocates both as NumPy structured arrays (agents.TIMELINE_SESSION_DTYPE and
 # agents.TIMELINE_AGENT_DTYPE, same field order) and passes their bytes; the kernel
-# checks the item sizes. An agent is two cache lines: what every row touches is in
-# the first (the array starts on a cache line).
+# checks the item sizes. An agent is three whole cache lines (192 bytes) and a session
+# half of one (32 bytes), both arrays starting on a cache line: what every row touches
+# of an agent is its first line, and a session never straddles two lines (a record
+# size that is not a multiple of the line would split the hot fields of most records
+# over two lines, of which only the first is prefetched).
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint64_t
 
 ctypedef struct TimelineSession:
@@ -36,4 +39,4 @@ ctypedef struct TimelineAgent:
     uint64_t[4] b_times
     int64_t b_calls
     uint64_t logged_in    # the sum of times, written by close()
-    int64_t[3] _pad_line  # two whole cache lines
+    int64_t[4] _pad_line  # to three whole cache lines

@@ -66,7 +66,7 @@ TIMELINE_AGENT_DTYPE = np.dtype([
     ("_pad16", "=i2"), ("reason", "=i4"),
     ("reason_seq", "=i8"), ("reason_base", "=u8"), ("first_login", "=i8"), ("last_logoff", "=i8"),
     ("first_member", "=i8"), ("bucket", "=i8"), ("b_times", "=u8", (4,)), ("b_calls", "=i8"),
-    ("logged_in", "=u8"), ("_pad_line", "=i8", (3,)),
+    ("logged_in", "=u8"), ("_pad_line", "=i8", (4,)),
 ])
 #: kernel times index (the state entered): NOT_READY, READY, BUSY_ON_CALL, BUSY_WRAPUP
 TIME_FIELDS = {"not_ready": 0, "ready": 1, "talk": 2, "wrap": 3}
@@ -635,7 +635,9 @@ def _grow_records(records: np.ndarray, n: int, fresh) -> np.ndarray:
 
 
 def _new_sessions(n: int) -> np.ndarray:
-    out = np.zeros(n, dtype=TIMELINE_SESSION_DTYPE)
+    """n fresh session records, the array starting on a cache line (a 32-byte record
+    then never straddles two lines)."""
+    out = _zeros_on_cache_line(n, TIMELINE_SESSION_DTYPE)
     out["state"] = INVALID_STATE
     out["reason"] = -1
     out["paused_seq"] = -1
@@ -647,15 +649,19 @@ def _new_sessions(n: int) -> np.ndarray:
 def _new_agents(n: int) -> np.ndarray:
     """n fresh agent records, the array starting on a cache line (an agent's first line
     holds what every row touches)."""
-    raw = np.zeros(n * TIMELINE_AGENT_DTYPE.itemsize + 64, dtype=np.uint8)
-    skip = -raw.ctypes.data % 64
-    out = raw[skip: skip + n * TIMELINE_AGENT_DTYPE.itemsize].view(TIMELINE_AGENT_DTYPE)
+    out = _zeros_on_cache_line(n, TIMELINE_AGENT_DTYPE)
     for name in ("last_time", "first_login", "last_logoff", "bucket"):
         out[name] = MISSING
     out["reason"] = -1
     out["reason_seq"] = -1
     out["first_member"] = -1
     return out
+
+
+def _zeros_on_cache_line(n: int, dtype: np.dtype) -> np.ndarray:
+    raw = np.zeros(n * dtype.itemsize + 64, dtype=np.uint8)
+    skip = -raw.ctypes.data % 64
+    return raw[skip: skip + n * dtype.itemsize].view(dtype)
 
 
 def _stack(parts: list[np.ndarray], width: int) -> np.ndarray:

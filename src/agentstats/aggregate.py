@@ -92,11 +92,35 @@ _POINTER_FACTORISE_MAX_SHARE = 4
 
 
 def release_scratch() -> int:
-    """Free the memory a multi-threaded aggregation keeps for the next call: the private
-    session states of the ordered scan's threads after the first (64 bytes a session
-    each, kept only when at most 64 MiB in all), which a later call reuses instead of faulting in fresh pages.
-    Returns the bytes freed (0 when nothing was kept)."""
-    return int(_kernel.release_scratch())
+    """Free the memory aggregation keeps for the next call, which a later call reuses
+    instead of faulting in fresh pages: the private session states of the ordered
+    scan's threads after the first (64 bytes a session each, kept only when at most
+    64 MiB in all), and the session states of the last `aggregate()` (kept only when at
+    most 64 MiB). Returns the bytes freed (0 when nothing was kept)."""
+    with _kept_states_lock:
+        kept = sum(raw.nbytes for raw in _kept_states)
+        _kept_states.clear()
+    return int(_kernel.release_scratch()) + kept
+
+
+# The session states of a one-shot aggregate() are scratch once its table is built:
+# one such buffer is kept for the next call (fresh pages cost a fault each: on this
+# project's VM about 1 ms per MB the first time), at most _KEEP_STATES_MAX bytes.
+_KEEP_STATES_MAX = 64 << 20
+_kept_states: list[np.ndarray] = []
+_kept_states_lock = threading.Lock()
+
+
+def _keep_states(states: np.ndarray) -> None:
+    """Give the buffer under `states` (from _new_states) back for the next call."""
+    raw = states
+    while isinstance(raw.base, np.ndarray):
+        raw = raw.base
+    if raw.dtype != np.uint8 or raw.ndim != 1 or not raw.flags.owndata or raw.nbytes > _KEEP_STATES_MAX:
+        return
+    with _kept_states_lock:
+        if not _kept_states or _kept_states[0].nbytes < raw.nbytes:
+            _kept_states[:] = [raw]
 
 
 def aggregate(
@@ -115,6 +139,7 @@ def aggregate(
     acd_group: Any = None,
     address: Any = None,
     off_table: OffTable = "count",
+    window_start: Any = None,
 ) -> SessionTable:
     """Aggregate an agent-state event log into one row of ITAgentSession statistics per
     session, with every row accounted for in `table.diagnostics`.
@@ -134,6 +159,9 @@ def aggregate(
         "WRAPUP", ... as the table importer reads them); anything else is invalid_state.
     wait: the caller's wait before this agent answered, on rows entering BUSY_ON_CALL:
         timedelta64 (NaT missing), or numbers in `unit` (NaN missing); never negative.
+        Without `unit`, numbers are in the ticks of the datetime times (their own
+        resolution: 12 beside microsecond times is 12 us), so give `unit="s"` for a
+        column of seconds.
     as_of: report time; default the latest valid time in the log.
     strict: raise on invalid_state / invalid_time rows; False counts them.
     n_threads: threads for the kernel (default: all cores for large inputs), capped at
@@ -141,6 +169,10 @@ def aggregate(
     timeout: seconds before giving up with TAPI_E_TIMEOUT (default: no limit).
     agent, acd_group, address: optional per-row keys kept with each session.
     off_table: "count" (default) or "raise" for transitions TAPI's state table forbids.
+    window_start: a report of the window [window_start, as_of] only (datetime, ISO text
+        or ticks): each session is cut exactly at both edges, its calls and times to
+        answer are those answered inside the window, and a session that ended at or
+        before its start is left out (:class:`agentstats.session_window.SessionWindow`).
 
     Columns may be NumPy arrays, lists, pandas Series (nullable and Arrow-backed
     included), pyarrow or polars arrays; the values are read exactly (docs/limits.md).
@@ -151,12 +183,22 @@ def aggregate(
         {"session": session, "time": time, "state": state, "wait": wait, "agent": agent,
          "acd_group": acd_group, "address": address},
         required=("session", "time", "state"), what="aggregate")
+    if window_start is not None:
+        from .session_window import SessionWindow
+
+        window = SessionWindow(window_start, unit=unit, as_of=as_of, strict=strict, n_threads=n_threads,
+                               timeout=timeout, off_table=off_table)
+        window.update(given["session"], given["time"], given["state"], wait=given.get("wait"),
+                      agent=given.get("agent"), acd_group=given.get("acd_group"), address=given.get("address"))
+        return window.result()
     aggregator = Aggregator(
         unit=unit, as_of=as_of, strict=strict, n_threads=n_threads, timeout=timeout,
         off_table=off_table,
     )
     aggregator._update_columns(given)
-    return aggregator.result()
+    table = aggregator.result()
+    _keep_states(aggregator._states)     # the table holds none of it
+    return table
 
 
 class Aggregator:
@@ -627,9 +669,18 @@ def _new_states(n: int) -> np.ndarray:
     separate processes on a VM whose one-thread timings are bimodal)."""
     nbytes = n * SESSION_STATE_DTYPE.itemsize
     align = _HUGE_PAGE if nbytes >= 2 * _HUGE_PAGE else _CACHE_LINE
-    raw = np.zeros(nbytes + align, dtype=np.uint8)
-    skip = -raw.ctypes.data % align
-    states = raw[skip: skip + n * SESSION_STATE_DTYPE.itemsize].view(SESSION_STATE_DTYPE)
+    raw = None
+    if nbytes >= _HUGE_PAGE:             # below that fresh pages cost little
+        with _kept_states_lock:
+            if _kept_states and _kept_states[0].nbytes >= nbytes + align:
+                raw = _kept_states.pop()
+    if raw is None:
+        raw = np.zeros(nbytes + align, dtype=np.uint8)
+        skip = -raw.ctypes.data % align
+    else:                                # the last aggregate()'s states: clear them
+        skip = -raw.ctypes.data % align
+        raw[skip: skip + nbytes] = 0
+    states = raw[skip: skip + nbytes].view(SESSION_STATE_DTYPE)
     states["state"] = INVALID_STATE
     states["wait_max"] = -1
     return states

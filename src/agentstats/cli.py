@@ -30,7 +30,7 @@ before the agent answered. Input is an Asterisk queue_log (rotated files may be 
 together) or an event table (CSV, Parquet, Arrow/Feather)."""
 
 _REPORT_EPILOG = """\
-How a queue_log is read (details: docs/queue_log.md):
+How a queue_log is read (details: agentstats explain session, agentstats explain line_reasons):
   session      one agent's membership of one queue: ADDMEMBER or AGENTLOGIN .. REMOVEMEMBER,
                AGENTLOGOFF, or QUEUESTART (server restart). Static members start at their
                first line in the queue.
@@ -42,7 +42,7 @@ How a queue_log is read (details: docs/queue_log.md):
                (lines NAME=AGENT) or inferred from the FreePBX/Issabel login lines.
   callers      ENTERQUEUE .. CONNECT (answered), ABANDON, EXITWITHTIMEOUT, EXITEMPTY, EXITWITHKEY;
                FULL, JOINEMPTY, CLOSED are refused at the door. --by queue reports them per
-               queue (queued, answered, abandoned, waits, service level; details: docs/queues.md)
+               queue (queued, answered, abandoned, waits, service level; agentstats explain queued_call)
                beside the members' agent-hours; --calls FILE writes one row per caller's stay.
 Every line is either used or counted under a reason (blank, duplicate_line,
 not_agent_event, unknown_verb:X, late, time_jump, bad_epoch, ...), shown under the table.
@@ -139,8 +139,8 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                    help="report time: ISO date-time (UTC, or local with --tz) or epoch seconds; later lines are not "
                         "seen and open sessions are measured up to T (default: the log's end)")
     p.add_argument("--from", dest="from_", metavar="T",
-                   help="with --by agent or --by queue: report the window from T (ISO date-time or "
-                        "epoch seconds) to --until: agent time is cut exactly at T, calls that entered "
+                   help="report the window from T (ISO date-time or epoch seconds) to --until: "
+                        "session and agent time is cut exactly at T, calls answered or queued "
                         "before T are left out; with --interval, T must start an interval")
     p.add_argument("--until", metavar="T",
                    help="the window's end: the report time (same as --as-of)")
@@ -149,6 +149,12 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
     p.add_argument("--queue", dest="queue_patterns", action="append", default=[], metavar="GLOB",
                    help="only queues matching GLOB (repeatable); with --by agent, the agents who "
                         "were members of a matching queue")
+    p.add_argument("--days", metavar="DAYS",
+                   help="with --interval: only the intervals on these local days, e.g. mon-fri or "
+                        "sat,sun (time on other days is left out exactly, like a window)")
+    p.add_argument("--hours", metavar="HH:MM-HH:MM",
+                   help="with --interval: only the intervals within these local opening hours, e.g. "
+                        "08:00-18:00 (on interval edges; 22:00-06:00 runs overnight)")
     p.add_argument("--tz", metavar="ZONE",
                    help="time zone of the report (e.g. Europe/Rome): interval edges and days on its "
                         "local boundaries (a local day may last 23 or 25 hours), every time shown "
@@ -164,8 +170,9 @@ def _add_report_options(p: argparse.ArgumentParser, *, demo: bool = False) -> No
                    help="with --by queue: service level = calls answered within T seconds / calls "
                         "queued, for each T (default 20)")
     p.add_argument("--calls", metavar="FILE",
-                   help="queue_log: also write one row per caller's stay in a queue (enter, leave, "
-                        "outcome, wait, agent, talk, flows) to FILE.csv, FILE.parquet or FILE.json")
+                   help="queue_log, with --by session or --by queue: also write one row per caller's "
+                        "stay in a queue (enter, leave, outcome, wait, agent, talk, flows) to FILE.csv, "
+                        "FILE.parquet or FILE.json, times local with --tz")
     if not demo:
         p.add_argument("--max-call", type=int, default=None, metavar="SECONDS",
                        help="queue_log: a call whose end line is missing counts at most SECONDS "
@@ -219,7 +226,7 @@ def _sniff(path: Path, fmt: str) -> str:
 
 
 def _as_of(text: str | None, zone: Any = None, option: str = "--as-of") -> Any:
-    """A date-time option as naive UTC datetime64 (or int epoch seconds). Without an
+    """A date-time option as naive UTC datetime64 (epoch seconds too). Without an
     offset the text is local time in `zone` (UTC without one); a local time that
     happens twice or never (at a clock change) must be given with its offset."""
     if text is None:
@@ -230,7 +237,10 @@ def _as_of(text: str | None, zone: Any = None, option: str = "--as-of") -> Any:
             raise argparse.ArgumentTypeError(
                 f"{option} {text}: epoch seconds must be ASCII digits between -{LATEST_EPOCH} and "
                 f"{LATEST_EPOCH} (the year 2200); give an ISO date-time or epoch seconds")
-        return int(text)
+        import numpy as np
+
+        # a point in time, not ticks: an event table's times may be in ms or ns
+        return np.datetime64(int(text), "s")
     import pandas as pd
 
     try:
@@ -360,8 +370,17 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                 intervals = IntervalRollup(_step_seconds(args), as_of=_as_of_to_ticks(as_of, "s"))
                 column = "agent" if args.by == "agent" else "acd_group"
                 options["on_chunk"] = lambda c: intervals.update(c.session, c.time, c.state, getattr(c, column))
+            window = _session_window(args, as_of, "s")
+            if window is not None:
+                options["on_chunk"] = _both(options.get("on_chunk"), lambda c: window.update(
+                    c.session, c.time, c.state, wait=c.wait, agent=c.agent, acd_group=c.acd_group))
             with _progress_bar(_want_progress(args.progress, total), total, "queue_log") as update:
                 result = import_queue_log(inputs, as_of=as_of, progress=update, **options)
+            if window is not None:
+                from dataclasses import replace
+
+                # the sessions clipped to the window (SPEC 7.2 measurement period)
+                result = replace(result, table=window.result(as_of=result.table.as_of))
             table = result.table
             importer_diag = result.diagnostics
             if intervals is not None and intervals.as_of is None:
@@ -380,16 +399,20 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             columns = _pairs(args.column, "--column")
             on_chunk = None
             if args.interval:
-                if args.zone is not None:
-                    raise InputError("--tz with --interval needs --by agent for an event table "
-                                     "(or a queue_log input)")
                 intervals, on_chunk = _table_intervals(args, as_of)
+            window = _session_window(args, as_of, args.time_unit)
+            if window is not None:
+                on_chunk = _both(on_chunk, lambda b: window.update(
+                    b["session"], b["time"], b["state"], wait=b.get("wait"), agent=b.get("agent"),
+                    acd_group=b.get("acd_group"), address=b.get("address")))
             with _progress_bar(_want_progress(args.progress, total), None, kind) as update:
                 imported = import_table(inputs, format=kind, columns=columns, time_unit=args.time_unit,
                                         wait_unit=args.wait_unit, as_of=as_of, strict=not args.lenient,
                                         progress=update, on_chunk=on_chunk,
                                         **({"chunk_rows": None} if args.whole_file else {}))
             table = imported.table
+            if window is not None:
+                table = window.result(as_of=table.as_of)
             sessions = table.to_pandas()
     except TapiError as exc:
         raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
@@ -406,7 +429,10 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         if kind != "queue_log":
             raise InputError("--calls needs a queue_log input (an event table has no callers)")
         try:
-            write_calls(result.calls, args.calls)
+            from .localtime import localise_frame
+
+            write_calls(localise_frame(result.calls, args.zone), args.calls,
+                        diagnostics={"lines": importer_diag, "events": table.diagnostics})
         except (OSError, ValueError) as exc:
             raise InputError(f"{args.calls}: {exc}") from exc
     if kind == "queue_log" and by == "queue":
@@ -416,10 +442,9 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         # The callers' statistics (SPEC 8.2) with the members' agent-hours beside them.
         agents = intervals.result("acd_group") if intervals is not None else (
             rollup(table, "acd_group") if len(table) else None)
-        if agents is not None and args.window_start is not None:
-            # the members' agent-hours are cut at the window's start only per interval
-            agents = (agents[_interval_seconds_of(agents["interval_start"]) >= _epoch_seconds(args.window_start)]
-                      if intervals is not None else None)
+        if agents is not None and args.window_start is not None and intervals is not None:
+            # the window starts on an interval edge: its intervals are the window
+            agents = agents[_interval_seconds_of(agents["interval_start"]) >= _epoch_seconds(args.window_start)]
         if agents is not None and intervals is not None and args.zone is not None:
             from .localtime import regroup_seconds
 
@@ -430,11 +455,17 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         by = "queue_calls"
     elif intervals is not None:
         key = "agent" if by == "agent" else "acd_group"
-        frame = intervals.result(key)
-        if args.zone is not None:
-            from .localtime import regroup_seconds
+        if kind == "queue_log":
+            frame = intervals.result(key)
+            if args.zone is not None:
+                from .localtime import regroup_seconds
 
-            frame = regroup_seconds(frame, key, _step_seconds(args), args.interval * 60, args.zone)
+                frame = regroup_seconds(frame, key, _step_seconds(args), args.interval * 60, args.zone)
+        else:       # ticks finer than seconds: regrouped in ticks, floored once per cell
+            frame = intervals.result(key, tz=args.zone, interval_seconds=args.interval * 60)
+        if args.window_start is not None:
+            frame = frame[_interval_seconds_of(frame["interval_start"]) >= _epoch_seconds(args.window_start)]
+            frame = frame.reset_index(drop=True)
         by = "interval"
     elif by == "session":
         frame = sessions
@@ -458,15 +489,42 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
 def _screen_of_sessions(args: argparse.Namespace) -> bool:
     """Is this report the per-session table on the screen (no file, UTC)? Its rows are
     then NumPy columns (report.rows): a small log is reported without importing pandas."""
-    return args.by == "session" and not args.output and getattr(args, "zone", None) is None
+    return (args.by == "session" and not args.output and getattr(args, "zone", None) is None
+            and getattr(args, "window_start", None) is None)
+
+
+def _session_window(args: argparse.Namespace, as_of: Any, unit: str) -> Any:
+    """--from on the per-session table, or on the per-queue totals of sessions: a
+    SessionWindow fed the same rows as the report (None without --from, or when
+    intervals or the agent view cut the window themselves)."""
+    if args.window_start is None or args.interval or args.by not in ("session", "queue"):
+        return None
+    from .session_window import SessionWindow
+
+    return SessionWindow(args.window_start, unit=unit, as_of=as_of, strict=False)
+
+
+def _both(first: Any, second: Any) -> Any:
+    """One on_chunk callback that calls `first` (if any), then `second`."""
+    if first is None:
+        return second
+
+    def both(chunk: Any) -> None:
+        first(chunk)
+        second(chunk)
+
+    return both
 
 
 def _interval_seconds_of(values: Any) -> Any:
-    """Interval starts (datetime64 UTC) as epoch seconds."""
+    """Interval starts (naive UTC or local aware datetimes) as epoch seconds."""
     import numpy as np
     import pandas as pd
 
-    return pd.to_datetime(values).astype("datetime64[s]").to_numpy().view(np.int64)
+    starts = pd.Series(pd.to_datetime(values))
+    if isinstance(starts.dtype, pd.DatetimeTZDtype):
+        starts = starts.dt.tz_convert("UTC").dt.tz_localize(None)
+    return starts.astype("datetime64[s]").to_numpy().view(np.int64)
 
 
 def _starts_an_interval(args: argparse.Namespace, seconds: int) -> bool:
@@ -540,7 +598,8 @@ def _write_html(args: argparse.Namespace, inputs: list[Path], kind: str, console
         options["reorder_window"] = args.reorder_window
     try:
         out = html_report(inputs, args.html, interval=args.interval or 60, tz=args.zone, as_of=as_of,
-                          service_level=args.service_levels[0], title=title, **options)
+                          window_start=args.window_start, service_level=args.service_levels[0], title=title,
+                          agent_patterns=args.agent_patterns, queue_patterns=args.queue_patterns, **options)
     except TapiError as exc:
         raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
     except OSError as exc:
@@ -582,6 +641,10 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
         raise InputError(str(exc)) from exc
 
     zone = getattr(args, "zone", None)
+    if getattr(args, "open_days", None) is not None or getattr(args, "open_hours", None) is not None:
+        from .report.opening_hours import keep_open
+
+        frame = keep_open(frame, days=args.open_days, hours=args.open_hours, zone=zone)
     frame = localise_frame(frame, zone)
     zone_name = str(zone) if zone is not None else "UTC"
 
@@ -622,6 +685,19 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader of the output went away (`agentstats ... | head`): stop quietly, and
+        # keep Python from reporting the same closed pipe again at exit
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -644,9 +720,12 @@ def main(argv: list[str] | None = None) -> int:
         args.window_start = _as_of(args.from_, args.zone, "--from")
     except argparse.ArgumentTypeError as exc:
         return _usage_error(parser, str(exc))
+    if args.calls and (args.by == "agent" or args.html):
+        return _usage_error(parser, "--calls writes the callers of a queue_log with --by session or --by queue "
+                                    "(not with --by agent or --html)")
+    if args.html and args.interval is None:
+        args.interval = 60          # the HTML report's charts are per interval
     if args.window_start is not None:
-        if args.by == "session":
-            return _usage_error(parser, "--from needs --by agent or --by queue")
         if end is not None and _epoch_seconds(args.window_start) > _epoch_seconds(end):
             return _usage_error(parser, "--from is after --until: the window would be empty")
         if args.interval and not _starts_an_interval(args, _epoch_seconds(args.window_start)):
@@ -656,6 +735,17 @@ def main(argv: list[str] | None = None) -> int:
         return _usage_error(parser, "--interval MINUTES needs MINUTES > 0 and --by agent or --by queue")
     if args.interval is not None and args.interval > 525600:
         return _usage_error(parser, f"--interval {args.interval}: at most 525600 minutes (a year)")
+    from .report.opening_hours import check_fits, parse_days, parse_hours
+
+    try:
+        args.open_days, args.open_hours = parse_days(args.days), parse_hours(args.hours)
+        if args.days is not None or args.hours is not None:
+            if not args.interval or args.by == "session" or args.html:
+                return _usage_error(parser, "--days and --hours need --interval and --by agent or --by queue "
+                                            "(the opening hours are whole reporting intervals)")
+            check_fits(args.open_hours, args.interval)
+    except ValueError as exc:
+        return _usage_error(parser, str(exc))
     from .report.queues import parse_service_levels
 
     try:
@@ -772,7 +862,7 @@ def _table_intervals(args: argparse.Namespace, as_of: Any) -> tuple[Any, Any]:
 
     role = "agent" if args.by == "agent" else "acd_group"
     ns = 10**9
-    intervals = IntervalRollup(args.interval * 60 * ns, ticks_per_second=ns,
+    intervals = IntervalRollup(_step_seconds(args) * ns, ticks_per_second=ns,
                                as_of=_as_of_to_ticks(as_of, "ns"))
 
     def update(batch: dict[str, Any]) -> None:

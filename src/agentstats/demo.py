@@ -13,7 +13,8 @@ BLINDTRANSFER, ATTENDEDTRANSFER, ABANDON, RINGCANCELED, EXITWITHTIMEOUT); each q
 has an Asterisk wrap-up time during which its agents get no calls. Callers leave in
 every way a queue allows: answered, abandoned, timed out (then most of them overflow to
 another queue, keeping their callid), pressing a key (EXITWITHKEY), exited empty, and
-refused at the door when the queue is full (FULL). Every day starts
+refused at the door: when the queue is full (FULL), before the first agent of the day
+logs in (JOINEMPTY) and after hours (CLOSED, as a dialplan logs it). Every day starts
 with QUEUESTART and a few CONFIGRELOADs. `dirty=True` adds what real files have:
 a NUL run after a "crash", a blank line, duplicated and slightly out-of-order lines,
 and a custom verb. Same seed, same file, byte for byte.
@@ -402,12 +403,26 @@ def generate(*, agents: int = 20, days: int = 1, seed: int = 7, start: str = "20
         sim.schedule_day(day_start, weekend)
         sim.schedule_calls(day_start, calls_per_agent * agents * (0.3 if weekend else 1.0))
         sim.run(day_start + 86400)
+        _refused_at_the_door(random.Random(f"{seed}-{d}"), day_start, out)
         out.sort(key=lambda item: item[0])
         lines = [text for _, text in out]
         out.clear()
         if dirty:
             lines = _dirty(rng, lines)
         yield from lines
+
+
+def _refused_at_the_door(rng: random.Random, day_start: int, out: list[tuple[int, str]]) -> None:
+    """A few early callers (07:00-07:29, before any shift starts: JOINEMPTY) and late ones
+    (21:00-23:00: CLOSED) of the day. Their own random stream, so that the simulated day
+    (and every line it writes) stays the same."""
+    for k, (verb, first, last) in enumerate((("JOINEMPTY", 7.0, 7.49), ("CLOSED", 21.0, 23.0))):
+        for n in range(rng.randint(1, 3)):
+            t = day_start + int(rng.uniform(first, last) * 3600)
+            uid = f"{t}.{900_000 + 10 * k + n}"
+            queue = rng.choice(list(QUEUES))
+            out.append((t, f"{t}|{uid}|{queue}|NONE|DID|8005550100"))
+            out.append((t, f"{t}|{uid}|{queue}|NONE|{verb}|"))
 
 
 def _dirty(rng: random.Random, lines: list[str]) -> list[str]:

@@ -104,13 +104,16 @@ def regroup_seconds(frame: Any, key: str, step: int, interval_seconds: int, tz: 
 
 
 def localise_frame(frame: Any, tz: Any) -> Any:
-    """Every naive (UTC) datetime column of a report frame as local aware datetimes."""
+    """Every datetime column of a report frame (naive ones are UTC) as local aware
+    datetimes."""
     if tz is None:
         return frame
     import pandas as pd
 
     out = frame.copy()
     for column in out.columns:
-        if pd.api.types.is_datetime64_dtype(out[column]) and getattr(out[column].dt, "tz", None) is None:
+        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
+            out[column] = out[column].dt.tz_convert(tz)     # the same instants, local
+        elif pd.api.types.is_datetime64_dtype(out[column]):
             out[column] = to_local(out[column], tz)
     return out

@@ -322,15 +322,20 @@ class IntervalRollup:
         frame = pd.concat(self._parts, ignore_index=True)
         return frame.groupby(["key", "bucket", "column"], sort=False, as_index=False)["ticks"].sum()
 
-    def result(self, name: str = "key") -> pd.DataFrame:
+    def result(self, name: str = "key", *, tz: Any = None, interval_seconds: int | None = None) -> pd.DataFrame:
         """One row per (key, interval): interval_start (datetime64), and whole seconds
- of logged_in, not_ready, ready, talk_time, wrapup_time, call_time,
+        of logged_in, not_ready, ready, talk_time, wrapup_time, call_time,
         plus number_of_calls. Sums are exact ticks, floored once per cell. Call it once,
-        after the last update."""
-        with self._lock:
-            return self._result(name)
+        after the last update.
 
-    def _result(self, name: str) -> pd.DataFrame:
+        tz, interval_seconds: report local intervals of `interval_seconds` in zone `tz`
+        (a local day may last 23 or 25 hours): the buckets, whose width must put a bucket
+        edge on every local edge (``agentstats.localtime.fine_step``), are added up per
+        local interval in exact ticks, then floored; interval_start is then local."""
+        with self._lock:
+            return self._result(name, tz, interval_seconds)
+
+    def _result(self, name: str, tz: Any = None, interval_seconds: int | None = None) -> pd.DataFrame:
         as_of = self.as_of if self.as_of is not None else self._max_time
         if as_of is not None:
             open_ = [(k, st, t) for t, st, k in self._carry.values() if st != 4 and t < as_of]
@@ -350,11 +355,20 @@ class IntervalRollup:
                 sums[column] = 0
         sums = sums.astype(np.int64)
         out = sums.reset_index()
+        starts = (self.origin + out["bucket"].to_numpy(dtype=np.int64) * self.interval) // self.tps
+        if tz is not None:
+            from .localtime import local_interval_starts
+
+            if self.interval % self.tps or self.origin % self.tps or not interval_seconds:
+                raise ValueError("local intervals need buckets of whole seconds and interval_seconds")
+            out["bucket"] = local_interval_starts(starts, self.interval // self.tps, int(interval_seconds), tz)
+            out = out.groupby(["key", "bucket"], sort=False, as_index=False).sum()
+            starts = out["bucket"].to_numpy(dtype=np.int64)
         talk, wrap = out["talk_time"].to_numpy(), out["wrapup_time"].to_numpy()
         logged = out["not_ready"].to_numpy() + out["ready"].to_numpy() + talk + wrap
         frame = pd.DataFrame({
             name: out["key"].to_numpy(dtype=object),
-            "interval_start": (self.origin + out["bucket"].to_numpy(dtype=np.int64) * self.interval) // self.tps,
+            "interval_start": starts,
             "logged_in": logged // self.tps,
             "not_ready": out["not_ready"].to_numpy() // self.tps,
             "ready": out["ready"].to_numpy() // self.tps,
@@ -364,4 +378,9 @@ class IntervalRollup:
             "number_of_calls": out["number_of_calls"].to_numpy(),
         })
         frame["interval_start"] = frame["interval_start"].to_numpy().astype("datetime64[s]")
-        return frame.sort_values([name, "interval_start"], kind="stable").reset_index(drop=True)
+        frame = frame.sort_values([name, "interval_start"], kind="stable").reset_index(drop=True)
+        if tz is not None:
+            from .localtime import to_local
+
+            frame["interval_start"] = to_local(frame["interval_start"], tz).array
+        return frame

@@ -81,6 +81,12 @@ def accounting_rows(diagnostics: Mapping[str, Any] | None) -> list[tuple[str, st
             rows.append(("aliases", "inferred", message))
     for bucket, n in (diagnostics.get("events") or {}).items():
         rows.append(("events", bucket, int(n)))
+    calls = diagnostics.get("calls") or {}
+    for item in ("rows", "used"):
+        if item in calls:
+            rows.append(("call rows", item, int(calls[item])))
+    for name in calls.get("files", []):
+        rows.append(("call rows", "file", name))
     return rows
 
 

@@ -25,28 +25,61 @@ _STATE_COLUMNS = (("talk", "on call"), ("wrapup", "wrap-up"), ("ready", "ready")
 
 
 def html_report(inputs: Any, path: str | os.PathLike, *, interval: int = 60, tz: Any = None,
-                as_of: Any = None, service_level: int = 20, title: str = "agentstats report",
-                **options: Any) -> Path:
+                as_of: Any = None, window_start: Any = None, service_level: int = 20,
+                title: str = "agentstats report", agent_patterns: Sequence[str] = (),
+                queue_patterns: Sequence[str] = (), **options: Any) -> Path:
     """Write the HTML report of queue_log file(s) to `path` (atomically). `interval`:
     minutes of the per-interval charts (60 by default, or "day"); `tz`: a time zone
-    name for local times and intervals; `options`: those of the queue_log reader
-    (wrapup, aliases, infer, ...). Returns the path written."""
+    name for local times and intervals; `window_start`, `as_of`: the window reported
+    (agent time cut exactly at both edges; calls that entered the queue inside it);
+    `agent_patterns`, `queue_patterns`: glob patterns of the agents and queues shown
+    (with queue patterns, the agents who were members of a matching queue);
+    `options`: those of the queue_log reader (wrapup, aliases, infer, ...). Returns the
+    path written."""
     from ..io.queue_log import import_queue_log
     from ..io.queue_log_agents import queue_log_agent_stats
     from ..localtime import time_zone
+    from .filters import filter_rows
 
     zone = time_zone(tz)
-    agents = queue_log_agent_stats(inputs, as_of=as_of, interval=interval, tz=zone, sessions=False, **options)
-    minutes = queue_log_agent_stats(inputs, as_of=as_of, interval=1, tz=zone, sessions=False, **options)
+    window = dict(window_start=window_start) if window_start is not None else {}
+    agents = queue_log_agent_stats(inputs, as_of=as_of, interval=interval, tz=zone, sessions=False,
+                                   **window, **options)
+    minutes = queue_log_agent_stats(inputs, as_of=as_of, interval=1, tz=zone, sessions=False, **window, **options)
     calls = import_queue_log(inputs, as_of=as_of, **options)
-    queues = calls.queue_stats(service_level=(service_level,), tz=zone).to_pandas()
-    per_interval = calls.queue_stats(interval=interval, service_level=(service_level,), tz=zone).to_pandas()
+    start = None
+    if window_start is not None:
+        from ..aggregate import _as_of_to_ticks
+
+        start = _as_of_to_ticks(window_start, "s") * calls.call_columns().ticks_per_second
+    queues = calls.queue_stats(service_level=(service_level,), tz=zone, window_start=start).to_pandas()
+    per_interval = calls.queue_stats(interval=interval, service_level=(service_level,), tz=zone,
+                                     window_start=start).to_pandas()
+    queues = filter_rows(queues, queues=queue_patterns)
+    per_interval = filter_rows(per_interval, queues=queue_patterns)
     page = build_html(
         title=title, agents=agents, minute_table=minutes, queues=queues, queue_intervals=per_interval,
         interval_minutes=1440 if interval == "day" else int(interval), zone=str(zone) if zone else "UTC",
         accounting={"lines": agents.queue_log, "events": agents.diagnostics},
-        service_level=service_level)
+        service_level=service_level, shown_agents=_shown_agents(agents, agent_patterns, queue_patterns))
     return _write_atomically(Path(path), page)
+
+
+def _shown_agents(agents: Any, agent_patterns: Sequence[str], queue_patterns: Sequence[str]) -> set[Any] | None:
+    """The agents a filtered report shows (None: every agent)."""
+    if not agent_patterns and not queue_patterns:
+        return None
+    from .filters import matches
+
+    names = agents.to_pandas()["agent"]
+    import numpy as np
+
+    keep = matches(names, agent_patterns) if agent_patterns else np.ones(len(names), dtype=bool)
+    if queue_patterns:
+        labels = agents.session_labels
+        members = set(labels.loc[matches(labels["acd_group"], queue_patterns), "agent"])
+        keep = keep & names.isin(members).to_numpy()
+    return set(names[keep])
 
 
 def _write_atomically(path: Path, text: str) -> Path:
@@ -92,9 +125,9 @@ def _timeline_frame(minute_table: Any) -> Any:
     return out.reset_index(drop=True)
 
 
-def _staffed_frame(agents: Any, interval_minutes: int) -> Any:
-    """Per interval: the average number of agents in each state (state time / length)."""
-    frame = agents.intervals()
+def _staffed_frame(frame: Any, interval_minutes: int) -> Any:
+    """Per interval: the average number of agents in each state (state time / length),
+    from the agents' per-interval table."""
     sums = frame.groupby("interval_start", sort=True)[[c for c, _ in _STATE_COLUMNS]].sum()
     length = interval_minutes * 60
     return sums.apply(lambda column: column.dt.total_seconds() / length)
@@ -102,8 +135,9 @@ def _staffed_frame(agents: Any, interval_minutes: int) -> Any:
 
 def build_html(*, title: str, agents: Any, minute_table: Any, queues: Any, queue_intervals: Any,
                interval_minutes: int, zone: str, accounting: Mapping[str, Any],
-               service_level: int = 20) -> str:
-    """The page as one string: plotly.js inlined, every chart and table in it."""
+               service_level: int = 20, shown_agents: set[Any] | None = None) -> str:
+    """The page as one string: plotly.js inlined, every chart and table in it.
+    `shown_agents`: only these agents in the agent table and charts (None: all)."""
     import plotly.express as px
     import plotly.graph_objects as go
     from plotly.offline import get_plotlyjs
@@ -111,9 +145,12 @@ def build_html(*, title: str, agents: Any, minute_table: Any, queues: Any, queue
     from .agents import agent_frame
     from .files import accounting_rows
 
+    def shown(frame: Any) -> Any:
+        return frame if shown_agents is None else frame[frame["agent"].isin(shown_agents)].reset_index(drop=True)
+
     charts: dict[str, Any] = {}
     # the timeline: one bar per run of a state
-    runs = _timeline_frame(minute_table)
+    runs = shown(_timeline_frame(minute_table))
     timeline = px.timeline(runs, x_start="start", x_end="end", y="agent", color="state",
                            color_discrete_map=STATE_COLOURS,
                            category_orders={"state": list(STATE_COLOURS)})
@@ -122,7 +159,7 @@ def build_html(*, title: str, agents: Any, minute_table: Any, queues: Any, queue
                            title=f"Each agent's day ({zone}, minute by minute)", legend_title_text="")
     charts["timeline"] = timeline
 
-    staffed = _staffed_frame(agents, interval_minutes)
+    staffed = _staffed_frame(shown(agents.intervals()), interval_minutes)
     fig = go.Figure()
     for column, name in _STATE_COLUMNS:
         fig.add_bar(x=staffed.index, y=staffed[column], name=name, marker_color=STATE_COLOURS[name])
@@ -148,7 +185,7 @@ def build_html(*, title: str, agents: Any, minute_table: Any, queues: Any, queue
                       yaxis_title="%", yaxis_range=[0, 105])
     charts["service_level"] = fig
 
-    reasons = agents.reasons()
+    reasons = shown(agents.reasons())
     fig = go.Figure()
     for reason, rows in reasons.groupby("reason", sort=True):
         fig.add_bar(x=rows["agent"], y=_seconds(rows["not_ready"]) / 60, name=reason or "(no reason)")
@@ -159,10 +196,17 @@ def build_html(*, title: str, agents: Any, minute_table: Any, queues: Any, queue
     for chart_id in CHART_IDS:
         parts.append(charts[chart_id].to_html(full_html=False, include_plotlyjs=False, div_id=chart_id,
                                               config={"displaylogo": False, "responsive": True}))
-    agent_rows = agent_frame(agents)
+    agent_rows = shown(agent_frame(agents))
+    if getattr(agents, "window_start", None) is not None:
+        # missed offers and transfers are counted per log, not per window
+        import pandas as pd
+
+        for column in ("missed", "transfers"):
+            agent_rows[column] = pd.array([pd.NA] * len(agent_rows), dtype="Int64")
     body = "\n".join([
         f"<h1>{html.escape(title)}</h1>",
-        f"<p>Times in {html.escape(zone)}. Definitions of every column: <code>agentstats explain "
+        f"<p>{html.escape(_period_text(agents, zone))}Times in {html.escape(zone)}. "
+        f"Definitions of every column: <code>agentstats explain "
         f"TERM</code> (docs/definitions.md).</p>",
         "<h2>Agents</h2>", _table(agent_rows, "agents"),
         "<h2>Queues</h2>", _table(queues, "queues"),
@@ -171,6 +215,22 @@ def build_html(*, title: str, agents: Any, minute_table: Any, queues: Any, queue
         _table_rows(["section", "item", "value"], accounting_rows(accounting), "accounting"),
     ])
     return _PAGE.format(title=html.escape(title), plotly=get_plotlyjs(), body=body, script=_SORT_SCRIPT)
+
+
+def _period_text(agents: Any, zone: str) -> str:
+    """'From .. to .. . ' for a window, 'As of .. . ' otherwise, in the report's zone."""
+    import pandas as pd
+
+    def local(ticks: int) -> str:
+        stamp = pd.Timestamp(ticks, unit=agents.time_unit, tz="UTC").tz_convert(zone)
+        return stamp.strftime("%Y-%m-%d %H:%M:%S")
+
+    if agents.as_of is None:
+        return ""
+    start = getattr(agents, "window_start", None)
+    if start is not None:
+        return f"From {local(start)} to {local(agents.as_of)}. "
+    return f"As of {local(agents.as_of)}. "
 
 
 def _cell_text(column: str, value: Any) -> tuple[str, str]:

@@ -5,7 +5,6 @@ members spent logged in to each queue; and the per-call file (`--calls FILE`).""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -151,23 +150,16 @@ def _percent(value: Any) -> str:
     return f"{100 * float(value):.1f}"
 
 
-def write_calls(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """The per-call table to CSV, Parquet or JSON (by the file name), atomically: it is
-    written to a temporary file beside the target, then renamed over it, so a failure
-    never leaves a half-written file."""
+def write_calls(frame: pd.DataFrame, path: str | os.PathLike, *,
+                diagnostics: dict[str, Any] | None = None) -> Path:
+    """The per-call table to CSV, Parquet or JSON (by the file name), with the line
+    accounting as every report file carries it, atomically: a failure never leaves a
+    half-written file."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq", ".json"):
         raise ValueError(f"{path}: the call table must end in .csv, .parquet or .json")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent or ".")
-    os.close(handle)
-    try:
-        write_report(frame, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_report(frame, path, diagnostics=diagnostics, sheet="calls")
 
 
 def run_calls_report(args: Any, inputs: list[Path], *, console: Console, title: str) -> int:
@@ -195,18 +187,32 @@ def run_calls_report(args: Any, inputs: list[Path], *, console: Console, title: 
                          time_unit=args.time_unit, wait_unit=args.wait_unit)
     from ..cli import _as_of
 
+    from ..aggregate import _as_of_to_ticks
+    from ..localtime import localise_frame
+    from .filters import filter_rows
+
+    zone = getattr(args, "zone", None)
+    start = getattr(args, "window_start", None)
     stats = queue_stats(calls, interval=args.interval, service_level=args.service_levels,
-                        as_of=_as_of(args.as_of, getattr(args, "zone", None)), tz=getattr(args, "zone", None))
-    frame = stats.to_pandas()
+                        as_of=_as_of(args.as_of, zone), tz=zone,
+                        window_start=None if start is None else _as_of_to_ticks(start, "ns"))
+    if getattr(args, "agent_patterns", None):
+        raise ValueError("--agent: this report has no agent column")
+    frame = localise_frame(filter_rows(stats.to_pandas(), queues=getattr(args, "queue_patterns", ())), zone)
+    # the accounting of a call table: every row read is a call (a bad row stops the report)
+    diagnostics = {"calls": {"files": [str(p) for p in inputs], "rows": len(calls), "used": len(calls)}}
     if args.output:
-        out = write_report(frame, args.output)
+        out = write_report(frame, args.output, diagnostics=diagnostics, sheet="queues")
         console.print(f"wrote {len(frame):,} rows to {out}")
     else:
         when = pd.Timestamp(stats.as_of, unit="ns") if stats.as_of is not None else None
+        if when is not None and zone is not None:
+            when = when.tz_localize("UTC").tz_convert(zone)
         noun = "queue interval" if args.interval else "queue"
         print_queue_table(frame, title=f"{title} — {len(frame):,} {noun}{'s' if len(frame) != 1 else ''}"
-                                       + (f" as of {when:%Y-%m-%d %H:%M:%S} UTC" if when is not None else ""),
-                          console=console, limit=args.limit or None)
+                                       + (f" as of {when:%Y-%m-%d %H:%M:%S} {zone or 'UTC'}" if when is not None
+                                          else ""),
+                          console=console, limit=args.limit or None, zone=str(zone or "UTC"))
     if not args.quiet:
         console.print(f"[bold]Calls[/bold]: {len(calls):,} rows read from {len(inputs)} file"
                       f"{'s' if len(inputs) != 1 else ''}")

@@ -246,3 +246,10 @@ def print_diagnostics(console: Console, *, importer: dict[str, Any] | None,
     text = ", ".join(f"{k} {v:,}" for k, v in anomalies.items()) or "none"
     console.print(f"[bold]Events[/bold]: {rows:,} state changes, {kernel.get('used', 0):,} used; "
                   f"anomalies: {text}; transitions the TAPI state table does not allow: {kernel.get('off_table', 0):,}")
+    counted = (importer or {}).get("counted", {}) if importer is not None else {}
+    example = next(iter(sorted(counted, key=lambda r: (-counted[r], r))), None) or next(iter(anomalies), None)
+    if example is not None:
+        # the definitions are installed with the package: say how to read them
+        term = "line_reasons" if ":" in example else example
+        console.print(f"[dim]What a reason means: agentstats explain {term} (agentstats explain lists "
+                      f"every term)[/dim]")

@@ -1,0 +1,98 @@
+"""The agent timeline kernel's copy for plain rows (integer keys of a contiguous range
+or hashed keys, no presence, no pause reasons, no intervals) against the plain-Python
+twin and against the kernel's general copy on the same rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agentstats.agents import AgentAggregator, agent_stats
+from test_agents import (_assert_same_as_twin, _assert_same_tables,
+                         _many_agents_log, multi_queue_logs)
+
+
+def _plain(rows, *, int_agents):
+    """The rows with every session a queue session and no reasons; agents as integers
+    (contiguous codes: `key - base`, no lookup) or as strings (hashed codes)."""
+    out = []
+    for session, time, state, agent, _reason, _presence in rows:
+        key = 100 + int(agent[len("agent"):]) if int_agents else agent
+        out.append((session, time, state, key, None, False))
+    return out
+
+
+def _columns(rows):
+    session = np.array([r[0] for r in rows], dtype=np.int64)
+    time = np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
+    if all(r[1] is not None for r in rows):
+        time = time.astype(np.int64)
+    state = np.array([r[2] if isinstance(r[2], int) else 9 for r in rows], dtype=np.int64)
+    agent = np.array([r[3] for r in rows], dtype=object if rows and isinstance(rows[0][3], str)
+                     else np.int64)
+    return session, time, state, agent
+
+
+def _table(rows, *, general=False, as_of=None, n_threads=1, chunks=1):
+    """agent_stats on the rows; `general`: with an all-False presence column and an
+    all-missing reason column, which send the same rows through the general copy."""
+    session, time, state, agent = _columns(rows)
+    aggregator = AgentAggregator(unit="s", as_of=as_of, strict=False, sessions=False,
+                                 n_threads=n_threads)
+    bounds = np.linspace(0, len(rows), chunks + 1).astype(int)
+    for lo, hi in zip(bounds, bounds[1:]):
+        extra = {}
+        if general:
+            extra = dict(presence=np.zeros(hi - lo, dtype=bool),
+                         reason=np.full(hi - lo, None, dtype=object))
+        aggregator.update(session[lo:hi], time[lo:hi], state[lo:hi], agent=agent[lo:hi], **extra)
+    return aggregator.result()
+
+
+@given(multi_queue_logs(), st.sampled_from([None, 150]), st.sampled_from([1, 2]),
+       st.booleans())
+def test_plain_rows_equal_the_twin_and_the_general_copy(rows, as_of, n_threads, int_agents):
+    rows = _plain(rows, int_agents=int_agents)
+    plain = _table(rows, as_of=as_of, n_threads=n_threads)
+    _assert_same_as_twin(rows, plain, as_of=as_of)
+    general = _table(rows, general=True, as_of=as_of, n_threads=n_threads)
+    _assert_same_tables(plain, general, intervals=False)
+
+
+# a third of the profile's examples: the chunk carry-over is shared with the general
+# copy (test_agents.py), what is specific here is only the key offset across chunks
+@settings(max_examples=max(50, settings().max_examples // 3))
+@given(multi_queue_logs(invalid=False), st.integers(2, 4), st.booleans())
+def test_plain_rows_in_chunks_equal_one_shot(rows, chunks, int_agents):
+    rows = sorted(_plain(rows, int_agents=int_agents), key=lambda r: r[1])
+    one = _table(rows)
+    many = _table(rows, chunks=chunks, n_threads=2)
+    _assert_same_tables(one, many, intervals=False)
+    assert one.diagnostics == many.diagnostics
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_plain_rows_of_many_agents_equal_the_general_copy_on_any_threads(seed):
+    """30k rows of 300 agents over several of the kernel's row blocks, with bad rows."""
+    session, time, state, agent, _reason, _presence = _many_agents_log(seed)
+    tables = [agent_stats(session, time, state, agent=agent, unit="s", strict=False,
+                          sessions=False, n_threads=n, **extra)
+              for n in (1, 2)
+              for extra in ({}, {"presence": np.zeros(len(time), dtype=bool)})]
+    assert tables[0].diagnostics["used"] > 15_000
+    for other in tables[1:]:
+        _assert_same_tables(tables[0], other, intervals=False)
+
+
+def test_plain_rows_compare_can_fail():
+    """A wrong pause total in the plain copy's table would be seen."""
+    session, time, state, agent, _reason, _presence = _many_agents_log(0)
+    plain = agent_stats(session, time, state, agent=agent, unit="s", strict=False,
+                        sessions=False, n_threads=1)
+    general = agent_stats(session, time, state, agent=agent, unit="s", strict=False,
+                          sessions=False, n_threads=1, presence=np.zeros(len(time), bool))
+    plain.ticks["not_ready"][3] += 1
+    with pytest.raises(AssertionError):
+        _assert_same_tables(plain, general, intervals=False)
