@@ -372,9 +372,12 @@ class QueueLogImporter:
     progress: called with the number of bytes read so far (for a progress bar).
     max_call: seconds; a call still without its end line this long after its CONNECT
         ends there (counted as unterminated_call). Default: no cap.
-    engine: ``"cython"`` splits and checks the lines in compiled code (the default when
-        the compiled module is built), ``"python"`` one line at a time in Python; both
-        give the same events and diagnostics.
+    engine: ``"cython"`` reads the lines, orders them and translates them in compiled
+        code (the default when the compiled modules are built), ``"python"`` one line at
+        a time in Python; both give the same events, calls and diagnostics.
+    read_threads: 2 (the default when two cores are free) reads and splits the next block
+        of the file on a second thread while the current one is translated; 1 reads on
+        the calling thread only. Same results either way; ``engine="cython"`` only.
     """
 
     def __init__(
@@ -391,8 +394,14 @@ class QueueLogImporter:
         progress: Callable[[int], None] | None = None,
         max_call: int | None = None,
         engine: str | None = None,
+        read_threads: int | None = None,
     ) -> None:
         self.engine = _choose_engine(engine)
+        if read_threads is None:
+            read_threads = 2 if _free_cores() >= 2 else 1
+        if isinstance(read_threads, bool) or read_threads not in (1, 2):
+            raise ValueError(f"read_threads must be 1 or 2, not {read_threads!r}")
+        self.read_threads = int(read_threads)
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         self.sources = order_sources(paths)
@@ -461,6 +470,16 @@ class QueueLogImporter:
         self.unterminated_calls = 0
         self.missed: Counter[str] = Counter()
         self.transfers: Counter[str] = Counter()
+        # The compiled engine: the call side and the agent side read blocks of line
+        # columns (io/queue_calls.py, io/queue_log_translate.py); the Python state above
+        # then stays empty.
+        self._translator: Any = None
+        if self.engine == "cython":
+            from .queue_calls import CompiledCallTracker
+            from .queue_log_translate import CompiledAgentTranslator
+
+            self.call_tracker = CompiledCallTracker(self.line_names, aliases=self.aliases, where_of=self._where)
+            self._translator = CompiledAgentTranslator.for_importer(self, self.line_names)
 
     # -- accounting ----------------------------------------------------------------
 
@@ -494,7 +513,7 @@ class QueueLogImporter:
             "files": [str(p) for p in self.paths],
             "first_time": self.first_time,
             "last_time": self.last_time,
-            "sessions": len(self._sess_queue),
+            "sessions": len(self._sess_queue) if self._translator is None else self._translator.n_sessions,
             "aliases": dict(self.aliases),
             "aliases_inferred": list(self.aliases_inferred),
             "calls": {"stays": len(self.call_tracker),
@@ -510,6 +529,8 @@ class QueueLogImporter:
     def session_columns(self) -> dict[str, Any]:
         """The columns of :meth:`sessions_frame` without pandas: session and instance
         as int64 arrays, the others as lists."""
+        if self._translator is not None:
+            return self._translator.session_columns()
         n = len(self._sess_queue)
         return {
             "session": np.arange(n, dtype=np.int64),
@@ -863,31 +884,50 @@ class QueueLogImporter:
         self._done = True
         compiled = self.engine == "cython"
         stage = (LineStage if compiled else PythonLineStage)(
-            self.line_names, reorder_window=self.reorder_window, keep_texts=True)
+            self.line_names, reorder_window=self.reorder_window, keep_texts=not compiled)
+        translator = self._translator
+        translate = self._translate_compiled if compiled else self._translate
         bytes_done = 0
         gc_was_enabled = gc.isenabled()
         gc.disable()    # millions of small objects: the cyclic GC only costs time here
         try:
             for index, source in enumerate(self.sources):
                 reader = LineReader(source, self.block_bytes)
-                for block in reader.byte_blocks() if compiled else reader:
-                    self._translate(stage.feed(block, index))
+                if compiled:
+                    released = stage.stream(reader.byte_blocks(), index, threads=self.read_threads)
+                else:
+                    released = (stage.feed(block, index) for block in reader)
+                for columns in released:
+                    translate(columns)
                     self._sync_lines(stage)
                     if self.progress is not None:
                         self.progress(bytes_done + reader.progress)
-                    if len(self._ev[0]) >= self.chunk_events:
-                        yield self._take_events()
+                    if (translator.pending_events if compiled else len(self._ev[0])) >= self.chunk_events:
+                        yield translator.take_events() if compiled else self._take_events()
                 bytes_done += reader.progress
-            self._translate(stage.finish())
+            translate(stage.finish())
         finally:
             if gc_was_enabled:
                 gc.enable()
         self._sync_lines(stage)
-        self._merge_stage_accounting(stage)
         self.last_time = stage.last_time
-        newest = self.last_time
         # Wrap-ups that elapsed before the report time end now (choice: not after it).
-        horizon = self.as_of if self.as_of is not None else newest
+        horizon = self.as_of if self.as_of is not None else self.last_time
+        if compiled:
+            self._finish_compiled(horizon)
+        else:
+            self._finish_python(horizon)
+        self._merge_stage_accounting(stage)
+        if self.progress is not None:
+            self.progress(bytes_done)
+        if compiled:
+            if translator.pending_events or not self.lines:
+                yield translator.take_events()
+        elif self._ev[0] or not self.lines:
+            yield self._take_events()
+
+    def _finish_python(self, horizon: int | None) -> None:
+        """The end of the log for the Python translation."""
         if horizon is not None:
             for s in self._open.values():
                 if s.call_cap_at is not None and s.call_cap_at <= horizon:
@@ -897,10 +937,25 @@ class QueueLogImporter:
         # SPEC 6.6: a call still without its end line at the end of the log closes at
         # the report time, and is counted.
         self.unterminated_calls += sum(1 for s in self._open.values() if s.on_call)
-        if self.progress is not None:
-            self.progress(bytes_done)
-        if self._ev[0] or not self.lines:
-            yield self._take_events()
+
+    def _finish_compiled(self, horizon: int | None) -> None:
+        """The end of the log for the compiled translation, and its accounting as this
+        importer's (the same fields the Python translation fills line by line)."""
+        translator = self._translator
+        translator.finish(horizon)
+        self.used = translator.used
+        self.counted.update(translator.counted)
+        for reason, codes in translator.example_codes.items():
+            self.examples[reason] = list(codes)
+        self.unterminated_calls = translator.unterminated_calls
+        self.missed = translator.missed
+        self.transfers = translator.transfers
+
+    def _translate_compiled(self, columns: LineColumns) -> None:
+        """The rows the line stage released, through the compiled call side, then the
+        compiled agent side (no Python code per row)."""
+        verdict, reason = self.call_tracker.read_columns(columns)
+        self._translator.read(columns, verdict, reason)
 
     def _translate(self, columns: LineColumns) -> None:
         """Translate the rows the line stage released (time-ordered, de-duplicated)."""
@@ -922,19 +977,32 @@ class QueueLogImporter:
             raise RuntimeError(f"queue_log accounting: {total} of {self.lines} lines")
 
 
+def _free_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):      # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def _choose_engine(engine: str | None) -> str:
-    """The line engine: the compiled tokenizer when it is built, unless told."""
+    """The engine: the compiled reader when it is built, unless told."""
     if engine is None:
         try:
-            from .. import _qlog  # noqa: F401
+            _compiled_modules()
         except ImportError:      # pragma: no cover - a checkout without the build
             return "python"
         return "cython"
     if engine not in _ENGINES:
         raise ValueError(f"engine must be one of {', '.join(_ENGINES)}, not {engine!r}")
     if engine == "cython":
-        from .. import _qlog  # noqa: F401,F811 - an ImportError here says what is missing
+        _compiled_modules()      # an ImportError here says what is missing
     return engine
+
+
+def _compiled_modules() -> None:
+    """Import the compiled modules of the reader: line stage, call side, agent side."""
+    from .. import _qlog, _qlog_agents, _qlog_calls, _qlog_lines  # noqa: F401
 
 
 def _new_buffers() -> tuple:
