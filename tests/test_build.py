@@ -19,7 +19,7 @@ from checks import assert_same_as_reference
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues", "agentstats._agents", "agentstats._qlog", "agentstats._qlog_calls", "agentstats._qlog_agents"])
+@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues", "agentstats._agents", "agentstats._qlog", "agentstats._qlog_calls", "agentstats._qlog_agents", "agentstats._qlog_lines"])
 def test_stub_matches_the_compiled_module(module):
     result = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", module],
@@ -43,7 +43,7 @@ def debug_kernel(tmp_path_factory):
     if not (REPO / "setup.py").is_file():
         pytest.skip("the source tree is not beside the tests")
     work = tmp_path_factory.mktemp("debug-build")
-    shutil.copytree(REPO / "src", work / "src", ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
+    shutil.copytree(REPO / "src", work / "src", ignore=shutil.ignore_patterns("*.so", "*.c", "*.cpp", "__pycache__"))
     for name in ("setup.py", "pyproject.toml", "README.md"):
         if (REPO / name).exists():
             shutil.copy(REPO / name, work / name)
@@ -148,6 +148,30 @@ def test_debug_build_of_the_queue_log_tokenizer_gives_the_twin_answers(debug_ker
         path.write_bytes(with_line(hostile, at) + b"\x00\x00")
         same_on_both_engines(path, block_bytes=97)
     assert calls
+
+
+def test_debug_build_of_the_line_stage_gives_the_twin_answers(debug_kernel, monkeypatch, tmp_path):
+    # bounds checks on: the compiled line stage (agentstats._qlog_lines) against its twin
+    built = next(debug_kernel.built_lib.glob("_qlog_lines*"))
+    spec = importlib.util.spec_from_file_location("agentstats._qlog_lines", built)
+    debug_lines = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(debug_lines)
+    monkeypatch.setattr(agentstats, "_qlog_lines", debug_lines, raising=False)
+    monkeypatch.setitem(sys.modules, "agentstats._qlog_lines", debug_lines)
+    from test_hostile_io import ONE_BAD_LINE, with_line
+    from test_qlog_lines import EDGE_CASES, same_stages
+
+    from agentstats.demo import demo_log_path
+
+    same_stages(demo_log_path(), block_bytes=4096)
+    for name, hostile, at, _bucket in ONE_BAD_LINE:
+        path = tmp_path / name
+        path.write_bytes(with_line(hostile, at) + b"\x00\x00")
+        same_stages(path, block_bytes=97)
+    for case, lines in EDGE_CASES.items():
+        path = tmp_path / "edge"
+        path.write_bytes("\n".join(lines).encode() + b"\n")
+        same_stages(path, block_bytes=13)
 
 
 def test_debug_build_of_the_agent_translation_gives_the_twin_answers(debug_kernel, monkeypatch, tmp_path):

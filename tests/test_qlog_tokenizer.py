@@ -52,6 +52,8 @@ def same_reports(path, **options) -> None:
     res_p = import_queue_log(path, engine="python", **options)
     pd.testing.assert_frame_equal(res_c.to_pandas(), res_p.to_pandas())
     assert res_c.diagnostics == res_p.diagnostics
+    # SPEC 8: the queued calls of both engines, every column
+    pd.testing.assert_frame_equal(res_c.calls, res_p.calls)
 
 
 # -- the kernel itself on hand-made lines --------------------------------------------
@@ -96,6 +98,23 @@ def test_lines_and_offsets_of_a_block():
 def test_arrays_too_short_are_refused():
     arrays = [np.empty(1, np.int64), np.empty(1, np.uint8)] + [np.empty(1, np.int64)] * 3
     assert _qlog.tokenize_block(b"1\n2", MAX_LINE_BYTES, *arrays) == -1
+
+
+@pytest.mark.parametrize("read_threads", [1, 2])
+def test_read_threads_give_the_same_import(read_threads):
+    # the second thread only reads and splits ahead: every output is the one-thread one
+    options = dict(infer=True, wrapup=WRAPUP, block_bytes=4096)
+    one = import_queue_log(demo_log_path(), engine="cython", read_threads=1, **options)
+    other = import_queue_log(demo_log_path(), engine="cython", read_threads=read_threads, **options)
+    pd.testing.assert_frame_equal(one.to_pandas(), other.to_pandas())
+    pd.testing.assert_frame_equal(one.calls, other.calls)
+    assert one.diagnostics == other.diagnostics
+    same_reports(demo_log_path(), read_threads=read_threads, **options)
+
+
+def test_read_threads_option():
+    with pytest.raises(ValueError, match="read_threads must be 1 or 2"):
+        QueueLogImporter(demo_log_path(), read_threads=3)
 
 
 def test_engine_option():

@@ -49,7 +49,7 @@ def importer_lines(path, **options):
 
     QueueLogImporter._line = spy
     try:
-        result = read_queue_log(path, **options)
+        result = read_queue_log(path, engine="python", **options)
     finally:
         QueueLogImporter._line = translate
     return seen, result
@@ -59,7 +59,7 @@ def python_twin(empty_log, lines, *, aliases=None, wrapup=None, max_call=None, a
     """QueueLogImporter's translation of `lines` alone: each line through _line, then
     the end of the log (chunks() of an empty input closes at `as_of`). Its counts are
     then those of the translation only, not of the line stage."""
-    importer = QueueLogImporter(empty_log, infer=False, aliases=aliases, wrapup=wrapup,
+    importer = QueueLogImporter(empty_log, engine="python", infer=False, aliases=aliases, wrapup=wrapup,
                                 max_call=max_call, as_of=as_of)
     for t, where, text in lines:
         importer._line(t, text.split("|"), where)
@@ -122,7 +122,7 @@ def assert_same(empty_log, lines, *, aliases=None, wrapup=None, max_call=None, a
             assert got_sessions[name] == values, name
     assert compiled.used == python.used
     assert compiled.counted == python.counted
-    assert compiled.examples == {k: v for k, v in python.examples.items() if v}
+    assert compiled.example_codes == {k: v for k, v in python.examples.items() if v}
     assert compiled.unterminated_calls == python.unterminated_calls
     assert compiled.missed == python.missed
     assert compiled.transfers == python.transfers

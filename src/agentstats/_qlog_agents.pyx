@@ -149,6 +149,8 @@ cdef class AgentState:
     """The sessions, events and working state of one compiled agent translation.
 
     max_call: seconds a call without its end line may last (0: no cap)."""
+    # Counters are bumped as `self.x = self.x + 1`, not `self.x += 1`: in the debug build
+    # (nonecheck on) Cython's in-place operator on an attribute needs the GIL.
 
     cdef vector[Session] sess
     cdef unordered_map[int64_t, int64_t] open_by_key      # (queue, agent) -> open session
@@ -232,7 +234,7 @@ cdef class AgentState:
         if self.sess[sid].on_call and self.sess[sid].call_cap_at != INT64_MIN \
                 and self.sess[sid].call_cap_at <= t:
             cut = self.sess[sid].call_cap_at
-            self.n_unterminated += 1
+            self.n_unterminated = self.n_unterminated + 1
             self.sess[sid].on_call = False
             self.sess[sid].call_cap_at = INT64_MIN
             self._emit(sid, cut, self._idle(sid), INT64_MIN, self.sess[sid].reason)
@@ -273,7 +275,7 @@ cdef class AgentState:
         """The agent is logged in (its presence), in no queue."""
         cdef int64_t sid = self._new_session(-1, agent, where, how)
         self.presence_of[agent] = sid
-        self.n_presence += 1
+        self.n_presence = self.n_presence + 1
         self.sess[sid].paused = paused
         self.sess[sid].reason = reason
         self._emit(sid, t, S_NOT_READY if paused else S_READY, INT64_MIN, reason)
@@ -284,7 +286,7 @@ cdef class AgentState:
         if sid < 0:
             return False
         self.presence_of[agent] = -1
-        self.n_presence -= 1
+        self.n_presence = self.n_presence - 1
         self._emit(sid, t, S_SESSION_ENDED, INT64_MIN, -1)
         return True
 
@@ -306,7 +308,7 @@ cdef class AgentState:
         self._settle(sid, t)
         if self.sess[sid].on_call:
             # SPEC 6.6: the call's end line is missing; the session's end closes it.
-            self.n_unterminated += 1
+            self.n_unterminated = self.n_unterminated + 1
             self.sess[sid].on_call = False
         self._emit(sid, t, S_SESSION_ENDED, INT64_MIN, -1)
         self.open_by_key.erase(_key(self.sess[sid].queue, agent))
@@ -450,7 +452,7 @@ cdef class AgentState:
                 if verdict[i] >= 0:
                     # the call side's own line (SPEC 8): it keeps the line's accounting
                     if verdict[i] > 0:
-                        self.n_used += 1
+                        self.n_used = self.n_used + 1
                     else:
                         self._count(call_reason_code[call_reason[i]], w, True)
                     continue
@@ -464,7 +466,7 @@ cdef class AgentState:
                     continue
                 if kind == V_QUEUESTART:
                     if self._queuestart(t):
-                        self.n_used += 1
+                        self.n_used = self.n_used + 1
                     else:
                         self._count(R_NO_STATE_CHANGE, w, False)
                     continue
@@ -482,7 +484,7 @@ cdef class AgentState:
                 reason = -1 if data == empty_text else data
                 self._settle_agent(a, t)
                 if kind == V_RINGNOANSWER and not no_queue:
-                    self.missed_of[a] += 1            # SPEC 7.1: a missed offer
+                    self.missed_of[a] = self.missed_of[a] + 1            # SPEC 7.1: a missed offer
 
                 if kind == V_CONNECT:
                     if no_queue:
@@ -497,7 +499,7 @@ cdef class AgentState:
                         if self.sess[sid].on_call:
                             # the previous call's end line is missing; it ends here so
                             # that this call is counted too (SPEC 6.6)
-                            self.n_unterminated += 1
+                            self.n_unterminated = self.n_unterminated + 1
                             self._emit(sid, t, self._idle(sid), INT64_MIN, -1)
                     self.sess[sid].wrap_until = INT64_MIN
                     self.sess[sid].on_call = True
@@ -511,7 +513,7 @@ cdef class AgentState:
                     self.sess[sid].on_call = False
                     self.sess[sid].call_cap_at = INT64_MIN
                     if kind == V_TRANSFER:
-                        self.transfers_of[a] += 1     # SPEC 7.1
+                        self.transfers_of[a] = self.transfers_of[a] + 1     # SPEC 7.1
                     wrap = queue_wrapup[q]
                     if wrap > 0:
                         self.sess[sid].wrap_until = t + wrap
@@ -623,7 +625,7 @@ cdef class AgentState:
                                     logged_in = True
                     if targets.size() == 0:
                         if logged_in:
-                            self.n_used += 1
+                            self.n_used = self.n_used + 1
                         else:
                             self._count(R_ORPHAN, w, True)
                         continue
@@ -642,7 +644,7 @@ cdef class AgentState:
                     # (not fresh: READY since the login)
                     changed = self._emit(sid, t, S_READY, INT64_MIN, -1) if fresh else True
                 if changed:
-                    self.n_used += 1
+                    self.n_used = self.n_used + 1
                 else:
                     self._count(R_NO_STATE_CHANGE, w, False)
         return 0
@@ -666,7 +668,7 @@ cdef class AgentState:
                     self._settle(sid, self.sess[sid].wrap_until)
         for k in range(still_open.size()):
             if self.sess[still_open[k]].on_call:
-                self.n_unterminated += 1
+                self.n_unterminated = self.n_unterminated + 1
         return 0
 
     # -- results ------------------------------------------------------------------

@@ -320,6 +320,8 @@ class LineReader:
         :meth:`__iter__`."""
         source = self.source
         rest = b""
+        rest_parts: list[bytes] = []    # the start of a line not ended yet, in pieces
+        rest_bytes = 0
         cr_pending = False       # the last block ended in CR: a CRLF may be cut in two
         skipping = False         # inside a line too long to hold: drop up to its end
         last_line_at = None      # bytes read when a queue_log line was last seen
@@ -334,7 +336,10 @@ class LineReader:
                     cr_pending = True
                 data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             # A queue_log line in this block (or ending in it: the rest carried over)?
-            if _QUEUE_LOG_LINE.search(data) or (rest and _QUEUE_LOG_LINE.search(rest + data[:4096])):
+            # (The rest is looked at once its line ends here, so that tiny blocks of one
+            # long line cost linear time.)
+            if _QUEUE_LOG_LINE.search(data) or (
+                    rest_parts and b"\n" in data and _QUEUE_LOG_LINE.search(b"".join(rest_parts) + data[:4096])):
                 last_line_at = self.bytes_read
             self._check_stretch(last_line_at)
             if skipping:
@@ -343,16 +348,20 @@ class LineReader:
                     continue
                 data = data[end + 1:]
                 skipping = False
-            data = rest + data if rest else data
             cut = data.rfind(b"\n")
             if cut < 0:
-                if len(data) > MAX_LINE_BYTES:
+                rest_parts.append(data)
+                rest_bytes += len(data)
+                if rest_bytes > MAX_LINE_BYTES:
                     self.ascii = False
                     yield None, True
-                    rest, skipping = b"", True
-                else:
-                    rest = data
+                    rest_parts, rest_bytes, skipping = [], 0, True
                 continue
+            if rest_parts:
+                cut += rest_bytes
+                rest_parts.append(data)
+                data = b"".join(rest_parts)
+                rest_parts, rest_bytes = [], 0
             rest = data[cut + 1:]
             complete = data[:cut]
             data = b""              # not held while the lines are worked on
@@ -360,10 +369,14 @@ class LineReader:
             too_long_after = len(rest) > MAX_LINE_BYTES
             if too_long_after:
                 rest, skipping = b"", True
+            if rest:
+                rest_parts, rest_bytes = [rest], len(rest)
+            rest = b""
             box = [complete]        # not held here while the lines are worked on
             complete = b""
             yield box.pop(), too_long_after
         self.ascii = False
+        rest = b"".join(rest_parts)
         if cr_pending:       # the input ended with CR: a line end
             if not skipping:
                 yield rest, False

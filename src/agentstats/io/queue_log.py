@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gc
 from array import array
-import heapq
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -31,8 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from .lines import (LATEST_EPOCH, MAX_LINE_BYTES, TOO_LONG, LineReader, LogSource, decode_line, first_epoch,
-                    iter_line_blocks, open_sources, plain_int, valid_epoch)
+from .lines import (MAX_LINE_BYTES, LineReader, LogSource, decode_line, first_epoch, iter_line_blocks, open_sources, plain_int,
+                    valid_epoch)
+from .qlog_columns import LineColumns, LineNames
+from .qlog_stage import DEFAULT_REORDER_WINDOW, EXAMPLES_KEPT, LineStage, PythonLineStage
 from .queue_calls import CALL_VERBS, QueueCallTracker
 
 
@@ -51,18 +52,9 @@ __all__ = [
 NOT_READY, READY, BUSY_ON_CALL, BUSY_WRAPUP, SESSION_ENDED = 0, 1, 2, 3, 4
 MISSING = np.iinfo(np.int64).min
 
-#: seconds: a line more than this much older than the newest line already read is "late"
-DEFAULT_REORDER_WINDOW = 6 * 3600
 _BLOCK_BYTES = 8 << 20
 _DEFAULT_CHUNK_EVENTS = 1 << 19
-_EXAMPLES_KEPT = 5
 _LINE_MASK = (1 << 40) - 1
-#: a jump ahead in time is a real gap once this many lines after it continue from it
-_JUMP_CONFIRM = 2
-_NOTHING_YET = -(1 << 62)       # no line accepted yet
-_EPOCH_FIELD_MAX = 12           # longer first fields are looked at closely (valid_epoch)
-# The tokenizer's reason codes (agentstats._qlog) as counted reasons.
-_REASON_NAMES = ("", "blank", "nul_garbage", "malformed", "bad_epoch", "line_too_long")
 _ENGINES = ("cython", "python")
 _MAX_WRAPUP = 86400             # seconds: a longer wrap-up is a typing mistake
 
@@ -256,6 +248,32 @@ def order_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 # -- alias inference (SPEC 6.4) ---------------------------------------------------------
 
+def _alias_candidate_lines(source: LogSource | str | os.PathLike) -> Iterator[str]:
+    """The decoded lines that hold ADDMEMBER or UNPAUSE, in file order. The others are
+    passed over as bytes: an ASCII word is in a line's text exactly when it is in the
+    line's bytes (UTF-8 or Latin-1), so only these lines are decoded."""
+    if not isinstance(source, LogSource):
+        source = LogSource(source)
+    for data, _too_long_after in LineReader(source, _BLOCK_BYTES).byte_blocks():
+        if data is None:
+            continue
+        find = data.find
+        size = len(data)
+        # the next ADDMEMBER and the next UNPAUSE (bytes.find is much faster than a regex)
+        added, unpaused = find(b"ADDMEMBER"), find(b"UNPAUSE")
+        while added >= 0 or unpaused >= 0:
+            hit = unpaused if added < 0 or 0 <= unpaused < added else added
+            start = data.rfind(b"\n", 0, hit) + 1
+            end = find(b"\n", hit)
+            if end < 0:
+                end = size
+            if end - start <= MAX_LINE_BYTES:     # a longer line is never read
+                yield decode_line(data[start:end])
+            if added >= 0 and added < end:
+                added = find(b"ADDMEMBER", end)
+            if unpaused >= 0 and unpaused < end:
+                unpaused = find(b"UNPAUSE", end)
+
 
 def infer_aliases(paths: Iterable[str | os.PathLike | LogSource], *, known: Mapping[str, str] | None = None
                   ) -> tuple[dict[str, str], list[str]]:
@@ -284,31 +302,28 @@ def infer_aliases(paths: Iterable[str | os.PathLike | LogSource], *, known: Mapp
 
     newest = None
     for path in paths:
-        for lines in _iter_blocks(path, _BLOCK_BYTES):
-            for line in lines:
-                if "ADDMEMBER" not in line and "UNPAUSE" not in line:
-                    continue
-                parts = line.lstrip("\x00").rstrip("\r").split("|")
-                if len(parts) < 5 or not valid_epoch(parts[0]) or parts[3] in _NOBODY:
-                    continue
-                verb = parts[4]
-                if verb == "ADDMEMBER":
-                    entry = 0
-                elif verb in ("UNPAUSE", "UNPAUSEALL"):
-                    entry = 1
-                    themselves.add(parts[3])
-                else:
-                    continue
-                second = int(parts[0])
-                bucket = pending.get(second)
-                if bucket is None:
-                    bucket = pending[second] = ([], [])
-                bucket[entry].append((parts[2] if verb != "UNPAUSEALL" else "*", parts[3]))
-                if newest is None or second > newest:
-                    newest = second
-                    if len(pending) > 64:
-                        for old in [k for k in pending if k < newest - 60]:
-                            settle(old)
+        for line in _alias_candidate_lines(path):
+            parts = line.lstrip("\x00").rstrip("\r").split("|")
+            if len(parts) < 5 or not valid_epoch(parts[0]) or parts[3] in _NOBODY:
+                continue
+            verb = parts[4]
+            if verb == "ADDMEMBER":
+                entry = 0
+            elif verb in ("UNPAUSE", "UNPAUSEALL"):
+                entry = 1
+                themselves.add(parts[3])
+            else:
+                continue
+            second = int(parts[0])
+            bucket = pending.get(second)
+            if bucket is None:
+                bucket = pending[second] = ([], [])
+            bucket[entry].append((parts[2] if verb != "UNPAUSEALL" else "*", parts[3]))
+            if newest is None or second > newest:
+                newest = second
+                if len(pending) > 64:
+                    for old in [k for k in pending if k < newest - 60]:
+                        settle(old)
     for second in list(pending):
         settle(second)
     # Names that are members on their own (they UNPAUSE themselves) are never aliases.
@@ -357,9 +372,12 @@ class QueueLogImporter:
     progress: called with the number of bytes read so far (for a progress bar).
     max_call: seconds; a call still without its end line this long after its CONNECT
         ends there (counted as unterminated_call). Default: no cap.
-    engine: ``"cython"`` splits and checks the lines in compiled code (the default when
-        the compiled module is built), ``"python"`` one line at a time in Python; both
-        give the same events and diagnostics.
+    engine: ``"cython"`` reads the lines, orders them and translates them in compiled
+        code (the default when the compiled modules are built), ``"python"`` one line at
+        a time in Python; both give the same events, calls and diagnostics.
+    read_threads: 2 (the default when two cores are free) reads and splits the next block
+        of the file on a second thread while the current one is translated; 1 reads on
+        the calling thread only. Same results either way; ``engine="cython"`` only.
     """
 
     def __init__(
@@ -376,8 +394,14 @@ class QueueLogImporter:
         progress: Callable[[int], None] | None = None,
         max_call: int | None = None,
         engine: str | None = None,
+        read_threads: int | None = None,
     ) -> None:
         self.engine = _choose_engine(engine)
+        if read_threads is None:
+            read_threads = 2 if _free_cores() >= 2 else 1
+        if isinstance(read_threads, bool) or read_threads not in (1, 2):
+            raise ValueError(f"read_threads must be 1 or 2, not {read_threads!r}")
+        self.read_threads = int(read_threads)
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         self.sources = order_sources(paths)
@@ -416,7 +440,10 @@ class QueueLogImporter:
         self.counted: Counter[str] = Counter()
         self.nul_runs = 0
         self.nul_bytes = 0
-        self.examples: dict[str, list[str]] = defaultdict(list)
+        #: reason -> location codes of the first lines counted (see diagnostics)
+        self.examples: dict[str, list[int]] = defaultdict(list)
+        #: the name tables of the line columns (stage 1 of the reader: io/qlog_stage.py)
+        self.line_names = LineNames()
         self.first_time: int | None = None
         self.last_time: int | None = None
 
@@ -443,6 +470,16 @@ class QueueLogImporter:
         self.unterminated_calls = 0
         self.missed: Counter[str] = Counter()
         self.transfers: Counter[str] = Counter()
+        # The compiled engine: the call side and the agent side read blocks of line
+        # columns (io/queue_calls.py, io/queue_log_translate.py); the Python state above
+        # then stays empty.
+        self._translator: Any = None
+        if self.engine == "cython":
+            from .queue_calls import CompiledCallTracker
+            from .queue_log_translate import CompiledAgentTranslator
+
+            self.call_tracker = CompiledCallTracker(self.line_names, aliases=self.aliases, where_of=self._where)
+            self._translator = CompiledAgentTranslator.for_importer(self, self.line_names)
 
     # -- accounting ----------------------------------------------------------------
 
@@ -452,8 +489,15 @@ class QueueLogImporter:
 
     def _count(self, reason: str, where: int | None = None) -> None:
         self.counted[reason] += 1
-        if where is not None and len(self.examples[reason]) < _EXAMPLES_KEPT:
-            self.examples[reason].append(self._where(where))
+        if where is not None and len(self.examples[reason]) < EXAMPLES_KEPT:
+            self.examples[reason].append(where)
+
+    def _merge_stage_accounting(self, stage: Any) -> None:
+        """Fold the line stage's counts into this importer's: a reason counted on both
+        sides keeps the first examples by location."""
+        self.counted.update(stage.counted)
+        for reason, codes in stage.examples.items():
+            self.examples[reason] = sorted(self.examples.get(reason, []) + codes)[:EXAMPLES_KEPT]
 
     @property
     def diagnostics(self) -> dict[str, Any]:
@@ -465,11 +509,11 @@ class QueueLogImporter:
             "counted": dict(sorted(self.counted.items())),
             "nul_runs": self.nul_runs,
             "nul_bytes": self.nul_bytes,
-            "examples": {k: list(v) for k, v in sorted(self.examples.items())},
+            "examples": {k: [self._where(c) for c in v] for k, v in sorted(self.examples.items()) if v},
             "files": [str(p) for p in self.paths],
             "first_time": self.first_time,
             "last_time": self.last_time,
-            "sessions": len(self._sess_queue),
+            "sessions": len(self._sess_queue) if self._translator is None else self._translator.n_sessions,
             "aliases": dict(self.aliases),
             "aliases_inferred": list(self.aliases_inferred),
             "calls": {"stays": len(self.call_tracker),
@@ -485,6 +529,8 @@ class QueueLogImporter:
     def session_columns(self) -> dict[str, Any]:
         """The columns of :meth:`sessions_frame` without pandas: session and instance
         as int64 arrays, the others as lists."""
+        if self._translator is not None:
+            return self._translator.session_columns()
         n = len(self._sess_queue)
         return {
             "session": np.arange(n, dtype=np.int64),
@@ -831,178 +877,57 @@ class QueueLogImporter:
             else np.empty(0, dtype=bool),
         )
 
-    def _flush(self, batch: list) -> None:
-        """Translate sorted lines (epoch, where, text), dropping exact duplicates of a
-        line with the same timestamp (duplicated lines, rotated-file overlaps)."""
-        cur = None
-        seen: set[str] = set()
-        line = self._line
-        for epoch, where, text in batch:
-            if epoch != cur:
-                cur = epoch
-                seen = set()
-            if text in seen:
-                self._count("duplicate_line", where)
-                continue
-            seen.add(text)
-            parts = text.split("|")
-            if parts[4] == "CONNECT" and len(parts) > 5:
-                hold = parts[5]
-                # plain_int's rule, inlined (this runs for every call)
-                if hold.isdigit() and not (len(hold) <= 18 and hold.isascii() and int(hold) <= epoch):
-                    # SPEC 6.5: a hold time that cannot be real (Unicode digits, longer
-                    # than the time since 1970) costs its line, never the import.
-                    self._count("bad_hold_time", where)
-                    continue
-            line(epoch, parts, where)
-
-    # -- time order: the reorder window and time jumps (SPEC 6.5) ----------------------
-    #
-    # `_newest` is the newest accepted epoch. A line more than the reorder window older
-    # than it is `late`. A line more than the window *newer* than it is a jump ahead: it
-    # is held (with the lines after it that continue from its time) until
-    # _JUMP_CONFIRM lines confirm the new time (a real gap: the server was down), or a
-    # line continues from the old time: then the jump was one corrupt line, counted as
-    # `time_jump`, and the lines held after it are looked at again.
-
-    _newest: int                        # the newest accepted epoch (set by chunks())
-    _pending: list[tuple[int, int, str]]  # a jump ahead and the lines after it, held
-
-    def _admit(self, item: tuple, out: list) -> None:
-        """The slow path of the per-line loop: a line that jumps ahead, or any line
-        while a jump is pending."""
-        epoch = item[0]
-        if epoch > LATEST_EPOCH:
-            self._count("bad_epoch", item[1])
-            return
-        window = self.reorder_window
-        pending = self._pending
-        if pending:
-            if epoch >= pending[0][0] - window:
-                pending.append(item)
-                if len(pending) > _JUMP_CONFIRM:        # confirmed: a real gap
-                    self._pending = []
-                    for held in pending:
-                        self._accept(held, out)
-                return
-            # The line goes on from the old time: the first held line was corrupt.
-            self._count("time_jump", pending[0][1])
-            self._pending = []
-            for held in pending[1:]:
-                self._admit(held, out)
-            self._admit(item, out)
-            return
-        if self._newest == _NOTHING_YET or epoch <= self._newest + window:
-            self._accept(item, out)
-        else:
-            self._pending = [item]
-
-    def _accept(self, item: tuple, out: list) -> None:
-        epoch = item[0]
-        if epoch > self._newest:
-            self._newest = epoch
-        elif epoch < self._newest - self.reorder_window:
-            self._count("late", item[1])
-            return
-        out.append(item)
-
     def chunks(self) -> Iterator[EventChunk]:
         """Event chunks in time order per session (the Aggregator's streaming contract)."""
         if self._done:
             raise RuntimeError("a QueueLogImporter can be streamed once")
         self._done = True
-        window = self.reorder_window
-        self._newest = _NOTHING_YET
-        self._pending = []
-        newest = self._newest
-        late_before = newest - window           # older lines are late
-        # Lines newer than this take the slow path (_admit): a jump ahead, a first line,
-        # an epoch after LATEST_EPOCH.
-        jump_after = _NOTHING_YET
-        waiting = False                         # a jump ahead is waiting for confirmation
-        latest = LATEST_EPOCH
-        held: list = []
+        compiled = self.engine == "cython"
+        stage = (LineStage if compiled else PythonLineStage)(
+            self.line_names, reorder_window=self.reorder_window, keep_texts=not compiled)
+        translator = self._translator
+        translate = self._translate_compiled if compiled else self._translate
         bytes_done = 0
         gc_was_enabled = gc.isenabled()
-        gc.disable()    # millions of small tuples: the cyclic GC only costs time here
+        gc.disable()    # millions of small objects: the cyclic GC only costs time here
         try:
             for index, source in enumerate(self.sources):
-                base = index << 40
-                number = 0
                 reader = LineReader(source, self.block_bytes)
-                blocks = reader.byte_blocks() if self.engine == "cython" else reader
-                for block in blocks:
-                    if self.engine == "cython":
-                        candidates = self._candidates_tokenized(block, base, number)
-                    else:
-                        candidates = self._candidates_python(block, reader.ascii, base, number)
-                    fresh: list[tuple[int, int, str]] = []
-                    append = fresh.append
-                    for item in candidates:
-                        epoch = item[0]
-                        if waiting or epoch > newest:
-                            if waiting or epoch > jump_after:
-                                self._newest = newest
-                                self._admit(item, fresh)
-                                waiting = bool(self._pending)
-                                newest = self._newest
-                                late_before, jump_after = newest - window, min(newest + window, latest)
-                                continue
-                            newest = epoch
-                            late_before = epoch - window
-                            jump_after = epoch + window
-                            if jump_after > latest:
-                                jump_after = latest
-                        elif epoch < late_before:
-                            self._count("late", item[1])
-                            continue
-                        append(item)
-                    block_lines = self._block_lines
-                    number += block_lines
-                    self.lines += block_lines
-                    if fresh:
-                        fresh.sort(key=_epoch_of)
-                        if held and fresh[0][0] < held[-1][0]:
-                            held = list(heapq.merge(held, fresh, key=_epoch_of))   # stable
-                        else:
-                            held.extend(fresh)
-                        if self.first_time is None or fresh[0][0] < self.first_time:
-                            self.first_time = fresh[0][0]
-                    # Every later non-late line has epoch >= newest - window.
-                    cut = _bisect_epoch(held, newest - window)
-                    if cut:
-                        ready, held = held[:cut], held[cut:]
-                        self._flush(ready)
+                if compiled:
+                    released = stage.stream(reader.byte_blocks(), index, threads=self.read_threads)
+                else:
+                    released = (stage.feed(block, index) for block in reader)
+                for columns in released:
+                    translate(columns)
+                    self._sync_lines(stage)
                     if self.progress is not None:
                         self.progress(bytes_done + reader.progress)
-                    if len(self._ev[0]) >= self.chunk_events:
-                        yield self._take_events()
+                    if (translator.pending_events if compiled else len(self._ev[0])) >= self.chunk_events:
+                        yield translator.take_events() if compiled else self._take_events()
                 bytes_done += reader.progress
+            translate(stage.finish())
         finally:
             if gc_was_enabled:
                 gc.enable()
-        self._newest = newest
-        # choice: at the very end of the input a jump ahead is confirmed by one line
-        # after it (the log may end soon after a real gap); a last line alone that jumps
-        # ahead is counted as a time jump (nothing says its time is real).
-        pending, self._pending = self._pending, []
-        if len(pending) == 1:
-            self._count("time_jump", pending[0][1])
-        tail: list = []
-        for item in pending if len(pending) > 1 else ():
-            self._accept(item, tail)
-        if tail:
-            newest = self._newest
-            tail.sort(key=_epoch_of)
-            held = list(heapq.merge(held, tail, key=_epoch_of))
-            if self.first_time is None or tail[0][0] < self.first_time:
-                self.first_time = tail[0][0]
-        self._flush(held)
-        held = []
-        self.last_time = newest if self.first_time is not None else None
-        newest = self.last_time
+        self._sync_lines(stage)
+        self.last_time = stage.last_time
         # Wrap-ups that elapsed before the report time end now (choice: not after it).
-        horizon = self.as_of if self.as_of is not None else newest
+        horizon = self.as_of if self.as_of is not None else self.last_time
+        if compiled:
+            self._finish_compiled(horizon)
+        else:
+            self._finish_python(horizon)
+        self._merge_stage_accounting(stage)
+        if self.progress is not None:
+            self.progress(bytes_done)
+        if compiled:
+            if translator.pending_events or not self.lines:
+                yield translator.take_events()
+        elif self._ev[0] or not self.lines:
+            yield self._take_events()
+
+    def _finish_python(self, horizon: int | None) -> None:
+        """The end of the log for the Python translation."""
         if horizon is not None:
             for s in self._open.values():
                 if s.call_cap_at is not None and s.call_cap_at <= horizon:
@@ -1012,106 +937,38 @@ class QueueLogImporter:
         # SPEC 6.6: a call still without its end line at the end of the log closes at
         # the report time, and is counted.
         self.unterminated_calls += sum(1 for s in self._open.values() if s.on_call)
-        if self.progress is not None:
-            self.progress(bytes_done)
-        if self._ev[0] or not self.lines:
-            yield self._take_events()
 
-    # -- the per-line loop: lines to (epoch, where, text) candidates ---------------------
-    #
-    # Both engines hand out, in line order, the lines the time-order logic looks at, and
-    # count the others by reason as they go (lazily: a count lands at its line's turn, so
-    # examples of a reason counted on both sides, bad_epoch, keep the line order). Each
-    # sets _block_lines to the number of lines of the block once it is exhausted.
+    def _finish_compiled(self, horizon: int | None) -> None:
+        """The end of the log for the compiled translation, and its accounting as this
+        importer's (the same fields the Python translation fills line by line)."""
+        translator = self._translator
+        translator.finish(horizon)
+        self.used = translator.used
+        self.counted.update(translator.counted)
+        for reason, codes in translator.example_codes.items():
+            self.examples[reason] = list(codes)
+        self.unterminated_calls = translator.unterminated_calls
+        self.missed = translator.missed
+        self.transfers = translator.transfers
 
-    _block_lines: int
+    def _translate_compiled(self, columns: LineColumns) -> None:
+        """The rows the line stage released, through the compiled call side, then the
+        compiled agent side (no Python code per row)."""
+        verdict, reason = self.call_tracker.read_columns(columns)
+        self._translator.read(columns, verdict, reason)
 
-    def _candidates_python(self, block: list[str], ascii_block: bool, base: int,
-                           number: int) -> Iterator[tuple[int, int, str]]:
-        """The slow twin: one decoded line at a time (SPEC 6.5)."""
-        field_max = _EPOCH_FIELD_MAX
-        for text in block:
-            number += 1
-            if "\x00" in text:
-                pieces = [p for p in text.split("\x00") if p]
-                self.nul_runs += 1
-                self.nul_bytes += len(text) - sum(len(p) for p in pieces)
-                # choice: the record after the last NUL run is the line's record
-                text = pieces[-1] if pieces else ""
-                if not text.strip():
-                    self._count("nul_garbage", base | number)
-                    continue
-            bar = text.find("|")
-            head = text[:bar] if bar > 0 else text
-            if bar > field_max or not (head.isdigit() and (ascii_block or head.isascii())):
-                head = head.strip()
-                if bar < 0 or not valid_epoch(head):
-                    self._count_unreadable(text, head, bar, base | number)
-                    continue
-            if text.count("|") < 4:
-                self._count("malformed", base | number)
-                continue
-            yield int(head), base | number, text
-        self._block_lines = len(block)
+    def _translate(self, columns: LineColumns) -> None:
+        """Translate the rows the line stage released (time-ordered, de-duplicated)."""
+        line = self._line
+        for epoch, where, text in zip(columns.epoch.tolist(), columns.where.tolist(), columns.texts):
+            line(epoch, text.split("|"), where)
 
-    def _candidates_tokenized(self, block: tuple[bytes | None, bool], base: int,
-                              number: int) -> Iterator[tuple[int, int, str]]:
-        """The compiled tokenizer's verdicts; a non-ASCII line it leaves undecided goes
-        through the slow twin's rules."""
-        from .. import _qlog
-
-        data, too_long_after = block
-        n_lines = 0
-        if data is not None:
-            size = data.count(b"\n") + 1
-            epoch = np.empty(size, dtype=np.int64)
-            reason = np.empty(size, dtype=np.uint8)
-            start = np.empty(size, dtype=np.int64)
-            end = np.empty(size, dtype=np.int64)
-            nuls = np.empty(size, dtype=np.int64)
-            n_lines = _qlog.tokenize_block(data, MAX_LINE_BYTES, epoch, reason, start, end, nuls)
-            if n_lines != size:  # pragma: no cover - a bug, never a data problem
-                raise RuntimeError(f"queue_log tokenizer: {n_lines} of {size} lines")
-            nul_lines = int(np.count_nonzero(nuls))      # (0 on the lines left SLOW)
-            if nul_lines:
-                self.nul_runs += nul_lines
-                self.nul_bytes += int(nuls.sum())
-            names = _REASON_NAMES
-            epochs, starts, ends = epoch.tolist(), start.tolist(), end.tolist()
-            slow = _qlog.SLOW
-            for i, code in enumerate(reason.tolist()):
-                if code == 0:
-                    raw = data[starts[i]:ends[i]]
-                    try:
-                        text = raw.decode("utf-8")
-                    except UnicodeDecodeError:
-                        text = raw.decode("latin-1")
-                    yield epochs[i], base | (number + i + 1), text
-                elif code == slow:
-                    # the whole line's bytes, decoded by the reading rule, then judged by
-                    # the slow twin's rules
-                    line = [decode_line(data[starts[i]:ends[i]])]
-                    yield from self._candidates_python(line, False, base, number + i)
-                elif code == 1:
-                    self.counted["blank"] += 1
-                else:
-                    self._count(names[code], base | (number + i + 1))
-        if too_long_after:
-            n_lines += 1
-            self._count("line_too_long", base | (number + n_lines))
-        self._block_lines = n_lines
-
-    def _count_unreadable(self, text: str, head: str, bar: int, where: int) -> None:
-        """Why a line has no usable epoch field."""
-        if text is TOO_LONG:
-            self._count("line_too_long", where)
-        elif not text.strip():
-            self.counted["blank"] += 1
-        elif bar >= 0 and head.isdigit():
-            # digits, but not a time: Unicode digits ("²"), or too many of them
-            self._count("bad_epoch", where)
-        else:
-            self._count("malformed", where)
+    def _sync_lines(self, stage: Any) -> None:
+        """The line stage's accounting, as this importer's."""
+        self.lines = stage.lines
+        self.nul_runs = stage.nul_runs
+        self.nul_bytes = stage.nul_bytes
+        self.first_time = stage.first_time
 
     def check(self) -> None:
         """Every line is used or counted (raises if the accounting is off)."""
@@ -1120,40 +977,37 @@ class QueueLogImporter:
             raise RuntimeError(f"queue_log accounting: {total} of {self.lines} lines")
 
 
+def _free_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):      # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def _choose_engine(engine: str | None) -> str:
-    """The line engine: the compiled tokenizer when it is built, unless told."""
+    """The engine: the compiled reader when it is built, unless told."""
     if engine is None:
         try:
-            from .. import _qlog  # noqa: F401
+            _compiled_modules()
         except ImportError:      # pragma: no cover - a checkout without the build
             return "python"
         return "cython"
     if engine not in _ENGINES:
         raise ValueError(f"engine must be one of {', '.join(_ENGINES)}, not {engine!r}")
     if engine == "cython":
-        from .. import _qlog  # noqa: F401,F811 - an ImportError here says what is missing
+        _compiled_modules()      # an ImportError here says what is missing
     return engine
+
+
+def _compiled_modules() -> None:
+    """Import the compiled modules of the reader: line stage, call side, agent side."""
+    from .. import _qlog, _qlog_agents, _qlog_calls, _qlog_lines  # noqa: F401
 
 
 def _new_buffers() -> tuple:
     """Event columns being filled: compact typed arrays (8 bytes a value), not lists."""
     return array("q"), array("q"), array("B"), array("q"), []
-
-
-def _epoch_of(item: tuple) -> int:
-    return item[0]
-
-
-def _bisect_epoch(items: list, bound: int) -> int:
-    """Index of the first item with epoch >= bound (items sorted by epoch)."""
-    lo, hi = 0, len(items)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if items[mid][0] < bound:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 # -- one-call helpers --------------------------------------------------------------------
