@@ -354,3 +354,35 @@ def test_alias_inference_prefilter_gives_the_same_aliases(dirty_demo, tmp_path, 
     monkeypatch.setattr(queue_log, "_alias_candidate_lines", _alias_lines_decoding_every_line)
     assert fast == [queue_log.infer_aliases(paths) for paths in inputs]
     assert fast[2][0] == {"SIP/1001": "José", "SIP/1003": "Bea"}
+
+
+def test_a_verb_past_the_int16_codes_costs_its_line(tmp_path):
+    """Verb codes are int16: each line whose new verb would get a code past 32767 is
+    malformed (on both stages); the lines around it, and old verbs, are still read."""
+    from agentstats.io.qlog_columns import KNOWN_VERBS
+    from agentstats.io.qlog_stage import MAX_VERB_CODE
+
+    room = MAX_VERB_CODE + 1 - len(KNOWN_VERBS)       # new verbs that still get a code
+    lines = [_line(T0 + i // 100, f"V{i}", callid=f"c{i}") for i in range(room + 3)]
+    lines += [_line(T0 + 400, "V0"), _line(T0 + 400, "PAUSE"), _line(T0 + 401, f"V{room + 1}")]
+    twin = same_stages(_log(tmp_path, lines), block_bytes=1 << 16)
+    assert twin.counted == {"malformed": 4}
+    assert twin.examples["malformed"] == [room + 1, room + 2, room + 3, len(lines)]
+    assert len(twin.names.verbs) == MAX_VERB_CODE + 1 + 3     # the dropped lines' verbs kept their codes
+
+
+def test_a_verb_past_the_int16_codes_in_an_import(tmp_path):
+    from test_qlog_tokenizer import same_reports
+
+    from agentstats.io.qlog_columns import KNOWN_VERBS
+    from agentstats.io.qlog_stage import MAX_VERB_CODE
+
+    room = MAX_VERB_CODE + 1 - len(KNOWN_VERBS)
+    lines = [_line(T0 + 1 + i // 100, f"V{i}", callid=f"c{i}") for i in range(room + 2)]
+    lines = [_line(T0, "ADDMEMBER", "ann")] + lines + [_line(T0 + 500, "PAUSE", "ann")]
+    path = _log(tmp_path, lines)
+    same_reports(path, infer=False)
+    from agentstats.io.queue_log import import_queue_log
+
+    diagnostics = import_queue_log(path, infer=False).diagnostics
+    assert diagnostics["counted"]["malformed"] == 2 and diagnostics["lines"] == len(lines)

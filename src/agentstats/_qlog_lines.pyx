@@ -44,6 +44,7 @@ cdef enum:
 # verdict v in 1 .. 5 is reason v - 1.
 cdef enum:
     S_BLANK = 0
+    S_MALFORMED = 2
     S_BAD_EPOCH = 3
     S_LINE_TOO_LONG = 4
     S_LATE = 5
@@ -70,6 +71,7 @@ cdef int64_t LONGEST_WINDOW = 1 << 50      # a longer reorder window changes not
 cdef int64_t JUMP_CONFIRM = 2
 cdef int DATA_FIELDS = 5
 cdef int64_t MISSING = INT64_MIN
+cdef int32_t MAX_VERB_CODE = 32767        # verb codes are int16 in the columns
 
 
 cdef struct Slot:
@@ -618,6 +620,7 @@ cdef class LineOrder:
                        bint keep_texts) except -1 nogil:
         cdef size_t i
         cdef int64_t kept = 0, s, e, hold, length, at
+        cdef int32_t verb_code
         cdef int64_t bars[11]
         cdef int n_bars, k
         cdef const uint8_t* p
@@ -643,13 +646,19 @@ cdef class LineOrder:
                 if hold != MISSING and hold > row.epoch:
                     self._count(S_BAD_HOLD, row.where)
                     continue
+            # the verb first: a line whose verb has no int16 code costs only its line
+            # (its verb keeps the code it was given, as in the twin)
+            e = _field_end(bars, n_bars, 4, length)
+            verb_code = self._code(N_VERB, p + bars[3] + 1, e - bars[3] - 1)
+            if verb_code > MAX_VERB_CODE:
+                self._count(S_MALFORMED, row.where)
+                continue
+            verb[kept] = <int16_t>verb_code
             epoch[kept] = row.epoch
             where[kept] = row.where
             callid[kept] = self._code(N_CALLID, p + bars[0] + 1, bars[1] - bars[0] - 1)
             queue[kept] = self._code(N_QUEUE, p + bars[1] + 1, bars[2] - bars[1] - 1)
             agent[kept] = self._code(N_AGENT, p + bars[2] + 1, bars[3] - bars[2] - 1)
-            e = _field_end(bars, n_bars, 4, length)
-            verb[kept] = <int16_t>self._code(N_VERB, p + bars[3] + 1, e - bars[3] - 1)
             if n_bars >= 5:
                 e = _field_end(bars, n_bars, 5, length)
                 data1[kept] = self._code(N_TEXT, p + bars[4] + 1, e - bars[4] - 1)

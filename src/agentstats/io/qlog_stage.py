@@ -45,7 +45,7 @@ from .lines import LATEST_EPOCH, MAX_LINE_BYTES, TOO_LONG, decode_line, valid_ep
 from .qlog_columns import DATA_FIELDS, LineColumns, LineNames, columns_from_lines, field_number
 
 __all__ = ["LineStage", "PythonLineStage", "judge_line", "DEFAULT_REORDER_WINDOW", "EXAMPLES_KEPT",
-           "JUMP_CONFIRM", "STAGE_REASONS"]
+           "JUMP_CONFIRM", "MAX_VERB_CODE", "STAGE_REASONS"]
 
 #: seconds: a line more than this much older than the newest line already read is "late"
 DEFAULT_REORDER_WINDOW = 6 * 3600
@@ -57,6 +57,8 @@ JUMP_CONFIRM = 2
 STAGE_REASONS = ("blank", "nul_garbage", "malformed", "bad_epoch", "line_too_long", "late",
                  "time_jump", "duplicate_line", "bad_hold_time")
 _NOTHING_YET = -(1 << 62)       # no line accepted yet
+#: the largest verb code (LineColumns.verb is int16); a line with a later new verb is malformed
+MAX_VERB_CODE = np.iinfo(np.int16).max
 _EPOCH_FIELD_MAX = 12           # longer first fields are looked at closely (valid_epoch)
 
 
@@ -241,9 +243,14 @@ class PythonLineStage(_Accounting):
                 self._count("duplicate_line", where)
                 continue
             seen.add(text)
-            if bad_hold_time(epoch, text.split("|", 6)):
+            parts = text.split("|", 6)
+            if bad_hold_time(epoch, parts):
                 # SPEC 6.5: a hold time that cannot be real costs its line
                 self._count("bad_hold_time", where)
+                continue
+            if self.names.verbs.code(parts[4]) > MAX_VERB_CODE:
+                # the verb columns are int16: a verb past the limit costs its line
+                self._count("malformed", where)
                 continue
             kept.append(item)
         return columns_from_lines(kept, self.names, keep_texts=self.keep_texts)
@@ -427,8 +434,7 @@ class LineStage(_Accounting):
         kept, texts = order.release(epoch, where, verb, callid, queue, agent, data1, number, stripped,
                                     wide, text_end, self.keep_texts)
         for names, (count, joined) in zip(self._tables, order.take_new_names()):
-            if count:
-                _extend(names, joined.decode("utf-8").split("\n"), count)
+            names.extend_joined(count, joined)      # decoded when someone reads them
         if order.has_first:
             self.first_time = order.first_time
         columns = LineColumns(epoch[:kept], where[:kept], verb[:kept], callid[:kept], queue[:kept],
@@ -483,17 +489,6 @@ class _Verdicts:
                 self.slow_records.append((i, t, record.encode("utf-8")))
             else:
                 reason[i] = _VERDICT_CODES[verdict]
-
-
-def _extend(names: Any, new: list[str], count: int) -> None:
-    """Append names the compiled tables met (in code order) to a Names table."""
-    first = len(names.names)
-    if len(new) != count or len(names.codes) != first:  # pragma: no cover - a bug
-        raise RuntimeError("the line name tables were changed outside the line stage")
-    names.names.extend(new)
-    names.codes.update(zip(new, range(first, first + count)))
-    if len(names.codes) != first + count:  # pragma: no cover - the tables were changed elsewhere
-        raise RuntimeError("the line name tables were changed outside the line stage")
 
 
 _NO_LINES = np.zeros(0, dtype=np.int64)
