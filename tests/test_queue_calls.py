@@ -319,13 +319,18 @@ def test_working_state_is_bounded_by_the_memory(tmp_path):
 
     path = tmp_path / "queue_log"
     write_queue_log(path, agents=12, days=3, seed=3)
-    result = import_queue_log(path)
+    result = import_queue_log(path, engine="python")      # (the Python tracker's internals)
     tracker = result.call_tracker
     end = result.diagnostics["last_time"]
     assert len(tracker) > 1000
     assert all(t >= end - tracker.memory for t, _, _ in tracker._forget)
     assert len(tracker._ended) < len(tracker) / 2
     assert len(tracker._open) == int((result.calls["outcome"] == "waiting").sum())
+    # the compiled tracker holds as much
+    compiled = import_queue_log(path, engine="cython").call_tracker
+    open_stays, ended_stays, _, _ = compiled.working_set()
+    assert len(compiled) == len(tracker)
+    assert (open_stays, ended_stays) == (len(tracker._open), len(tracker._ended))
 
 
 def test_calls_agree_with_the_agent_sessions_on_the_demo():
