@@ -317,6 +317,24 @@ def test_two_threads_give_the_same_columns(dirty_demo, tmp_path, block_bytes):
     assert (a.lines, a.nul_runs, a.nul_bytes, a.last_time) == (b.lines, b.nul_runs, b.nul_bytes, b.last_time)
 
 
+def test_two_threads_publish_what_the_handed_out_columns_need(dirty_demo):
+    """With a worker thread ahead, the stage's accounting and name tables seen beside each
+    block handed out are those of the blocks handed out so far (as with one thread)."""
+    seen = []
+    for threads in (1, 2):
+        stage = LineStage(LineNames(), keep_texts=False)
+        states = []
+        for columns in stage.stream(LineReader(LogSource(dirty_demo), 1 << 14).byte_blocks(), threads=threads):
+            tables = tuple(len(getattr(stage.names, t)) for t in TABLES)
+            if len(columns):
+                # every code of the block is in its table already
+                assert columns.callid.max() < tables[TABLES.index("callids")]
+                assert columns.agent.max() < tables[TABLES.index("agents")]
+            states.append((len(columns), stage.lines, stage.block_lines, stage.nul_runs, stage.first_time, tables))
+        seen.append(states)
+    assert len(seen[0]) > 10 and seen[0] == seen[1]
+
+
 def test_a_reading_error_reaches_the_caller_of_two_threads():
     def blocks():
         yield (b"1|a|b|c|d", False)
@@ -386,3 +404,25 @@ def test_a_verb_past_the_int16_codes_in_an_import(tmp_path):
 
     diagnostics = import_queue_log(path, infer=False).diagnostics
     assert diagnostics["counted"]["malformed"] == 2 and diagnostics["lines"] == len(lines)
+
+
+@pytest.mark.parametrize("chunks", [
+    [["a", "", "NONE"]], [[""], ["NONE", "b"]], [["x"], ["NONE"], ["y", ""]], [["NONEX", "xNONE"], ["NONE"]],
+    [["José", "é"], ["", "NONE NONE"]], [[]], [["only"]],
+])
+def test_names_handed_over_as_joined_bytes(chunks):
+    """Names.extend_joined keeps the bytes until names or codes are read; len() and
+    lookup() answer without decoding, as a table filled by code() would."""
+    from agentstats.io.qlog_columns import Names
+
+    lazy, plain = Names(["seed"]), Names(["seed"])
+    for chunk in chunks:
+        lazy.extend_joined(len(chunk), "\n".join(chunk).encode("utf-8"))
+        for name in chunk:
+            plain.code(name)
+        assert len(lazy) == len(plain)
+        for probe in ("", "NONE", "seed", "é", "missing", *chunk):
+            assert lazy.lookup(probe) == plain.codes.get(probe, -1), probe
+        assert lazy._backlog or not any(chunks)            # nothing decoded so far
+    assert lazy.names == plain.names and lazy.codes == plain.codes
+    assert lazy.code("new") == plain.code("new") and lazy.lookup("new") == len(plain) - 1
