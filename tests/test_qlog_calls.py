@@ -44,7 +44,7 @@ def importer_lines(path, **options) -> tuple[list[tuple[int, int, str]], object]
 
     QueueLogImporter._line = spy
     try:
-        result = import_queue_log(path, engine="python", **options)
+        result = import_queue_log(path, engine="python", **options)   # (_line is its per-line hook)
     finally:
         QueueLogImporter._line = translate
     return seen, result

@@ -317,6 +317,24 @@ def test_two_threads_give_the_same_columns(dirty_demo, tmp_path, block_bytes):
     assert (a.lines, a.nul_runs, a.nul_bytes, a.last_time) == (b.lines, b.nul_runs, b.nul_bytes, b.last_time)
 
 
+def test_two_threads_publish_what_the_handed_out_columns_need(dirty_demo):
+    """With a worker thread ahead, the stage's accounting and name tables seen beside each
+    block handed out are those of the blocks handed out so far (as with one thread)."""
+    seen = []
+    for threads in (1, 2):
+        stage = LineStage(LineNames(), keep_texts=False)
+        states = []
+        for columns in stage.stream(LineReader(LogSource(dirty_demo), 1 << 14).byte_blocks(), threads=threads):
+            tables = tuple(len(getattr(stage.names, t)) for t in TABLES)
+            if len(columns):
+                # every code of the block is in its table already
+                assert columns.callid.max() < tables[TABLES.index("callids")]
+                assert columns.agent.max() < tables[TABLES.index("agents")]
+            states.append((len(columns), stage.lines, stage.block_lines, stage.nul_runs, stage.first_time, tables))
+        seen.append(states)
+    assert len(seen[0]) > 10 and seen[0] == seen[1]
+
+
 def test_a_reading_error_reaches_the_caller_of_two_threads():
     def blocks():
         yield (b"1|a|b|c|d", False)
@@ -354,3 +372,57 @@ def test_alias_inference_prefilter_gives_the_same_aliases(dirty_demo, tmp_path, 
     monkeypatch.setattr(queue_log, "_alias_candidate_lines", _alias_lines_decoding_every_line)
     assert fast == [queue_log.infer_aliases(paths) for paths in inputs]
     assert fast[2][0] == {"SIP/1001": "José", "SIP/1003": "Bea"}
+
+
+def test_a_verb_past_the_int16_codes_costs_its_line(tmp_path):
+    """Verb codes are int16: each line whose new verb would get a code past 32767 is
+    malformed (on both stages); the lines around it, and old verbs, are still read."""
+    from agentstats.io.qlog_columns import KNOWN_VERBS
+    from agentstats.io.qlog_stage import MAX_VERB_CODE
+
+    room = MAX_VERB_CODE + 1 - len(KNOWN_VERBS)       # new verbs that still get a code
+    lines = [_line(T0 + i // 100, f"V{i}", callid=f"c{i}") for i in range(room + 3)]
+    lines += [_line(T0 + 400, "V0"), _line(T0 + 400, "PAUSE"), _line(T0 + 401, f"V{room + 1}")]
+    twin = same_stages(_log(tmp_path, lines), block_bytes=1 << 16)
+    assert twin.counted == {"malformed": 4}
+    assert twin.examples["malformed"] == [room + 1, room + 2, room + 3, len(lines)]
+    assert len(twin.names.verbs) == MAX_VERB_CODE + 1 + 3     # the dropped lines' verbs kept their codes
+
+
+def test_a_verb_past_the_int16_codes_in_an_import(tmp_path):
+    from test_qlog_tokenizer import same_reports
+
+    from agentstats.io.qlog_columns import KNOWN_VERBS
+    from agentstats.io.qlog_stage import MAX_VERB_CODE
+
+    room = MAX_VERB_CODE + 1 - len(KNOWN_VERBS)
+    lines = [_line(T0 + 1 + i // 100, f"V{i}", callid=f"c{i}") for i in range(room + 2)]
+    lines = [_line(T0, "ADDMEMBER", "ann")] + lines + [_line(T0 + 500, "PAUSE", "ann")]
+    path = _log(tmp_path, lines)
+    same_reports(path, infer=False)
+    from agentstats.io.queue_log import import_queue_log
+
+    diagnostics = import_queue_log(path, infer=False).diagnostics
+    assert diagnostics["counted"]["malformed"] == 2 and diagnostics["lines"] == len(lines)
+
+
+@pytest.mark.parametrize("chunks", [
+    [["a", "", "NONE"]], [[""], ["NONE", "b"]], [["x"], ["NONE"], ["y", ""]], [["NONEX", "xNONE"], ["NONE"]],
+    [["José", "é"], ["", "NONE NONE"]], [[]], [["only"]],
+])
+def test_names_handed_over_as_joined_bytes(chunks):
+    """Names.extend_joined keeps the bytes until names or codes are read; len() and
+    lookup() answer without decoding, as a table filled by code() would."""
+    from agentstats.io.qlog_columns import Names
+
+    lazy, plain = Names(["seed"]), Names(["seed"])
+    for chunk in chunks:
+        lazy.extend_joined(len(chunk), "\n".join(chunk).encode("utf-8"))
+        for name in chunk:
+            plain.code(name)
+        assert len(lazy) == len(plain)
+        for probe in ("", "NONE", "seed", "é", "missing", *chunk):
+            assert lazy.lookup(probe) == plain.codes.get(probe, -1), probe
+        assert lazy._backlog or not any(chunks)            # nothing decoded so far
+    assert lazy.names == plain.names and lazy.codes == plain.codes
+    assert lazy.code("new") == plain.code("new") and lazy.lookup("new") == len(plain) - 1

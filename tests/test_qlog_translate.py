@@ -122,7 +122,7 @@ def assert_same(empty_log, lines, *, aliases=None, wrapup=None, max_call=None, a
             assert got_sessions[name] == values, name
     assert compiled.used == python.used
     assert compiled.counted == python.counted
-    assert compiled.example_codes == {k: v for k, v in python.examples.items() if v}
+    assert compiled.example_codes == {k: v for k, v in python.examples.items() if v}   # (location codes, as the importer keeps them)
     assert compiled.unterminated_calls == python.unterminated_calls
     assert compiled.missed == python.missed
     assert compiled.transfers == python.transfers

@@ -44,6 +44,7 @@ cdef enum:
 # verdict v in 1 .. 5 is reason v - 1.
 cdef enum:
     S_BLANK = 0
+    S_MALFORMED = 2
     S_BAD_EPOCH = 3
     S_LINE_TOO_LONG = 4
     S_LATE = 5
@@ -70,6 +71,10 @@ cdef int64_t LONGEST_WINDOW = 1 << 50      # a longer reorder window changes not
 cdef int64_t JUMP_CONFIRM = 2
 cdef int DATA_FIELDS = 5
 cdef int64_t MISSING = INT64_MIN
+cdef int32_t MAX_VERB_CODE = 32767        # verb codes are int16 in the columns
+cdef enum:
+    RECENT_SLOTS = 4096                   # names met lately, per table (a power of two)
+    CALLID_AHEAD = 16                     # rows: how far ahead the callid slot is asked for
 
 
 cdef struct Slot:
@@ -84,6 +89,17 @@ cdef struct Row:
     int64_t length
     bint in_arena
     bint wide              # has a byte >= 0x80
+
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define agentstats_qlog_prefetch(p) __builtin_prefetch((const void *)(p), 0, 1)
+    #else
+    #define agentstats_qlog_prefetch(p) ((void)(p))
+    #endif
+    """
+    void agentstats_qlog_prefetch(const void* p) noexcept nogil
 
 
 cdef inline bint _is_space(uint8_t c) noexcept nogil:
@@ -161,8 +177,12 @@ cdef inline uint64_t _hash(const uint8_t* p, int64_t n) noexcept nogil:
         h ^= h >> 32
         i += 8
     if i < n:
+        # the tail byte by byte (a memcpy of a variable length into `word` stalls the
+        # load that follows it); the same value as that memcpy on a little-endian machine
         word = 0
-        memcpy(&word, p + i, <size_t>(n - i))
+        while n > i:
+            n -= 1
+            word = (word << 8) | p[n]
         h = (h ^ word) * 0xFF51AFD7ED558CCDULL
     h ^= h >> 33
     h *= 0xC4CEB9FE1A85EC53ULL
@@ -203,6 +223,10 @@ cdef class LineOrder:
     cdef vector[vector[char]] spelled
     cdef vector[vector[int64_t]] name_at
     cdef vector[int32_t] reported
+    # Per table, the names met lately (direct-mapped by hash): a name is mostly met
+    # again a few lines after it was first met (a call's lines are close together), and
+    # its bytes are then still in the cache, while the big table's slot is not.
+    cdef vector[vector[Slot]] recent
 
     def __init__(self, int64_t reorder_window, int64_t latest_epoch, int examples_kept, names):
         """`names`: the LineNames whose tables this extends (their names so far seed the
@@ -217,11 +241,13 @@ cdef class LineOrder:
         self.newest = NOTHING_YET
         self.examples_kept = examples_kept
         self.slots.resize(N_TABLES)
+        self.recent.resize(N_TABLES)
         self.spelled.resize(N_TABLES)
         self.name_at.resize(N_TABLES)
         self.reported.assign(N_TABLES, 0)
         for table in range(N_TABLES):
             self.slots[table].resize(64, Slot(0, -1))
+            self.recent[table].resize(RECENT_SLOTS, Slot(0, -1))
             self.name_at[table].push_back(0)
             for name in getattr(names, TABLES[table]).names:
                 self._intern(table, name.encode("utf-8"))
@@ -231,23 +257,38 @@ cdef class LineOrder:
         cdef const char* p = name
         return self._code(table, <const uint8_t*>p, len(name))
 
-    cdef int32_t _code(self, int table, const uint8_t* p, int64_t n) except -1 nogil:
+    cdef inline int32_t _code(self, int table, const uint8_t* p, int64_t n) except -1 nogil:
         """The code of a name (its bytes), a new one the first time it is seen."""
-        cdef uint64_t h = _hash(p, n)
+        return self._code_hashed(table, p, n, _hash(p, n))
+
+    cdef inline void _prefetch_name(self, int table, uint64_t h) noexcept nogil:
+        """Ask for the slots a later _code_hashed(table, .., h) reads (a hint only)."""
+        agentstats_qlog_prefetch(&self.slots[table][h & (self.slots[table].size() - 1)])
+
+    cdef int32_t _code_hashed(self, int table, const uint8_t* p, int64_t n, uint64_t h) except -1 nogil:
+        """_code, given the name's _hash."""
         cdef vector[Slot]* slots = &self.slots[table]
         cdef vector[int64_t]* at = &self.name_at[table]
+        cdef Slot* seen = &self.recent[table][(h >> 40) & (RECENT_SLOTS - 1)]
         cdef size_t mask = slots.size() - 1, i = h & mask
         cdef int32_t code
         cdef int64_t start
+        if seen.code >= 0 and seen.hash == h:
+            code = seen.code
+            start = deref(at)[code]
+            if deref(at)[code + 1] - start == n and memcmp(self.spelled[table].data() + start, p, n) == 0:
+                return code
         while deref(slots)[i].code >= 0:
             if deref(slots)[i].hash == h:
                 code = deref(slots)[i].code
                 start = deref(at)[code]
                 if deref(at)[code + 1] - start == n and memcmp(self.spelled[table].data() + start, p, n) == 0:
+                    seen[0] = Slot(h, code)
                     return code
             i = (i + 1) & mask
         code = <int32_t>(at.size() - 1)
         deref(slots)[i] = Slot(h, code)
+        seen[0] = Slot(h, code)
         start = self.spelled[table].size()
         self.spelled[table].resize(start + n)
         if n:
@@ -618,12 +659,27 @@ cdef class LineOrder:
                        bint keep_texts) except -1 nogil:
         cdef size_t i
         cdef int64_t kept = 0, s, e, hold, length, at
+        cdef int32_t verb_code
+        cdef uint64_t callid_hash
         cdef int64_t bars[11]
         cdef int n_bars, k
         cdef const uint8_t* p
         cdef Row row
-        for i in range(self.ready.size()):
+        # The callid table is the big one (a callid per call): its slot is a cache miss.
+        # The callid's hash is computed CALLID_AHEAD rows ahead and its slot asked for
+        # then, so that the miss overlaps the work on the rows in between.
+        cdef uint64_t ahead_hash[CALLID_AHEAD]
+        cdef size_t n_rows = self.ready.size(), j
+        for j in range(min(<size_t>CALLID_AHEAD, n_rows)):
+            ahead_hash[j] = self._callid_hash(self.ready[j])
+            self._prefetch_name(N_CALLID, ahead_hash[j])
+        for i in range(n_rows):
             row = self.ready[i]
+            callid_hash = ahead_hash[i % CALLID_AHEAD]
+            j = i + CALLID_AHEAD
+            if j < n_rows:
+                ahead_hash[i % CALLID_AHEAD] = self._callid_hash(self.ready[j])
+                self._prefetch_name(N_CALLID, ahead_hash[i % CALLID_AHEAD])
             if dup[i]:
                 self._count(S_DUPLICATE, row.where)
                 continue
@@ -643,13 +699,19 @@ cdef class LineOrder:
                 if hold != MISSING and hold > row.epoch:
                     self._count(S_BAD_HOLD, row.where)
                     continue
+            # the verb first: a line whose verb has no int16 code costs only its line
+            # (its verb keeps the code it was given, as in the twin)
+            e = _field_end(bars, n_bars, 4, length)
+            verb_code = self._code(N_VERB, p + bars[3] + 1, e - bars[3] - 1)
+            if verb_code > MAX_VERB_CODE:
+                self._count(S_MALFORMED, row.where)
+                continue
+            verb[kept] = <int16_t>verb_code
             epoch[kept] = row.epoch
             where[kept] = row.where
-            callid[kept] = self._code(N_CALLID, p + bars[0] + 1, bars[1] - bars[0] - 1)
+            callid[kept] = self._code_hashed(N_CALLID, p + bars[0] + 1, bars[1] - bars[0] - 1, callid_hash)
             queue[kept] = self._code(N_QUEUE, p + bars[1] + 1, bars[2] - bars[1] - 1)
             agent[kept] = self._code(N_AGENT, p + bars[2] + 1, bars[3] - bars[2] - 1)
-            e = _field_end(bars, n_bars, 4, length)
-            verb[kept] = <int16_t>self._code(N_VERB, p + bars[3] + 1, e - bars[3] - 1)
             if n_bars >= 5:
                 e = _field_end(bars, n_bars, 5, length)
                 data1[kept] = self._code(N_TEXT, p + bars[4] + 1, e - bars[4] - 1)
@@ -679,6 +741,14 @@ cdef class LineOrder:
             text_end[kept] = texts.size()
             kept += 1
         return kept
+
+    cdef inline uint64_t _callid_hash(self, const Row& row) noexcept nogil:
+        """The _hash of a ready row's callid (split index 1: every ready row has it)."""
+        cdef int64_t bars[2]
+        cdef const uint8_t* p = self._bytes(row)
+        if _find_bars(p, row.length, bars, 2) < 2:
+            return 0
+        return _hash(p + bars[0] + 1, bars[1] - bars[0] - 1)
 
     def end_block(self) -> None:
         """The block is done: the rows still held (and a pending jump) keep their bytes
@@ -724,16 +794,15 @@ cdef class LineOrder:
 
 cdef inline int _find_bars(const uint8_t* p, int64_t n, int64_t* bars, int most) noexcept nogil:
     """The offsets of the first `most` '|' of p[:n]; returns how many there are."""
+    # (a plain loop: the bars are a few bytes apart, where a memchr call per bar costs more)
     cdef int found = 0
-    cdef const void* hit
-    cdef int64_t at = 0
-    while found < most and at < n:
-        hit = memchr(p + at, 124, <size_t>(n - at))
-        if hit == NULL:
-            break
-        bars[found] = <int64_t>(<const uint8_t*>hit - p)
-        at = bars[found] + 1
-        found += 1
+    cdef int64_t i
+    for i in range(n):
+        if p[i] == 124:
+            bars[found] = i
+            found += 1
+            if found == most:
+                break
     return found
 
 

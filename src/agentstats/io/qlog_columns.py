@@ -53,25 +53,104 @@ KNOWN_VERBS: tuple[str, ...] = (
 
 
 class Names:
-    """Interned strings: text -> dense int code, in the order they were first seen."""
+    """Interned strings: text -> dense int code, in the order they were first seen.
 
-    __slots__ = ("codes", "names")
+    A compiled reader hands over the names it met as UTF-8 bytes joined by LF
+    (:meth:`extend_joined`); they are decoded only when ``names`` or ``codes`` is read
+    (a log of a million calls has a million callids, and most imports never read them).
+    ``len()`` and :meth:`lookup` do not decode them."""
+
+    __slots__ = ("_codes", "_names", "_backlog", "_backlog_count", "_found", "_scanned")
 
     def __init__(self, seed: Iterable[str] = ()) -> None:
-        self.codes: dict[str, int] = {}
-        self.names: list[str] = []
+        self._codes: dict[str, int] = {}
+        self._names: list[str] = []
+        self._backlog: list[tuple[int, int, bytes]] = []    # (first code, count, joined UTF-8)
+        self._backlog_count = 0
+        self._found: dict[str, int] = {}        # lookup() answers found in the backlog
+        self._scanned: dict[str, int] = {}      # lookup() misses: backlog chunks searched
         for name in seed:
             self.code(name)
+
+    @property
+    def names(self) -> list[str]:
+        if self._backlog:
+            self._settle()
+        return self._names
+
+    @property
+    def codes(self) -> dict[str, int]:
+        if self._backlog:
+            self._settle()
+        if len(self._codes) < len(self._names):
+            first = len(self._codes)
+            self._codes.update(zip(self._names[first:], range(first, len(self._names))))
+        return self._codes
 
     def code(self, name: str) -> int:
         code = self.codes.get(name)
         if code is None:
-            code = self.codes[name] = len(self.names)
-            self.names.append(name)
+            code = self._codes[name] = len(self._names)
+            self._names.append(name)
         return code
 
+    def lookup(self, name: str, default: int = -1) -> int:
+        """The code of `name`, or `default` when it was not seen (decodes nothing)."""
+        code = self._codes.get(name)
+        if code is not None:
+            return code
+        if len(self._codes) < len(self._names):
+            try:
+                return self._names.index(name, len(self._codes))
+            except ValueError:
+                pass
+        code = self._found.get(name)
+        if code is not None:
+            return code
+        chunks = self._backlog
+        start = self._scanned.get(name, 0)
+        if start < len(chunks):
+            key = name.encode("utf-8")
+            for first, count, joined in chunks[start:]:
+                at = _find_line(joined, key)
+                if at >= 0:
+                    code = self._found[name] = first + joined.count(b"\n", 0, at)
+                    self._scanned.pop(name, None)
+                    return code
+            self._scanned[name] = len(chunks)
+        return default
+
+    def extend_joined(self, count: int, joined: bytes) -> None:
+        """Append `count` new names, given as their UTF-8 bytes joined by LF, in code order."""
+        if count:
+            self._backlog.append((len(self), count, joined))
+            self._backlog_count += count
+
+    def _settle(self) -> None:
+        for _, count, joined in self._backlog:
+            new = joined.decode("utf-8").split("\n")
+            if len(new) != count:  # pragma: no cover - a bug in the caller
+                raise RuntimeError(f"{count} names announced, {len(new)} given")
+            self._names.extend(new)
+        self._backlog.clear()
+        self._backlog_count = 0
+        self._found.clear()
+        self._scanned.clear()
+
     def __len__(self) -> int:
-        return len(self.names)
+        return len(self._names) + self._backlog_count
+
+
+def _find_line(joined: bytes, key: bytes) -> int:
+    """Where `key` is one whole LF-separated piece of `joined` (its offset), or -1."""
+    if joined == key or joined.startswith(key + b"\n"):
+        return 0
+    at = joined.find(b"\n" + key + b"\n")
+    if at >= 0:
+        return at + 1
+    if joined.endswith(b"\n" + key):
+        return len(joined) - len(key)
+    return -1
 
 
 class LineNames:

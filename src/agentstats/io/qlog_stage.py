@@ -45,7 +45,7 @@ from .lines import LATEST_EPOCH, MAX_LINE_BYTES, TOO_LONG, decode_line, valid_ep
 from .qlog_columns import DATA_FIELDS, LineColumns, LineNames, columns_from_lines, field_number
 
 __all__ = ["LineStage", "PythonLineStage", "judge_line", "DEFAULT_REORDER_WINDOW", "EXAMPLES_KEPT",
-           "JUMP_CONFIRM", "STAGE_REASONS"]
+           "JUMP_CONFIRM", "MAX_VERB_CODE", "STAGE_REASONS"]
 
 #: seconds: a line more than this much older than the newest line already read is "late"
 DEFAULT_REORDER_WINDOW = 6 * 3600
@@ -57,6 +57,8 @@ JUMP_CONFIRM = 2
 STAGE_REASONS = ("blank", "nul_garbage", "malformed", "bad_epoch", "line_too_long", "late",
                  "time_jump", "duplicate_line", "bad_hold_time")
 _NOTHING_YET = -(1 << 62)       # no line accepted yet
+#: the largest verb code (LineColumns.verb is int16); a line with a later new verb is malformed
+MAX_VERB_CODE = np.iinfo(np.int16).max
 _EPOCH_FIELD_MAX = 12           # longer first fields are looked at closely (valid_epoch)
 
 
@@ -241,9 +243,14 @@ class PythonLineStage(_Accounting):
                 self._count("duplicate_line", where)
                 continue
             seen.add(text)
-            if bad_hold_time(epoch, text.split("|", 6)):
+            parts = text.split("|", 6)
+            if bad_hold_time(epoch, parts):
                 # SPEC 6.5: a hold time that cannot be real costs its line
                 self._count("bad_hold_time", where)
+                continue
+            if self.names.verbs.code(parts[4]) > MAX_VERB_CODE:
+                # the verb columns are int16: a verb past the limit costs its line
+                self._count("malformed", where)
                 continue
             kept.append(item)
         return columns_from_lines(kept, self.names, keep_texts=self.keep_texts)
@@ -332,14 +339,17 @@ class LineStage(_Accounting):
 
     def feed(self, block: tuple[bytes | None, bool], file: int = 0) -> LineColumns:
         """Read one byte block of file number `file`; the rows it releases."""
-        return self._feed_verdicts(_Verdicts(block, self._tokenize, self._slow), file)
+        columns, step = self._step(_Verdicts(block, self._tokenize, self._slow), file)
+        self._publish(step)
+        return columns
 
     def stream(self, blocks: Iterable[tuple[bytes | None, bool]], file: int = 0, *,
                threads: int = 1) -> Iterator[LineColumns]:
         """:meth:`feed` for every block of `blocks` (of file number `file`), in order. With
-        ``threads=2`` a worker thread reads and tokenises the next block (the tokenizer
-        runs without the GIL) while this one orders and releases the current one; the
-        results are the same."""
+        ``threads=2`` a worker thread reads, tokenises, orders and releases the blocks
+        (the compiled parts run without the GIL) while the caller's thread works on the
+        columns already handed out; the results are the same, and the accounting and
+        name tables are those of the columns handed out so far."""
         if threads not in (1, 2):
             raise ValueError(f"threads must be 1 or 2, not {threads!r}")
         if threads == 1:
@@ -355,7 +365,7 @@ class LineStage(_Accounting):
                 for block in blocks:
                     if stop.is_set():
                         return
-                    ahead.put(_Verdicts(block, tokenize, slow))
+                    ahead.put(self._step(_Verdicts(block, tokenize, slow), file))
                 ahead.put(None)
             except BaseException as exc:      # handed to the caller's thread
                 ahead.put(exc)
@@ -366,7 +376,9 @@ class LineStage(_Accounting):
             while (item := ahead.get()) is not None:
                 if isinstance(item, BaseException):
                     raise item
-                yield self._feed_verdicts(item, file)
+                columns, step = item
+                self._publish(step)
+                yield columns
         finally:
             stop.set()
             while worker.is_alive():     # unblock a worker waiting for room
@@ -376,11 +388,12 @@ class LineStage(_Accounting):
                     pass
                 worker.join(0.01)
 
-    def _feed_verdicts(self, verdicts: _Verdicts, file: int) -> LineColumns:
+    def _step(self, verdicts: _Verdicts, file: int) -> tuple[LineColumns, tuple]:
+        """Order and release one tokenised block: its columns, and what it changes in the
+        public accounting and name tables (see :meth:`_publish`: the caller's thread
+        applies it, so that a worker thread can run this ahead)."""
         base = self._start_block(file)
         order = self._order
-        self.nul_runs += verdicts.nul_runs
-        self.nul_bytes += verdicts.nul_bytes
         for i, t, raw in verdicts.slow_records:
             at = order.put_arena(raw)
             verdicts.reason[i], verdicts.epoch[i], verdicts.start[i], verdicts.end[i] = \
@@ -390,25 +403,38 @@ class LineStage(_Accounting):
                                   verdicts.too_long_after)
         block_lines = verdicts.n_lines + bool(verdicts.too_long_after)
         self._number += block_lines
-        self.block_lines = block_lines
-        self.lines += block_lines
         try:
-            return self._release(ready)
+            columns, names, first = self._release(ready)
         finally:
             order.end_block()
+        return columns, (block_lines, verdicts.nul_runs, verdicts.nul_bytes, names, first)
+
+    def _publish(self, step: tuple) -> None:
+        block_lines, nul_runs, nul_bytes, names, first = step
+        if block_lines is not None:         # (None: the end of the input, no block)
+            self.block_lines = block_lines
+            self.lines += block_lines
+        self.nul_runs += nul_runs
+        self.nul_bytes += nul_bytes
+        for table, (count, joined) in zip(self._tables, names):
+            table.extend_joined(count, joined)      # decoded when someone reads them
+        if first is not None:
+            self.first_time = first
 
     def finish(self) -> LineColumns:
         """The end of the input: every line still held, in order."""
         if self._finished:
             raise RuntimeError("the line stage has finished")
         self._finished = True
-        columns = self._release(self._order.finish())
+        columns, names, first = self._release(self._order.finish())
         self._order.end_block()
+        self._publish((None, 0, 0, names, first))
         self.last_time = self.newest if self.first_time is not None else None
         return columns
 
-    def _release(self, n: int) -> LineColumns:
-        """The columns of the `n` ready rows that are kept."""
+    def _release(self, n: int) -> tuple[LineColumns, list, int | None]:
+        """The columns of the `n` ready rows that are kept; the names met (per table,
+        ``(count, joined bytes)``); the oldest time handed out so far (None: none yet)."""
         order = self._order
         for row, hold in order.hold_questions():
             if hold.decode("utf-8").isdigit():      # Unicode digits: not a hold time
@@ -426,11 +452,8 @@ class LineStage(_Accounting):
         text_end = np.empty(n, dtype=np.int64)
         kept, texts = order.release(epoch, where, verb, callid, queue, agent, data1, number, stripped,
                                     wide, text_end, self.keep_texts)
-        for names, (count, joined) in zip(self._tables, order.take_new_names()):
-            if count:
-                _extend(names, joined.decode("utf-8").split("\n"), count)
-        if order.has_first:
-            self.first_time = order.first_time
+        names = order.take_new_names()
+        first = order.first_time if order.has_first else None
         columns = LineColumns(epoch[:kept], where[:kept], verb[:kept], callid[:kept], queue[:kept],
                               agent[:kept], data1[:kept], number[:kept], stripped[:kept])
         for i in np.flatnonzero(wide[:kept]).tolist():
@@ -441,7 +464,7 @@ class LineStage(_Accounting):
                 stripped[i, k] = field_number(field.strip())
         if self.keep_texts:
             columns.texts = texts.decode("utf-8").split("\n") if kept else []
-        return columns
+        return columns, names, first
 
 
 class _Verdicts:
@@ -462,12 +485,21 @@ class _Verdicts:
             self.reason = _NO_CODES
             return
         self.data = data
-        size = data.count(b"\n") + 1
-        self.epoch, self.start, self.end, nuls = (np.empty(size, dtype=np.int64) for _ in range(4))
-        self.reason = reason = np.empty(size, dtype=np.uint8)
-        self.n_lines = tokenize(data, MAX_LINE_BYTES, self.epoch, reason, self.start, self.end, nuls)
-        if self.n_lines != size:  # pragma: no cover - a bug, never a data problem
-            raise RuntimeError(f"queue_log tokenizer: {self.n_lines} of {size} lines")
+        # Room for lines of _TYPICAL_LINE_BYTES on average (no pass to count them); a
+        # block of shorter lines is counted and tokenised again.
+        size = len(data) // _TYPICAL_LINE_BYTES + 1
+        for attempt in range(2):
+            self.epoch, self.start, self.end, nuls = (np.empty(size, dtype=np.int64) for _ in range(4))
+            self.reason = reason = np.empty(size, dtype=np.uint8)
+            self.n_lines = tokenize(data, MAX_LINE_BYTES, self.epoch, reason, self.start, self.end, nuls)
+            if self.n_lines >= 0:
+                break
+            size = data.count(b"\n") + 1
+        if self.n_lines < 0:  # pragma: no cover - a bug, never a data problem
+            raise RuntimeError(f"queue_log tokenizer: more than {size} lines")
+        if self.n_lines < size:
+            nuls = nuls[:self.n_lines]
+            reason = self.reason = reason[:self.n_lines]
         self.nul_runs = int(np.count_nonzero(nuls))      # (0 on the lines left SLOW)
         if self.nul_runs:
             self.nul_bytes = int(nuls.sum())
@@ -485,16 +517,6 @@ class _Verdicts:
                 reason[i] = _VERDICT_CODES[verdict]
 
 
-def _extend(names: Any, new: list[str], count: int) -> None:
-    """Append names the compiled tables met (in code order) to a Names table."""
-    first = len(names.names)
-    if len(new) != count or len(names.codes) != first:  # pragma: no cover - a bug
-        raise RuntimeError("the line name tables were changed outside the line stage")
-    names.names.extend(new)
-    names.codes.update(zip(new, range(first, first + count)))
-    if len(names.codes) != first + count:  # pragma: no cover - the tables were changed elsewhere
-        raise RuntimeError("the line name tables were changed outside the line stage")
-
-
 _NO_LINES = np.zeros(0, dtype=np.int64)
+_TYPICAL_LINE_BYTES = 32        # a queue_log line is 40 - 150 bytes; blank lines are rarer
 _NO_CODES = np.zeros(0, dtype=np.uint8)

@@ -409,7 +409,7 @@ def _grown(values: np.ndarray, n: int, fill: int = -1) -> np.ndarray:
 
 def _nobody(names: Any) -> tuple[int, int]:
     """The codes of "" and "NONE" in one name table (-1: not seen yet)."""
-    return names.codes.get("", -1), names.codes.get("NONE", -1)
+    return names.lookup(""), names.lookup("NONE")
 
 
 class CompiledCallTracker:
@@ -493,7 +493,7 @@ class CompiledCallTracker:
             self._queue_out, self._queue_raw, self._agent_canon, self._canon_out, self._canon_of,
             callid_none_a=cn[0], callid_none_b=cn[1], queue_none_a=qn[0], queue_none_b=qn[1],
             agent_none_a=an[0], agent_none_b=an[1],
-            attended=names.verbs.codes["ATTENDEDTRANSFER"], link=names.texts.codes.get("LINK", -1))
+            attended=names.verbs.codes["ATTENDEDTRANSFER"], link=names.texts.lookup("LINK"))
         self.reason = REASONS[self._state.last_reason]
         return verdict, reason
 
