@@ -19,7 +19,7 @@ from checks import assert_same_as_reference
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues", "agentstats._agents", "agentstats._qlog", "agentstats._qlog_calls", "agentstats._qlog_agents", "agentstats._qlog_lines"])
+@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues", "agentstats._agents", "agentstats._qlog", "agentstats._qlog_calls", "agentstats._qlog_agents", "agentstats._qlog_lines", "agentstats._qlog_aliases"])
 def test_stub_matches_the_compiled_module(module):
     result = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", module],
