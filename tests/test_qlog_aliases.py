@@ -172,11 +172,20 @@ def test_known_aliases(tmp_path):
     assert both_engines([path], known={"\udcff": "ann"})[0] == {"SIP/1": "ann"}   # any str as a key
 
 
-@pytest.mark.parametrize("seconds_after, expected", [(50, {"SIP/9": "ann"}), (64, {}), (200, {})])
-def test_pending_seconds_are_bounded(tmp_path, seconds_after, expected):
+@pytest.mark.parametrize("seconds_before, seconds_after, expected", [
+    (0, 50, {"SIP/9": "ann"}),
+    (0, 63, {"SIP/9": "ann"}),      # 64 open seconds: none settled yet
+    (0, 64, {}),                    # 65: those older than the newest minus 60 s are
+    (0, 200, {}),
+    (4, 60, {"SIP/9": "ann"}),      # 65 open seconds, but its second is the newest minus 60
+    (4, 63, {"SIP/9": "ann"}),      # that settling left 61 open: none settled until 65 again
+    (3, 61, {}),
+])
+def test_pending_seconds_are_bounded(tmp_path, seconds_before, seconds_after, expected):
     """An UNPAUSE that comes after its second was settled (more than 64 open seconds and
     more than 60 s older than the newest line) no longer meets the ADDMEMBER."""
-    lines = [_line(T0, "ADDMEMBER", "SIP/9")]
+    lines = [_line(T0 - k, "ADDMEMBER", "SIP/filler") for k in range(seconds_before, 0, -1)]
+    lines.append(_line(T0, "ADDMEMBER", "SIP/9"))
     lines += [_line(T0 + k, "ADDMEMBER", "SIP/filler") for k in range(1, seconds_after + 1)]
     lines.append(_line(T0, "UNPAUSE", "ann"))
     assert both_engines([_write(tmp_path / "queue_log", lines)])[0] == expected
@@ -267,11 +276,35 @@ def test_generated_logs(tmp_path_factory, files, end, known):
     both_engines(paths, known=known)
 
 
-@given(st.binary(max_size=40) | st.text(max_size=12).map(lambda t: t.encode("utf-8", "surrogatepass")))
-def test_utf8_rule_is_pythons(data):
+def _decodes(data: bytes) -> bool:
     try:
         data.decode("utf-8")
-        valid = True
     except UnicodeDecodeError:
-        valid = False
+        return False
+    return True
+
+
+@pytest.mark.parametrize("data, valid", [
+    (b"", True), (b"\x00\x7f", True), (b"\xc2\x80", True), (b"\xdf\xbf", True), (b"\xe0\xa0\x80", True),
+    (b"\xed\x9f\xbf", True), (b"\xee\x80\x80", True), (b"\xf0\x90\x80\x80", True),
+    (b"\xf4\x8f\xbf\xbf", True), (b"\xf3\xbf\xbf\xbf", True),
+    (b"\x80", False), (b"\xc0\x80", False), (b"\xc1\xbf", False), (b"\xc0\x80\x80", False),
+    (b"\xe0\x80\x80", False), (b"\xe0\x9f\xbf", False), (b"\xed\xa0\x80", False), (b"\xed\xbf\xbf", False),
+    (b"\xf0\x80\x80\x80", False), (b"\xf0\x8f\xbf\xbf", False), (b"\xf4\x90\x80\x80", False),
+    (b"\xf5\x80\x80\x80", False), (b"\xff", False), (b"\xc2", False), (b"\xe1\x80", False),
+    (b"\xf1\x80\x80", False), (b"a\xe1\x80a", False), (b"\xe1\x80\xc0", False),
+], ids=repr)
+def test_utf8_rule_edges(data, valid):
+    assert _decodes(data) == valid           # the cases are Python's rule
     assert is_utf8(data) == valid
+
+
+#: lead and continuation bytes at every border of the UTF-8 rule
+BORDER_BYTES = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC,
+                0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF]
+
+
+@given(st.binary(max_size=40) | st.text(max_size=12).map(lambda t: t.encode("utf-8", "surrogatepass"))
+       | st.lists(st.sampled_from(BORDER_BYTES), max_size=12).map(bytes))
+def test_utf8_rule_is_pythons(data):
+    assert is_utf8(data) == _decodes(data)
