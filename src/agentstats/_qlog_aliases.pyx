@@ -255,10 +255,10 @@ cdef class AliasVotes:
             queue = self._intern(p + bars[1] + 1, bars[2] - bars[1] - 1, latin1)
         name = self._intern(p + bars[2] + 1, bars[3] - bars[2] - 1, latin1)
         if present:
-            self.flags[name] |= UNPAUSES_ITSELF
+            self.flags[name] = self.flags[name] | UNPAUSES_ITSELF
         entry.queue, entry.name, entry.present = queue, name, present
         self.pending[epoch].push_back(entry)
-        self.n_used += 1
+        self.n_used = self.n_used + 1
         if not self.has_newest or epoch > self.newest:
             self.newest, self.has_newest = epoch, True
             if <int64_t>self.pending.size() > self.most_pending:
@@ -324,6 +324,6 @@ cdef class AliasVotes:
             self.target[name] = member
             self.support[name] = 1
         elif self.target[name] == member:
-            self.support[name] += 1
+            self.support[name] = self.support[name] + 1
         else:
-            self.flags[name] |= MANY_TARGETS
+            self.flags[name] = self.flags[name] | MANY_TARGETS

@@ -368,7 +368,7 @@ def _python_alias_votes(paths: Iterable[str | os.PathLike | LogSource], known: M
     for second in list(pending):
         settle(second)
     # Names that are members on their own (they UNPAUSE themselves) are never aliases.
-    found = []
+    found: list[tuple[str, str, int]] = []
     for name, counter in votes.items():
         if name not in themselves and len(counter) == 1:
             (target, support), = counter.items()
