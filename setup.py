@@ -106,6 +106,12 @@ extensions = [
         language="c++",         # the translation state lives in libcpp containers
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
+    Extension(
+        "agentstats._qlog_aliases",
+        ["src/agentstats/_qlog_aliases.pyx"],
+        language="c++",         # names and open seconds live in libcpp containers
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    ),
 ]
 
 setup(

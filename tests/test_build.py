@@ -19,7 +19,7 @@ from checks import assert_same_as_reference
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues", "agentstats._agents", "agentstats._qlog", "agentstats._qlog_calls", "agentstats._qlog_agents", "agentstats._qlog_lines"])
+@pytest.mark.parametrize("module", ["agentstats._kernel", "agentstats._queues", "agentstats._agents", "agentstats._qlog", "agentstats._qlog_calls", "agentstats._qlog_agents", "agentstats._qlog_lines", "agentstats._qlog_aliases"])
 def test_stub_matches_the_compiled_module(module):
     result = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", module],
@@ -200,3 +200,21 @@ def test_debug_build_of_the_agent_translation_gives_the_twin_answers(debug_kerne
     assert_same(empty, lines, aliases=diagnostics["aliases"], as_of=diagnostics["last_time"], blocks=(500,))
     assert calls and all(calls)
     assert CompiledAgentTranslator(LineNames())._k is debug_agents
+
+
+def test_debug_build_of_the_alias_inference_gives_the_twin_answers(debug_kernel, monkeypatch, tmp_path):
+    # bounds and None checks on: the compiled alias inference (agentstats._qlog_aliases,
+    # SPEC 6.4) against its plain-Python twin on the hand-made cases and a demo log
+    built = next(debug_kernel.built_lib.glob("_qlog_aliases.*"))
+    spec = importlib.util.spec_from_file_location("agentstats._qlog_aliases", built)
+    debug_aliases = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(debug_aliases)
+    monkeypatch.setattr(agentstats, "_qlog_aliases", debug_aliases, raising=False)
+    monkeypatch.setitem(sys.modules, "agentstats._qlog_aliases", debug_aliases)
+    from test_qlog_aliases import HAND_MADE, _write, both_engines
+
+    from agentstats.demo import demo_log_path
+
+    assert both_engines([demo_log_path()])[0]
+    for case, (lines, expected) in HAND_MADE.items():
+        assert both_engines([_write(tmp_path / "queue_log", lines)])[0] == expected, case

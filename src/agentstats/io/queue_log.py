@@ -275,15 +275,56 @@ def _alias_candidate_lines(source: LogSource | str | os.PathLike) -> Iterator[st
                 unpaused = find(b"UNPAUSE", end)
 
 
-def infer_aliases(paths: Iterable[str | os.PathLike | LogSource], *, known: Mapping[str, str] | None = None
-                  ) -> tuple[dict[str, str], list[str]]:
+#: alias inference keeps the lines of at most this many open seconds before it settles
+#: the old ones: those more than _ALIAS_WINDOW seconds older than the newest line
+_ALIAS_PENDING_SECONDS = 64
+_ALIAS_WINDOW = 60
+
+
+def infer_aliases(paths: Iterable[str | os.PathLike | LogSource], *, known: Mapping[str, str] | None = None,
+                  engine: str | None = None) -> tuple[dict[str, str], list[str]]:
     """Infer ``interface -> member name`` from ADDMEMBER lines that share a second (and
     the queue) with the member's own UNPAUSE line, or the second with its UNPAUSEALL line
     (the login macro of FreePBX/Issabel does exactly that).
 
     A name is mapped only when every such ADDMEMBER line of it points at the same single
-    candidate. Returns the map and one human-readable message per inferred alias."""
+    candidate. Returns the map and one human-readable message per inferred alias.
+    `engine` is that of :class:`QueueLogImporter`: ``"cython"`` reads the lines in
+    compiled code, ``"python"`` one at a time; both give the same map and messages."""
     known = dict(known or {})
+    if _choose_engine(engine) == "cython":
+        found = _compiled_alias_votes(paths)
+    else:
+        found = _python_alias_votes(paths, known)
+    inferred: dict[str, str] = {}
+    messages: list[str] = []
+    for name, target, support in sorted(found):
+        if name in known:
+            continue
+        inferred[name] = target
+        messages.append(f"inferred alias {name} -> {target} from {support} ADDMEMBER "
+                        f"line{'s' if support != 1 else ''} sharing a second with {target}'s UNPAUSE")
+    return inferred, messages
+
+
+def _compiled_alias_votes(paths: Iterable[str | os.PathLike | LogSource]) -> list[tuple[str, str, int]]:
+    """The votes of :func:`_python_alias_votes`, read in compiled code block by block."""
+    from .._qlog_aliases import AliasVotes
+
+    votes = AliasVotes(MAX_LINE_BYTES, _ALIAS_PENDING_SECONDS, _ALIAS_WINDOW)
+    for path in paths:
+        source = path if isinstance(path, LogSource) else LogSource(path)
+        for data, _too_long_after in LineReader(source, _BLOCK_BYTES).byte_blocks():
+            if data is not None:
+                votes.feed(data)
+    # (names are kept as the UTF-8 bytes of their text: never anything else)
+    return [(name.decode("utf-8"), target.decode("utf-8"), support) for name, target, support in votes.finish()]
+
+
+def _python_alias_votes(paths: Iterable[str | os.PathLike | LogSource], known: Mapping[str, str]
+                        ) -> list[tuple[str, str, int]]:
+    """``(name, member, votes)`` for every name whose votes all point at one member and
+    that never UNPAUSEs itself, one line at a time in Python (the compiled reader's twin)."""
     votes: dict[str, Counter] = defaultdict(Counter)
     themselves: set[str] = set()
     # Seconds still open: epoch -> (ADDMEMBER (queue, name) list, UNPAUSE (queue, member) list).
@@ -321,22 +362,18 @@ def infer_aliases(paths: Iterable[str | os.PathLike | LogSource], *, known: Mapp
             bucket[entry].append((parts[2] if verb != "UNPAUSEALL" else "*", parts[3]))
             if newest is None or second > newest:
                 newest = second
-                if len(pending) > 64:
-                    for old in [k for k in pending if k < newest - 60]:
+                if len(pending) > _ALIAS_PENDING_SECONDS:
+                    for old in [k for k in pending if k < newest - _ALIAS_WINDOW]:
                         settle(old)
     for second in list(pending):
         settle(second)
     # Names that are members on their own (they UNPAUSE themselves) are never aliases.
-    inferred: dict[str, str] = {}
-    messages: list[str] = []
-    for name, counter in sorted(votes.items()):
-        if name in known or name in themselves or len(counter) != 1:
-            continue
-        (target, support), = counter.items()
-        inferred[name] = target
-        messages.append(f"inferred alias {name} -> {target} from {support} ADDMEMBER "
-                        f"line{'s' if support != 1 else ''} sharing a second with {target}'s UNPAUSE")
-    return inferred, messages
+    found: list[tuple[str, str, int]] = []
+    for name, counter in votes.items():
+        if name not in themselves and len(counter) == 1:
+            (target, support), = counter.items()
+            found.append((name, target, support))
+    return found
 
 
 # -- the translator (SPEC 6.1-6.3) ------------------------------------------------------
@@ -415,7 +452,7 @@ class QueueLogImporter:
             # choice: a stream can be read only once, so aliases are inferred from the
             # regular files only (and the user is told).
             files = [source for source in self.sources if not source.is_stream]
-            found, self.aliases_inferred = infer_aliases(files, known=self.aliases)
+            found, self.aliases_inferred = infer_aliases(files, known=self.aliases, engine=self.engine)
             streams = [source.name for source in self.sources if source.is_stream]
             if streams:
                 self.aliases_inferred.append(
@@ -1001,8 +1038,9 @@ def _choose_engine(engine: str | None) -> str:
 
 
 def _compiled_modules() -> None:
-    """Import the compiled modules of the reader: line stage, call side, agent side."""
-    from .. import _qlog, _qlog_agents, _qlog_calls, _qlog_lines  # noqa: F401
+    """Import the compiled modules of the reader: line stage, call side, agent side,
+    alias inference."""
+    from .. import _qlog, _qlog_agents, _qlog_aliases, _qlog_calls, _qlog_lines  # noqa: F401
 
 
 def _new_buffers() -> tuple:
