@@ -26,6 +26,7 @@ of it is dead.
 
 cimport cython
 from cython.operator cimport dereference as deref
+from ._text cimport has_wide as _has_wide, valid_utf8 as _valid_utf8
 from libc.stdint cimport INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy
 from libcpp.algorithm cimport sort
@@ -105,53 +106,6 @@ cdef extern from *:
 cdef inline bint _is_space(uint8_t c) noexcept nogil:
     # str.isspace on an ASCII character
     return c == 32 or (9 <= c <= 13) or (28 <= c <= 31)
-
-
-cdef inline bint _has_wide(const uint8_t* p, int64_t n) noexcept nogil:
-    cdef int64_t i
-    cdef uint8_t bits = 0
-    for i in range(n):
-        bits |= p[i]
-    return bits >= 128
-
-
-cdef bint _valid_utf8(const uint8_t* p, int64_t n) noexcept nogil:
-    """Python's strict UTF-8 decoder says yes (no overlong forms, no surrogates, at most
-    U+10FFFF)."""
-    cdef int64_t i = 0
-    cdef uint8_t c, lo, hi
-    cdef int more, k
-    while i < n:
-        c = p[i]
-        if c < 0x80:
-            i += 1
-            continue
-        lo, hi = 0x80, 0xBF
-        if 0xC2 <= c <= 0xDF:
-            more = 1
-        elif c == 0xE0:
-            more, lo = 2, 0xA0
-        elif c == 0xED:
-            more, hi = 2, 0x9F
-        elif 0xE1 <= c <= 0xEF:
-            more = 2
-        elif c == 0xF0:
-            more, lo = 3, 0x90
-        elif c == 0xF4:
-            more, hi = 3, 0x8F
-        elif 0xF1 <= c <= 0xF3:
-            more = 3
-        else:
-            return False
-        if i + more >= n:
-            return False                 # cut short
-        if not (lo <= p[i + 1] <= hi):
-            return False
-        for k in range(2, more + 1):
-            if not (0x80 <= p[i + k] <= 0xBF):
-                return False
-        i += more + 1
-    return True
 
 
 cdef inline int64_t _field_number(const uint8_t* p, int64_t s, int64_t e) noexcept nogil:
