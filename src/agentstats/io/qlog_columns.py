@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["LineColumns", "Names", "LineNames", "KNOWN_VERBS", "DATA_FIELDS", "MISSING",
@@ -200,6 +202,22 @@ class LineColumns:
     def empty(cls) -> LineColumns:
         return columns_from_lines([], LineNames())
 
+    @classmethod
+    def allocate(cls, n: int, numbers: int | None = None) -> LineColumns:
+        """Columns for `n` rows, to be filled in place (numbers: the fill of the two
+        number arrays; None leaves every column uninitialised)."""
+        def make(shape: Any, dtype: Any) -> np.ndarray:
+            return np.empty(shape, dtype=dtype) if numbers is None else np.full(shape, numbers, dtype=dtype)
+
+        return cls(np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int16),
+                   np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n, np.int32),
+                   np.empty(n, np.int32), make((n, DATA_FIELDS), np.int64), make((n, DATA_FIELDS), np.int64))
+
+    def head(self, n: int) -> LineColumns:
+        """The first `n` rows (views), without texts."""
+        return LineColumns(self.epoch[:n], self.where[:n], self.verb[:n], self.callid[:n], self.queue[:n],
+                           self.agent[:n], self.data1[:n], self.number[:n], self.number_stripped[:n])
+
 
 def field_number(text: str) -> int:
     """A data field as a whole number: 1 to 18 ASCII digits, else MISSING. (Bounds such
@@ -215,15 +233,10 @@ def columns_from_lines(lines: Sequence[tuple[int, int, str]], names: LineNames, 
     The definition of a stage-1 row: the split is ``text.split("|")``, with callid,
     queue, agent, verb at indices 1 - 4 and data1 .. data5 at 5 - 9."""
     n = len(lines)
-    epoch = np.empty(n, dtype=np.int64)
-    where = np.empty(n, dtype=np.int64)
-    verb = np.empty(n, dtype=np.int16)
-    callid = np.empty(n, dtype=np.int32)
-    queue = np.empty(n, dtype=np.int32)
-    agent = np.empty(n, dtype=np.int32)
-    data1 = np.empty(n, dtype=np.int32)
-    number = np.full((n, DATA_FIELDS), MISSING, dtype=np.int64)
-    stripped = np.full((n, DATA_FIELDS), MISSING, dtype=np.int64)
+    out = LineColumns.allocate(n, numbers=MISSING)
+    epoch, where, verb, callid, queue, agent, data1 = (
+        out.epoch, out.where, out.verb, out.callid, out.queue, out.agent, out.data1)
+    number, stripped = out.number, out.number_stripped
     for i, (t, w, text) in enumerate(lines):
         parts = text.split("|")
         epoch[i] = t
@@ -236,5 +249,5 @@ def columns_from_lines(lines: Sequence[tuple[int, int, str]], names: LineNames, 
         for k, field in enumerate(parts[5:5 + DATA_FIELDS]):
             number[i, k] = field_number(field)
             stripped[i, k] = field_number(field.strip())
-    return LineColumns(epoch, where, verb, callid, queue, agent, data1, number, stripped,
-                       texts=[text for _, _, text in lines] if keep_texts else None)
+    out.texts = [text for _, _, text in lines] if keep_texts else None
+    return out

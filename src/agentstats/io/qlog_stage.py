@@ -439,23 +439,17 @@ class LineStage(_Accounting):
         for row, hold in order.hold_questions():
             if hold.decode("utf-8").isdigit():      # Unicode digits: not a hold time
                 order.set_bad_hold(row)
-        epoch = np.empty(n, dtype=np.int64)
-        where = np.empty(n, dtype=np.int64)
-        verb = np.empty(n, dtype=np.int16)
-        callid = np.empty(n, dtype=np.int32)
-        queue = np.empty(n, dtype=np.int32)
-        agent = np.empty(n, dtype=np.int32)
-        data1 = np.empty(n, dtype=np.int32)
-        number = np.empty((n, DATA_FIELDS), dtype=np.int64)
-        stripped = np.empty((n, DATA_FIELDS), dtype=np.int64)
+        rows = LineColumns.allocate(n)
+        epoch, where, verb, callid, queue, agent, data1 = (
+            rows.epoch, rows.where, rows.verb, rows.callid, rows.queue, rows.agent, rows.data1)
+        number, stripped = rows.number, rows.number_stripped
         wide = np.empty(n, dtype=np.uint8)
         text_end = np.empty(n, dtype=np.int64)
         kept, texts = order.release(epoch, where, verb, callid, queue, agent, data1, number, stripped,
                                     wide, text_end, self.keep_texts)
         names = order.take_new_names()
         first = order.first_time if order.has_first else None
-        columns = LineColumns(epoch[:kept], where[:kept], verb[:kept], callid[:kept], queue[:kept],
-                              agent[:kept], data1[:kept], number[:kept], stripped[:kept])
+        columns = rows.head(kept)
         for i in np.flatnonzero(wide[:kept]).tolist():
             # str.strip removes Unicode spaces too: the twin's reading of such a row
             begin = int(text_end[i - 1]) + 1 if i else 0
