@@ -197,6 +197,28 @@ class LineColumns:
     def __len__(self) -> int:
         return len(self.epoch)
 
+    def checked(self, names: LineNames) -> LineColumns:
+        """These columns with every array contiguous in its dtype and every code inside
+        its table of `names` (else ValueError): what the compiled readers of a block (the
+        call side, the agent side) check before they read it."""
+        n = len(self.epoch)
+        for name, dtype, table in (("epoch", np.int64, None), ("where", np.int64, None),
+                                   ("verb", np.int16, names.verbs), ("callid", np.int32, names.callids),
+                                   ("queue", np.int32, names.queues), ("agent", np.int32, names.agents),
+                                   ("data1", np.int32, names.texts)):
+            values = np.ascontiguousarray(getattr(self, name), dtype=dtype)
+            if values.shape != (n,):
+                raise ValueError(f"columns.{name} has shape {values.shape}, not ({n},)")
+            if table is not None and n and (values.min() < 0 or values.max() >= len(table)):
+                raise ValueError(f"columns.{name} holds codes outside its name table (0..{len(table) - 1})")
+            setattr(self, name, values)
+        for name in ("number", "number_stripped"):
+            values = np.ascontiguousarray(getattr(self, name), dtype=np.int64)
+            if values.shape != (n, DATA_FIELDS):
+                raise ValueError(f"columns.{name} has shape {values.shape}, not ({n}, {DATA_FIELDS})")
+            setattr(self, name, values)
+        return self
+
     @classmethod
     def empty(cls) -> LineColumns:
         return columns_from_lines([], LineNames())

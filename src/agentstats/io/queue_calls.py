@@ -464,22 +464,9 @@ class CompiledCallTracker:
         """Read one block of rows; returns (verdict int8, reason int8) per row: verdict
         -1 not the call side's line (the agent side accounts for it), 1 used, 0 counted
         under ``REASONS[reason]``."""
-        n = len(columns.epoch)
         names = self.names
-        arrays = {}
-        for field, dtype, table in (("epoch", np.int64, None), ("where", np.int64, None),
-                                    ("verb", np.int16, names.verbs), ("callid", np.int32, names.callids),
-                                    ("queue", np.int32, names.queues), ("agent", np.int32, names.agents),
-                                    ("data1", np.int32, names.texts)):
-            values = np.ascontiguousarray(getattr(columns, field), dtype=dtype)
-            if values.shape != (n,):
-                raise ValueError(f"columns.{field} has shape {values.shape}, not ({n},)")
-            if table is not None and n and (values.min() < 0 or values.max() >= len(table)):
-                raise ValueError(f"columns.{field} holds codes outside its name table (0..{len(table) - 1})")
-            arrays[field] = values
-        stripped = np.ascontiguousarray(columns.number_stripped, dtype=np.int64)
-        if stripped.shape != (n, 5):
-            raise ValueError(f"columns.number_stripped has shape {stripped.shape}, not ({n}, 5)")
+        columns = columns.checked(names)
+        n = len(columns.epoch)
         self._tables(columns)
         verdict = np.empty(n, dtype=np.int8)
         reason = np.empty(n, dtype=np.int8)
@@ -488,8 +475,8 @@ class CompiledCallTracker:
         kind, arg, field = self._verbs
         cn, qn, an = _nobody(names.callids), _nobody(names.queues), _nobody(names.agents)
         self._state.read(
-            arrays["epoch"], arrays["where"], arrays["verb"], arrays["callid"], arrays["queue"],
-            arrays["agent"], arrays["data1"], stripped, verdict, reason, kind, arg, field,
+            columns.epoch, columns.where, columns.verb, columns.callid, columns.queue,
+            columns.agent, columns.data1, columns.number_stripped, verdict, reason, kind, arg, field,
             self._queue_out, self._queue_raw, self._agent_canon, self._canon_out, self._canon_of,
             callid_none_a=cn[0], callid_none_b=cn[1], queue_none_a=qn[0], queue_none_b=qn[1],
             agent_none_a=an[0], agent_none_b=an[1],

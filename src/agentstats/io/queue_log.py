@@ -435,7 +435,9 @@ class QueueLogImporter:
     ) -> None:
         self.engine = _choose_engine(engine)
         if read_threads is None:
-            read_threads = 2 if _free_cores() >= 2 else 1
+            from ..aggregate import _available_cores
+
+            read_threads = 2 if _available_cores() >= 2 else 1
         if isinstance(read_threads, bool) or read_threads not in (1, 2):
             raise ValueError(f"read_threads must be 1 or 2, not {read_threads!r}")
         self.read_threads = int(read_threads)
@@ -1012,14 +1014,6 @@ class QueueLogImporter:
         total = self.used + sum(self.counted.values())
         if total != self.lines:  # pragma: no cover - a bug, never a data problem
             raise RuntimeError(f"queue_log accounting: {total} of {self.lines} lines")
-
-
-def _free_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):      # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _choose_engine(engine: str | None) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .qlog_columns import DATA_FIELDS, LineNames, Names
+from .qlog_columns import LineNames, Names
 from .queue_calls import REASONS as CALL_REASONS
 from .queue_log import _CALL_END, _LOGIN, _LOGOFF, _NOBODY, _NOT_AGENT, _RING, EventChunk, parse_wrapup
 
@@ -146,21 +146,9 @@ class CompiledAgentTranslator:
 
     def read(self, columns: Any, verdict: np.ndarray, reason: np.ndarray) -> None:
         """Translate one block of rows, in order, after the call side has read it."""
-        n = len(columns.epoch)
         names = self.names
-        arrays = {}
-        for field, dtype, table in (("epoch", np.int64, None), ("where", np.int64, None),
-                                    ("verb", np.int16, names.verbs), ("queue", np.int32, names.queues),
-                                    ("agent", np.int32, names.agents), ("data1", np.int32, names.texts)):
-            values = np.ascontiguousarray(getattr(columns, field), dtype=dtype)
-            if values.shape != (n,):
-                raise ValueError(f"columns.{field} has shape {values.shape}, not ({n},)")
-            if table is not None and n and (values.min() < 0 or values.max() >= len(table)):
-                raise ValueError(f"columns.{field} holds codes outside its name table (0..{len(table) - 1})")
-            arrays[field] = values
-        number = np.ascontiguousarray(columns.number, dtype=np.int64)
-        if number.shape != (n, DATA_FIELDS):
-            raise ValueError(f"columns.number has shape {number.shape}, not ({n}, {DATA_FIELDS})")
+        columns = columns.checked(names)
+        n = len(columns.epoch)
         verdict = np.ascontiguousarray(verdict, dtype=np.int8)
         reason = np.ascontiguousarray(reason, dtype=np.int8)
         if verdict.shape != (n,) or reason.shape != (n,):
@@ -174,8 +162,8 @@ class CompiledAgentTranslator:
                 raise ValueError(f"a counted row's reason must be a call-side reason code (1..{len(self._call_reason) - 1})")
         self._tables()
         self._state.read(
-            arrays["epoch"], arrays["where"], arrays["verb"], arrays["queue"], arrays["agent"],
-            arrays["data1"], number, verdict, reason, self._verb_kind, self._queue_nobody,
+            columns.epoch, columns.where, columns.verb, columns.queue, columns.agent,
+            columns.data1, columns.number, verdict, reason, self._verb_kind, self._queue_nobody,
             self._queue_wrapup, self._agent_canon, self._text_paused, self._call_reason,
             n_agents=len(self._agents), empty_text=names.texts.codes.get("", -1),
             login_verb=names.verbs.codes["AGENTLOGIN"])
