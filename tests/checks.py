@@ -53,3 +53,25 @@ def assert_same_as_reference(session, time, state, wait=None, as_of=None, **kwar
     assert diagnostics["rows"] == len(session)
     assert sum(diagnostics[name] for name in BUCKETS if name != "off_table") == len(session)
     return table
+
+
+def translated_lines(run, path, **options):
+    """The lines the Python queue_log importer hands to its per-line translation
+    (decoded, de-duplicated, time-ordered) as (epoch, where, text), and what
+    ``run(path, engine="python", **options)`` returns (import_queue_log or
+    read_queue_log): the stage-2 input the compiled readers are compared on."""
+    from agentstats.io.queue_log import QueueLogImporter
+
+    seen: list[tuple[int, int, str]] = []
+    translate = QueueLogImporter._line
+
+    def spy(self, t, parts, where):
+        seen.append((t, where, "|".join(parts)))
+        return translate(self, t, parts, where)
+
+    QueueLogImporter._line = spy
+    try:
+        result = run(path, engine="python", **options)   # (_line is its per-line hook)
+    finally:
+        QueueLogImporter._line = translate
+    return seen, result

@@ -23,7 +23,9 @@ from agentstats.io.lines import LATEST_EPOCH
 from agentstats.io.qlog_columns import MISSING, LineNames, columns_from_lines
 from agentstats.io.queue_calls import (DEFAULT_MEMORY, REASONS, CompiledCallTracker, QueueCallTracker,
                                        call_verdicts)
-from agentstats.io.queue_log import QueueLogImporter, import_queue_log
+from agentstats.io.queue_log import import_queue_log
+
+from checks import translated_lines
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "queue_log"
 SHARED_LOGS = sorted(SHARED.glob("*.log")) if SHARED.is_dir() else []
@@ -32,22 +34,9 @@ FIELDS = ("enter", "leave", "wait", "talk", "call_end", "line_at", "prev", "next
 T = 1_700_000_000
 
 
-def importer_lines(path, **options) -> tuple[list[tuple[int, int, str]], object]:
-    """The lines the Python importer hands to its translation (decoded, de-duplicated,
-    time-ordered), as (epoch, where, text); and the import's result."""
-    seen: list[tuple[int, int, str]] = []
-    translate = QueueLogImporter._line
-
-    def spy(self, t, parts, where):
-        seen.append((t, where, "|".join(parts)))
-        return translate(self, t, parts, where)
-
-    QueueLogImporter._line = spy
-    try:
-        result = import_queue_log(path, engine="python", **options)   # (_line is its per-line hook)
-    finally:
-        QueueLogImporter._line = translate
-    return seen, result
+def importer_lines(path, **options):
+    """The Python importer's stage-2 lines and the result of import_queue_log (checks.translated_lines)."""
+    return translated_lines(import_queue_log, path, **options)
 
 
 def assert_same(lines, *, blocks=(), aliases=None, memory=DEFAULT_MEMORY):

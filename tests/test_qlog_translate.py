@@ -23,6 +23,8 @@ from agentstats.io.queue_calls import CompiledCallTracker, call_verdicts
 from agentstats.io.queue_log import EventChunk, QueueLogImporter, read_queue_log
 from agentstats.io.queue_log_translate import CompiledAgentTranslator
 
+from checks import translated_lines
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "queue_log"
 SHARED_LOGS = sorted(SHARED.glob("*.log")) if SHARED.is_dir() else []
 EVENT_FIELDS = ("session", "time", "state", "wait", "reason", "agent", "acd_group", "presence")
@@ -38,21 +40,8 @@ def empty_log(tmp_path_factory) -> Path:
 
 
 def importer_lines(path, **options):
-    """The lines the Python importer hands to its translation (decoded, de-duplicated,
-    time-ordered) as (epoch, where, text), and read_queue_log's result."""
-    seen: list[tuple[int, int, str]] = []
-    translate = QueueLogImporter._line
-
-    def spy(self, t, parts, where):
-        seen.append((t, where, "|".join(parts)))
-        return translate(self, t, parts, where)
-
-    QueueLogImporter._line = spy
-    try:
-        result = read_queue_log(path, engine="python", **options)
-    finally:
-        QueueLogImporter._line = translate
-    return seen, result
+    """The Python importer's stage-2 lines and the result of read_queue_log (checks.translated_lines)."""
+    return translated_lines(read_queue_log, path, **options)
 
 
 def python_twin(empty_log, lines, *, aliases=None, wrapup=None, max_call=None, as_of=None):
