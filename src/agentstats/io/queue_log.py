@@ -501,7 +501,6 @@ class QueueLogImporter:
         self._ev = _new_buffers()
         self._done = False
         # Queued calls (SPEC 8): the call side reads its lines before the agent side.
-        self.call_tracker = QueueCallTracker(aliases=self.aliases, where_of=self._where)
         # SPEC 6.6 / 7: the agents' presence sessions, their last event time, and the
         # per-agent counts only the log knows.
         self._presence: dict[str, _Session] = {}
@@ -513,12 +512,15 @@ class QueueLogImporter:
         # columns (io/queue_calls.py, io/queue_log_translate.py); the Python state above
         # then stays empty.
         self._translator: Any = None
+        self.call_tracker: Any
         if self.engine == "cython":
             from .queue_calls import CompiledCallTracker
             from .queue_log_translate import CompiledAgentTranslator
 
             self.call_tracker = CompiledCallTracker(self.line_names, aliases=self.aliases, where_of=self._where)
             self._translator = CompiledAgentTranslator.for_importer(self, self.line_names)
+        else:
+            self.call_tracker = QueueCallTracker(aliases=self.aliases, where_of=self._where)
 
     # -- accounting ----------------------------------------------------------------
 
@@ -926,6 +928,9 @@ class QueueLogImporter:
             self.line_names, reorder_window=self.reorder_window, keep_texts=not compiled)
         translator = self._translator
         translate = self._translate_compiled if compiled else self._translate
+        # the events translated and not yet handed out, and the hand-out, of either engine
+        pending = (lambda: translator.pending_events) if compiled else (lambda: len(self._ev[0]))
+        take = translator.take_events if compiled else self._take_events
         bytes_done = 0
         gc_was_enabled = gc.isenabled()
         gc.disable()    # millions of small objects: the cyclic GC only costs time here
@@ -941,8 +946,8 @@ class QueueLogImporter:
                     self._sync_lines(stage)
                     if self.progress is not None:
                         self.progress(bytes_done + reader.progress)
-                    if (translator.pending_events if compiled else len(self._ev[0])) >= self.chunk_events:
-                        yield translator.take_events() if compiled else self._take_events()
+                    if pending() >= self.chunk_events:
+                        yield take()
                 bytes_done += reader.progress
             translate(stage.finish())
         finally:
@@ -959,11 +964,8 @@ class QueueLogImporter:
         self._merge_stage_accounting(stage)
         if self.progress is not None:
             self.progress(bytes_done)
-        if compiled:
-            if translator.pending_events or not self.lines:
-                yield translator.take_events()
-        elif self._ev[0] or not self.lines:
-            yield self._take_events()
+        if pending() or not self.lines:
+            yield take()
 
     def _finish_python(self, horizon: int | None) -> None:
         """The end of the log for the Python translation."""
