@@ -15,7 +15,6 @@ from __future__ import annotations
 import bz2
 import errno
 import gzip
-import io
 import lzma
 import os
 import subprocess
@@ -35,7 +34,7 @@ from agentstats.cli import main
 from agentstats.hresult import LINEERR_RESOURCEUNAVAIL, TapiError, TapiResourceError
 from agentstats.io import lines as lines_module
 from agentstats.io.lines import LATEST_EPOCH, MAX_LINE_BYTES
-from agentstats.io.queue_log import QueueLogImporter, import_queue_log, read_queue_log
+from agentstats.io.queue_log import import_queue_log, read_queue_log
 from agentstats.io.tabular import import_table
 
 # The folder of the agentstats the tests import (the installed copy in CI, src/ in a

@@ -258,8 +258,6 @@ class IntervalRollup:
         order = np.lexsort((time, codes))            # stable: ties keep input order
         codes, time, state, key, session, is_carry = (
             codes[order], time[order], state[order], key[order], session[order], is_carry[order])
-        n = len(time)
-        same_next = np.r_[codes[1:] == codes[:-1], False]
         first = np.r_[True, codes[1:] != codes[:-1]]
         # Drop everything after a session's first SESSION_ENDED.
         ended = (state == 4).astype(np.int64)
