@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import agentstats
@@ -163,6 +163,48 @@ def test_chunks_equal_one_shot(rows, chunks, width):
     if width:
         pd.testing.assert_frame_equal(one.intervals(), many.intervals())
     assert one.diagnostics == many.diagnostics
+
+
+@given(multi_queue_logs(invalid=False), st.lists(st.booleans(), min_size=2, max_size=4),
+       st.sampled_from([None, 1]), st.sampled_from([1, 2]))
+def test_chunks_with_and_without_a_reason_column_equal_the_twin(rows, with_reasons, width,
+                                                                  n_threads):
+    """SPEC 7.1 / 1.1: chunks of which some have no reason column (the kernel then skips
+    the pause-reason bookkeeping) give the twin's table, reasons included, whichever
+    chunks have one: a chunk without reasons after one with still says "no reason" for
+    its pauses, and a pause begun without reasons still ends right later on."""
+    assume(rows)
+    rows = sorted(rows, key=lambda r: r[1])
+    bounds = np.linspace(0, len(rows), len(with_reasons) + 1).astype(int)
+    seen = []
+    aggregator = AgentAggregator(unit="s", interval=width, strict=False, n_threads=n_threads)
+    session, time, state, agent, reason, presence = _columns(rows)
+    for lo, hi, given_reasons in zip(bounds, bounds[1:], with_reasons):
+        if hi == lo:
+            continue
+        aggregator.update(session[lo:hi], time[lo:hi], state[lo:hi], agent=agent[lo:hi],
+                          reason=reason[lo:hi] if given_reasons else None,
+                          presence=presence[lo:hi])
+        seen += rows[lo:hi] if given_reasons else [r[:4] + (None,) + r[5:] for r in rows[lo:hi]]
+    _assert_same_as_twin(seen, aggregator.result(), width_minutes=width)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_a_pause_without_reason_after_a_chunk_with_reasons_takes_over(n_threads):
+    """SPEC 7.1: the most recent pause in force gives the reason, also when it comes in
+    a chunk that has no reason column after one that had (it is then "no reason")."""
+    first = [(1, 0, 1, "a", None, False), (2, 0, 1, "a", None, False),
+             (1, 10, 0, "a", "lunch", False)]                     # 10-20 ready (session 2)
+    second = [(2, 20, 0, "a", None, False),                      # 20-30 no reason
+              (2, 30, 4, "a", None, False), (1, 40, 4, "a", None, False)]   # 30-40 lunch
+    aggregator = AgentAggregator(unit="s", strict=False, n_threads=n_threads)
+    for rows, with_reasons in ((first, True), (second, False)):
+        session, time, state, agent, reason, presence = _columns(rows)
+        aggregator.update(session, time, state, agent=agent,
+                          reason=reason if with_reasons else None, presence=presence)
+    reasons = aggregator.result().reasons()
+    got = {r: int(v / pd.Timedelta(1, "s")) for r, v in zip(reasons["reason"], reasons["not_ready"])}
+    assert got == {"lunch": 10, "": 10}
 
 
 @given(multi_queue_logs(distinct_times=True), st.randoms(use_true_random=False))

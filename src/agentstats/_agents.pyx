@@ -622,8 +622,14 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                     status = _NO_MEMORY
                     break
                 ag.b_calls += 1
+            if reasons_in == NULL:
+                # no pause reasons in this aggregation (the caller passes a column of
+                # NO_REASON once any chunk had one): the reason in force is always
+                # NO_REASON, so nothing below would change (and these two branches on
+                # the state entered are the ones a random state sequence mispredicts)
+                continue
             if st == NOT_READY:
-                s.reason = reasons_in[i] if reasons_in != NULL else NO_REASON
+                s.reason = reasons_in[i]
                 s.paused_seq = seq0 + i
                 if _set_reason(ag, agent, s.reason, s.paused_seq, reasons) < 0:
                     status = _NO_MEMORY
@@ -695,7 +701,9 @@ def scan(
     """Apply rows in input order. Returns (status, row, interval_rows, reason_rows):
     `row` is where a status other than STATUS_OK stopped (then the state arrays are
     partly updated: the caller restores them). `reason` and `presence` are per row, or
-    empty when the log has none. A row's session code is `codes[i] - codes_lo`, or with
+    empty when the log has none; `reason` may be empty only while no row applied to
+    these states so far had one (after that, a chunk without reasons passes -1 per row:
+    without a column the kernel skips the pause-reason bookkeeping). A row's session code is `codes[i] - codes_lo`, or with
     `codes_lookup` `codes_lookup[codes[i] - codes_lo]` (integer keys in a compact range:
     no code array materialised); likewise for agents.
 

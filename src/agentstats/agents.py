@@ -210,6 +210,7 @@ class AgentAggregator:
         self._session_keys = KeyCodes("session")
         self._agent_keys = KeyCodes("agent")
         self._reason_keys = KeyCodes("reason")
+        self._had_reasons = False      # some committed chunk had a reason column
         self._session_states = _new_sessions(0)
         self._agent_states = _new_agents(0)
         self._interval_rows: list[np.ndarray] = []
@@ -293,7 +294,15 @@ class AgentAggregator:
         # per row; the kernel checks that a session keeps its agent and presence flag
         rows_presence = (_presence_flags(presence, n) if presence is not None
                          else np.empty(0, dtype=np.uint8))
-        reasons = self._reason_codes(reason, states) if reason is not None else np.empty(0, np.int32)
+        # Without a reason column the kernel skips the pause-reason bookkeeping, which is
+        # exact only while no chunk has had reasons: after one has, a chunk without
+        # reasons says "no reason" on each row.
+        if reason is not None:
+            reasons = self._reason_codes(reason, states)
+        elif self._had_reasons:
+            reasons = np.full(n, -1, dtype=np.int32)
+        else:
+            reasons = np.empty(0, np.int32)
         _check_deadline(deadline)
 
         session_states = _grow_records(self._session_states, n_sessions, _new_sessions)
@@ -380,6 +389,7 @@ class AgentAggregator:
         self._session_keys.commit()
         self._agent_keys.commit()
         self._reason_keys.commit()
+        self._had_reasons = self._had_reasons or reason is not None
         self._session_states = session_states
         self._agent_states = agent_states
         self._tick_unit = tick_unit
