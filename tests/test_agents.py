@@ -588,15 +588,18 @@ def test_reason_time_is_handed_out_when_the_reason_changes(chunks):
 
 def test_state_records_never_straddle_a_cache_line():
     # The kernel prefetches the first line of a row's agent and session records: an
-    # agent's hot fields are its first 64 bytes and a session is 32 bytes, so both
-    # arrays start on a line and the record sizes keep every record on its own lines.
+    # agent's hot fields are its first 64 bytes and a session's hot part is 8 bytes (its
+    # first row and pauses also touch a 16-byte cold part), so the arrays start on a
+    # line and the record sizes keep every record on its own lines.
     from agentstats import agents
 
     assert agents.TIMELINE_AGENT_DTYPE.itemsize % 64 == 0
-    assert 64 % agents.TIMELINE_SESSION_DTYPE.itemsize == 0
+    assert agents.TIMELINE_SESSION_DTYPE.itemsize == 8
+    assert 64 % agents.TIMELINE_SESSION_COLD_DTYPE.itemsize == 0
     assert agents.TIMELINE_AGENT_DTYPE.fields["reason_seq"][1] == 64   # the second line starts there
     for n in (1, 7, 1000):     # (an empty array has no data to place)
         assert agents._new_agents(n).ctypes.data % 64 == 0
         assert agents._new_sessions(n).ctypes.data % 64 == 0
+        assert agents._new_session_cold(n).ctypes.data % 64 == 0
         grown = agents._grow_records(agents._new_agents(n), n + 3, agents._new_agents)
         assert grown.ctypes.data % 64 == 0

@@ -17,6 +17,7 @@ REASON_COLUMNS: tuple[str, ...]
 
 def openmp_enabled() -> bool: ...
 def timeline_session_itemsize() -> int: ...
+def timeline_session_cold_itemsize() -> int: ...
 def timeline_agent_itemsize() -> int: ...
 def scan(
     codes: NDArray[np.int64],
@@ -26,6 +27,7 @@ def scan(
     reason: NDArray[np.int32],
     presence: NDArray[np.uint8],
     sessions: NDArray[np.uint8],
+    session_cold: NDArray[np.uint8],
     agents: NDArray[np.uint8],
     counters: NDArray[np.int64],
     *,

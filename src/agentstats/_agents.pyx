@@ -21,7 +21,7 @@ them, so every agent sees its rows in input order exactly as on one thread, and 
 thread skips the others' rows with a branch per row (measured slower than one thread).
 """
 
-from libc.stdint cimport INT64_MAX, INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport INT32_MAX, INT64_MAX, INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
 
@@ -29,7 +29,7 @@ from cython.parallel cimport parallel, prange
 
 import numpy as np
 
-from ._timeline cimport TimelineAgent, TimelineSession
+from ._timeline cimport TimelineAgent, TimelineSession, TimelineSessionCold
 from ._types cimport BUSY_ON_CALL, BUSY_WRAPUP, NOT_READY, READY, SESSION_ENDED, UNSEEN
 
 cdef extern from *:
@@ -50,8 +50,8 @@ cdef extern from *:
     /* A session's first row claims it for its agent: -1 when the claim is this one's,
        else the agent that already holds it (atomic: threads may race for a session
        whose rows name agents of two threads, a bad input that must be reported). */
-    static inline int64_t agentstats_timeline_claim(int64_t *owner, int64_t agent) {
-        return __sync_val_compare_and_swap(owner, (int64_t)-1, agent);
+    static inline int32_t agentstats_timeline_claim(int32_t *owner, int32_t agent) {
+        return __sync_val_compare_and_swap(owner, (int32_t)-1, agent);
     }
     /* Bit k set when the count n[k] (0..32767) is not 0, k < 4. Little-endian: the four
        counts are one 8-byte word of 16-bit lanes; adding 0x7fff to a lane sets its top
@@ -148,7 +148,7 @@ cdef extern from *:
     double agentstats_timeline_now() noexcept nogil
     void agentstats_timeline_prefetch "__builtin_prefetch"(const void* p) noexcept nogil
     const int AGENTSTATS_TIMELINE_OPENMP
-    int64_t agentstats_timeline_claim(int64_t* owner, int64_t agent) noexcept nogil
+    int32_t agentstats_timeline_claim(int32_t* owner, int32_t agent) noexcept nogil
     unsigned agentstats_timeline_nonzero4(const int16_t* n) noexcept nogil
     void agentstats_timeline_prefetch_record(const void* base, int64_t index, size_t size) noexcept nogil
     void agentstats_timeline_ranges(const int64_t* a, const int64_t* b, int64_t lo, int64_t hi,
@@ -212,6 +212,10 @@ ctypedef struct RowBuffer:
 
 def timeline_session_itemsize() -> int:
     return sizeof(TimelineSession)
+
+
+def timeline_session_cold_itemsize() -> int:
+    return sizeof(TimelineSessionCold)
 
 
 def timeline_agent_itemsize() -> int:
@@ -360,19 +364,19 @@ cdef int _spend_intervals(TimelineAgent* ag, int64_t agent, int64_t a, int64_t b
     return 0
 
 
-cdef void _recompute_reason(TimelineAgent* ag, TimelineSession* sessions, int32_t* reason,
-                            int64_t* seq) noexcept nogil:
+cdef void _recompute_reason(TimelineAgent* ag, TimelineSession* sessions,
+                            TimelineSessionCold* cold, int32_t* reason, int64_t* seq) noexcept nogil:
     """The reason of the most recent pause still in force among the agent's sessions
     (SPEC 7.1), after the session that gave the current one left NOT_READY."""
     cdef int64_t member = ag.first_member, best_seq = -1
     cdef int32_t best = NO_REASON
-    cdef TimelineSession* s
+    cdef TimelineSessionCold* c
     while member >= 0:
-        s = &sessions[member]
-        if s.state == NOT_READY and s.paused_seq > best_seq:
-            best_seq = s.paused_seq
-            best = s.reason
-        member = s.next_member
+        c = &cold[member]
+        if sessions[member].state == NOT_READY and c.paused_seq > best_seq:
+            best_seq = c.paused_seq
+            best = c.reason
+        member = c.next_member
     reason[0] = best
     seq[0] = best_seq
 
@@ -405,6 +409,7 @@ ctypedef struct ScanInput:
     int64_t n_sessions
     int64_t n_agents
     TimelineSession* sessions
+    TimelineSessionCold* session_cold
     TimelineAgent* agents
     int64_t as_of
     int64_t origin
@@ -471,6 +476,7 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
     cdef const uint8_t* presence_in = input.presence_in
     cdef int64_t n = input.n, n_sessions = input.n_sessions, n_agents = input.n_agents
     cdef TimelineSession* sessions = input.sessions
+    cdef TimelineSessionCold* session_cold = input.session_cold
     cdef TimelineAgent* agents = input.agents
     cdef int64_t as_of = input.as_of, origin = input.origin, width = input.width
     cdef int64_t seq0 = input.seq0
@@ -489,6 +495,7 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
     cdef bint is_call
     cdef int kind, status
     cdef TimelineSession* s
+    cdef TimelineSessionCold* c
     cdef TimelineAgent* ag
     if rows_t is PlainRows:
         # constants for the compiler: every test on them below folds away
@@ -567,12 +574,12 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                 # first row of the session: it joins its agent's list (SPEC 1: constant).
                 # The claim is atomic: with threads, of a session whose rows name agents
                 # of two threads one claims it and the other sees the change.
-                claimed = agentstats_timeline_claim(&s.agent, agent)
+                claimed = agentstats_timeline_claim(&s.agent, <int32_t>agent)
                 if claimed != -1:
                     status = _AGENT_CHANGED
                     break
                 s.presence = is_presence
-                s.next_member = ag.first_member
+                session_cold[code].next_member = <int32_t>ag.first_member
                 ag.first_member = code
             elif s.presence != is_presence:
                 status = _PRESENCE_CHANGED
@@ -628,13 +635,14 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                 # NO_REASON, so nothing below would change (and these two branches on
                 # the state entered are the ones a random state sequence mispredicts)
                 continue
+            c = &session_cold[code]
             if st == NOT_READY:
-                s.reason = reasons_in[i]
-                s.paused_seq = seq0 + i
-                if _set_reason(ag, agent, s.reason, s.paused_seq, reasons) < 0:
+                c.reason = reasons_in[i]
+                c.paused_seq = seq0 + i
+                if _set_reason(ag, agent, c.reason, c.paused_seq, reasons) < 0:
                     status = _NO_MEMORY
                     break
-            elif old == NOT_READY and s.paused_seq == ag.reason_seq:
+            elif old == NOT_READY and c.paused_seq == ag.reason_seq:
                 # the pause that gave the reason ended: the most recent one still in
                 # force gives it now; with no session left in NOT_READY (the counts
                 # say so), none, without walking the agent's sessions (random loads)
@@ -642,7 +650,7 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                     new_reason = NO_REASON
                     new_seq = -1
                 else:
-                    _recompute_reason(ag, sessions, &new_reason, &new_seq)
+                    _recompute_reason(ag, sessions, session_cold, &new_reason, &new_seq)
                 if _set_reason(ag, agent, new_reason, new_seq, reasons) < 0:
                     status = _NO_MEMORY
                     break
@@ -684,6 +692,7 @@ def scan(
     const int32_t[::1] reason,
     const uint8_t[::1] presence,
     uint8_t[::1] sessions,
+    uint8_t[::1] session_cold,
     uint8_t[::1] agents,
     int64_t[::1] counters,
     *,
@@ -727,8 +736,11 @@ def scan(
             or (presence.shape[0] != 0 and not has_presence)):
         raise ValueError("columns have unequal lengths")
     if (sessions.shape[0] % <Py_ssize_t>sizeof(TimelineSession)
+            or session_cold.shape[0] != n_sessions * <Py_ssize_t>sizeof(TimelineSessionCold)
             or agents.shape[0] % <Py_ssize_t>sizeof(TimelineAgent)):
         raise ValueError("state arrays do not match the records")
+    if n_sessions > INT32_MAX or n_agents > INT32_MAX:
+        raise ValueError("more than 2147483647 sessions or agents")
     if counters.shape[0] != N_COUNTERS:
         raise ValueError("counters has the wrong length")
     if n_threads < 1:
@@ -758,6 +770,7 @@ def scan(
     a.n_sessions = n_sessions
     a.n_agents = n_agents
     a.sessions = <TimelineSession*>&sessions[0] if n_sessions else NULL
+    a.session_cold = <TimelineSessionCold*>&session_cold[0] if n_sessions else NULL
     a.agents = <TimelineAgent*>&agents[0] if n_agents else NULL
     a.as_of = as_of
     a.origin = origin

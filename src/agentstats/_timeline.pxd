@@ -1,21 +1,26 @@
 # The state the agent timeline kernel (_agents.pyx) carries between rows and chunks.
-# Python allocates both as NumPy structured arrays (agents.TIMELINE_SESSION_DTYPE and
-# agents.TIMELINE_AGENT_DTYPE, same field order) and passes their bytes; the kernel
-# checks the item sizes. An agent is three whole cache lines (192 bytes) and a session
-# half of one (32 bytes), both arrays starting on a cache line: what every row touches
-# of an agent is its first line, and a session never straddles two lines (a record
-# size that is not a multiple of the line would split the hot fields of most records
-# over two lines, of which only the first is prefetched).
+# Python allocates them as NumPy structured arrays (agents.TIMELINE_SESSION_DTYPE,
+# TIMELINE_SESSION_COLD_DTYPE and TIMELINE_AGENT_DTYPE, same field order) and passes
+# their bytes; the kernel checks the item sizes. An agent is three whole cache lines
+# (192 bytes) and a session's hot part 8 bytes, the arrays starting on a cache line:
+# what every row touches of an agent is its first line, and no record straddles two
+# lines (a record size that is not a divisor or multiple of the line would split the
+# hot fields of most records over two lines, of which only the first is prefetched).
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint64_t
 
 ctypedef struct TimelineSession:
-    int64_t paused_seq    # row sequence number at which it entered NOT_READY (SPEC 7.1 reason)
-    int64_t agent         # its agent's code, -1 before its first row (constant: checked)
-    int64_t next_member   # the next session of the same agent (a list per agent), -1 at the end
-    int32_t reason        # pause reason code of that NOT_READY entry, -1 when none given
+    # what every row reads of its session: 8 bytes, so the 8 records of a line are the
+    # hot part of 8 sessions (60k sessions: 480 KB, within a core's L2 cache)
+    int32_t agent         # its agent's code, -1 before its first row (constant: checked)
     uint8_t state         # state in force; 255 before its first event
     uint8_t presence      # 1: the agent's presence (SPEC 6.6), 0: a queue session
     uint8_t[2] _pad
+
+ctypedef struct TimelineSessionCold:
+    # what only a session's first row and its pauses touch (a parallel array)
+    int64_t paused_seq    # row sequence number at which it entered NOT_READY (SPEC 7.1 reason)
+    int32_t reason        # pause reason code of that NOT_READY entry, -1 when none given
+    int32_t next_member   # the next session of the same agent (a list per agent), -1 at the end
 
 ctypedef struct TimelineAgent:
     # -- first cache line: all that a row of a session in progress touches

@@ -51,15 +51,18 @@ from .hresult import E_OUTOFMEMORY, LINEERR_OPERATIONFAILED, tapi_error
 from .keycodes import KeyCodes, int_key_ranges
 
 __all__ = ["agent_stats", "AgentAggregator", "INTERVALS", "TIMELINE_SESSION_DTYPE",
-           "TIMELINE_AGENT_DTYPE"]
+           "TIMELINE_SESSION_COLD_DTYPE", "TIMELINE_AGENT_DTYPE"]
 
 #: interval= values a report accepts besides a number of minutes (SPEC 7.3)
 INTERVALS = {"day": 24 * 60}
 
 # One record per session and per agent (see _timeline.pxd, same field order).
 TIMELINE_SESSION_DTYPE = np.dtype([
-    ("paused_seq", "=i8"), ("agent", "=i8"), ("next_member", "=i8"), ("reason", "=i4"),
-    ("state", "u1"), ("presence", "u1"), ("_pad", "u1", (2,)),
+    ("agent", "=i4"), ("state", "u1"), ("presence", "u1"), ("_pad", "u1", (2,)),
+])
+#: what only a session's first row and its pauses touch, in a parallel array
+TIMELINE_SESSION_COLD_DTYPE = np.dtype([
+    ("paused_seq", "=i8"), ("reason", "=i4"), ("next_member", "=i4"),
 ])
 TIMELINE_AGENT_DTYPE = np.dtype([
     ("last_time", "=i8"), ("times", "=u8", (4,)), ("calls", "=i8"), ("n_open", "=i2", (5,)),
@@ -73,6 +76,7 @@ TIME_FIELDS = {"not_ready": 0, "ready": 1, "talk": 2, "wrap": 3}
 #: an agent may have at most this many sessions open in one state (int16 counts)
 MAX_SESSIONS_PER_AGENT = 32767
 if (TIMELINE_SESSION_DTYPE.itemsize != _agents.timeline_session_itemsize()
+        or TIMELINE_SESSION_COLD_DTYPE.itemsize != _agents.timeline_session_cold_itemsize()
         or TIMELINE_AGENT_DTYPE.itemsize != _agents.timeline_agent_itemsize()):  # pragma: no cover
     raise ImportError("agentstats: the timeline dtypes do not match the compiled kernel")
 
@@ -212,6 +216,7 @@ class AgentAggregator:
         self._reason_keys = KeyCodes("reason")
         self._had_reasons = False      # some committed chunk had a reason column
         self._session_states = _new_sessions(0)
+        self._session_cold = _new_session_cold(0)
         self._agent_states = _new_agents(0)
         self._interval_rows: list[np.ndarray] = []
         self._reason_rows: list[np.ndarray] = []
@@ -306,8 +311,9 @@ class AgentAggregator:
         _check_deadline(deadline)
 
         session_states = _grow_records(self._session_states, n_sessions, _new_sessions)
+        session_cold = _grow_records(self._session_cold, n_sessions, _new_session_cold)
         agent_states = _grow_records(self._agent_states, n_agents, _new_agents)
-        snapshot = (session_states.copy(), agent_states.copy())
+        snapshot = (session_states.copy(), session_cold.copy(), agent_states.copy())
         kernel_as_of = as_of if as_of is not None else _INT64_MAX
         counters = np.zeros(len(_agents.COUNTER_NAMES), dtype=np.int64)
         counters[-1] = MISSING
@@ -320,7 +326,7 @@ class AgentAggregator:
             return _agents.scan(
                 pick(sessions_coded.keys), pick(agents_coded.keys), pick(ticks), pick(states),
                 pick(reasons), pick(rows_presence), session_states.view(np.uint8),
-                agent_states.view(np.uint8), counters, as_of=kernel_as_of, origin=origin,
+                session_cold.view(np.uint8), agent_states.view(np.uint8), counters, as_of=kernel_as_of, origin=origin,
                 width=width, seq0=self._rows, deadline=deadline,
                 codes_lo=sessions_coded.lo, codes_lookup=sessions_coded.lookup,
                 agents_lo=agents_coded.lo, agents_lookup=agents_coded.lookup,
@@ -328,7 +334,8 @@ class AgentAggregator:
 
         def restore():
             session_states[:] = snapshot[0]
-            agent_states[:] = snapshot[1]
+            session_cold[:] = snapshot[1]
+            agent_states[:] = snapshot[2]
             counters[:] = 0
             counters[-1] = MISSING
 
@@ -391,6 +398,7 @@ class AgentAggregator:
         self._reason_keys.commit()
         self._had_reasons = self._had_reasons or reason is not None
         self._session_states = session_states
+        self._session_cold = session_cold
         self._agent_states = agent_states
         self._tick_unit = tick_unit
         self._as_of = as_of
@@ -573,6 +581,7 @@ def _one_window(codes, agent_codes, ticks, states, presence, n_sessions, n_agent
                 as_of):
     """Per-agent sums over [start, end) (bucket 0 of one interval of that length)."""
     sessions = _new_sessions(n_sessions)
+    cold = _new_session_cold(n_sessions)
     agents = _new_agents(n_agents)
     counters = np.zeros(len(_agents.COUNTER_NAMES), dtype=np.int64)
     counters[-1] = MISSING
@@ -580,7 +589,7 @@ def _one_window(codes, agent_codes, ticks, states, presence, n_sessions, n_agent
     status, _, intervals, _ = _agents.scan(
         _native(codes, np.int64), _native(agent_codes, np.int64), ticks, states,
         np.empty(0, np.int32), _native(presence, np.uint8), sessions.view(np.uint8),
-        agents.view(np.uint8), counters, as_of=as_of, origin=start, width=width, seq0=0,
+        cold.view(np.uint8), agents.view(np.uint8), counters, as_of=as_of, origin=start, width=width, seq0=0,
         deadline=0.0)
     _raise_for_status(status)
     status, closing, _ = _agents.close(agents.view(np.uint8), as_of=as_of, origin=start, width=width)
@@ -651,13 +660,19 @@ def _grow_records(records: np.ndarray, n: int, fresh) -> np.ndarray:
 
 
 def _new_sessions(n: int) -> np.ndarray:
-    """n fresh session records, the array starting on a cache line (a 32-byte record
-    then never straddles two lines)."""
+    """n fresh session records (the hot part), the array starting on a cache line (an
+    8-byte record then never straddles two lines)."""
     out = _zeros_on_cache_line(n, TIMELINE_SESSION_DTYPE)
     out["state"] = INVALID_STATE
+    out["agent"] = -1
+    return out
+
+
+def _new_session_cold(n: int) -> np.ndarray:
+    """n fresh cold parts of session records (first row and pauses only)."""
+    out = _zeros_on_cache_line(n, TIMELINE_SESSION_COLD_DTYPE)
     out["reason"] = -1
     out["paused_seq"] = -1
-    out["agent"] = -1
     out["next_member"] = -1
     return out
 
