@@ -194,7 +194,7 @@ def test_demo_logs(fold_often, tmp_path, dirty):
         kept, streamed = assert_import_same(path, options, chunk_events=2000)
         assert streamed.call_tracker.folded > 0.8 * len(kept.call_tracker)
     assert_import_same(path, {"interval": 30}, engine="python")
-    assert_import_same(path, {"interval": 30}, as_of="2026-01-02T13:00:00")
+    assert_import_same(path, {"interval": 30}, as_of="2026-03-03T13:00:00")
 
 
 def test_calls_held_stay_bounded(monkeypatch, tmp_path):
@@ -294,3 +294,23 @@ def test_agent_view_demo_logs(tmp_path, dirty):
 @pytest.mark.parametrize("path", SHARED_LOGS, ids=lambda p: p.name)
 def test_agent_view_shared_samples(path):
     assert_agent_view_chunked(path, interval=15)
+
+
+# -- the command line ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("extra", [
+    [], ["--interval", "15", "--service-level", "20,60"], ["--interval", "60", "--tz", "Europe/Rome"],
+    ["--tz", "Europe/Rome"], ["--from", "2026-03-03T06:00:00"], ["--as-of", "2026-03-02T12:00:00"],
+], ids=lambda e: " ".join(e) or "plain")
+def test_report_by_queue_equals_the_kept_calls(fold_often, tmp_path, extra):
+    """`report --by queue -o` folds the calls; with --calls FILE it keeps them: same rows."""
+    from agentstats.cli import main
+
+    path = tmp_path / "queue_log"
+    write_queue_log(path, agents=20, days=2, seed=4, dirty=True)
+    folded, kept = tmp_path / "folded.csv", tmp_path / "kept.csv"
+    assert main(["report", str(path), "--by", "queue", *extra, "-o", str(folded)]) == 0
+    assert main(["report", str(path), "--by", "queue", *extra, "--calls", str(tmp_path / "calls.csv"),
+                 "-o", str(kept)]) == 0
+    assert folded.read_text() == kept.read_text()
+    assert len(folded.read_text().splitlines()) > 3

@@ -47,7 +47,10 @@ def queue_log_agent_stats(
     aggregator = AgentAggregator(unit="s", as_of=as_of_s, interval=interval, strict=strict,
                                  sessions=sessions, tz=tz, window_start=_as_of_to_ticks(window_start, "s"))
 
+    fed = []
+
     def feed(events: EventChunk) -> None:
+        fed.append(len(events))
         aggregator.update(events.session, events.time, events.state, agent=events.agent,
                           wait=events.wait, reason=events.reason, presence=events.presence,
                           acd_group=events.acd_group)
@@ -64,6 +67,8 @@ def queue_log_agent_stats(
     importer.check()
     if held is not None and len(held):
         feed(held)
+    if not fed:         # a log without events: the columns are known, with no rows
+        feed(EventChunk.concat([]))
     if as_of_s is None:
         # the log's end: the newest time among the lines read (known once they are read,
         # so that pipes and standard input need no second look)
