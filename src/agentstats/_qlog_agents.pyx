@@ -764,3 +764,14 @@ cdef class AgentState:
     def working_set(self):
         """Entries held: (open queue sessions, open presence sessions, sessions)."""
         return (self.open_by_key.size(), self.n_presence, self.sess.size())
+
+    def logins(self):
+        """The AGENTLOGIN time of every canonical agent still logged in that way
+        (INT64_MIN: none), a new int64 array: a queue session of such an agent that
+        starts later starts at this time (see _static)."""
+        cdef Py_ssize_t k, n = self.login_of.size()
+        out = np.empty(n, dtype=np.int64)
+        cdef int64_t[::1] view = out
+        for k in range(n):
+            view[k] = self.login_of[k]
+        return out

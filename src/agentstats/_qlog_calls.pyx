@@ -14,7 +14,7 @@ Times and waits are int64 seconds, INT64_MIN meaning missing.
 """
 
 cimport cython
-from libc.stdint cimport INT64_MIN, int8_t, int16_t, int32_t, int64_t, uint64_t
+from libc.stdint cimport INT64_MIN, int8_t, int16_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memmove
 
@@ -233,6 +233,7 @@ cdef struct State:
     int64_t note[N_NOTES]
     int64_t memory
     int64_t latest
+    int64_t n_folded   # records handed out by take_final (no longer held)
     int64_t n_queues   # tracker queue codes given out
     int64_t n_agents   # tracker agent codes given out
     int last_reason    # the reason of the latest counted line
@@ -387,6 +388,11 @@ cdef class CallState:
         return self.s.n_agents
 
     @property
+    def folded(self):
+        """Records handed out by :meth:`take_final` and no longer held."""
+        return self.s.n_folded
+
+    @property
     def last_reason(self):
         """The reason code of the latest counted line."""
         return self.s.last_reason
@@ -395,6 +401,7 @@ cdef class CallState:
         cdef int k
         self.s.memory = 0
         self.s.latest = 0
+        self.s.n_folded = 0
         self.s.cap_records = 1024
         self.s.cap_forget = 1024
         self.s.rec = <int64_t *>malloc(self.s.cap_records * WIDTH * sizeof(int64_t))
@@ -614,6 +621,107 @@ cdef class CallState:
         for i in range(n):
             view[i] = self.s.rec_callid[i]
         return out
+
+    def take_final(self):
+        """Hand out the records no later line can change, and stop holding them.
+
+        A record is final when no open stay, ended stay or flow source refers to it and
+        the stay it flowed in from (if any) is final too. Returns the columns of the final
+        records, in record order, as a tuple (queue int32, enter, leave, wait int64,
+        outcome int8, flowed_in bool, flowed_out_at int64), or None when there is none;
+        the records still held are moved to the front (their order kept), and a record
+        that flowed in from a record handed out keeps flowed_in (its prev is -2)."""
+        cdef State *st = &self.s
+        cdef Py_ssize_t n = st.n_records, r, j, k, m_i, n_final = 0
+        cdef int64_t prev, nxt, e, v
+        cdef Map *maps[3]
+        cdef Map *m
+        if n == 0:
+            return None
+        held_arr = np.zeros(n, dtype=np.uint8)
+        new_arr = np.empty(n, dtype=np.int64)
+        cdef uint8_t[::1] held = held_arr
+        cdef int64_t[::1] newidx = new_arr
+        maps[0] = &st.open_stays
+        maps[1] = &st.ended
+        maps[2] = &st.unanswered
+        for m_i in range(3):
+            m = maps[m_i]
+            for k in range(m.mask + 1):
+                if m.keys[k] != NOTHING:
+                    held[m.vals[k]] = 1
+        # final: not held, and flowed in from nothing or from a final (or handed-out) record
+        for r in range(n):
+            prev = st.rec[r * WIDTH + F_PREV]
+            if held[r] or (prev >= 0 and newidx[prev] >= 0):
+                newidx[r] = 0            # kept (numbered below)
+            else:
+                newidx[r] = -1
+                n_final += 1
+        if n_final == 0:
+            return None
+        queue_arr = np.empty(n_final, dtype=np.int32)
+        enter_arr = np.empty(n_final, dtype=np.int64)
+        leave_arr = np.empty(n_final, dtype=np.int64)
+        wait_arr = np.empty(n_final, dtype=np.int64)
+        outcome_arr = np.empty(n_final, dtype=np.int8)
+        flowed_in_arr = np.empty(n_final, dtype=np.uint8)
+        flowed_out_arr = np.empty(n_final, dtype=np.int64)
+        cdef int32_t[::1] o_queue = queue_arr
+        cdef int64_t[::1] o_enter = enter_arr, o_leave = leave_arr, o_wait = wait_arr
+        cdef int8_t[::1] o_outcome = outcome_arr
+        cdef uint8_t[::1] o_in = flowed_in_arr
+        cdef int64_t[::1] o_out = flowed_out_arr
+        cdef int64_t *row
+        j = 0
+        k = 0
+        for r in range(n):
+            row = st.rec + r * WIDTH
+            if newidx[r] < 0:
+                o_queue[j] = <int32_t>row[F_QUEUE]
+                o_enter[j] = row[F_ENTER]
+                o_leave[j] = row[F_LEAVE]
+                o_wait[j] = row[F_WAIT]
+                o_outcome[j] = <int8_t>row[F_OUTCOME]
+                o_in[j] = row[F_PREV] != -1
+                nxt = row[F_NEXT]
+                if nxt >= 0:   # the flow out happens when the next queue's stay begins
+                    e = st.rec[nxt * WIDTH + F_ENTER]
+                    o_out[j] = e if e != INT64_MIN else st.rec[nxt * WIDTH + F_LEAVE]
+                else:
+                    o_out[j] = INT64_MIN
+                j += 1
+            else:
+                newidx[r] = k
+                k += 1
+        # move the held records to the front, renumbering their links
+        for r in range(n):
+            if newidx[r] < 0:
+                continue
+            k = newidx[r]
+            row = st.rec + r * WIDTH
+            prev = row[F_PREV]
+            if prev >= 0:
+                row[F_PREV] = newidx[prev] if newidx[prev] >= 0 else -2
+            nxt = row[F_NEXT]
+            if nxt >= 0:
+                row[F_NEXT] = newidx[nxt]     # a held record's next is held (it is not final)
+            if k != r:
+                memmove(st.rec + k * WIDTH, row, WIDTH * sizeof(int64_t))
+                st.rec_callid[k] = st.rec_callid[r]
+        for m_i in range(3):
+            m = maps[m_i]
+            for k in range(m.mask + 1):
+                if m.keys[k] != NOTHING:
+                    m.vals[k] = newidx[m.vals[k]]
+        for k in range(st.forget_head, st.forget_tail):
+            v = st.forget_rec[k]
+            # a handed-out record is no map's value: -1 never matches in _drop_old
+            st.forget_rec[k] = newidx[v] if v >= 0 else -1
+        st.n_records = n - n_final
+        st.n_folded += n_final
+        return (queue_arr, enter_arr, leave_arr, wait_arr, outcome_arr,
+                flowed_in_arr.view(np.bool_), flowed_out_arr)
 
     def notes(self):
         """The note counts, in NOTES order."""

@@ -413,6 +413,14 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             if window is not None:
                 options["on_chunk"] = _both(options.get("on_chunk"), lambda c: window.update(
                     c.session, c.time, c.state, wait=c.wait, agent=c.agent, acd_group=c.acd_group))
+            # Memory: the per-call records are kept only for --calls FILE; else each call is
+            # folded into the queue statistics (--by queue) once no later line can change it.
+            options["keep_calls"] = bool(args.calls)
+            if args.by == "queue" and not args.calls:
+                options["queue_stats"] = dict(
+                    interval=args.interval or None, service_level=tuple(args.service_levels),
+                    tz=args.zone,
+                    window_start=None if args.window_start is None else _epoch_seconds(args.window_start))
             with _progress_bar(_want_progress(args.progress, total), total, "queue_log") as update:
                 result = import_queue_log(inputs, as_of=as_of, progress=update, **options)
             if window is not None:

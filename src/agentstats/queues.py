@@ -28,7 +28,7 @@ from .frames import TableExports
 from .io.queue_calls import (ABANDONED, ANSWERED, EXITED_EMPTY, EXITED_WITH_KEY, OUTCOMES,
                              REFUSED, TIMED_OUT, WAITING)
 
-__all__ = ["CallColumns", "QueueTable", "queue_stats", "STAT_COLUMNS"]
+__all__ = ["CallColumns", "QueueTable", "QueueAccumulator", "queue_stats", "STAT_COLUMNS"]
 
 MISSING = np.iinfo(np.int64).min
 _UNANSWERED = (ABANDONED, TIMED_OUT, EXITED_EMPTY, EXITED_WITH_KEY)
@@ -121,6 +121,10 @@ class QueueTable(TableExports):
         """The ITQueue facade of one queue at this table's report time."""
         from .itqueue import ITQueue
 
+        if self.calls is None:
+            raise ValueError("this queue table was built without keeping the calls (a queue_log "
+                             "import with keep_calls=False): import with keep_calls=True for the "
+                             "per-queue facade")
         return ITQueue(self.calls, name, as_of=self.as_of)
 
     def __len__(self) -> int:
@@ -314,6 +318,18 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
         raise OverflowError("a queue's total of waits does not fit 64-bit ticks; use coarser times or intervals")
     if status != _queues.STATUS_OK:     # pragma: no cover - a bug, never a data problem
         raise RuntimeError(f"queue statistics kernel status {status}")
+    return _table(list(columns.queue_names), counts_, sums_, maxima_, within_, thresholds,
+                  cell_queue, cell_start, step=step, tps=tps, end=end, calls=columns, tz=tz)
+
+
+def _table(queue_names: list, counts_: np.ndarray, sums_: np.ndarray, maxima_: np.ndarray,
+           within_: np.ndarray, thresholds: tuple[int, ...], cell_queue: np.ndarray,
+           cell_start: np.ndarray | None, *, step: int | None, tps: int, end: int | None,
+           calls: CallColumns | None, tz: Any) -> QueueTable:
+    """The QueueTable of the per-cell sums the kernel filled (cell_queue, cell_start:
+    the queue code and interval start of each cell)."""
+    from . import _queues
+
     queued = counts_[:, :6].sum(axis=1)
     counts = {
         "total_calls_queued": queued,
@@ -336,7 +352,7 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
 
     # One row per queue without intervals (idle queues too); with intervals, the cells
     # that saw a call, by queue name and then time.
-    names = np.asarray(columns.queue_names, dtype=object)
+    names = np.asarray(queue_names, dtype=object)
     if step is None:
         order = np.argsort(names, kind="stable")
     else:
@@ -344,11 +360,190 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
         order = np.flatnonzero(counts["total_calls_queued"] + counts["refused"] > 0)
         order = order[np.lexsort((starts[order], names[cell_queue[order]]))]
     return QueueTable(
-        queue_names=list(columns.queue_names), queue=cell_queue[order],
+        queue_names=list(queue_names), queue=cell_queue[order],
         interval_start=None if cell_start is None else cell_start[order],
         counts={k: v[order] for k, v in counts.items()}, sums={k: v[order] for k, v in sums.items()},
         maxima={k: v[order] for k, v in maxima.items()}, within={k: v[order] for k, v in within.items()},
-        ticks_per_second=tps, interval=step, as_of=end, calls=columns, tz=tz)
+        ticks_per_second=tps, interval=step, as_of=end, calls=calls, tz=tz)
+
+
+
+
+class QueueAccumulator:
+    """Queue statistics built from batches of calls: each batch is folded into the
+    per-queue (per-interval) sums and forgotten, so memory holds the cells, not the calls.
+
+    The options are those of :func:`queue_stats` (in ticks of ``ticks_per_second``;
+    as_of None: the report time is given to :meth:`result`). :meth:`add` takes calls
+    that no later line can change (whose times are all at or before the report time
+    when none is given), or, with ``as_of`` given, any calls at that report time;
+    :meth:`result` gives the table :func:`queue_stats` gives for all the calls added.
+    """
+
+    def __init__(self, *, interval: int | str | None = None, service_level: Sequence[int] | int = (20,),
+                 as_of: int | None = None, window_start: int | None = None, tz: Any = None,
+                 ticks_per_second: int = 1) -> None:
+        from .localtime import time_zone
+
+        self.tps = int(ticks_per_second)
+        self.interval = interval
+        self.step = _interval_ticks(interval, self.tps)
+        self.thresholds = _thresholds(service_level)
+        self.as_of = None if as_of is None else int(as_of)
+        self.window_start = None if window_start is None else int(window_start)
+        self.tz = time_zone(tz)
+        self.calls = 0                    # calls added
+        self.latest = MISSING             # the latest time of a call added without as_of
+        self._cell_of: dict[tuple[int, int], int] = {}
+        self._cell_queue: list[int] = []
+        self._cell_start: list[int] = []
+        self._n_cells = 0
+        self._alloc(0)
+
+    def options(self) -> dict[str, Any]:
+        """The queue_stats options this accumulator answers for."""
+        return {"interval": self.interval, "service_level": self.thresholds, "as_of": self.as_of,
+                "window_start": self.window_start, "tz": self.tz}
+
+    def answers(self, **options: Any) -> bool:
+        """Would :func:`queue_stats` with these options give this accumulator's table?"""
+        from .localtime import time_zone
+
+        mine = self.options()
+        for name, value in options.items():
+            if name == "service_level":
+                value = _thresholds(value)
+            elif name == "tz":
+                value = time_zone(value)
+            elif name in ("as_of", "window_start"):
+                value = None if value is None else _as_of_ticks(value, self.tps)
+                if name == "as_of" and value is None:
+                    continue                # the import's report time
+            if name not in mine or value != mine[name]:
+                return False
+        return True
+
+    def _alloc(self, n: int) -> None:
+        from . import _queues
+
+        old = getattr(self, "_counts", None)
+        cap = max(64, n)
+        counts = np.zeros((cap, _queues.COUNT_COLUMNS), dtype=np.int64)
+        sums = np.zeros((cap, 2), dtype=np.int64)
+        maxima = np.full((cap, 2), -1, dtype=np.int64)
+        within = np.zeros((cap, len(self.thresholds)), dtype=np.int64)
+        if old is not None:
+            k = len(old)
+            counts[:k], sums[:k], maxima[:k], within[:k] = (
+                self._counts[:k], self._sums[:k], self._maxima[:k], self._within[:k])
+        self._counts, self._sums, self._maxima, self._within = counts, sums, maxima, within
+
+    def _cells(self, columns: CallColumns, as_of: int) -> np.ndarray:
+        """Per call its cell (-1: not counted), new cells numbered."""
+        enter, leave = columns.enter, columns.leave
+        when = np.where(enter != MISSING, enter, leave)
+        seen = (when != MISSING) & (when <= as_of)
+        if self.window_start is not None:
+            seen &= when >= self.window_start
+        cells = np.full(len(when), -1, dtype=np.int64)
+        queue = columns.queue[seen].astype(np.int64)
+        times = when[seen]
+        if self.step is None:
+            nq = len(columns.queue_names)
+            while self._n_cells < nq:
+                self._cell_queue.append(self._n_cells)
+                self._n_cells += 1
+            cells[seen] = queue
+            return cells
+        if not len(times):
+            return cells
+        if self.tz is not None:
+            from .localtime import fine_step, local_interval_starts
+
+            step_s = self.step // self.tps
+            fine = fine_step(step_s, self.tz)
+            start = local_interval_starts(np.floor_divide(times, fine * self.tps) * fine, fine, step_s,
+                                          self.tz).astype(np.int64) * self.tps
+        else:
+            start = np.floor_divide(times, self.step) * self.step
+        starts, slot = np.unique(start, return_inverse=True)
+        width = int(queue.max()) + 1
+        pairs, inverse = np.unique(slot.astype(np.int64) * width + queue, return_inverse=True)
+        ids = np.empty(len(pairs), dtype=np.int64)
+        cell_of = self._cell_of
+        for k, (s, q) in enumerate(zip(starts[pairs // width].tolist(), (pairs % width).tolist())):
+            cell = cell_of.get((s, q))
+            if cell is None:
+                cell = cell_of[(s, q)] = self._n_cells
+                self._cell_queue.append(q)
+                self._cell_start.append(s)
+                self._n_cells += 1
+            ids[k] = cell
+        cells[seen] = ids[inverse.reshape(-1)]
+        return cells
+
+    def add(self, columns: CallColumns, *, end: int | None = None) -> None:
+        """Fold one batch of calls (queue codes into ``columns.queue_names``, which only
+        grows from batch to batch). end: the report time of calls that may still change
+        (the last batch), when no as_of was given."""
+        from . import _queues
+
+        n = len(columns)
+        self._names = list(columns.queue_names)
+        if not n:
+            return
+        as_of = self.as_of if self.as_of is not None else end
+        if as_of is None:       # calls no later line changes: as seen at any later time
+            as_of = np.iinfo(np.int64).max
+            for column in (columns.enter, columns.leave, columns.flowed_out_at):
+                known = column[column != MISSING]
+                if len(known):
+                    self.latest = max(self.latest, int(known.max()))
+        cells = self._cells(columns, as_of)
+        if self._n_cells > len(self._counts):
+            self._alloc(2 * self._n_cells)
+        k = self._n_cells
+        status = _queues.queue_cells(
+            _c(columns.queue, np.int32), _c(columns.enter, np.int64), _c(columns.leave, np.int64),
+            _c(columns.wait, np.int64), _c(columns.outcome, np.int8),
+            _c(columns.flowed_in, np.bool_).view(np.uint8), _c(columns.flowed_out_at, np.int64), cells,
+            np.asarray([t * self.tps for t in self.thresholds], dtype=np.int64),
+            self._counts[:k], self._sums[:k], self._maxima[:k], self._within[:k],
+            as_of=as_of, window_start=MISSING if self.window_start is None else self.window_start,
+            step=0, first_bucket=0, n_queues=max(1, len(columns.queue_names)))
+        if status == _queues.STATUS_OVERFLOW:
+            raise OverflowError("a queue's total of waits does not fit 64-bit ticks; use coarser times or intervals")
+        if status != _queues.STATUS_OK:     # pragma: no cover - a bug, never a data problem
+            raise RuntimeError(f"queue statistics kernel status {status}")
+        self.calls += n
+
+    def result(self, queue_names: list | None = None, *, end: int | None = None) -> QueueTable:
+        """The table of every call added, at the report time (``as_of``, else `end`)."""
+        names = list(queue_names if queue_names is not None else getattr(self, "_names", []))
+        end = self.as_of if self.as_of is not None else end
+        if self.as_of is None and self.latest != MISSING and (end is None or end < self.latest):
+            raise RuntimeError("queue statistics: calls were folded after the report time")  # pragma: no cover
+        if end is None or not self.calls:
+            empty = CallColumns(queue=np.zeros(0, np.int32), queue_names=names,
+                                enter=np.zeros(0, np.int64), leave=np.zeros(0, np.int64),
+                                wait=np.zeros(0, np.int64), outcome=np.zeros(0, np.int8),
+                                flowed_in=np.zeros(0, bool), flowed_out_at=np.zeros(0, np.int64),
+                                ticks_per_second=self.tps)
+            table = _empty(empty, self.step, self.thresholds, self.tps, end)
+            table.calls = None
+            return table
+        if self.step is None:
+            while self._n_cells < len(names):       # queues seen only by calls not counted
+                self._cell_queue.append(self._n_cells)
+                self._n_cells += 1
+            if self._n_cells > len(self._counts):
+                self._alloc(self._n_cells)
+        k = self._n_cells
+        cell_queue = np.asarray(self._cell_queue, dtype=np.int64)
+        cell_start = None if self.step is None else np.asarray(self._cell_start, dtype=np.int64)
+        return _table(names, self._counts[:k].copy(), self._sums[:k].copy(), self._maxima[:k].copy(),
+                      self._within[:k].copy(), self.thresholds, cell_queue, cell_start,
+                      step=self.step, tps=self.tps, end=end, calls=None, tz=self.tz)
 
 
 def _c(values: np.ndarray, dtype: Any) -> np.ndarray:

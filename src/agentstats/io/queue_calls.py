@@ -120,10 +120,15 @@ class QueueCallTracker:
     """
 
     def __init__(self, *, aliases: Mapping[str, str] | None = None, memory: int = DEFAULT_MEMORY,
-                 where_of: Callable[[int], str] | None = None) -> None:
+                 where_of: Callable[[int], str] | None = None, keep_calls: bool = True,
+                 accumulator: Any = None) -> None:
         self.aliases = aliases if aliases is not None else {}
         self.where_of = where_of
         self.memory = int(memory)
+        # The plain tracker keeps its records either way; without keep_calls they are only
+        # folded into the accumulator at the end (the compiled tracker folds as it goes).
+        self.keep_calls = bool(keep_calls)
+        self.accumulator = accumulator
         self.queues = _Names()
         self.agents = _Names()
         self._rec = array("q")
@@ -139,6 +144,19 @@ class QueueCallTracker:
 
     def __len__(self) -> int:
         return len(self._callid_end)
+
+    @property
+    def folded(self) -> int:
+        """Records folded into the accumulator and no longer held (none: see __init__)."""
+        return 0
+
+    def finish(self, end: int | None) -> Any:
+        """The end of the log: the queue table of the accumulator (None without one),
+        every record folded at the report time `end`."""
+        if self.accumulator is None:
+            return None
+        self.accumulator.add(self.columns(), end=end)
+        return self.accumulator.result(list(self.queues.names), end=end)
 
     def column(self, field: str) -> np.ndarray:
         """One field of every record (int64), e.g. ``column("enter")``."""
@@ -318,7 +336,7 @@ class QueueCallTracker:
             leave=leave,
             wait=self.column("wait"),
             outcome=self.column("outcome").astype(np.int8),
-            flowed_in=self.column("prev") >= 0,
+            flowed_in=self.column("prev") != -1,      # -2: flowed in from a folded record
             flowed_out_at=flowed_out_at,
             ticks_per_second=1,
         )
@@ -401,6 +419,10 @@ def _verb_tables(verbs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return kind, arg, field
 
 
+#: records held before the compiled tracker first folds the final ones (keep_calls=False)
+_FOLD_MIN = 1 << 16
+
+
 def _grown(values: np.ndarray, n: int, fill: int = -1) -> np.ndarray:
     if len(values) >= n:
         return values
@@ -425,10 +447,16 @@ class CompiledCallTracker:
     """
 
     def __init__(self, names: Any, *, aliases: Mapping[str, str] | None = None,
-                 memory: int = DEFAULT_MEMORY, where_of: Callable[[int], str] | None = None) -> None:
+                 memory: int = DEFAULT_MEMORY, where_of: Callable[[int], str] | None = None,
+                 keep_calls: bool = True, accumulator: Any = None) -> None:
         from .. import _qlog_calls
 
         self.names = names
+        #: False: a record no later line can change is folded into `accumulator` (a
+        #: :class:`agentstats.queues.QueueAccumulator`, or None: dropped) and forgotten
+        self.keep_calls = bool(keep_calls)
+        self.accumulator = accumulator
+        self._fold_at = _FOLD_MIN
         self.aliases = aliases if aliases is not None else {}
         self.where_of = where_of
         self.memory = int(memory)
@@ -443,7 +471,41 @@ class CompiledCallTracker:
         self._canon_of = np.zeros(0, np.int32)      # tracker agent code -> canonical code
 
     def __len__(self) -> int:
+        """Records held (all of them with keep_calls; else the ones still open or
+        remembered)."""
         return len(self._state)
+
+    @property
+    def folded(self) -> int:
+        """Records folded into the accumulator (or dropped) and no longer held."""
+        return self._state.folded
+
+    def _queue_names(self) -> list[str]:
+        raw = self.names.queues.names
+        return [raw[code] for code in self._queue_raw[:self._state.n_queues].tolist()]
+
+    def _fold(self) -> None:
+        """Hand the final records to the accumulator and forget them."""
+        final = self._state.take_final()
+        if final is not None and self.accumulator is not None:
+            from ..queues import CallColumns
+
+            queue, enter, leave, wait, outcome, flowed_in, flowed_out_at = final
+            self.accumulator.add(CallColumns(
+                queue=queue, queue_names=self._queue_names(), enter=enter, leave=leave, wait=wait,
+                outcome=outcome, flowed_in=flowed_in, flowed_out_at=flowed_out_at))
+        # amortised: the next fold once the records held have doubled
+        self._fold_at = max(_FOLD_MIN, 2 * len(self._state))
+
+    def finish(self, end: int | None) -> Any:
+        """The end of the log: the queue table of the accumulator (None without one),
+        the records still held folded at the report time `end`."""
+        if self.accumulator is None:
+            return None
+        if not self.keep_calls:
+            self._fold()
+        self.accumulator.add(self.columns(), end=end)
+        return self.accumulator.result(self._queue_names(), end=end)
 
     def _tables(self, columns: Any) -> None:
         """Grow the per-name tables to the names the block may use."""
@@ -482,6 +544,8 @@ class CompiledCallTracker:
             agent_none_a=an[0], agent_none_b=an[1],
             attended=names.verbs.codes["ATTENDEDTRANSFER"], link=names.texts.lookup("LINK"))
         self.reason = REASONS[self._state.last_reason]
+        if not self.keep_calls and len(self._state) >= self._fold_at:
+            self._fold()
         return verdict, reason
 
     def line(self, t: int, parts: list[str], where: int) -> bool | None:

@@ -124,6 +124,12 @@ class QueueLogResult:
     diagnostics: dict[str, Any]      # line accounting (see QueueLogImporter.diagnostics)
     aliases_inferred: list[str] = field(default_factory=list)
     call_tracker: Any = None         # the queued calls (SPEC 8): agentstats.io.queue_calls
+    #: the queue statistics folded during the import (keep_calls=False with queue_stats options)
+    queue_table: Any = None
+    #: the per-call records were kept (keep_calls=True): calls and call_columns work
+    calls_kept: bool = True
+    #: the calls of a queue_log are timed in whole seconds
+    call_ticks_per_second = 1
 
     @cached_property
     def sessions(self):
@@ -131,23 +137,40 @@ class QueueLogResult:
         pandas is imported only when a frame is asked for)."""
         return _sessions_frame(self.session_columns)
 
+    def _kept_calls(self) -> None:
+        if not self.calls_kept:
+            raise ValueError("the per-call records were not kept (the import was made with "
+                             "keep_calls=False); import with keep_calls=True for the call table")
+
     @cached_property
     def calls(self):
         """The per-call table: one row per caller's stay in a queue (see docs/queues.md)."""
+        self._kept_calls()
         return self.call_tracker.frame()
 
     def call_columns(self):
         """The per-call table as :class:`agentstats.queues.CallColumns` (for queue_stats),
         whose default report time is this import's (the log's end)."""
+        self._kept_calls()
         columns = self.call_tracker.columns()
         columns.default_as_of = self.table.as_of
         return columns
 
     def queue_stats(self, **options: Any):
         """Per-queue (per-interval) statistics: :func:`agentstats.queue_stats` of the calls
-        at this import's report time."""
+        at this import's report time. Without the kept calls, only the statistics of the
+        options given to the import (``queue_stats=``) are known."""
         from ..queues import queue_stats
 
+        if not self.calls_kept:
+            accumulator = getattr(self.call_tracker, "accumulator", None)
+            if self.queue_table is None or accumulator is None or not accumulator.answers(**options):
+                given = accumulator.options() if accumulator is not None else None
+                raise ValueError(
+                    "the per-call records were not kept (keep_calls=False): the queue statistics "
+                    f"are known only for the options given to the import ({given}); import with "
+                    "keep_calls=True, or with queue_stats= these options")
+            return self.queue_table
         return queue_stats(self.call_columns(), **options)
 
     def to_pandas(self):
@@ -415,6 +438,12 @@ class QueueLogImporter:
     read_threads: 2 (the default when two cores are free) reads and splits the next block
         of the file on a second thread while the current one is translated; 1 reads on
         the calling thread only. Same results either way; ``engine="cython"`` only.
+    keep_calls: True (the default) keeps one record per caller's stay for the whole log
+        (the per-call table); False forgets a call once no later line can change it, so
+        that memory does not grow with the log: the calls are then only counted into the
+        queue statistics of `queue_stats` (the options of :func:`agentstats.queue_stats`:
+        interval, service_level, window_start, tz), or not at all without it. (The
+        ``engine="python"`` reader keeps its records either way.)
     """
 
     def __init__(
@@ -432,6 +461,8 @@ class QueueLogImporter:
         max_call: int | None = None,
         engine: str | None = None,
         read_threads: int | None = None,
+        keep_calls: bool = True,
+        queue_stats: Mapping[str, Any] | None = None,
     ) -> None:
         self.engine = _choose_engine(engine)
         if read_threads is None:
@@ -513,14 +544,22 @@ class QueueLogImporter:
         # then stays empty.
         self._translator: Any = None
         self.call_tracker: Any
+        self.keep_calls = bool(keep_calls)
+        accumulator = None
+        if queue_stats is not None and not self.keep_calls:
+            from ..queues import QueueAccumulator
+
+            accumulator = QueueAccumulator(as_of=as_of, **queue_stats)
+        calls = dict(aliases=self.aliases, where_of=self._where, keep_calls=self.keep_calls,
+                     accumulator=accumulator)
         if self.engine == "cython":
             from .queue_calls import CompiledCallTracker
             from .queue_log_translate import CompiledAgentTranslator
 
-            self.call_tracker = CompiledCallTracker(self.line_names, aliases=self.aliases, where_of=self._where)
+            self.call_tracker = CompiledCallTracker(self.line_names, **calls)
             self._translator = CompiledAgentTranslator.for_importer(self, self.line_names)
         else:
-            self.call_tracker = QueueCallTracker(aliases=self.aliases, where_of=self._where)
+            self.call_tracker = QueueCallTracker(**calls)
 
     # -- accounting ----------------------------------------------------------------
 
@@ -557,7 +596,7 @@ class QueueLogImporter:
             "sessions": len(self._sess_queue) if self._translator is None else self._translator.n_sessions,
             "aliases": dict(self.aliases),
             "aliases_inferred": list(self.aliases_inferred),
-            "calls": {"stays": len(self.call_tracker),
+            "calls": {"stays": len(self.call_tracker) + self.call_tracker.folded,
                       "notes": dict(sorted(self.call_tracker.notes.items()))},
             "unterminated_call": self.unterminated_calls,
         }
@@ -1011,6 +1050,13 @@ class QueueLogImporter:
         self.nul_bytes = stage.nul_bytes
         self.first_time = stage.first_time
 
+    def logins(self) -> dict[str, int]:
+        """Agents logged in by AGENTLOGIN so far (agent -> login time): a queue session
+        of theirs that starts later starts at the login, before events already handed out."""
+        if self._translator is not None:
+            return self._translator.logins()
+        return dict(self._login)
+
     def check(self) -> None:
         """Every line is used or counted (raises if the accounting is off)."""
         total = self.used + sum(self.counted.values())
@@ -1072,7 +1118,10 @@ def import_queue_log(
     it does not count), so sessions still open at the end of the log run to it; it is
     known once the input is read, so standard input and pipes need no second look.
     Options are those of :class:`QueueLogImporter` (wrapup, aliases, infer,
-    reorder_window, chunk_events, progress, max_call, engine). `on_chunk` also sees every
+    reorder_window, chunk_events, progress, max_call, engine, keep_calls, queue_stats).
+    With ``keep_calls=False`` the result has no per-call table (``calls``,
+    ``call_columns()`` raise) and ``queue_stats()`` answers only for the options given as
+    ``queue_stats={...}``; memory then does not grow with the log. `on_chunk` also sees every
     event chunk of the queue sessions (e.g. an :class:`agentstats.rollup.IntervalRollup`'s
     update); the agents' presence sessions are for the agent view
     (:func:`agentstats.queue_log_agent_stats`).
@@ -1093,10 +1142,13 @@ def import_queue_log(
             on_chunk(queue_events)
     importer.check()
     end = as_of_s if as_of_s is not None else importer.last_time
+    table = aggregator.result(as_of=end) if as_of_s is None and end is not None else aggregator.result()
     return QueueLogResult(
-        table=aggregator.result(as_of=end) if as_of_s is None and end is not None else aggregator.result(),
+        table=table,
         session_columns=importer.session_columns(),
         diagnostics=importer.diagnostics,
         aliases_inferred=list(importer.aliases_inferred),
         call_tracker=importer.call_tracker,
+        queue_table=None if importer.keep_calls else importer.call_tracker.finish(table.as_of),
+        calls_kept=importer.keep_calls,
     )

@@ -297,3 +297,10 @@ class CompiledAgentTranslator:
     def transfers(self) -> Counter[str]:
         """Calls ended by a transfer, per agent."""
         return self._per_agent(1)
+
+    def logins(self) -> dict[str, int]:
+        """Agents logged in by AGENTLOGIN (name after aliases -> login time): a queue
+        session of theirs that starts later starts at the login."""
+        times = self._state.logins()
+        agents = self._agents.names
+        return {agents[code]: int(times[code]) for code in np.flatnonzero(times != np.iinfo(np.int64).min).tolist()}

@@ -53,7 +53,7 @@ def queue_report(result: Any, *, interval_minutes: int | None, service_levels: S
     import pandas as pd
 
     # a window report: calls that entered from window_start (epoch seconds) on
-    start = None if window_start is None else window_start * result.call_columns().ticks_per_second
+    start = None if window_start is None else window_start * _ticks_per_second(result)
     stats = result.queue_stats(interval=interval_minutes, service_level=tuple(service_levels),
                                tz=tz, window_start=start).to_pandas()
     if agent_frame is None or len(agent_frame) == 0:
@@ -220,3 +220,9 @@ def run_calls_report(args: Any, inputs: list[Path], *, console: Console, title: 
         console.print(f"[bold]Calls[/bold]: {len(calls):,} rows read from {len(inputs)} file"
                       f"{'s' if len(inputs) != 1 else ''}")
     return 0
+
+
+def _ticks_per_second(result: Any) -> int:
+    """The time unit of an import's calls (a queue_log's: seconds), without building them."""
+    tps = getattr(result, "call_ticks_per_second", None)
+    return int(tps) if tps is not None else int(result.call_columns().ticks_per_second)
