@@ -26,7 +26,7 @@ of it is dead.
 
 cimport cython
 from cython.operator cimport dereference as deref
-from ._text cimport has_wide as _has_wide, valid_utf8 as _valid_utf8
+from ._text cimport find_bars as _find_bars, has_wide as _has_wide, valid_utf8 as _valid_utf8
 from libc.stdint cimport INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy
 from libcpp.algorithm cimport sort
@@ -744,20 +744,6 @@ cdef class LineOrder:
         row.offset = at
         row.in_arena = True
         return 0
-
-
-cdef inline int _find_bars(const uint8_t* p, int64_t n, int64_t* bars, int most) noexcept nogil:
-    """The offsets of the first `most` '|' of p[:n]; returns how many there are."""
-    # (a plain loop: the bars are a few bytes apart, where a memchr call per bar costs more)
-    cdef int found = 0
-    cdef int64_t i
-    for i in range(n):
-        if p[i] == 124:
-            bars[found] = i
-            found += 1
-            if found == most:
-                break
-    return found
 
 
 cdef inline int64_t _field_end(const int64_t* bars, int n_bars, int field, int64_t n) noexcept nogil:
