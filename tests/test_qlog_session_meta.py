@@ -113,3 +113,13 @@ def test_dirty_logs_names_from_the_session_table(tmp_path_factory, data, block_b
             continue
         assert_same_table(path, engine=engine, wrapup=WRAPUP, block_bytes=block_bytes,
                           chunk_events=chunk_events, infer=False)
+
+
+def test_a_plain_chunk_keeps_what_it_was_given():
+    """A chunk made from columns (not codes) hands them back as given, None included."""
+    n = np.arange(3, dtype=np.int64)
+    chunk = EventChunk(n, n, n.astype(np.uint8), n, None, None, None)
+    assert chunk.reason is None and chunk.agent is None and chunk.acd_group is None and chunk.presence is None
+    names = np.array(["a", "b", "c"], dtype=object)
+    chunk = EventChunk(n, n, n.astype(np.uint8), n, names, names, names, np.zeros(3, dtype=bool))
+    assert chunk.agent is names and chunk.queue_sessions_only() is chunk

@@ -88,7 +88,7 @@ class EventChunk:
     epoch seconds; state: uint8 AGENT_SESSION_STATE; wait: int64 seconds, MISSING
     (INT64_MIN) where not a CONNECT; reason: object, the pause reason on NOT_READY
     events, else None; agent, acd_group: object; presence: bool, the event is of an
-    agent's presence (SPEC 6.6), or None.
+    agent's presence session (see the agent view), or None.
 
     The compiled reader hands out chunks that keep the per-session names once (a
     session's agent and queue) and the reasons as codes: the object columns
@@ -129,8 +129,8 @@ class EventChunk:
         return chunk
 
     @property
-    def reason(self) -> np.ndarray:
-        if self._reason is None:
+    def reason(self) -> np.ndarray | None:
+        if self._reason is None and self._reason_code is not None:
             reasons = np.empty(len(self.session), dtype=object)     # None: no reason
             given = self._reason_code >= 0
             reasons[given] = self._reason_names[self._reason_code[given]]
@@ -142,8 +142,8 @@ class EventChunk:
         self._reason = values
 
     @property
-    def agent(self) -> np.ndarray:
-        if self._agent is None:
+    def agent(self) -> np.ndarray | None:
+        if self._agent is None and self._session_agent is not None:
             self._agent = self._session_agent[self.session]
         return self._agent
 
@@ -152,8 +152,8 @@ class EventChunk:
         self._agent = values
 
     @property
-    def acd_group(self) -> np.ndarray:
-        if self._acd_group is None:
+    def acd_group(self) -> np.ndarray | None:
+        if self._acd_group is None and self._session_queue is not None:
             self._acd_group = self._session_queue[self.session]
         return self._acd_group
 
