@@ -347,6 +347,81 @@ def test_a_reading_error_reaches_the_caller_of_two_threads():
         list(LineStage(LineNames()).stream([], threads=3))
 
 
+@pytest.mark.parametrize("slow", ["consumer", "tokenizer"])
+def test_two_threads_share_the_steps_in_order(dirty_demo, monkeypatch, slow):
+    """With two threads, whichever thread is free orders and releases the next block
+    (a slow consumer leaves it to the worker, a slow tokenizer to the caller's thread):
+    the columns and the accounting are those of one thread either way."""
+    import threading
+    import time
+
+    from agentstats.io import qlog_stage
+
+    def run(threads):
+        stage = LineStage(LineNames(), keep_texts=False)
+        out = []
+        for columns in stage.stream(LineReader(LogSource(dirty_demo), 1 << 13).byte_blocks(), threads=threads):
+            if slow == "consumer" and threads == 2:
+                time.sleep(0.002)
+            out.append(columns)
+        out.append(stage.finish())
+        return out, stage
+
+    one, a = run(1)
+    stepped_by = set()
+    step, verdicts = qlog_stage.LineStage._step, qlog_stage._Verdicts
+
+    def recording_step(self, *args):
+        stepped_by.add(threading.current_thread().name)
+        return step(self, *args)
+
+    class SlowVerdicts(verdicts):
+        __slots__ = ()
+
+        def __init__(self, *args):
+            time.sleep(0.002)
+            super().__init__(*args)
+
+    monkeypatch.setattr(qlog_stage.LineStage, "_step", recording_step)
+    if slow == "tokenizer":
+        monkeypatch.setattr(qlog_stage, "_Verdicts", SlowVerdicts)
+    two, b = run(2)
+    assert len(one) == len(two) > 10 and stepped_by
+    for k, (x, y) in enumerate(zip(one, two)):
+        _columns_equal(x, y, f"block {k}")
+    assert a.counted == b.counted and a.examples == b.examples
+    assert (a.lines, a.nul_runs, a.nul_bytes, a.last_time) == (b.lines, b.nul_runs, b.nul_bytes, b.last_time)
+
+
+def test_two_threads_an_error_in_a_step_comes_after_the_blocks_before_it(dirty_demo, monkeypatch):
+    from agentstats.io import qlog_stage
+
+    step, calls = qlog_stage.LineStage._step, []
+
+    def failing_step(self, *args):
+        calls.append(1)
+        if len(calls) == 4:
+            raise RuntimeError("step 4 failed")
+        return step(self, *args)
+
+    monkeypatch.setattr(qlog_stage.LineStage, "_step", failing_step)
+    handed = []
+    with pytest.raises(RuntimeError, match="step 4 failed"):
+        for columns in LineStage(LineNames()).stream(LineReader(LogSource(dirty_demo), 1 << 13).byte_blocks(),
+                                                     threads=2):
+            handed.append(columns)
+    assert len(handed) == 3
+
+
+def test_two_threads_a_consumer_that_stops_early_stops_the_worker(dirty_demo):
+    import threading
+
+    stream = LineStage(LineNames()).stream(LineReader(LogSource(dirty_demo), 1 << 13).byte_blocks(), threads=2)
+    next(stream)
+    stream.close()
+    assert not any(t.name == "agentstats-line-stage" for t in threading.enumerate())
+
+
 # -- alias inference reads only the lines that can matter ------------------------------
 
 

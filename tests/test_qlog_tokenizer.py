@@ -205,3 +205,29 @@ def test_dirty_logs_agree(tmp_path_factory, data, block_bytes, long_line):
     assert len(errors) in (0, 2) and len(set(errors)) <= 1
     if not errors:
         same_on_both_engines(path, wrapup=WRAPUP, block_bytes=block_bytes, infer=False)
+
+
+# -- the word-at-a-time scans (8 bytes a step): every byte position -------------------------
+
+
+def test_bars_nuls_and_wide_bytes_at_every_offset(tmp_path):
+    """The tokenizer and the line stage find the '|' and judge NUL and non-ASCII bytes
+    8 bytes at a time: lines whose fields, NULs and wide bytes fall at every offset
+    within a word and in the tail give what the Python loop gives."""
+    rows = []
+    for pad in range(17):
+        callid, queue = "c" * (pad + 1), "q" * (1 + pad % 9)
+        rows.append(f"{T0 + pad}|{callid}|{queue}|ann|CONNECT|{pad}|x{'y' * pad}|1")
+        rows.append(f"{T0 + pad}|{callid}|q1|{'a' * (pad + 1)}|PAUSE|lunch{' ' * pad}|{pad}")
+        rows.append(f"{T0 + pad}|{callid}|q1")                      # too few bars
+        rows.append(f"{' ' * pad}{T0 + pad}|{callid}|q1|ann|UNPAUSE|")
+        rows.append("|" * pad)
+        line = f"{T0 + pad}|{callid}|q1|bob|ADDMEMBER|x|"
+        rows.append(line[:pad] + "\x00" + line[pad:])
+        rows.append(line[:pad] + "\x00\x00" + line[pad:] + "\x00")
+        rows.append(line[:pad] + "é" + line[pad:])
+        rows.append(line[:pad] + "\u2003" + line[pad:])
+    path = tmp_path / "queue_log"
+    path.write_bytes("\n".join(rows).encode("utf-8") + b"\n")
+    for block_bytes in (8 << 20, 61):
+        same_on_both_engines(path, wrapup=WRAPUP, block_bytes=block_bytes, infer=False)

@@ -15,6 +15,8 @@ line) is reason SLOW: the importer decides it in Python, by the same rules.
 from libc.stdint cimport int64_t, uint8_t
 from libc.string cimport memchr
 
+from ._text cimport find_bars, plain_ascii
+
 cdef enum:
     R_CANDIDATE = 0        # a line the time-order logic looks at (its epoch is set)
     R_BLANK = 1
@@ -49,7 +51,8 @@ cdef inline bint _is_digit(uint8_t c) noexcept nogil:
 cdef void _one_line(const uint8_t* data, int64_t lo, int64_t hi, int64_t max_line_bytes,
                     int64_t* epoch_out, uint8_t* reason_out, int64_t* start_out,
                     int64_t* end_out, int64_t* nul_out) noexcept nogil:
-    cdef int64_t i, s, e, nuls = 0, bars = 0, bar = -1, h0, h1, value
+    cdef int64_t i, s, e, nuls = 0, bars, bar = -1, h0, h1, value
+    cdef int64_t first_bars[4]
     cdef bint wide = False, digits
     epoch_out[0] = R_NO_EPOCH
     start_out[0] = lo
@@ -58,11 +61,12 @@ cdef void _one_line(const uint8_t* data, int64_t lo, int64_t hi, int64_t max_lin
     if hi - lo > max_line_bytes:
         reason_out[0] = R_LINE_TOO_LONG          # replaced before any NUL is looked at
         return
-    for i in range(lo, hi):
-        if data[i] == 0:
-            nuls += 1
-        elif data[i] >= 128:
-            wide = True
+    if not plain_ascii(data + lo, hi - lo):
+        for i in range(lo, hi):
+            if data[i] == 0:
+                nuls += 1
+            elif data[i] >= 128:
+                wide = True
     s, e = lo, hi
     if nuls:
         nul_out[0] = nuls
@@ -84,11 +88,10 @@ cdef void _one_line(const uint8_t* data, int64_t lo, int64_t hi, int64_t max_lin
         if i == e:
             reason_out[0] = R_NUL_GARBAGE
             return
-    for i in range(s, e):
-        if data[i] == 124:                    # '|'
-            if bar < 0:
-                bar = i - s
-            bars += 1
+    # the first '|' and whether there are 4 of them (all that is read of the bars)
+    bars = find_bars(data + s, e - s, first_bars, 4)
+    if bars:
+        bar = first_bars[0]
     # the epoch field: before the first '|' (the whole record when there is none or
     # it is the first character)
     h0 = s

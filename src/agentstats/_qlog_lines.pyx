@@ -26,8 +26,8 @@ of it is dead.
 
 cimport cython
 from cython.operator cimport dereference as deref
-from ._text cimport has_wide as _has_wide, valid_utf8 as _valid_utf8
-from libc.stdint cimport INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint64_t
+from ._text cimport find_bars as _find_bars, has_wide as _has_wide, valid_utf8 as _valid_utf8
+from libc.stdint cimport INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy
 from libcpp.algorithm cimport sort
 from libcpp.utility cimport pair
@@ -79,7 +79,7 @@ cdef enum:
 
 
 cdef struct Slot:
-    uint64_t hash
+    uint32_t hash          # the name's hash, low 32 bits (8-byte slots: half the cache lines)
     int32_t code           # -1: an empty slot
 
 
@@ -217,32 +217,34 @@ cdef class LineOrder:
 
     cdef inline void _prefetch_name(self, int table, uint64_t h) noexcept nogil:
         """Ask for the slots a later _code_hashed(table, .., h) reads (a hint only)."""
-        agentstats_qlog_prefetch(&self.slots[table][h & (self.slots[table].size() - 1)])
+        agentstats_qlog_prefetch(&self.slots[table][<uint32_t>h & (self.slots[table].size() - 1)])
 
     cdef int32_t _code_hashed(self, int table, const uint8_t* p, int64_t n, uint64_t h) except -1 nogil:
         """_code, given the name's _hash."""
         cdef vector[Slot]* slots = &self.slots[table]
         cdef vector[int64_t]* at = &self.name_at[table]
         cdef Slot* seen = &self.recent[table][(h >> 40) & (RECENT_SLOTS - 1)]
-        cdef size_t mask = slots.size() - 1, i = h & mask
+        # (the slot is chosen by the hash's low 32 bits, the ones a slot keeps: a table
+        # of int32 codes at most half full has at most 2**32 slots)
+        cdef size_t mask = slots.size() - 1, i = <uint32_t>h & mask
         cdef int32_t code
         cdef int64_t start
-        if seen.code >= 0 and seen.hash == h:
+        if seen.code >= 0 and seen.hash == <uint32_t>h:
             code = seen.code
             start = deref(at)[code]
             if deref(at)[code + 1] - start == n and memcmp(self.spelled[table].data() + start, p, n) == 0:
                 return code
         while deref(slots)[i].code >= 0:
-            if deref(slots)[i].hash == h:
+            if deref(slots)[i].hash == <uint32_t>h:
                 code = deref(slots)[i].code
                 start = deref(at)[code]
                 if deref(at)[code + 1] - start == n and memcmp(self.spelled[table].data() + start, p, n) == 0:
-                    seen[0] = Slot(h, code)
+                    seen[0] = Slot(<uint32_t>h, code)
                     return code
             i = (i + 1) & mask
         code = <int32_t>(at.size() - 1)
-        deref(slots)[i] = Slot(h, code)
-        seen[0] = Slot(h, code)
+        deref(slots)[i] = Slot(<uint32_t>h, code)
+        seen[0] = Slot(<uint32_t>h, code)
         start = self.spelled[table].size()
         self.spelled[table].resize(start + n)
         if n:
@@ -744,20 +746,6 @@ cdef class LineOrder:
         row.offset = at
         row.in_arena = True
         return 0
-
-
-cdef inline int _find_bars(const uint8_t* p, int64_t n, int64_t* bars, int most) noexcept nogil:
-    """The offsets of the first `most` '|' of p[:n]; returns how many there are."""
-    # (a plain loop: the bars are a few bytes apart, where a memchr call per bar costs more)
-    cdef int found = 0
-    cdef int64_t i
-    for i in range(n):
-        if p[i] == 124:
-            bars[found] = i
-            found += 1
-            if found == most:
-                break
-    return found
 
 
 cdef inline int64_t _field_end(const int64_t* bars, int n_bars, int field, int64_t n) noexcept nogil:

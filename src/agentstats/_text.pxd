@@ -1,7 +1,8 @@
 """Byte-level text rules shared by the compiled queue_log reader (the line stage and
 the alias inference): both must judge a line's bytes exactly alike."""
 
-from libc.stdint cimport int64_t, uint8_t
+from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.string cimport memcpy
 
 
 cdef inline bint has_wide(const uint8_t* p, int64_t n) noexcept nogil:
@@ -50,3 +51,71 @@ cdef inline bint valid_utf8(const uint8_t* p, int64_t n) noexcept nogil:
                 return False
         i += more + 1
     return True
+
+
+# -- word-at-a-time scans (8 bytes per step) --------------------------------------------
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define agentstats_ctz64(x) __builtin_ctzll(x)
+    #else
+    static int agentstats_ctz64(unsigned long long x) { int n = 0; while (!(x & 1)) { x >>= 1; n++; } return n; }
+    #endif
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    #define AGENTSTATS_LITTLE_ENDIAN 1
+    #else
+    #define AGENTSTATS_LITTLE_ENDIAN 0
+    #endif
+    """
+    int agentstats_ctz64(uint64_t x) noexcept nogil
+    bint AGENTSTATS_LITTLE_ENDIAN
+
+
+cdef inline uint64_t _zero_bytes(uint64_t w) noexcept nogil:
+    """0x80 in each byte of w that is 0, else 0 (exact: no carry crosses a byte)."""
+    cdef uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL
+    return ~(((w & low7) + low7) | w | low7)
+
+
+cdef inline bint plain_ascii(const uint8_t* p, int64_t n) noexcept nogil:
+    """No NUL and no byte >= 0x80 in p[:n]."""
+    cdef int64_t i = 0
+    cdef uint64_t w
+    while i + 8 <= n:
+        memcpy(&w, p + i, 8)
+        if (w & 0x8080808080808080ULL) | _zero_bytes(w):
+            return False
+        i += 8
+    while i < n:
+        if p[i] == 0 or p[i] >= 0x80:
+            return False
+        i += 1
+    return True
+
+
+cdef inline int find_bars(const uint8_t* p, int64_t n, int64_t* bars, int most) noexcept nogil:
+    """The offsets of the first `most` '|' of p[:n] (most >= 1); returns how many
+    there are."""
+    cdef int found = 0
+    cdef int64_t i = 0
+    cdef uint64_t w, z
+    if AGENTSTATS_LITTLE_ENDIAN:
+        while i + 8 <= n:
+            memcpy(&w, p + i, 8)
+            z = _zero_bytes(w ^ 0x7C7C7C7C7C7C7C7CULL)      # '|' bytes
+            while z:
+                bars[found] = i + (agentstats_ctz64(z) >> 3)
+                found += 1
+                if found == most:
+                    return found
+                z &= z - 1
+            i += 8
+    while i < n:
+        if p[i] == 124:
+            bars[found] = i
+            found += 1
+            if found == most:
+                return found
+        i += 1
+    return found

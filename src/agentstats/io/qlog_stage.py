@@ -34,9 +34,8 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from queue import Queue
 from typing import Any
 
 import numpy as np
@@ -357,36 +356,82 @@ class LineStage(_Accounting):
                 yield self.feed(block, file)
             return
         tokenize, slow = self._tokenize, self._slow
-        ahead: Queue = Queue(maxsize=2)
-        stop = threading.Event()
+        # Blocks tokenised and not yet ordered, and blocks ordered and released (their
+        # columns and public changes) not yet handed out, both in block order. Ordering
+        # and releasing a block (the step) is the serial part: one thread at a time does
+        # it, the next block in order each time; the worker when the caller's thread is
+        # busy with the columns handed out, else the caller's thread itself.
+        cond = threading.Condition()
+        tokenised: deque = deque()
+        stepped: deque = deque()
+        shared = {"stepping": False, "read_all": False, "error": None, "stop": False}
+
+        def step_next() -> None:
+            """Step the next tokenised block (called holding `cond`; released meanwhile)."""
+            verdicts = tokenised.popleft()
+            shared["stepping"] = True
+            cond.release()
+            try:
+                result: Any = self._step(verdicts, file)
+            except BaseException as exc:          # raised in the caller's thread, in order
+                result = exc
+            finally:
+                cond.acquire()
+                shared["stepping"] = False
+            stepped.append(result)
+            cond.notify_all()
 
         def work() -> None:
             try:
                 for block in blocks:
-                    if stop.is_set():
-                        return
-                    ahead.put(self._step(_Verdicts(block, tokenize, slow), file))
-                ahead.put(None)
+                    verdicts = _Verdicts(block, tokenize, slow)
+                    with cond:
+                        # read ahead while there is room; when there is none, step the
+                        # next block if the caller's thread has nothing to work on
+                        while len(tokenised) + len(stepped) >= _AHEAD_BLOCKS and not shared["stop"]:
+                            if tokenised and not shared["stepping"] and not stepped:
+                                step_next()
+                            else:
+                                cond.wait()
+                        if shared["stop"]:
+                            return
+                        tokenised.append(verdicts)
+                        cond.notify_all()
             except BaseException as exc:      # handed to the caller's thread
-                ahead.put(exc)
+                with cond:
+                    shared["error"] = exc
+            with cond:
+                shared["read_all"] = True
+                cond.notify_all()
 
         worker = threading.Thread(target=work, name="agentstats-line-stage", daemon=True)
         worker.start()
         try:
-            while (item := ahead.get()) is not None:
+            while True:
+                with cond:
+                    while not stepped:
+                        if tokenised and not shared["stepping"]:
+                            step_next()
+                        elif shared["read_all"] and not tokenised and not shared["stepping"]:
+                            break
+                        else:
+                            cond.wait()
+                    if not stepped:
+                        if shared["error"] is not None:
+                            raise shared["error"]
+                        return
+                    item = stepped.popleft()
+                    cond.notify_all()
                 if isinstance(item, BaseException):
                     raise item
                 columns, step = item
                 self._publish(step)
                 yield columns
         finally:
-            stop.set()
-            while worker.is_alive():     # unblock a worker waiting for room
-                try:
-                    ahead.get_nowait()
-                except Exception:
-                    pass
-                worker.join(0.01)
+            with cond:
+                shared["stop"] = True
+                cond.notify_all()
+            worker.join()
 
     def _step(self, verdicts: _Verdicts, file: int) -> tuple[LineColumns, tuple]:
         """Order and release one tokenised block: its columns, and what it changes in the
@@ -459,6 +504,10 @@ class LineStage(_Accounting):
         if self.keep_texts:
             columns.texts = texts.decode("utf-8").split("\n") if kept else []
         return columns, names, first
+
+
+#: blocks read ahead of the caller (tokenised or stepped, not yet handed out)
+_AHEAD_BLOCKS = 3
 
 
 class _Verdicts:

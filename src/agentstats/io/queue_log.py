@@ -78,21 +78,94 @@ _LONGEST_WRAPUP = 86_400
 # -- results --------------------------------------------------------------------------
 
 
-@dataclass
-class EventChunk:
-    """Event columns for :meth:`agentstats.Aggregator.update` (times in seconds)."""
+_FIELDS = ("session", "time", "state", "wait", "reason", "agent", "acd_group", "presence")
 
-    session: np.ndarray      # int64 session ids (see QueueLogImporter.sessions_frame())
-    time: np.ndarray         # int64 epoch seconds
-    state: np.ndarray        # uint8 AGENT_SESSION_STATE
-    wait: np.ndarray         # int64 seconds, MISSING (INT64_MIN) where not a CONNECT
-    reason: np.ndarray       # object: pause reason on NOT_READY events, else None
-    agent: np.ndarray        # object
-    acd_group: np.ndarray    # object
-    presence: np.ndarray | None = None   # bool: the event is of an agent's presence (SPEC 6.6)
+
+class EventChunk:
+    """Event columns for :meth:`agentstats.Aggregator.update` (times in seconds).
+
+    session: int64 session ids (see QueueLogImporter.sessions_frame()); time: int64
+    epoch seconds; state: uint8 AGENT_SESSION_STATE; wait: int64 seconds, MISSING
+    (INT64_MIN) where not a CONNECT; reason: object, the pause reason on NOT_READY
+    events, else None; agent, acd_group: object; presence: bool, the event is of an
+    agent's presence session (see the agent view), or None.
+
+    The compiled reader hands out chunks that keep the per-session names once (a
+    session's agent and queue) and the reasons as codes: the object columns
+    ``reason``, ``agent`` and ``acd_group`` are built from them on first use.
+    """
+
+    __slots__ = ("session", "time", "state", "wait", "presence", "_reason", "_agent", "_acd_group",
+                 "_reason_code", "_reason_names", "_session_agent", "_session_queue")
+
+    def __init__(self, session: np.ndarray, time: np.ndarray, state: np.ndarray, wait: np.ndarray,
+                 reason: np.ndarray | None, agent: np.ndarray | None, acd_group: np.ndarray | None,
+                 presence: np.ndarray | None = None) -> None:
+        self.session = session
+        self.time = time
+        self.state = state
+        self.wait = wait
+        self.presence = presence
+        self._reason = reason
+        self._agent = agent
+        self._acd_group = acd_group
+        self._reason_code: np.ndarray | None = None
+        self._reason_names: np.ndarray | None = None
+        self._session_agent: np.ndarray | None = None
+        self._session_queue: np.ndarray | None = None
+
+    @classmethod
+    def coded(cls, session: np.ndarray, time: np.ndarray, state: np.ndarray, wait: np.ndarray,
+              presence: np.ndarray, reason_code: np.ndarray, reason_names: np.ndarray,
+              session_agent: np.ndarray, session_queue: np.ndarray) -> EventChunk:
+        """A chunk whose object columns are built on first use: ``reason`` is
+        ``reason_names[reason_code]`` (code -1: the last entry, None), ``agent`` is
+        ``session_agent[session]`` and ``acd_group`` is ``session_queue[session]``."""
+        chunk = cls(session, time, state, wait, None, None, None, presence)
+        chunk._reason_code = reason_code
+        chunk._reason_names = reason_names
+        chunk._session_agent = session_agent
+        chunk._session_queue = session_queue
+        return chunk
+
+    @property
+    def reason(self) -> np.ndarray | None:
+        if self._reason is None and self._reason_code is not None:
+            reasons = np.empty(len(self.session), dtype=object)     # None: no reason
+            given = self._reason_code >= 0
+            reasons[given] = self._reason_names[self._reason_code[given]]
+            self._reason = reasons
+        return self._reason
+
+    @reason.setter
+    def reason(self, values: np.ndarray) -> None:
+        self._reason = values
+
+    @property
+    def agent(self) -> np.ndarray | None:
+        if self._agent is None and self._session_agent is not None:
+            self._agent = self._session_agent[self.session]
+        return self._agent
+
+    @agent.setter
+    def agent(self, values: np.ndarray) -> None:
+        self._agent = values
+
+    @property
+    def acd_group(self) -> np.ndarray | None:
+        if self._acd_group is None and self._session_queue is not None:
+            self._acd_group = self._session_queue[self.session]
+        return self._acd_group
+
+    @acd_group.setter
+    def acd_group(self, values: np.ndarray) -> None:
+        self._acd_group = values
 
     def __len__(self) -> int:
         return len(self.session)
+
+    def __repr__(self) -> str:
+        return f"EventChunk({len(self)} events)"
 
     @classmethod
     def concat(cls, chunks: list[EventChunk]) -> EventChunk:
@@ -101,8 +174,7 @@ class EventChunk:
                          (np.int64, np.int64, np.uint8, np.int64, object, object, object, bool)))
         return cls(*(np.concatenate([getattr(c, f) if getattr(c, f) is not None
                                      else np.zeros(len(c), dtype=bool) for c in chunks])
-                     for f in ("session", "time", "state", "wait", "reason", "agent",
-                               "acd_group", "presence")))
+                     for f in _FIELDS))
 
     def queue_sessions_only(self) -> EventChunk:
         """The events of queue sessions (the per-session table), without the
@@ -110,9 +182,13 @@ class EventChunk:
         if self.presence is None or not self.presence.any():
             return self
         keep = ~self.presence
-        return EventChunk(*(getattr(self, f)[keep] for f in
-                            ("session", "time", "state", "wait", "reason", "agent", "acd_group",
-                             "presence")))
+        if self._reason_code is not None and self._reason is None and self._agent is None \
+                and self._acd_group is None:
+            return EventChunk.coded(
+                self.session[keep], self.time[keep], self.state[keep], self.wait[keep],
+                self.presence[keep], self._reason_code[keep], self._reason_names,
+                self._session_agent, self._session_queue)
+        return EventChunk(*(getattr(self, f)[keep] for f in _FIELDS))
 
 
 @dataclass
@@ -622,6 +698,12 @@ class QueueLogImporter:
             "opened_by": list(self._sess_how),
             "kind": ["presence" if p else "queue" for p in self._sess_presence],
         }
+
+    def session_objects(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per session id: its agent and its queue (acd_group), as object arrays."""
+        if self._translator is not None:
+            return self._translator.session_objects()
+        return np.asarray(self._sess_agent, dtype=object), np.asarray(self._sess_queue, dtype=object)
 
     # -- events --------------------------------------------------------------------
 
@@ -1133,16 +1215,23 @@ def import_queue_log(
     as_of_s = _as_of_to_ticks(as_of, "s")
     importer = QueueLogImporter(paths, as_of=as_of_s, **options)
     aggregator = Aggregator(unit="s", as_of=as_of_s, strict=strict, n_threads=n_threads)
+    fed = False
     for chunk in importer.chunks():
         queue_events = chunk.queue_sessions_only()     # presence is for the agent view
+        # a session's agent and queue are constant: they are joined to the table from
+        # the session table below, not aggregated per event
         aggregator.update(queue_events.session, queue_events.time, queue_events.state,
-                          wait=queue_events.wait, agent=queue_events.agent,
-                          acd_group=queue_events.acd_group)
+                          wait=queue_events.wait)
+        fed = True
         if on_chunk is not None:
             on_chunk(queue_events)
     importer.check()
     end = as_of_s if as_of_s is not None else importer.last_time
     table = aggregator.result(as_of=end) if as_of_s is None and end is not None else aggregator.result()
+    if fed:
+        agents, queues = importer.session_objects()
+        keys = np.asarray(table.keys, dtype=np.int64)
+        table.meta.update(agent=agents[keys], acd_group=queues[keys])
     return QueueLogResult(
         table=table,
         session_columns=importer.session_columns(),

@@ -193,19 +193,22 @@ class CompiledAgentTranslator:
             return EventChunk(session, time, state, wait, np.empty(0, dtype=object), empty,
                               empty.copy(), np.empty(0, dtype=bool))
         queue_of, agent_of, *_ = self._state.session_table()
-        # per session first (few), then per event: one gather of objects per column
+        agents, queues = self._session_objects(queue_of, agent_of)
+        # the object columns are built only if someone reads them (the aggregation
+        # takes the sessions' names from the session table instead)
+        return EventChunk.coded(session, time, state, wait, (queue_of < 0)[session],
+                                reason, self._text_objects, agents, queues)
+
+    def session_objects(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per session code: its agent and its queue ("" for a presence session), as
+        object arrays."""
+        queue_of, agent_of, *_ = self._state.session_table()
+        return self._session_objects(queue_of, agent_of)
+
+    def _session_objects(self, queue_of: np.ndarray, agent_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         queues = _objects(self.names.queues.names, "")[queue_of]      # code -1: the presence
         agents = np.asarray(self._agents.names, dtype=object)[agent_of]
-        reasons = np.empty(len(session), dtype=object)                # None: no reason
-        given = reason >= 0
-        reasons[given] = self._text_objects[reason[given]]
-        return EventChunk(
-            session=session, time=time, state=state, wait=wait,
-            reason=reasons,
-            agent=agents[session],
-            acd_group=queues[session],
-            presence=(queue_of < 0)[session],
-        )
+        return agents, queues
 
     # -- the session table and the accounting -----------------------------------------
 
