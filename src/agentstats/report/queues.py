@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from .rows import ticks_per_second_of_calls as _ticks_per_second
+
 # pandas, rich and the file writers are imported where used (a report that needs none
 # of them starts quickly; the command line reads --service-level here on every run).
 if TYPE_CHECKING:
@@ -220,9 +222,3 @@ def run_calls_report(args: Any, inputs: list[Path], *, console: Console, title: 
         console.print(f"[bold]Calls[/bold]: {len(calls):,} rows read from {len(inputs)} file"
                       f"{'s' if len(inputs) != 1 else ''}")
     return 0
-
-
-def _ticks_per_second(result: Any) -> int:
-    """The time unit of an import's calls (a queue_log's: seconds), without building them."""
-    tps = getattr(result, "call_ticks_per_second", None)
-    return int(tps) if tps is not None else int(result.call_columns().ticks_per_second)

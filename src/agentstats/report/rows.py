@@ -169,7 +169,7 @@ def queue_rows(result: Any, *, service_levels: Sequence[int], window_start: int 
 
     window_start: epoch seconds; only calls that entered from then on (the sessions of
     ``result.table`` are already those of the window)."""
-    start = None if window_start is None else window_start * _ticks_per_second(result)
+    start = None if window_start is None else window_start * ticks_per_second_of_calls(result)
     stats = queue_stat_rows(result.queue_stats(interval=None, service_level=tuple(service_levels),
                                                window_start=start))
     table = result.table
@@ -236,7 +236,7 @@ def agent_rows(table: Any, *, window: bool = False) -> ReportColumns:
     return ReportColumns({name: columns[name] for name in AGENT_COLUMNS})
 
 
-def _ticks_per_second(result: Any) -> int:
+def ticks_per_second_of_calls(result: Any) -> int:
     """The time unit of an import's calls (a queue_log's: seconds), without building them."""
     tps = getattr(result, "call_ticks_per_second", None)
     return int(tps) if tps is not None else int(result.call_columns().ticks_per_second)
