@@ -258,12 +258,7 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
     if end is None or len(columns) == 0:
         return _empty(columns, step, thresholds, tps, end)
 
-    enter, leave = columns.enter, columns.leave
-    # SPEC 8.3: a call whose entry is unknown is counted where the log first shows it.
-    when = np.where(enter != MISSING, enter, leave)
-    seen = (when != MISSING) & (when <= end)
-    if window_start is not None:
-        seen &= when >= window_start
+    when, seen = _counted(columns, end, window_start)
     cells = np.empty(0, dtype=np.int64)        # empty: the kernel computes each call's cell
     first = 0
     if step is None:
@@ -274,19 +269,14 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
         first = int(np.floor_divide(times.min(), step)) if len(times) else 0
         span = int(np.floor_divide(times.max(), step)) - first + 1 if len(times) else 1
         if tz is not None:   # local intervals: each call's interval start, numbered
-            from .localtime import fine_step, local_interval_starts
-
-            step_s = step // tps
-            fine = fine_step(step_s, tz)
-            local = local_interval_starts(np.floor_divide(times, fine * tps) * fine, fine, step_s, tz)
-            starts, slot = np.unique(local, return_inverse=True)
+            starts, slot = np.unique(_local_starts(times, step, tps, tz), return_inverse=True)
             key = slot.astype(np.int64) * nq + columns.queue[seen]
             present, inverse = np.unique(key, return_inverse=True)
             cells = np.full(len(when), -1, dtype=np.int64)
             cells[seen] = inverse
             n_cells = len(present)
             cell_queue = present % nq
-            cell_start = starts[present // nq] * tps
+            cell_start = starts[present // nq]
         elif span * nq <= _DIRECT_GROUPS:
             n_cells = span * nq
             present = np.arange(n_cells, dtype=np.int64)
@@ -301,23 +291,10 @@ def queue_stats(calls: Any, *, interval: int | str | None = None,
             cell_start = (present // nq + first) * step
     del when, seen
 
-    from . import _queues
-
-    counts_ = np.zeros((n_cells, _queues.COUNT_COLUMNS), dtype=np.int64)
-    sums_ = np.zeros((n_cells, 2), dtype=np.int64)
-    maxima_ = np.full((n_cells, 2), -1, dtype=np.int64)
-    within_ = np.zeros((n_cells, len(thresholds)), dtype=np.int64)
-    status = _queues.queue_cells(
-        _c(columns.queue, np.int32), _c(enter, np.int64), _c(leave, np.int64),
-        _c(columns.wait, np.int64), _c(columns.outcome, np.int8),
-        _c(columns.flowed_in, np.bool_).view(np.uint8), _c(columns.flowed_out_at, np.int64), cells,
-        np.asarray([t * tps for t in thresholds], dtype=np.int64), counts_, sums_, maxima_, within_,
-        as_of=end, window_start=MISSING if window_start is None else int(window_start),
-        step=0 if step is None else step, first_bucket=first, n_queues=nq)
-    if status == _queues.STATUS_OVERFLOW:
-        raise OverflowError("a queue's total of waits does not fit 64-bit ticks; use coarser times or intervals")
-    if status != _queues.STATUS_OK:     # pragma: no cover - a bug, never a data problem
-        raise RuntimeError(f"queue statistics kernel status {status}")
+    counts_, sums_, maxima_, within_ = _new_cells(n_cells, len(thresholds))
+    _fold(columns, cells, thresholds, tps, (counts_, sums_, maxima_, within_), as_of=end,
+          window_start=window_start, step=0 if step is None else step, first_bucket=first,
+          n_queues=nq)
     return _table(list(columns.queue_names), counts_, sums_, maxima_, within_, thresholds,
                   cell_queue, cell_start, step=step, tps=tps, end=end, calls=columns, tz=tz)
 
@@ -367,6 +344,54 @@ def _table(queue_names: list, counts_: np.ndarray, sums_: np.ndarray, maxima_: n
         ticks_per_second=tps, interval=step, as_of=end, calls=calls, tz=tz)
 
 
+def _counted(columns: CallColumns, end: int, window_start: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per call the time it counts at and whether it is counted by the report time
+    `end` (and from `window_start`). SPEC 8.3: a call whose entry is unknown is counted
+    where the log first shows it."""
+    when = np.where(columns.enter != MISSING, columns.enter, columns.leave)
+    seen = (when != MISSING) & (when <= end)
+    if window_start is not None:
+        seen &= when >= window_start
+    return when, seen
+
+
+def _local_starts(times: np.ndarray, step: int, tps: int, tz: Any) -> np.ndarray:
+    """The start (in ticks) of the local-time interval of `step` ticks of each time."""
+    from .localtime import fine_step, local_interval_starts
+
+    step_s = step // tps
+    fine = fine_step(step_s, tz)
+    return local_interval_starts(np.floor_divide(times, fine * tps) * fine, fine, step_s,
+                                 tz).astype(np.int64) * tps
+
+
+def _new_cells(n: int, n_thresholds: int) -> tuple[np.ndarray, ...]:
+    """Zeroed counts, sums, maxima (-1: none) and service-level counts of n cells."""
+    from . import _queues
+
+    return (np.zeros((n, _queues.COUNT_COLUMNS), dtype=np.int64), np.zeros((n, 2), dtype=np.int64),
+            np.full((n, 2), -1, dtype=np.int64), np.zeros((n, n_thresholds), dtype=np.int64))
+
+
+def _fold(columns: CallColumns, cells: np.ndarray, thresholds: tuple[int, ...], tps: int,
+          sums: tuple[np.ndarray, ...], *, as_of: int, window_start: int | None, step: int,
+          first_bucket: int, n_queues: int) -> None:
+    """Add the calls to the cells' counts, sums, maxima and service-level counts (the
+    compiled kernel; `cells` empty: it computes each call's cell from `step`)."""
+    from . import _queues
+
+    counts, totals, maxima, within = sums
+    status = _queues.queue_cells(
+        _c(columns.queue, np.int32), _c(columns.enter, np.int64), _c(columns.leave, np.int64),
+        _c(columns.wait, np.int64), _c(columns.outcome, np.int8),
+        _c(columns.flowed_in, np.bool_).view(np.uint8), _c(columns.flowed_out_at, np.int64), cells,
+        np.asarray([t * tps for t in thresholds], dtype=np.int64), counts, totals, maxima, within,
+        as_of=as_of, window_start=MISSING if window_start is None else int(window_start),
+        step=step, first_bucket=first_bucket, n_queues=n_queues)
+    if status == _queues.STATUS_OVERFLOW:
+        raise OverflowError("a queue's total of waits does not fit 64-bit ticks; use coarser times or intervals")
+    if status != _queues.STATUS_OK:     # pragma: no cover - a bug, never a data problem
+        raise RuntimeError(f"queue statistics kernel status {status}")
 
 
 class QueueAccumulator:
@@ -424,14 +449,8 @@ class QueueAccumulator:
         return True
 
     def _alloc(self, n: int) -> None:
-        from . import _queues
-
         old = getattr(self, "_counts", None)
-        cap = max(64, n)
-        counts = np.zeros((cap, _queues.COUNT_COLUMNS), dtype=np.int64)
-        sums = np.zeros((cap, 2), dtype=np.int64)
-        maxima = np.full((cap, 2), -1, dtype=np.int64)
-        within = np.zeros((cap, len(self.thresholds)), dtype=np.int64)
+        counts, sums, maxima, within = _new_cells(max(64, n), len(self.thresholds))
         if old is not None:
             k = len(old)
             counts[:k], sums[:k], maxima[:k], within[:k] = (
@@ -440,11 +459,7 @@ class QueueAccumulator:
 
     def _cells(self, columns: CallColumns, as_of: int) -> np.ndarray:
         """Per call its cell (-1: not counted), new cells numbered."""
-        enter, leave = columns.enter, columns.leave
-        when = np.where(enter != MISSING, enter, leave)
-        seen = (when != MISSING) & (when <= as_of)
-        if self.window_start is not None:
-            seen &= when >= self.window_start
+        when, seen = _counted(columns, as_of, self.window_start)
         cells = np.full(len(when), -1, dtype=np.int64)
         queue = columns.queue[seen].astype(np.int64)
         times = when[seen]
@@ -458,12 +473,7 @@ class QueueAccumulator:
         if not len(times):
             return cells
         if self.tz is not None:
-            from .localtime import fine_step, local_interval_starts
-
-            step_s = self.step // self.tps
-            fine = fine_step(step_s, self.tz)
-            start = local_interval_starts(np.floor_divide(times, fine * self.tps) * fine, fine, step_s,
-                                          self.tz).astype(np.int64) * self.tps
+            start = _local_starts(times, self.step, self.tps, self.tz)
         else:
             start = np.floor_divide(times, self.step) * self.step
         starts, slot = np.unique(start, return_inverse=True)
@@ -486,8 +496,6 @@ class QueueAccumulator:
         """Fold one batch of calls (queue codes into ``columns.queue_names``, which only
         grows from batch to batch). end: the report time of calls that may still change
         (the last batch), when no as_of was given."""
-        from . import _queues
-
         n = len(columns)
         self._names = list(columns.queue_names)
         if not n:
@@ -503,18 +511,10 @@ class QueueAccumulator:
         if self._n_cells > len(self._counts):
             self._alloc(2 * self._n_cells)
         k = self._n_cells
-        status = _queues.queue_cells(
-            _c(columns.queue, np.int32), _c(columns.enter, np.int64), _c(columns.leave, np.int64),
-            _c(columns.wait, np.int64), _c(columns.outcome, np.int8),
-            _c(columns.flowed_in, np.bool_).view(np.uint8), _c(columns.flowed_out_at, np.int64), cells,
-            np.asarray([t * self.tps for t in self.thresholds], dtype=np.int64),
-            self._counts[:k], self._sums[:k], self._maxima[:k], self._within[:k],
-            as_of=as_of, window_start=MISSING if self.window_start is None else self.window_start,
-            step=0, first_bucket=0, n_queues=max(1, len(columns.queue_names)))
-        if status == _queues.STATUS_OVERFLOW:
-            raise OverflowError("a queue's total of waits does not fit 64-bit ticks; use coarser times or intervals")
-        if status != _queues.STATUS_OK:     # pragma: no cover - a bug, never a data problem
-            raise RuntimeError(f"queue statistics kernel status {status}")
+        _fold(columns, cells, self.thresholds, self.tps,
+              (self._counts[:k], self._sums[:k], self._maxima[:k], self._within[:k]), as_of=as_of,
+              window_start=self.window_start, step=0, first_bucket=0,
+              n_queues=max(1, len(columns.queue_names)))
         self.calls += n
 
     def result(self, queue_names: list | None = None, *, end: int | None = None) -> QueueTable:
