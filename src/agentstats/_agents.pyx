@@ -131,8 +131,63 @@ cdef extern from *:
             if (b[i] > out[3]) out[3] = b[i];
         }
     }
+    /* A thread's rows of a block (see _scan_rows): the offsets i - base of the rows
+       base..end-1 whose code x = (uint64)(keys[i] - lo) has ((x - from) < count) != invert
+       (unsigned), into picked, which has room for end - base entries; returns their
+       number. Eight rows per step: two 4-lane compares give an 8-bit mask, whose table
+       row moves the picked offsets to the front of one 8-lane store; the next store
+       starts where the picked ones end (so a store may write up to 7 entries past them,
+       within the end - base that the block has). The scalar loop costs ~15 instructions
+       a row, and each of two threads lists every row of the block. */
+    #include <immintrin.h>
+    static int32_t agentstats_pick_table[256][8];
+    static void agentstats_pick_init(void) {
+        int mask, bit, k;
+        for (mask = 0; mask < 256; mask++) {
+            for (k = 0; k < 8; k++) agentstats_pick_table[mask][k] = 0;
+            for (bit = 0, k = 0; bit < 8; bit++)
+                if (mask >> bit & 1) agentstats_pick_table[mask][k++] = bit;
+        }
+    }
+    __attribute__((target("avx2,popcnt")))
+    static int64_t agentstats_pick_rows_avx2(const int64_t *keys, int64_t base, int64_t end,
+                                             int64_t lo, uint64_t from, uint64_t count,
+                                             int invert, int32_t *picked) {
+        const __m256i sign = _mm256_set1_epi64x(INT64_MIN);
+        const __m256i shift = _mm256_set1_epi64x((int64_t)((uint64_t)lo + from));
+        /* u < count (unsigned) is (u ^ sign) < (count ^ sign) (signed) */
+        const __m256i limit = _mm256_set1_epi64x((int64_t)(count ^ 0x8000000000000000ULL));
+        const __m256i eight = _mm256_set1_epi32(8);
+        __m256i offsets = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const unsigned flip = invert ? 0xffu : 0u;
+        int64_t m = 0, i = base;
+        for (; i + 8 <= end; i += 8) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(keys + i));
+            __m256i b = _mm256_loadu_si256((const __m256i *)(keys + i + 4));
+            a = _mm256_xor_si256(_mm256_sub_epi64(a, shift), sign);
+            b = _mm256_xor_si256(_mm256_sub_epi64(b, shift), sign);
+            unsigned mask = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(limit, a)))
+                | ((unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(limit, b))) << 4);
+            mask ^= flip;
+            __m256i order = _mm256_loadu_si256((const __m256i *)agentstats_pick_table[mask]);
+            _mm256_storeu_si256((__m256i *)(picked + m), _mm256_permutevar8x32_epi32(offsets, order));
+            m += __builtin_popcount(mask);
+            offsets = _mm256_add_epi32(offsets, eight);
+        }
+        for (; i < end; i++) {
+            picked[m] = (int32_t)(i - base);
+            m += (((uint64_t)keys[i] - (uint64_t)lo - from) < count) != (invert != 0);
+        }
+        return m;
+    }
+    static int agentstats_timeline_has_avx2(void) { return __builtin_cpu_supports("avx2") != 0; }
     #else
     #define AGENTSTATS_TIMELINE_AVX2 0
+    static void agentstats_pick_init(void) {}
+    static int64_t agentstats_pick_rows_avx2(const int64_t *keys, int64_t base, int64_t end,
+                                             int64_t lo, uint64_t from, uint64_t count,
+                                             int invert, int32_t *picked) { return -1; }
+    static int agentstats_timeline_has_avx2(void) { return 0; }
     #endif
     static void agentstats_timeline_ranges(const int64_t *a, const int64_t *b, int64_t lo,
                                            int64_t hi, int64_t *out, int vectors) {
@@ -154,7 +209,14 @@ cdef extern from *:
     void agentstats_timeline_ranges(const int64_t* a, const int64_t* b, int64_t lo, int64_t hi,
                                     int64_t* out, int vectors) noexcept nogil
     int agentstats_timeline_load_flag(int* p) noexcept nogil
+    void agentstats_pick_init() noexcept nogil
+    int64_t agentstats_pick_rows_avx2(const int64_t* keys, int64_t base, int64_t end, int64_t lo,
+                                      uint64_t first, uint64_t count, int invert,
+                                      int32_t* picked) noexcept nogil
+    int agentstats_timeline_has_avx2() noexcept nogil
     void agentstats_timeline_store_flag(int* p, int v) noexcept nogil
+
+agentstats_pick_init()     # the table of the vector listing (see agentstats_pick_rows_avx2)
 
 STATUS_OK = 0
 STATUS_NEEDS_ORDER = 1      # an agent's rows go back in time: sort by (agent, time) first
@@ -416,6 +478,7 @@ ctypedef struct ScanInput:
     int64_t width
     int64_t seq0
     double deadline
+    bint vector_pick                # may list a block's rows with vectors (False: the tests)
 
 
 ctypedef struct Tally:
@@ -489,6 +552,10 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
     cdef int64_t hi_agent = ((thread + 1) * n_agents + n_threads - 1) // n_threads
     cdef uint64_t share = <uint64_t>(hi_agent - lo_agent)
     cdef bint first_thread = thread == 0
+    # without an agent lookup the listing test is a range of raw keys: vectors (AVX2,
+    # when the CPU has it, and when the scalar test is not forced by the tests)
+    cdef bint vector_pick = (n_threads > 1 and agent_lookup == NULL and input.vector_pick
+                             and agentstats_timeline_has_avx2())
     cdef int64_t base, end, m, j, i, ahead, row_ahead, code, agent, t, last, claimed, new_seq
     cdef int32_t new_reason
     cdef uint8_t st, old, is_presence
@@ -520,11 +587,21 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
             # without a branch per row: a row is this thread's when its agent code is in
             # the thread's range, or (thread 0 only) when the code is not valid at all
             m = 0
-            for i in range(base, end):
-                agent = _code(agent_codes, i, agent_lo, agent_lookup, agent_lookup_n)
-                picked[m] = <int32_t>(i - base)
-                m += ((<uint64_t>(agent - lo_agent) < share)
-                      | (first_thread & (<uint64_t>agent >= <uint64_t>n_agents)))
+            if vector_pick:
+                # the same test on 8 rows at a time; thread 0's is the complement of
+                # "code in [share, n_agents)" (lo_agent is 0)
+                if first_thread:
+                    m = agentstats_pick_rows_avx2(agent_codes, base, end, agent_lo, share,
+                                                  <uint64_t>n_agents - share, 1, picked)
+                else:
+                    m = agentstats_pick_rows_avx2(agent_codes, base, end, agent_lo,
+                                                  <uint64_t>lo_agent, share, 0, picked)
+            else:
+                for i in range(base, end):
+                    agent = _code(agent_codes, i, agent_lo, agent_lookup, agent_lookup_n)
+                    picked[m] = <int32_t>(i - base)
+                    m += ((<uint64_t>(agent - lo_agent) < share)
+                          | (first_thread & (<uint64_t>agent >= <uint64_t>n_agents)))
         status = _OK
         for j in range(m):
             # two stages: the lookup entries of the row 2 * AHEAD on, then the records
@@ -706,6 +783,7 @@ def scan(
     int64_t agents_lo=0,
     const int64_t[::1] agents_lookup=None,
     int n_threads=1,
+    bint vector_pick=True,
 ) -> tuple:
     """Apply rows in input order. Returns (status, row, interval_rows, reason_rows):
     `row` is where a status other than STATUS_OK stopped (then the state arrays are
@@ -721,7 +799,8 @@ def scan(
     sums are those of one thread (the interval and reason rows come in another order).
     Any status other than STATUS_OK, STATUS_TIMEOUT and STATUS_NO_MEMORY is then only
     "some row is bad": the caller restores the states and reruns on one thread, which
-    names the first bad row."""
+    names the first bad row. `vector_pick=False` forces the scalar listing of each
+    thread's rows (the tests compare both)."""
     cdef int64_t n = time.shape[0]
     cdef int64_t n_sessions = sessions.shape[0] // <Py_ssize_t>sizeof(TimelineSession)
     cdef int64_t n_agents = agents.shape[0] // <Py_ssize_t>sizeof(TimelineAgent)
@@ -777,6 +856,7 @@ def scan(
     a.width = width
     a.seq0 = seq0
     a.deadline = deadline
+    a.vector_pick = vector_pick
     # one tally, pair of row buffers, status and stop row per thread
     tallies = np.zeros((n_threads, 7), dtype=np.int64)
     cdef int64_t[:, ::1] tally_view = tallies
