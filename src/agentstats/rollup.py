@@ -195,14 +195,23 @@ class IntervalRollup:
 
     Feed the same events as the Aggregator, in chunks (each session's events in time
     order across chunks), then call :meth:`result`. Memory: one carried event per
-    session plus the (key, bucket, state) sums. The rules are the sessions': events after
-    `as_of` are not seen, nothing after a session's first SESSION_ENDED counts, an event
-    repeating the state in force changes nothing, invalid states are skipped.
+    session, the (key, bucket, state) sums, and per chunk a few integer arrays of its
+    length (the keys are coded as integers once: a chunk of half a million events costs
+    tens of MB, not hundreds). The rules are the sessions': events after `as_of` are not
+    seen, nothing after a session's first SESSION_ENDED counts, an event repeating the
+    state in force changes nothing, invalid states are skipped; a missing key (None,
+    NaN) counts nowhere.
 
     interval: bucket length in ticks; origin: buckets start at origin + k * interval
     (default 0, i.e. the epoch: whole UTC hours/quarters); as_of: report time in ticks
     (default the latest event time seen).
     """
+
+    #: partial-sum rows held before they are folded into the sums (or, once the sums
+    #: are larger, as many rows as they have: each fold then costs its rows' worth)
+    FOLD_ROWS = 1 << 18
+    #: events of a time-ordered chunk applied at a time
+    SLICE_ROWS = 1 << 16
 
     def __init__(self, interval: int, *, ticks_per_second: int = 1, as_of: int | None = None,
                  origin: int = 0) -> None:
@@ -212,10 +221,14 @@ class IntervalRollup:
         self.tps = int(ticks_per_second)
         self.as_of = as_of
         self.origin = int(origin)
-        self._carry: dict[Any, tuple[int, int, Any]] = {}     # session -> (time, state, key)
+        self._carry: dict[Any, tuple[int, int, int]] = {}    # session -> (time, state, key code)
         self._max_time: int | None = None
-        self._parts: list[pd.DataFrame] = []
-        self._pending_rows = 0
+        self._key_code: dict[Any, int] = {}                  # key -> code
+        self._keys: list[Any] = []                           # code -> key (first spelling seen)
+        # partial sums: (key code int64, bucket int64, column int8, ticks int64) arrays
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._pending_rows = 0                # rows added since the last fold
+        self._folded_rows = 0                 # rows of the sums after the last fold
         self._lock = threading.Lock()         # update() and result() one at a time
 
     def update(self, session: Any, time: Any, state: Any, key: Any) -> None:
@@ -226,6 +239,21 @@ class IntervalRollup:
         with self._lock:
             self._update(session, time, state, key)
 
+    def _codes(self, key: np.ndarray) -> np.ndarray:
+        """The keys as int64 codes of this roll-up (-1: a missing key)."""
+        local, uniques = pd.factorize(key)
+        if not len(uniques):
+            return np.full(len(key), -1, dtype=np.int64)
+        table = np.empty(len(uniques) + 1, dtype=np.int64)
+        table[-1] = -1                        # local code -1 (missing) stays -1
+        for i, value in enumerate(uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)):
+            code = self._key_code.get(value)
+            if code is None:
+                code = self._key_code[value] = len(self._keys)
+                self._keys.append(value)
+            table[i] = code
+        return table[local]
+
     def _update(self, session: Any, time: Any, state: Any, key: Any) -> None:
         session = _to_numpy(session, "session")
         time = _time_in_ticks(time, self.tps)
@@ -234,7 +262,38 @@ class IntervalRollup:
         keep = (state >= 0) & (state <= 4) & (time != np.iinfo(np.int64).min)
         if self.as_of is not None:
             keep &= time <= self.as_of
-        session, time, state, key = session[keep], time[keep], state[keep], key[keep]
+        if not keep.all():
+            session, time, state, key = session[keep], time[keep], state[keep], key[keep]
+        keep = None
+        if not len(time):
+            return
+        code = self._codes(key)
+        key = None
+        step = self.SLICE_ROWS
+        if len(time) <= step:
+            self._apply(session, time, state, code)
+            return
+        # Sessions are independent: sorted by (session, time), the chunk is applied a few
+        # whole sessions at a time, which gives the sums of the whole chunk with the
+        # temporaries of a slice (~300 bytes an event of the chunk at once otherwise).
+        sessions, _ = pd.factorize(session)
+        order = np.lexsort((time, sessions))         # stable: ties keep input order
+        sessions = sessions[order]
+        session, time, state, code = session[order], time[order], state[order], code[order]
+        order = None
+        starts = np.flatnonzero(np.r_[True, sessions[1:] != sessions[:-1]])
+        sessions = None
+        cuts = np.unique(starts[np.searchsorted(starts, np.arange(step, len(time), step))
+                                .clip(max=len(starts) - 1)])
+        bounds = [0, *[int(c) for c in cuts if c > 0], len(time)]
+        for lo, hi in zip(bounds, bounds[1:]):
+            if hi > lo:
+                self._apply(session[lo:hi], time[lo:hi], state[lo:hi], code[lo:hi])
+
+    def _apply(self, session: np.ndarray, time: np.ndarray, state: np.ndarray,
+               code: np.ndarray) -> None:
+        """Add valid events (int64 ticks and states, key codes) of sessions in time order
+        after the events already applied."""
         if len(time):
             top = int(time.max())
             self._max_time = top if self._max_time is None else max(self._max_time, top)
@@ -243,61 +302,59 @@ class IntervalRollup:
         if carried:
             c_time = np.array([self._carry[s][0] for s in carried], dtype=np.int64)
             c_state = np.array([self._carry[s][1] for s in carried], dtype=np.int64)
-            c_key = np.array([self._carry[s][2] for s in carried], dtype=object)
+            c_code = np.array([self._carry[s][2] for s in carried], dtype=np.int64)
             c_sess = np.array(carried, dtype=session.dtype if session.dtype != object else object)
             session = np.concatenate([c_sess, session])
             time = np.concatenate([c_time, time])
             state = np.concatenate([c_state, state])
-            key = np.concatenate([c_key, key])
+            code = np.concatenate([c_code, code])
             is_carry = np.r_[np.ones(len(carried), bool), np.zeros(len(time) - len(carried), bool)]
         else:
             is_carry = np.zeros(len(time), bool)
         if not len(time):
             return
-        codes, _ = pd.factorize(session)
-        order = np.lexsort((time, codes))            # stable: ties keep input order
-        codes, time, state, key, session, is_carry = (
-            codes[order], time[order], state[order], key[order], session[order], is_carry[order])
-        first = np.r_[True, codes[1:] != codes[:-1]]
+        sessions, _ = pd.factorize(session)
+        order = np.lexsort((time, sessions))          # stable: ties keep input order
+        sessions, time, state, code, session, is_carry = (
+            sessions[order], time[order], state[order], code[order], session[order], is_carry[order])
+        first = np.r_[True, sessions[1:] != sessions[:-1]]
         # Drop everything after a session's first SESSION_ENDED.
         ended = (state == 4).astype(np.int64)
         cum = np.cumsum(ended)
         start_cum = np.maximum.accumulate(np.where(first, cum - ended, 0))
-        ended_before = cum - ended - start_cum
-        valid = ended_before == 0
+        valid = cum - ended - start_cum == 0
         # Duplicates: same state as the previous valid event of the session.
         prev_state = np.r_[-1, state[:-1]]
         prev_state[first] = -1
-        dup = valid & (state == prev_state) & ~first
-        live = valid & ~dup
+        live = valid & ~(valid & (state == prev_state) & ~first)
         idx = np.flatnonzero(live)
-        codes_l, time_l, state_l = codes[idx], time[idx], state[idx]
-        key_l, sess_l, carry_l = key[idx], session[idx], is_carry[idx]
-        last_of_session = np.r_[codes_l[1:] != codes_l[:-1], True]
+        sessions_l, time_l, state_l = sessions[idx], time[idx], state[idx]
+        code_l, sess_l, carry_l = code[idx], session[idx], is_carry[idx]
+        last_of_session = np.r_[sessions_l[1:] != sessions_l[:-1], True]
         # Segments: each live event lasts until the next live event of its session.
         seg = ~last_of_session & (state_l != 4)
-        self._add_segments(key_l[seg], state_l[seg], time_l[seg], time_l[1:][seg[:-1]] if len(seg) > 1 else time_l[:0])
+        self._add_segments(code_l[seg], state_l[seg], time_l[seg],
+                           time_l[1:][seg[:-1]] if len(seg) > 1 else time_l[:0])
         # Calls: entries into BUSY_ON_CALL (not carried rows, counted when they came in).
         prev_live = np.r_[-1, state_l[:-1]]
-        prev_live[np.r_[True, codes_l[1:] != codes_l[:-1]]] = -1
+        prev_live[np.r_[True, sessions_l[1:] != sessions_l[:-1]]] = -1
         entering = (state_l == 2) & ~carry_l & (prev_live != 2)
         if entering.any():
-            self._parts.append(pd.DataFrame({
-                "key": key_l[entering], "bucket": self._bucket(time_l[entering]),
-                "column": np.full(int(entering.sum()), _CALLS, dtype=np.int8),
-                "ticks": np.ones(int(entering.sum()), dtype=np.int64)}))
+            n_calls = int(entering.sum())
+            self._add_part(code_l[entering], self._bucket(time_l[entering]),
+                           np.full(n_calls, _CALLS, dtype=np.int8), np.ones(n_calls, dtype=np.int64))
         # New carry: the last live event of each session (ended sessions stay, to ignore
         # their later events).
         for s, t, st, k in zip(sess_l[last_of_session].tolist(), time_l[last_of_session].tolist(),
-                               state_l[last_of_session].tolist(), key_l[last_of_session].tolist()):
+                               state_l[last_of_session].tolist(), code_l[last_of_session].tolist()):
             self._carry[s] = (t, st, k)
 
     def _bucket(self, t: np.ndarray) -> np.ndarray:
         return (t - self.origin) // self.interval
 
-    def _add_segments(self, key, state, start, end) -> None:
-        keep = end > start
-        key, state, start, end = key[keep], state[keep], start[keep], end[keep]
+    def _add_segments(self, code, state, start, end) -> None:
+        keep = (end > start) & (code >= 0)
+        code, state, start, end = code[keep], state[keep], start[keep], end[keep]
         if not len(start):
             return
         b0 = self._bucket(start)
@@ -308,17 +365,64 @@ class IntervalRollup:
         bucket = b0[rep] + offset
         lo = np.maximum(start[rep], self.origin + bucket * self.interval)
         hi = np.minimum(end[rep], self.origin + (bucket + 1) * self.interval)
-        self._parts.append(pd.DataFrame({
-            "key": key[rep], "bucket": bucket,
-            "column": state[rep].astype(np.int8), "ticks": hi - lo}))
-        self._pending_rows += len(rep)
-        if self._pending_rows > 1_000_000:     # keep memory bounded: fold into the sums
-            self._parts = [self._compact()]
-            self._pending_rows = len(self._parts[0])
+        self._add_part(code[rep], bucket, state[rep].astype(np.int8), hi - lo)
 
-    def _compact(self) -> pd.DataFrame:
-        frame = pd.concat(self._parts, ignore_index=True)
-        return frame.groupby(["key", "bucket", "column"], sort=False, as_index=False)["ticks"].sum()
+    def _add_part(self, code, bucket, column, ticks) -> None:
+        keep = code >= 0
+        if not keep.all():
+            code, bucket, column, ticks = code[keep], bucket[keep], column[keep], ticks[keep]
+        if not len(code):
+            return
+        self._parts.append((code, bucket, column, ticks))
+        self._pending_rows += len(code)
+        if self._pending_rows > max(self.FOLD_ROWS, self._folded_rows):
+            # keep memory bounded: fold into the sums
+            self._parts = [self._compact()]
+            self._folded_rows = len(self._parts[0][0])
+            self._pending_rows = 0
+
+    def _compact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The partial sums folded: one row per (key code, bucket, column), sorted so,
+        the ticks summed exactly (int64). The three are one int64 sort key when their
+        ranges allow it (always, short of 2^60 cells): a fold then holds ~40 bytes a
+        row at most, where sorting by three columns held ~70."""
+        parts, self._parts = self._parts, []
+        lo_bucket = min(int(part[1].min()) for part in parts)
+        span = max(int(part[1].max()) for part in parts) - lo_bucket + 1
+        n_codes = max(int(part[0].max()) for part in parts) + 1
+        if n_codes * span * 16 >= 1 << 62:            # pragma: no cover - 2^58 cells
+            code, bucket, column, ticks = (np.concatenate([part[i] for part in parts])
+                                           for i in range(4))
+            parts = None
+            order = np.lexsort((column, bucket, code))
+            code, bucket, column, ticks = code[order], bucket[order], column[order], ticks[order]
+            new = np.r_[True, (code[1:] != code[:-1]) | (bucket[1:] != bucket[:-1])
+                        | (column[1:] != column[:-1])]
+            starts = np.flatnonzero(new)
+            return code[starts], bucket[starts], column[starts], np.add.reduceat(ticks, starts)
+        # column codes are 0-3 (states) and _CALLS: 4 bits
+        keys = []
+        ticks_parts = []
+        while parts:
+            code, bucket, column, ticks = parts.pop()
+            keys.append((code * span + (bucket - lo_bucket)) * 16 + column)
+            ticks_parts.append(ticks)
+        key = np.concatenate(keys)
+        keys = None
+        ticks = np.concatenate(ticks_parts)
+        ticks_parts = None
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        ticks = ticks[order]
+        order = None
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        sums = np.add.reduceat(ticks, starts)
+        ticks = None
+        key = key[starts]
+        column = (key % 16).astype(np.int8)
+        key //= 16
+        bucket = key % span + lo_bucket
+        return key // span, bucket, column, sums
 
     def result(self, name: str = "key", *, tz: Any = None, interval_seconds: int | None = None) -> pd.DataFrame:
         """One row per (key, interval): interval_start (datetime64), and whole seconds
@@ -339,41 +443,55 @@ class IntervalRollup:
             open_ = [(k, st, t) for t, st, k in self._carry.values() if st != 4 and t < as_of]
             if open_:
                 k, st, t = zip(*open_)
-                self._add_segments(np.asarray(k, dtype=object), np.asarray(st, dtype=np.int64),
+                self._add_segments(np.asarray(k, dtype=np.int64), np.asarray(st, dtype=np.int64),
                                    np.asarray(t, dtype=np.int64), np.full(len(t), as_of, dtype=np.int64))
                 self._carry = {s: (as_of if v[1] != 4 else v[0], v[1], v[2]) for s, v in self._carry.items()}
         columns = [name, "interval_start", *INTERVAL_COLUMNS]
-        if not self._parts:
+        if self._parts:
+            self._parts = [self._compact()]      # kept folded: result() may be asked again
+            code, bucket, column, ticks = self._parts[0]
+        else:
+            code = bucket = column = ticks = np.zeros(0, np.int64)
+        if not len(code):
             return pd.DataFrame({c: pd.Series([], dtype=object if c == name else "int64") for c in columns})
-        sums = self._compact().pivot_table(index=["key", "bucket"], columns="column", values="ticks",
-                                           aggfunc="sum", fill_value=0)
-        sums = sums.rename(columns={**_STATE_COLUMN, _CALLS: "number_of_calls"})
-        for column in (*_STATE_COLUMN.values(), "number_of_calls"):
-            if column not in sums.columns:
-                sums[column] = 0
-        sums = sums.astype(np.int64)
-        out = sums.reset_index()
-        starts = (self.origin + out["bucket"].to_numpy(dtype=np.int64) * self.interval) // self.tps
+        # one row per (key code, bucket): the compacted rows are sorted by both
+        pair_start = np.r_[True, (code[1:] != code[:-1]) | (bucket[1:] != bucket[:-1])]
+        pair = np.cumsum(pair_start) - 1
+        n_pairs = int(pair[-1]) + 1
+        sums = {}
+        for value, label in (*_STATE_COLUMN.items(), (_CALLS, "number_of_calls")):
+            out = np.zeros(n_pairs, dtype=np.int64)
+            hit = column == value
+            out[pair[hit]] = ticks[hit]       # one row per (pair, column) after the fold
+            sums[label] = out
+        out_code, out_bucket = code[pair_start], bucket[pair_start]
+        starts = (self.origin + out_bucket * self.interval) // self.tps
         if tz is not None:
             from .localtime import local_interval_starts
 
             if self.interval % self.tps or self.origin % self.tps or not interval_seconds:
                 raise ValueError("local intervals need buckets of whole seconds and interval_seconds")
-            out["bucket"] = local_interval_starts(starts, self.interval // self.tps, int(interval_seconds), tz)
-            out = out.groupby(["key", "bucket"], sort=False, as_index=False).sum()
-            starts = out["bucket"].to_numpy(dtype=np.int64)
-        talk, wrap = out["talk_time"].to_numpy(), out["wrapup_time"].to_numpy()
-        logged = out["not_ready"].to_numpy() + out["ready"].to_numpy() + talk + wrap
+            local = local_interval_starts(starts, self.interval // self.tps, int(interval_seconds), tz)
+            grouped = pd.DataFrame({"code": out_code, "bucket": local, **sums}).groupby(
+                ["code", "bucket"], sort=False, as_index=False).sum()
+            out_code = grouped["code"].to_numpy(dtype=np.int64)
+            starts = grouped["bucket"].to_numpy(dtype=np.int64)
+            sums = {label: grouped[label].to_numpy(dtype=np.int64) for label in sums}
+        talk, wrap = sums["talk_time"], sums["wrapup_time"]
+        logged = sums["not_ready"] + sums["ready"] + talk + wrap
+        keys = np.empty(len(self._keys), dtype=object)
+        for i, value in enumerate(self._keys):      # (not keys[:] = ...: a tuple key would spread)
+            keys[i] = value
         frame = pd.DataFrame({
-            name: out["key"].to_numpy(dtype=object),
+            name: keys[out_code],
             "interval_start": starts,
             "logged_in": logged // self.tps,
-            "not_ready": out["not_ready"].to_numpy() // self.tps,
-            "ready": out["ready"].to_numpy() // self.tps,
+            "not_ready": sums["not_ready"] // self.tps,
+            "ready": sums["ready"] // self.tps,
             "talk_time": talk // self.tps,
             "wrapup_time": wrap // self.tps,
             "call_time": (talk + wrap) // self.tps,
-            "number_of_calls": out["number_of_calls"].to_numpy(),
+            "number_of_calls": sums["number_of_calls"],
         })
         frame["interval_start"] = frame["interval_start"].to_numpy().astype("datetime64[s]")
         frame = frame.sort_values([name, "interval_start"], kind="stable").reset_index(drop=True)
