@@ -96,3 +96,27 @@ def test_plain_rows_compare_can_fail():
     plain.ticks["not_ready"][3] += 1
     with pytest.raises(AssertionError):
         _assert_same_tables(plain, general, intervals=False)
+
+
+@pytest.mark.parametrize("as_of", [np.iinfo(np.int64).max, 0, -1, np.iinfo(np.int64).min + 1, 10**15])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_invalid_and_late_times_at_the_int64_edges(as_of, n_threads):
+    """SPEC 3: a row at INT64_MIN (no time) is invalid_time, one after as_of is
+    after_as_of, every other row is applied; the kernel tests both in one compare."""
+    from agentstats import _agents, agents
+
+    lo, hi = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    times = np.array([lo, lo + 1, lo + 2, -1, 0, 1, 10**15, 10**15 + 1, hi - 1, hi], dtype=np.int64)
+    n = len(times)
+    counters = np.zeros(len(_agents.COUNTER_NAMES), dtype=np.int64)
+    sessions, cold, records = agents._new_sessions(n), agents._new_session_cold(n), agents._new_agents(n)
+    status, _, _, _ = _agents.scan(
+        np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64), times, np.full(n, 1, np.uint8),
+        np.empty(0, np.int32), np.empty(0, np.uint8), sessions.view(np.uint8), cold.view(np.uint8),
+        records.view(np.uint8), counters, as_of=int(as_of), origin=0, width=0, seq0=0,
+        deadline=0.0, n_threads=n_threads)
+    assert status == _agents.STATUS_OK
+    got = dict(zip(_agents.COUNTER_NAMES, counters.tolist()))
+    assert got["invalid_time"] == 1
+    assert got["after_as_of"] == int((times[1:] > as_of).sum())
+    assert got["used"] == int((times[1:] <= as_of).sum())

@@ -21,7 +21,8 @@ them, so every agent sees its rows in input order exactly as on one thread, and 
 thread skips the others' rows with a branch per row (measured slower than one thread).
 """
 
-from libc.stdint cimport INT32_MAX, INT64_MAX, INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport (INT32_MAX, INT64_MAX, INT64_MIN, int16_t, int32_t, int64_t, uint8_t,
+                          uint64_t, uintptr_t)
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
 
@@ -552,6 +553,12 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
     cdef int64_t hi_agent = ((thread + 1) * n_agents + n_threads - 1) // n_threads
     cdef uint64_t share = <uint64_t>(hi_agent - lo_agent)
     cdef bint first_thread = thread == 0
+    cdef uint64_t late_bound = <uint64_t>as_of + (<uint64_t>1 << 63)
+    # integer addresses (never dereferenced: only prefetched)
+    cdef const void* sessions_at_key = <const void*>(<uintptr_t>sessions
+                                                     - <uintptr_t>codes_lo * sizeof(TimelineSession))
+    cdef const void* agents_at_key = <const void*>(<uintptr_t>agents
+                                                   - <uintptr_t>agent_lo * sizeof(TimelineAgent))
     # without an agent lookup the listing test is a range of raw keys: vectors (AVX2,
     # when the CPU has it, and when the scalar test is not forced by the tests)
     cdef bint vector_pick = (n_threads > 1 and agent_lookup == NULL and input.vector_pick
@@ -621,16 +628,25 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                 # a prefetch never faults: no test that the code is valid (the row's own
                 # turn checks it)
                 row_ahead = base + picked[j + AHEAD]
-                agentstats_timeline_prefetch_record(
-                    sessions, _code(codes, row_ahead, codes_lo, codes_lookup, codes_lookup_n),
-                    sizeof(TimelineSession))
-                agentstats_timeline_prefetch_record(
-                    agents, _code(agent_codes, row_ahead, agent_lo, agent_lookup, agent_lookup_n),
-                    sizeof(TimelineAgent))
+                if rows_t is PlainRows:
+                    # the record of key k is at (record 0 - lo) + k: the subtractions fold
+                    agentstats_timeline_prefetch_record(sessions_at_key, codes[row_ahead],
+                                                        sizeof(TimelineSession))
+                    agentstats_timeline_prefetch_record(agents_at_key, agent_codes[row_ahead],
+                                                        sizeof(TimelineAgent))
+                else:
+                    agentstats_timeline_prefetch_record(
+                        sessions, _code(codes, row_ahead, codes_lo, codes_lookup, codes_lookup_n),
+                        sizeof(TimelineSession))
+                    agentstats_timeline_prefetch_record(
+                        agents, _code(agent_codes, row_ahead, agent_lo, agent_lookup, agent_lookup_n),
+                        sizeof(TimelineAgent))
             i = base + picked[j]
             t = times[i]
             st = states[i]
-            if (t == INT64_MIN) | (st > SESSION_ENDED) | (t > as_of):
+            # t == INT64_MIN or t > as_of in one unsigned compare: t + INT64_MAX wraps
+            # INT64_MIN to the top and keeps every other time in order
+            if ((<uint64_t>t + <uint64_t>INT64_MAX) >= late_bound) | (st > SESSION_ENDED):
                 # SPEC 3: the first bucket that fits, in this order (one rare branch)
                 if t == INT64_MIN:
                     n_invalid_time += 1
