@@ -1051,6 +1051,7 @@ class QueueLogImporter:
         stage = (LineStage if compiled else PythonLineStage)(
             self.line_names, reorder_window=self.reorder_window, keep_texts=not compiled,
             block_callids=compiled and not self.keep_calls and _BLOCK_CALLIDS)
+        self._line_stage = stage
         translator = self._translator
         translate = self._translate_compiled if compiled else self._translate
         # the events translated and not yet handed out, and the hand-out, of either engine
