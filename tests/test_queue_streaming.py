@@ -273,6 +273,71 @@ def test_calls_held_stay_bounded(monkeypatch, tmp_path):
     assert len(kept.call_tracker) == total
 
 
+def assert_block_callids_same(path, options, **import_options):
+    """An import without keep_calls gives the same queue statistics, sessions and
+    diagnostics with a callid table per block as with one for the import."""
+    from agentstats.io import queue_log
+
+    results = []
+    for per_block in (False, True):
+        was = queue_log._BLOCK_CALLIDS
+        queue_log._BLOCK_CALLIDS = per_block
+        try:
+            importer = QueueLogImporter(path, keep_calls=False, queue_stats=options, **import_options)
+            chunks = list(importer.chunks())
+        finally:
+            queue_log._BLOCK_CALLIDS = was
+        results.append((importer, chunks, importer.call_tracker.finish(importer.last_time)))
+    (plain, plain_chunks, plain_table), (blocked, blocked_chunks, blocked_table) = results
+    assert plain.call_tracker.callid_table_size() == len(blocked.line_names.callids) == 0
+    assert (blocked.call_tracker.callid_table_size() > 0) == (len(plain.line_names.callids) > 0)
+    assert_same_table(plain_table, blocked_table)
+    assert blocked.diagnostics == plain.diagnostics
+    assert len(blocked_chunks) == len(plain_chunks)
+    streamed = import_queue_log(path, keep_calls=False, queue_stats=options, **import_options)
+    kept = import_queue_log(path, **import_options)
+    assert_same_table(kept.queue_stats(**options), streamed.queue_stats(**options))
+    pd.testing.assert_frame_equal(streamed.to_pandas(), kept.to_pandas())
+    assert streamed.diagnostics == kept.diagnostics == plain.diagnostics
+
+
+@pytest.mark.skipif(not SHARED_LOGS, reason="the shared queue_log samples are not beside the checkout")
+@pytest.mark.parametrize("path", SHARED_LOGS, ids=lambda p: p.name)
+@pytest.mark.parametrize("block_bytes", [512, 1 << 16])
+def test_block_callids_shared_samples(fold_often, path, block_bytes):
+    """SPEC 8, SPEC 6.5: the real samples read with a callid table per block (compacted
+    after every block) give the statistics, sessions and line accounting of one table."""
+    for options in ({}, {"interval": 15, "service_level": (0, 20, 60)}):
+        assert_block_callids_same(path, options, block_bytes=block_bytes, chunk_events=50)
+
+
+@pytest.mark.parametrize("dirty", [False, True], ids=["clean", "dirty"])
+@pytest.mark.parametrize("read_threads", [1, 2])
+def test_block_callids_demo_logs(fold_often, tmp_path, dirty, read_threads):
+    """SPEC 8, SPEC 6.5: as on the samples, on demo logs, in small blocks, with one or
+    two reading threads."""
+    path = tmp_path / "queue_log"
+    write_queue_log(path, agents=25, days=3, seed=9, dirty=dirty)
+    assert_block_callids_same(path, {"interval": 30}, block_bytes=4096, chunk_events=500,
+                              read_threads=read_threads)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lines=call_logs(), options=st.sampled_from(OPTIONS[:3]), block_bytes=st.sampled_from([1, 64, 300, 1 << 16]),
+       shuffled=st.integers(0, 3))
+def test_block_callids_generated_logs(tmp_path_factory, lines, options, block_bytes, shuffled):
+    """SPEC 8, SPEC 6.5: generated caller logs, made dirty (lines duplicated, a few out
+    of order), read whole with a callid table per block and with one."""
+    rows = ["|".join([str(H + line[0]), *line[1:]]) for line in lines]
+    rows += rows[: len(rows) // 4]                      # duplicated lines
+    if shuffled and len(rows) > 3:
+        rows[1], rows[shuffled] = rows[shuffled], rows[1]
+    path = tmp_path_factory.mktemp("calls") / "queue_log"
+    path.write_text("\n".join(rows) + "\n")
+    with folding_often():
+        assert_block_callids_same(path, options, block_bytes=block_bytes, chunk_events=20)
+
+
 @pytest.mark.parametrize("compact", [True, False], ids=["compacted", "never_compacted"])
 def test_callid_tables_stay_bounded(monkeypatch, tmp_path, compact):
     """Without keep_calls the compiled import's callid tables (the line stage's, the call
