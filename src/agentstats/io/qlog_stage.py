@@ -23,6 +23,11 @@ Both give identical columns, name tables, counts and examples. Use::
             columns = stage.feed(block, index)     # the rows this block releases
     columns = stage.finish()                       # the rest, at the end of the input
 
+With ``block_callids=True`` each block's columns carry their own callid table
+(``LineColumns.callid_names``: codes 0 .. k - 1 in the order first met) and the name
+tables' ``callids`` stay empty, so the memory of the callids is one block's, whatever
+the length of the log (the call side then keeps the live ones: io/queue_calls.py).
+
 Accounting: ``lines`` (read so far), ``counted`` (reason -> lines), ``examples``
 (reason -> location codes ``file index << 40 | line number`` of the first lines counted),
 ``nul_runs``, ``nul_bytes``, ``first_time`` (the oldest line handed out), ``newest`` (the
