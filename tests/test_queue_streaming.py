@@ -73,6 +73,7 @@ def streamed_and_kept(lines, *, blocks=(), memory=DEFAULT_MEMORY, as_of=None, wi
     folded = CompiledCallTracker(names, memory=memory, keep_calls=False, accumulator=accumulator)
     per_block = CompiledCallTracker(names, memory=memory, keep_calls=False,
                                     accumulator=QueueAccumulator(as_of=as_of, window_start=window_start, **options))
+    kept_per_block = CompiledCallTracker(names, memory=memory)      # its callid table compacted too
     cuts = [0, *sorted(min(b, len(lines)) for b in blocks), len(lines)]
     for start, stop in zip(cuts, cuts[1:]):
         columns = columns_from_lines(lines[start:stop], names)
@@ -84,10 +85,15 @@ def streamed_and_kept(lines, *, blocks=(), memory=DEFAULT_MEMORY, as_of=None, wi
         got = per_block.read_columns(own)
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])
+        got = kept_per_block.read_columns(own)
+        np.testing.assert_array_equal(got[0], want[0])
         if len(own):
             assert per_block.callid_table_size() > 0
     assert folded.notes == kept.notes
     assert per_block.notes == kept.notes
+    assert kept_per_block.callids() == kept.callids()
+    for field in ("enter", "leave", "wait", "talk", "prev", "next", "queue", "agent", "outcome"):
+        np.testing.assert_array_equal(kept_per_block.column(field), kept.column(field))
     end = as_of if as_of is not None else (max(t for t, _, _ in lines) if lines else None)
     columns = kept.columns()
     columns.default_as_of = end

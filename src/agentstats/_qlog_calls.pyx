@@ -525,7 +525,7 @@ cdef class CallState:
         """A block's callid table, ``count`` names joined by LF (UTF-8): the int32 array
         of their tokens in this state's callid table (block code -> token)."""
         cdef const uint8_t* p = <const uint8_t*><const char*>joined
-        cdef Py_ssize_t n = len(joined), pos = 0, k
+        cdef Py_ssize_t n = len(joined), pos = 0, k, done = 0
         cdef const uint8_t* bar
         cdef int64_t end
         if count < 0:
@@ -540,7 +540,9 @@ cdef class CallState:
                 end = (bar - p) if bar != NULL else n
                 token[k] = self._cid_code(p + pos, end - pos)
                 pos = end + 1
-        if (count and pos != n + 1) or (not count and n):
+                done += 1
+        # (count names: count - 1 LFs, the last name ending the bytes)
+        if done != count or (count and pos != n + 1) or (not count and n):
             raise ValueError(f"{count} callids announced, the bytes hold a different number")
         return out
 
