@@ -98,6 +98,7 @@ extensions = [
     Extension(
         "agentstats._qlog_calls",
         ["src/agentstats/_qlog_calls.pyx"],
+        language="c++",         # the callid table lives in libcpp containers
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
     Extension(

@@ -172,6 +172,35 @@ def test_debug_build_of_the_line_stage_gives_the_twin_answers(debug_kernel, monk
         path = tmp_path / "edge"
         path.write_bytes("\n".join(lines).encode() + b"\n")
         same_stages(path, block_bytes=13)
+        same_stages(path, block_bytes=13, block_callids=True)
+    same_stages(demo_log_path(), block_bytes=4096, block_callids=True)
+
+
+def test_debug_build_of_the_call_side_gives_the_same_answers(debug_kernel, monkeypatch, tmp_path):
+    # bounds checks on: the compiled call side (agentstats._qlog_calls, SPEC 8.1) with
+    # blocks carrying their own callid tables, compacted after every block, against the
+    # tracker reading one table of the import
+    built = next(debug_kernel.built_lib.glob("_qlog_calls.*"))
+    spec = importlib.util.spec_from_file_location("agentstats._qlog_calls", built)
+    debug_calls = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(debug_calls)
+    monkeypatch.setattr(agentstats, "_qlog_calls", debug_calls, raising=False)
+    monkeypatch.setitem(sys.modules, "agentstats._qlog_calls", debug_calls)
+    from test_queue_streaming import EDGES, assert_block_callids_same, assert_same_table, log_lines, streamed_and_kept
+
+    from agentstats.demo import write_queue_log
+    from agentstats.io import queue_calls
+
+    monkeypatch.setattr(queue_calls, "_FOLD_MIN", 1)
+    monkeypatch.setattr(queue_calls, "_CALLID_SLACK", -(1 << 40))
+    for rows in EDGES.values():
+        lines = log_lines(rows)
+        for memory in (0, 100, 8 * 3600):
+            assert_same_table(*streamed_and_kept(lines, blocks=range(1, len(lines)), memory=memory))
+    path = tmp_path / "queue_log"
+    write_queue_log(path, agents=10, days=2, seed=3, dirty=True)
+    assert_block_callids_same(path, {"interval": 15}, block_bytes=2048, chunk_events=300)
+    assert queue_calls.CompiledCallTracker(LineNames())._state.__class__ is debug_calls.CallState
 
 
 def test_debug_build_of_the_agent_translation_gives_the_twin_answers(debug_kernel, monkeypatch, tmp_path):

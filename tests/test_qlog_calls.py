@@ -391,3 +391,24 @@ def test_generated_caller_logs(rows, memory, blocks, alias):
         t += step
         lines.append((t, n, "|".join([str(t), callid, queue, agent, verb, *data])))
     assert_same(lines, blocks=blocks, memory=memory, aliases={"SIP/1": "Agent/1"} if alias else None)
+
+
+def test_the_call_sides_own_callid_table():
+    """SPEC 8.1: blocks that carry their own callid tables are read through the call
+    side's table: "" and "NONE" keep tokens 0 and 1 (a line of no call), equal names
+    share a token, and a compaction with nothing held keeps only those two."""
+    from agentstats._qlog_calls import CallState
+
+    state = CallState(60, 10 ** 12)
+    assert state.callid_table_size() == 2
+    assert state.intern_callids(3, b"a\nNONE\nb").tolist() == [2, 1, 3]
+    assert state.intern_callids(2, b"b\n").tolist() == [3, 0]
+    assert state.intern_callids(1, b"").tolist() == [0]
+    assert state.intern_callids(0, b"").tolist() == []
+    assert state.callid_names() == (4, b"\nNONE\na\nb")
+    for count, joined in ((2, b"a"), (1, b"a\nb"), (0, b"a"), (3, b"a\nb")):
+        with pytest.raises(ValueError, match="callids announced"):
+            state.intern_callids(count, joined)
+    assert state.compact_callids() == 2
+    assert state.callid_names() == (2, b"\nNONE")
+    assert state.intern_callids(2, b"b\nZo\xc3\xab").tolist() == [2, 3]

@@ -36,6 +36,18 @@ def _columns_equal(a, b, label: str) -> None:
         assert left.dtype == right.dtype, (label, name)
         assert np.array_equal(left, right), (label, name)
     assert a.texts == b.texts, label
+    assert a.callid_names == b.callid_names, label
+
+
+def _callid_texts(columns, names) -> list[str]:
+    """Each row's callid as text, from the block's own table or the import's."""
+    if columns.callid_names is None:
+        table = names.callids.names
+    else:
+        count, joined = columns.callid_names
+        table = joined.decode("utf-8").split("\n") if count else []
+        assert len(table) == count
+    return [table[code] for code in columns.callid.tolist()]
 
 
 def _read(stage, paths, block_bytes: int, compiled: bool) -> list:
@@ -48,18 +60,39 @@ def _read(stage, paths, block_bytes: int, compiled: bool) -> list:
     return released
 
 
-def same_stages(paths, *, block_bytes: int = 4096, reorder_window: int = 6 * 3600, keep_texts: bool = True):
-    """Run both stages over the files; assert every output is the same; the twin."""
+def same_stages(paths, *, block_bytes: int = 4096, reorder_window: int = 6 * 3600, keep_texts: bool = True,
+                block_callids: bool = False):
+    """Run both stages over the files; assert every output is the same; the twin. With
+    `block_callids` both stages give each block its own callid table, and the rows'
+    callids, the other columns and the accounting are also those of the stages without."""
     if not isinstance(paths, (list, tuple)):
         paths = [paths]
-    twin = PythonLineStage(LineNames(), reorder_window=reorder_window, keep_texts=keep_texts)
-    compiled = LineStage(LineNames(), reorder_window=reorder_window, keep_texts=keep_texts)
+    if block_callids:
+        plain = same_stages(paths, block_bytes=block_bytes, reorder_window=reorder_window, keep_texts=keep_texts)
+    twin = PythonLineStage(LineNames(), reorder_window=reorder_window, keep_texts=keep_texts,
+                           block_callids=block_callids)
+    compiled = LineStage(LineNames(), reorder_window=reorder_window, keep_texts=keep_texts,
+                         block_callids=block_callids)
     want = _read(twin, paths, block_bytes, compiled=False)
     got = _read(compiled, paths, block_bytes, compiled=True)
     assert len(got) == len(want)
     for k, ((a, lines_a, total_a), (b, lines_b, total_b)) in enumerate(zip(got, want)):
         _columns_equal(a, b, f"block {k}")
         assert (lines_a, total_a) == (lines_b, total_b), f"block {k}"
+        assert (a.callid_names is not None) == block_callids
+    if block_callids:
+        again = _read(PythonLineStage(LineNames(), reorder_window=reorder_window, keep_texts=keep_texts),
+                      paths, block_bytes, compiled=False)
+        assert len(again) == len(want)
+        for k, ((a, _, _), (b, _, _)) in enumerate(zip(want, again)):
+            for name in COLUMNS:
+                if name != "callid":
+                    assert np.array_equal(getattr(a, name), getattr(b, name)), (k, name)
+            assert a.texts == b.texts
+            assert _callid_texts(a, twin.names) == _callid_texts(b, plain.names), k
+        assert len(twin.names.callids) == len(compiled.names.callids) == 0
+        for name in ("counted", "examples", "lines", "nul_runs", "nul_bytes", "first_time", "last_time", "newest"):
+            assert getattr(twin, name) == getattr(plain, name), name
     for table in TABLES:
         assert getattr(compiled.names, table).names == getattr(twin.names, table).names, table
         assert getattr(compiled.names, table).codes == getattr(twin.names, table).codes, table
@@ -83,10 +116,13 @@ def _log(tmp_path, lines: list[bytes | str], name: str = "queue_log") -> Path:
 
 @pytest.mark.skipif(not SHARED_LOGS, reason="the real queue_log samples (shared data folder) are not beside the checkout")
 @pytest.mark.parametrize("block_bytes", [97, 1 << 20])
-def test_shared_samples(block_bytes):
+@pytest.mark.parametrize("block_callids", [False, True], ids=["import_callids", "block_callids"])
+def test_shared_samples(block_bytes, block_callids):
+    """SPEC 6.5: the two stages agree on the real samples; with per-block callid tables
+    too, and the rows, callids and line accounting are then those of the import's table."""
     for path in SHARED_LOGS:
-        same_stages(path, block_bytes=block_bytes)
-    same_stages(SHARED_LOGS, block_bytes=block_bytes)      # as rotated files given together
+        same_stages(path, block_bytes=block_bytes, block_callids=block_callids)
+    same_stages(SHARED_LOGS, block_bytes=block_bytes, block_callids=block_callids)  # rotated files given together
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +131,19 @@ def dirty_demo(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "agentstats.demo", "--agents", "12", "--days", "2", "--dirty",
                     "-o", str(path)], check=True, timeout=300)
     return path
+
+
+@pytest.mark.parametrize("block_bytes", [1, 509, 1 << 16])
+@pytest.mark.parametrize("reorder_window", [0, 6 * 3600])
+def test_block_callids_demo_logs(dirty_demo, tmp_path, block_bytes, reorder_window):
+    """SPEC 6.5: with a callid table per block, duplicates (also across a block edge and
+    across files), late lines and time jumps are counted as with one table for the
+    import, the same rows are released, and each row names the same callid."""
+    latin = _log(tmp_path, [_line(T0, agent="José").encode("latin-1"), b"\x00\xe9|x", _line(T0 + 1, agent="Zoë"),
+                            _line(T0 + 1, agent="Zoë"), _line(T0 - 99999), _line(T0 + 500000), _line(T0 + 2)])
+    twin = same_stages([dirty_demo, latin], block_bytes=block_bytes, reorder_window=reorder_window,
+                       block_callids=True)
+    assert twin.counted["duplicate_line"] and twin.nul_runs
 
 
 @pytest.mark.parametrize("block_bytes", [509, 1 << 16, 8 << 20])
@@ -282,8 +331,9 @@ def _dirty_line(draw) -> bytes:
 
 
 @given(lines=st.lists(_dirty_line(), max_size=40), block_bytes=st.sampled_from(BLOCK_SIZES[:4]),
-       window=st.sampled_from([0, 7, 6 * 3600]))
-def test_hypothesis_dirty_logs(tmp_path_factory, lines, block_bytes, window):
+       window=st.sampled_from([0, 7, 6 * 3600]), block_callids=st.booleans())
+def test_hypothesis_dirty_logs(tmp_path_factory, lines, block_bytes, window, block_callids):
+    """SPEC 6.5 on dirty logs, with one callid table for the import or one per block."""
     path = tmp_path_factory.mktemp("dirty") / "queue_log"
     duplicated = lines + lines[: len(lines) // 3]                         # duplicated lines
     path.write_bytes(b"\n".join(duplicated) + (b"\n" if len(duplicated) % 2 else b""))
@@ -292,18 +342,19 @@ def test_hypothesis_dirty_logs(tmp_path_factory, lines, block_bytes, window):
         list(LineReader(LogSource(path), block_bytes).byte_blocks())
     except Exception:     # not a queue_log at all (the reading layer refuses it): nothing to compare
         return
-    same_stages(path, block_bytes=block_bytes, reorder_window=window)
+    same_stages(path, block_bytes=block_bytes, reorder_window=window, block_callids=block_callids)
 
 
 # -- two threads ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("block_bytes", [97, 1 << 16])
-def test_two_threads_give_the_same_columns(dirty_demo, tmp_path, block_bytes):
+@pytest.mark.parametrize("block_callids", [False, True], ids=["import_callids", "block_callids"])
+def test_two_threads_give_the_same_columns(dirty_demo, tmp_path, block_bytes, block_callids):
     latin = _log(tmp_path, [_line(T0, agent="José").encode("latin-1"), b"\x00\xe9|x", _line(T0 + 1, agent="Zoë")])
     runs = []
     for threads in (1, 2):
-        stage = LineStage(LineNames())
+        stage = LineStage(LineNames(), block_callids=block_callids)
         out = []
         for index, path in enumerate([dirty_demo, latin]):
             out += stage.stream(LineReader(LogSource(path), block_bytes).byte_blocks(), index, threads=threads)

@@ -8,6 +8,7 @@ The agent view feeds its timeline chunk by chunk: the same table as one shot."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -43,18 +44,36 @@ OPTIONS = [
 
 @pytest.fixture
 def fold_often(monkeypatch):
-    """Fold the final calls after every block (the default waits for 65,536 records)."""
+    """Fold the final calls after every block (the default waits for 65,536 records), and
+    compact the callid table of blocks that carry their own after every block."""
     monkeypatch.setattr(queue_calls, "_FOLD_MIN", 1)
+    monkeypatch.setattr(queue_calls, "_CALLID_SLACK", -(1 << 40))
+
+
+@contextlib.contextmanager
+def folding_often():
+    """fold_often for a hypothesis test (no function-scoped fixture there)."""
+    was = queue_calls._FOLD_MIN, queue_calls._CALLID_SLACK
+    queue_calls._FOLD_MIN, queue_calls._CALLID_SLACK = 1, -(1 << 40)
+    try:
+        yield
+    finally:
+        queue_calls._FOLD_MIN, queue_calls._CALLID_SLACK = was
 
 
 def streamed_and_kept(lines, *, blocks=(), memory=DEFAULT_MEMORY, as_of=None, window_start=None,
                       **options):
-    """Feed `lines` (epoch, where, text) in blocks to a tracker that keeps its calls and to
-    one that folds them; returns (queue_stats of the kept calls, the folded table)."""
+    """Feed `lines` (epoch, where, text) in blocks to a tracker that keeps its calls, to
+    one that folds them, and to one that folds them and reads blocks carrying their own
+    callid tables (SPEC 8: the same calls whatever the callid codes); returns (queue_stats
+    of the kept calls, the folded table)."""
     names = LineNames()
     kept = CompiledCallTracker(names, memory=memory)
     accumulator = QueueAccumulator(as_of=as_of, window_start=window_start, **options)
     folded = CompiledCallTracker(names, memory=memory, keep_calls=False, accumulator=accumulator)
+    per_block = CompiledCallTracker(names, memory=memory, keep_calls=False,
+                                    accumulator=QueueAccumulator(as_of=as_of, window_start=window_start, **options))
+    kept_per_block = CompiledCallTracker(names, memory=memory)      # its callid table compacted too
     cuts = [0, *sorted(min(b, len(lines)) for b in blocks), len(lines)]
     for start, stop in zip(cuts, cuts[1:]):
         columns = columns_from_lines(lines[start:stop], names)
@@ -62,13 +81,26 @@ def streamed_and_kept(lines, *, blocks=(), memory=DEFAULT_MEMORY, as_of=None, wi
         got = folded.read_columns(columns)
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])
+        own = columns_from_lines(lines[start:stop], names, block_callids=True)
+        got = per_block.read_columns(own)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+        got = kept_per_block.read_columns(own)
+        np.testing.assert_array_equal(got[0], want[0])
+        if len(own):
+            assert per_block.callid_table_size() > 0
     assert folded.notes == kept.notes
+    assert per_block.notes == kept.notes
+    assert kept_per_block.callids() == kept.callids()
+    for field in ("enter", "leave", "wait", "talk", "prev", "next", "queue", "agent", "outcome"):
+        np.testing.assert_array_equal(kept_per_block.column(field), kept.column(field))
     end = as_of if as_of is not None else (max(t for t, _, _ in lines) if lines else None)
     columns = kept.columns()
     columns.default_as_of = end
     want = queue_stats(columns, as_of=as_of, window_start=window_start, **options)
     got = folded.finish(end)
     assert folded.folded + len(folded) == len(kept)
+    assert_same_table(got, per_block.finish(end))
     return want, got
 
 
@@ -104,7 +136,41 @@ EDGES = {
                 (5, "c4", "q2", "NONE", "ABANDON", "1", "1", "3"),
                 (6, "c5", "q3", "NONE", "EXITWITHKEY", "5", "1", "1", "40"),
                 (7, "c6", "q3", "NONE", "LEAVEEMPTY")],
+    # one callid comes back: transferred from q1 to q2, flows unanswered from q2 to q3,
+    # then (within the memory or after it) enters q2 again, with orphan and unpaired lines
+    "comes_back": [(0, "c1", "q1", "NONE", "ENTERQUEUE", "", "1"),
+                   (10, "c1", "q1", "Agent/1", "CONNECT", "10", "x", "1"),
+                   (70, "c1", "q1", "Agent/1", "TRANSFER", "q2", "ctx", "10", "60", "1"),
+                   (71, "c1", "q2", "NONE", "ENTERQUEUE", "", "1"),
+                   (90, "c1", "q2", "NONE", "ABANDON", "1", "1", "19"),
+                   (95, "c1", "q3", "NONE", "ENTERQUEUE", "", "1"),
+                   (100, "c2", "q1", "NONE", "ENTERQUEUE", "", "1"),
+                   (120, "c1", "q3", "Agent/2", "CONNECT", "25", "y", "1"),
+                   (130, "c2", "q1", "NONE", "ABANDON", "1", "1", "30"),
+                   (200, "c1", "q3", "Agent/2", "COMPLETECALLER", "25", "80", "1"),
+                   (260, "c1", "q2", "NONE", "ENTERQUEUE", "", "1"),
+                   (270, "c1", "q2", "NONE", "EXITWITHTIMEOUT", "1", "1", "10"),
+                   (280, "c2", "q3", "NONE", "ENTERQUEUE", "", "1"),
+                   (290, "c2", "q3", "NONE", "EXITEMPTY", "1", "1", "10"),
+                   (5000, "c1", "q2", "NONE", "ENTERQUEUE", "", "1"),
+                   (5005, "c2", "q1", "NONE", "ENTERQUEUE", "", "1"),
+                   (5010, "c1", "q2", "Agent/1", "CONNECT", "10", "z", "1"),
+                   (5020, "c1", "q2", "NONE", "ABANDON", "1", "1", "20"),
+                   (5030, "c1", "q1", "Agent/1", "COMPLETEAGENT", "10", "20", "1"),
+                   (5040, "c1", "q3", "NONE", "ENTERQUEUE", "", "1"),
+                   (5050, "c2", "q1", "Agent/2", "CONNECT", "45", "w", "1")],
 }
+
+
+@pytest.mark.parametrize("memory", [0, 100, 300, DEFAULT_MEMORY])
+def test_a_callid_that_comes_back(fold_often, memory):
+    """SPEC 8: a callid met again in other queues (transfers, flows) and after it is
+    forgotten gives the same calls whether its blocks carry their own callid tables
+    (compacted after every block) or not, whatever the blocks."""
+    lines = log_lines(EDGES["comes_back"])
+    for blocks in ((), range(1, len(lines)), (3, 9, 14), (5, 6, 15, 16)):
+        for options in ({}, {"interval": 15}):
+            assert_same_table(*streamed_and_kept(lines, blocks=blocks, memory=memory, **options))
 
 
 @pytest.mark.parametrize("memory", [0, 100, DEFAULT_MEMORY])
@@ -142,29 +208,21 @@ def test_no_calls():
 @given(rows=line_rows, memory=st.sampled_from([0, 50, 100, DEFAULT_MEMORY]),
        blocks=st.lists(st.integers(0, 60), max_size=4), options=st.sampled_from(OPTIONS))
 def test_generated_caller_logs(rows, memory, blocks, options):
-    queue_calls_fold = queue_calls._FOLD_MIN
-    queue_calls._FOLD_MIN = 1
-    try:
+    with folding_often():
         t, lines = T, []
         for n, (step, callid, queue, agent, verb, data) in enumerate(rows, 1):
             t += step
             lines.append((t, n, "|".join([str(t), callid, queue, agent, verb, *data])))
         assert_same_table(*streamed_and_kept(lines, blocks=blocks, memory=memory, **options))
-    finally:
-        queue_calls._FOLD_MIN = queue_calls_fold
 
 
 @settings(max_examples=60)
 @given(lines=call_logs(), options=st.sampled_from(OPTIONS), memory=st.sampled_from([0, 60, DEFAULT_MEMORY]),
        blocks=st.lists(st.integers(0, 40), max_size=3))
 def test_generated_callers_with_flows(lines, options, memory, blocks):
-    queue_calls_fold = queue_calls._FOLD_MIN
-    queue_calls._FOLD_MIN = 1
-    try:
+    with folding_often():
         rows = [(H + line[0], n, "|".join([str(H + line[0]), *line[1:]])) for n, line in enumerate(lines, 1)]
         assert_same_table(*streamed_and_kept(rows, blocks=blocks, memory=memory, **options))
-    finally:
-        queue_calls._FOLD_MIN = queue_calls_fold
 
 
 # -- whole imports -----------------------------------------------------------------------
@@ -219,6 +277,111 @@ def test_calls_held_stay_bounded(monkeypatch, tmp_path):
     assert total > 5 * bound
     kept = import_queue_log(path)
     assert len(kept.call_tracker) == total
+
+
+def assert_block_callids_same(path, options, **import_options):
+    """An import without keep_calls gives the same queue statistics, sessions and
+    diagnostics with a callid table per block as with one for the import."""
+    from agentstats.io import queue_log
+
+    results = []
+    for per_block in (False, True):
+        was = queue_log._BLOCK_CALLIDS
+        queue_log._BLOCK_CALLIDS = per_block
+        try:
+            importer = QueueLogImporter(path, keep_calls=False, queue_stats=options, **import_options)
+            chunks = list(importer.chunks())
+        finally:
+            queue_log._BLOCK_CALLIDS = was
+        results.append((importer, chunks, importer.call_tracker.finish(importer.last_time)))
+    (plain, plain_chunks, plain_table), (blocked, blocked_chunks, blocked_table) = results
+    assert plain.call_tracker.callid_table_size() == len(blocked.line_names.callids) == 0
+    assert (blocked.call_tracker.callid_table_size() > 0) == (len(plain.line_names.callids) > 0)
+    assert_same_table(plain_table, blocked_table)
+    assert blocked.diagnostics == plain.diagnostics
+    assert len(blocked_chunks) == len(plain_chunks)
+    streamed = import_queue_log(path, keep_calls=False, queue_stats=options, **import_options)
+    kept = import_queue_log(path, **import_options)
+    assert_same_table(kept.queue_stats(**options), streamed.queue_stats(**options))
+    pd.testing.assert_frame_equal(streamed.to_pandas(), kept.to_pandas())
+    assert streamed.diagnostics == kept.diagnostics == plain.diagnostics
+
+
+@pytest.mark.skipif(not SHARED_LOGS, reason="the shared queue_log samples are not beside the checkout")
+@pytest.mark.parametrize("path", SHARED_LOGS, ids=lambda p: p.name)
+@pytest.mark.parametrize("block_bytes", [512, 1 << 16])
+def test_block_callids_shared_samples(fold_often, path, block_bytes):
+    """SPEC 8, SPEC 6.5: the real samples read with a callid table per block (compacted
+    after every block) give the statistics, sessions and line accounting of one table."""
+    for options in ({}, {"interval": 15, "service_level": (0, 20, 60)}):
+        assert_block_callids_same(path, options, block_bytes=block_bytes, chunk_events=50)
+
+
+@pytest.mark.parametrize("dirty", [False, True], ids=["clean", "dirty"])
+@pytest.mark.parametrize("read_threads", [1, 2])
+def test_block_callids_demo_logs(fold_often, tmp_path, dirty, read_threads):
+    """SPEC 8, SPEC 6.5: as on the samples, on demo logs, in small blocks, with one or
+    two reading threads."""
+    path = tmp_path / "queue_log"
+    write_queue_log(path, agents=25, days=3, seed=9, dirty=dirty)
+    assert_block_callids_same(path, {"interval": 30}, block_bytes=4096, chunk_events=500,
+                              read_threads=read_threads)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lines=call_logs(), options=st.sampled_from(OPTIONS[:3]), block_bytes=st.sampled_from([1, 64, 300, 1 << 16]),
+       shuffled=st.integers(0, 3))
+def test_block_callids_generated_logs(tmp_path_factory, lines, options, block_bytes, shuffled):
+    """SPEC 8, SPEC 6.5: generated caller logs, made dirty (lines duplicated, a few out
+    of order), read whole with a callid table per block and with one."""
+    rows = ["|".join([str(H + line[0]), *line[1:]]) for line in lines]
+    rows += rows[: len(rows) // 4]                      # duplicated lines
+    if shuffled and len(rows) > 3:
+        rows[1], rows[shuffled] = rows[shuffled], rows[1]
+    path = tmp_path_factory.mktemp("calls") / "queue_log"
+    path.write_text("\n".join(rows) + "\n")
+    with folding_often():
+        assert_block_callids_same(path, options, block_bytes=block_bytes, chunk_events=20)
+
+
+@pytest.mark.parametrize("compact", [True, False], ids=["compacted", "never_compacted"])
+def test_callid_tables_stay_bounded(monkeypatch, tmp_path, compact):
+    """Without keep_calls the compiled import's callid tables (the line stage's, the call
+    tracker's) stay below a bound that does not grow with the log; with keep_calls the
+    line stage's grows with the calls. Never compacted, the tracker's grows too (so the
+    bound is one the test can fail)."""
+    monkeypatch.setattr(queue_calls, "_FOLD_MIN", 100)
+    monkeypatch.setattr(queue_calls, "_CALLID_SLACK", 1000 if compact else 1 << 40)
+    path = tmp_path / "queue_log"
+    write_queue_log(path, agents=30, days=40, seed=2)
+    block = 16 << 10          # bytes: about 250 lines a block
+    importer = QueueLogImporter(path, keep_calls=False, chunk_events=200, block_bytes=block,
+                                queue_stats={"interval": 15})
+    peak_table = peak_slots = peak_live = 0
+    for _ in importer.chunks():
+        held = importer.call_tracker
+        peak_table = max(peak_table, held.callid_table_size())
+        peak_slots = max(peak_slots, importer._line_stage.callid_table_size())
+        # the callids a compaction keeps: the records held (every stay or flow source
+        # keyed is one), the ended stays remembered, "" and "NONE"
+        peak_live = max(peak_live, len(held) + held.working_set()[3] + 2)
+    held = importer.call_tracker
+    calls = held.folded + len(held)
+    # after a compaction, twice what it kept plus the slack; then one block's callids
+    bound = 2 * peak_live + 1000 + block // 60
+    assert peak_slots <= block // 4          # a block of lines of 16 bytes or more, at most half full
+    assert calls > 5 * bound
+    if compact:
+        assert 0 < peak_table <= bound
+    else:
+        assert peak_table > 5 * bound
+    assert len(importer.line_names.callids) == 0
+    kept = QueueLogImporter(path, chunk_events=200, block_bytes=block)
+    for _ in kept.chunks():
+        pass
+    assert len(kept.line_names.callids) > 5 * bound
+    assert kept._line_stage.callid_table_size() > 5 * peak_slots
+    assert kept.call_tracker.callid_table_size() == 0         # the import's table
 
 
 def test_calls_not_kept_are_refused(tmp_path):

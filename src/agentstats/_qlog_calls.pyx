@@ -9,14 +9,19 @@ builds the per-verb and per-name tables and allocates the outputs; this fills th
 Compiler directives are set in setup.py only.
 
 Keys: an open or ended stay is keyed by (callid code << 32 | queue code), a flow source
-by the callid code; codes are those of the import's LineNames (non-negative int32).
-Times and waits are int64 seconds, INT64_MIN meaning missing.
+by the callid code; queue and agent codes are those of the import's LineNames, callid
+codes those of the import's LineNames too, or, when the blocks carry their own callid
+tables (:meth:`CallState.intern_callids`), tokens of this state's own callid table,
+which :meth:`CallState.compact_callids` shrinks to the callids still referred to
+(non-negative int32). Times and waits are int64 seconds, INT64_MIN meaning missing.
 """
 
 cimport cython
-from libc.stdint cimport INT64_MIN, int8_t, int16_t, int32_t, int64_t, uint8_t, uint64_t
+from cython.operator cimport dereference as deref
+from libc.stdint cimport INT32_MAX, INT64_MIN, int8_t, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memmove
+from libc.string cimport memchr, memcmp, memcpy, memmove
+from libcpp.vector cimport vector
 
 import numpy as np
 
@@ -211,6 +216,36 @@ cdef inline void _map_erase_if(Map *m, int64_t key, int64_t value) noexcept nogi
         _map_erase(m, i)
 
 
+# -- the callid table of blocks that carry their own (names -> tokens) -------------------
+
+cdef struct NameSlot:
+    uint32_t hash          # the name's hash, low 32 bits
+    int32_t code           # -1: an empty slot
+
+
+cdef inline uint64_t _name_hash(const uint8_t* p, int64_t n) noexcept nogil:
+    cdef uint64_t h = 0x9E3779B97F4A7C15ULL ^ <uint64_t>n, word
+    cdef int64_t i = 0
+    while i + 8 <= n:
+        memcpy(&word, p + i, 8)
+        h = (h ^ word) * 0xFF51AFD7ED558CCDULL
+        h ^= h >> 32
+        i += 8
+    word = 0
+    while n > i:
+        n -= 1
+        word = (word << 8) | p[n]
+    h = (h ^ word) * 0xFF51AFD7ED558CCDULL
+    h ^= h >> 33
+    h *= 0xC4CEB9FE1A85EC53ULL
+    return h ^ (h >> 29)
+
+
+cdef inline int64_t _remap_key(int64_t key, const int32_t* token) noexcept nogil:
+    """A stay key (callid << 32 | queue) with its callid renumbered."""
+    return (<int64_t>token[key >> 32] << 32) | (key & <int64_t>0xFFFFFFFF)
+
+
 cdef inline int64_t _seconds(int64_t value, int64_t latest) noexcept nogil:
     """A whole-seconds field as read by the call side: MISSING above `latest`."""
     return value if value != INT64_MIN and value <= latest else INT64_MIN
@@ -366,6 +401,12 @@ cdef class CallState:
     field value read as a number."""
 
     cdef State s
+    # The callid table (blocks with their own callid tables): an open-addressing hash
+    # table of tokens (at most half full), the names' bytes end to end, where each
+    # starts (token k is cid_spelled[cid_at[k]:cid_at[k + 1]]). "" and "NONE" are 0, 1.
+    cdef vector[NameSlot] cid_slots
+    cdef vector[char] cid_spelled
+    cdef vector[int64_t] cid_at
 
     @property
     def memory(self):
@@ -417,6 +458,10 @@ cdef class CallState:
             raise MemoryError("no memory for the call tracker")
         for k in range(N_NOTES):
             self.s.note[k] = 0
+        self.cid_slots.assign(64, NameSlot(0, -1))
+        self.cid_at.push_back(0)
+        self._cid_code(<const uint8_t*><const char*>b"", 0)
+        self._cid_code(<const uint8_t*><const char*>b"NONE", 4)
 
     def __init__(self, int64_t memory, int64_t latest):
         self.s.memory = memory
@@ -431,6 +476,163 @@ cdef class CallState:
         _map_free(&self.s.open_stays)
         _map_free(&self.s.ended)
         _map_free(&self.s.unanswered)
+
+    # -- the callid table -----------------------------------------------------------
+
+    cdef int32_t _cid_code(self, const uint8_t* p, int64_t n) except -1 nogil:
+        """The token of a callid (its bytes), a new one the first time it is seen."""
+        cdef uint64_t h = _name_hash(p, n)
+        cdef size_t mask = self.cid_slots.size() - 1, i = <uint32_t>h & mask
+        cdef int32_t code
+        cdef int64_t start
+        while self.cid_slots[i].code >= 0:
+            if self.cid_slots[i].hash == <uint32_t>h:
+                code = self.cid_slots[i].code
+                start = self.cid_at[code]
+                if (self.cid_at[code + 1] - start == n
+                        and memcmp(self.cid_spelled.data() + start, p, n) == 0):
+                    return code
+            i = (i + 1) & mask
+        if self.cid_at.size() > <size_t>INT32_MAX:
+            with gil:
+                raise OverflowError("more callids held than int32 codes")
+        code = <int32_t>(self.cid_at.size() - 1)
+        self.cid_slots[i] = NameSlot(<uint32_t>h, code)
+        start = self.cid_spelled.size()
+        self.cid_spelled.resize(start + n)
+        if n:
+            memcpy(self.cid_spelled.data() + start, p, n)
+        self.cid_at.push_back(start + n)
+        if 2 * self.cid_at.size() > self.cid_slots.size():
+            self._cid_rehash(2 * self.cid_slots.size())
+        return code
+
+    cdef void _cid_rehash(self, size_t size) noexcept nogil:
+        """Rebuild the hash slots of the callid table (`size`: a power of two)."""
+        cdef size_t k, i, mask = size - 1
+        cdef int64_t start
+        cdef uint32_t h
+        self.cid_slots.assign(size, NameSlot(0, -1))
+        for k in range(self.cid_at.size() - 1):
+            start = self.cid_at[k]
+            h = <uint32_t>_name_hash(<const uint8_t*>self.cid_spelled.data() + start, self.cid_at[k + 1] - start)
+            i = h & mask
+            while self.cid_slots[i].code >= 0:
+                i = (i + 1) & mask
+            self.cid_slots[i] = NameSlot(h, <int32_t>k)
+
+    def intern_callids(self, Py_ssize_t count, bytes joined):
+        """A block's callid table, ``count`` names joined by LF (UTF-8): the int32 array
+        of their tokens in this state's callid table (block code -> token)."""
+        cdef const uint8_t* p = <const uint8_t*><const char*>joined
+        cdef Py_ssize_t n = len(joined), pos = 0, k, done = 0
+        cdef const uint8_t* bar
+        cdef int64_t end
+        if count < 0:
+            raise ValueError("count must be >= 0")
+        out = np.empty(count, dtype=np.int32)
+        cdef int32_t[::1] token = out
+        with nogil:
+            for k in range(count):
+                if pos > n:
+                    break
+                bar = <const uint8_t*>memchr(p + pos, 10, n - pos) if pos < n else NULL
+                end = (bar - p) if bar != NULL else n
+                token[k] = self._cid_code(p + pos, end - pos)
+                pos = end + 1
+                done += 1
+        # (count names: count - 1 LFs, the last name ending the bytes)
+        if done != count or (count and pos != n + 1) or (not count and n):
+            raise ValueError(f"{count} callids announced, the bytes hold a different number")
+        return out
+
+    def callid_table_size(self):
+        """Callids held in the callid table (the pinned "" and "NONE" included)."""
+        return self.cid_at.size() - 1
+
+    def callid_names(self):
+        """The callid table: ``(count, UTF-8 names joined by LF)`` in token order."""
+        cdef vector[char] joined
+        cdef size_t k, n = self.cid_at.size() - 1
+        for k in range(n):
+            if k:
+                joined.push_back(10)
+            joined.insert(joined.end(), self.cid_spelled.begin() + self.cid_at[k],
+                          self.cid_spelled.begin() + self.cid_at[k + 1])
+        return n, (joined.data()[:joined.size()] if joined.size() else b"")
+
+    def compact_callids(self):
+        """Keep in the callid table only the callids still referred to: the pinned ""
+        and "NONE", the held records', the open and ended stays' and flow sources' keys,
+        and the ended stays remembered (their FIFO keys are matched when they are
+        forgotten); renumber them in token order and rewrite every reference. Returns
+        how many are kept. Only for the tokens of :meth:`intern_callids`."""
+        cdef State *st = &self.s
+        cdef size_t n = self.cid_at.size() - 1, c, size
+        cdef vector[int32_t] token
+        cdef vector[char] spelled
+        cdef vector[int64_t] at
+        cdef Map *maps[3]
+        cdef Map fresh[3]
+        cdef Map *m
+        cdef int64_t k, key, r
+        cdef int32_t kept = 0
+        cdef int m_i
+        maps[0] = &st.open_stays
+        maps[1] = &st.ended
+        maps[2] = &st.unanswered
+        for m_i in range(3):
+            # (the new maps first: nothing is changed unless every one is there)
+            if _map_alloc(&fresh[m_i], maps[m_i].mask + 1) != ST_OK:
+                for k in range(m_i):
+                    _map_free(&fresh[k])
+                raise MemoryError("no memory for the call tracker's callid table")
+        with nogil:
+            token.assign(n, -1)
+            token[0] = token[1] = 0
+            for r in range(st.n_records):
+                token[st.rec_callid[r]] = 0
+            for m_i in range(2):
+                m = maps[m_i]
+                for k in range(m.mask + 1):
+                    if m.keys[k] != NOTHING:
+                        token[m.keys[k] >> 32] = 0
+            for k in range(st.unanswered.mask + 1):
+                if st.unanswered.keys[k] != NOTHING:
+                    token[st.unanswered.keys[k]] = 0
+            for k in range(st.forget_head, st.forget_tail):
+                token[st.forget_key[k] >> 32] = 0
+            at.push_back(0)
+            for c in range(n):
+                if token[c] < 0:
+                    continue
+                token[c] = kept
+                kept += 1
+                spelled.insert(spelled.end(), self.cid_spelled.begin() + self.cid_at[c],
+                               self.cid_spelled.begin() + self.cid_at[c + 1])
+                at.push_back(spelled.size())
+            self.cid_spelled.swap(spelled)
+            self.cid_at.swap(at)
+            size = 64
+            while 4 * (<size_t>kept + 1) > size:
+                size *= 2
+            self._cid_rehash(size)
+            for r in range(st.n_records):
+                st.rec_callid[r] = token[st.rec_callid[r]]
+            for k in range(st.forget_head, st.forget_tail):
+                st.forget_key[k] = _remap_key(st.forget_key[k], token.data())
+            for m_i in range(3):
+                m = maps[m_i]
+                for k in range(m.mask + 1):
+                    key = m.keys[k]
+                    if key == NOTHING:
+                        continue
+                    key = _remap_key(key, token.data()) if m_i < 2 else token[key]
+                    # (as many keys as before, in as many slots: no growth, no failure)
+                    _map_put(&fresh[m_i], key, m.vals[k])
+                _map_free(m)
+                m[0] = fresh[m_i]
+        return kept
 
     # -- the block ----------------------------------------------------------------
 

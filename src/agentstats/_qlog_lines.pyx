@@ -181,10 +181,14 @@ cdef class LineOrder:
     # again a few lines after it was first met (a call's lines are close together), and
     # its bytes are then still in the cache, while the big table's slot is not.
     cdef vector[vector[Slot]] recent
+    # True: the callid table is emptied after each block's names are taken, so a block's
+    # callid codes are 0 .. k - 1 and its new callids are its whole callid table
+    cdef readonly bint block_callids
 
-    def __init__(self, int64_t reorder_window, int64_t latest_epoch, int examples_kept, names):
+    def __init__(self, int64_t reorder_window, int64_t latest_epoch, int examples_kept, names, *,
+                 bint block_callids=False):
         """`names`: the LineNames whose tables this extends (their names so far seed the
-        maps, so codes go on from there)."""
+        maps, so codes go on from there; with `block_callids` its callids are not read)."""
         cdef int table
         if reorder_window < 0:
             raise ValueError("reorder_window must be >= 0 seconds")
@@ -203,9 +207,12 @@ cdef class LineOrder:
             self.slots[table].resize(64, Slot(0, -1))
             self.recent[table].resize(RECENT_SLOTS, Slot(0, -1))
             self.name_at[table].push_back(0)
+            if table == N_CALLID and block_callids:
+                continue
             for name in getattr(names, TABLES[table]).names:
                 self._intern(table, name.encode("utf-8"))
             self.reported[table] = <int32_t>self.name_at[table].size() - 1
+        self.block_callids = block_callids
 
     cdef int32_t _intern(self, int table, bytes name) except -1:
         cdef const char* p = name
@@ -307,7 +314,27 @@ cdef class LineOrder:
                 joined.insert(joined.end(), self.spelled[table].begin() + start, self.spelled[table].begin() + end)
             out.append((last - self.reported[table], joined.data()[:joined.size()] if joined.size() else b""))
             self.reported[table] = last
+        if self.block_callids:
+            self._clear_table(N_CALLID)
         return out
+
+    cdef void _clear_table(self, int table) noexcept nogil:
+        """Forget every name of a table (its slots keep their size: the next block's
+        names need about as many)."""
+        cdef size_t k
+        cdef vector[Slot]* slots = &self.slots[table]
+        cdef vector[Slot]* recent = &self.recent[table]
+        for k in range(slots.size()):
+            deref(slots)[k].code = -1
+        for k in range(recent.size()):
+            deref(recent)[k].code = -1
+        self.spelled[table].clear()
+        self.name_at[table].resize(1)
+        self.reported[table] = 0
+
+    def callid_table_size(self) -> int:
+        """Slots of the callid table (its memory: the names it holds are at most half)."""
+        return self.slots[N_CALLID].size()
 
     def put_arena(self, bytes record) -> int:
         """Keep a record's bytes (a line the caller decoded); its offset in the arena."""

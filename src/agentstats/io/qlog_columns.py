@@ -181,7 +181,10 @@ class LineColumns:
     the field as written; number_stripped: the same of the field with surrounding
     whitespace removed (str.strip). A field that is absent is MISSING in both.
     texts: the decoded line texts, only when the stage was asked for them (the Python
-    translation reads them; the compiled one does not)."""
+    translation reads them; the compiled one does not).
+    callid_names: None when the callid codes are codes into the import's LineNames;
+    else ``(count, joined UTF-8)``, this block's own callid table (a stage with
+    ``block_callids``: code k is the k-th name, the names joined by LF)."""
 
     epoch: np.ndarray
     where: np.ndarray
@@ -193,6 +196,7 @@ class LineColumns:
     number: np.ndarray
     number_stripped: np.ndarray
     texts: list[str] | None = None
+    callid_names: tuple[int, bytes] | None = None
 
     def __len__(self) -> int:
         return len(self.epoch)
@@ -202,15 +206,16 @@ class LineColumns:
         its table of `names` (else ValueError): what the compiled readers of a block (the
         call side, the agent side) check before they read it."""
         n = len(self.epoch)
-        for name, dtype, table in (("epoch", np.int64, None), ("where", np.int64, None),
-                                   ("verb", np.int16, names.verbs), ("callid", np.int32, names.callids),
-                                   ("queue", np.int32, names.queues), ("agent", np.int32, names.agents),
-                                   ("data1", np.int32, names.texts)):
+        n_callids = len(names.callids) if self.callid_names is None else int(self.callid_names[0])
+        for name, dtype, size in (("epoch", np.int64, None), ("where", np.int64, None),
+                                  ("verb", np.int16, len(names.verbs)), ("callid", np.int32, n_callids),
+                                  ("queue", np.int32, len(names.queues)), ("agent", np.int32, len(names.agents)),
+                                  ("data1", np.int32, len(names.texts))):
             values = np.ascontiguousarray(getattr(self, name), dtype=dtype)
             if values.shape != (n,):
                 raise ValueError(f"columns.{name} has shape {values.shape}, not ({n},)")
-            if table is not None and n and (values.min() < 0 or values.max() >= len(table)):
-                raise ValueError(f"columns.{name} holds codes outside its name table (0..{len(table) - 1})")
+            if size is not None and n and (values.min() < 0 or values.max() >= size):
+                raise ValueError(f"columns.{name} holds codes outside its name table (0..{size - 1})")
             setattr(self, name, values)
         for name in ("number", "number_stripped"):
             values = np.ascontiguousarray(getattr(self, name), dtype=np.int64)
@@ -237,7 +242,8 @@ class LineColumns:
     def head(self, n: int) -> LineColumns:
         """The first `n` rows (views), without texts."""
         return LineColumns(self.epoch[:n], self.where[:n], self.verb[:n], self.callid[:n], self.queue[:n],
-                           self.agent[:n], self.data1[:n], self.number[:n], self.number_stripped[:n])
+                           self.agent[:n], self.data1[:n], self.number[:n], self.number_stripped[:n],
+                           callid_names=self.callid_names)
 
 
 def field_number(text: str) -> int:
@@ -249,11 +255,14 @@ def field_number(text: str) -> int:
 
 
 def columns_from_lines(lines: Sequence[tuple[int, int, str]], names: LineNames, *,
-                       keep_texts: bool = False) -> LineColumns:
+                       keep_texts: bool = False, block_callids: bool = False) -> LineColumns:
     """The columns of decoded lines ``(epoch, where, text)`` already in reading order.
     The definition of a stage-1 row: the split is ``text.split("|")``, with callid,
-    queue, agent, verb at indices 1 - 4 and data1 .. data5 at 5 - 9."""
+    queue, agent, verb at indices 1 - 4 and data1 .. data5 at 5 - 9. With
+    `block_callids` the callids get codes of their own (``callid_names``), in the order
+    first met, and `names.callids` is not touched."""
     n = len(lines)
+    callids = Names() if block_callids else names.callids
     out = LineColumns.allocate(n, numbers=MISSING)
     epoch, where, verb, callid, queue, agent, data1 = (
         out.epoch, out.where, out.verb, out.callid, out.queue, out.agent, out.data1)
@@ -262,7 +271,7 @@ def columns_from_lines(lines: Sequence[tuple[int, int, str]], names: LineNames, 
         parts = text.split("|")
         epoch[i] = t
         where[i] = w
-        callid[i] = names.callids.code(parts[1])
+        callid[i] = callids.code(parts[1])
         queue[i] = names.queues.code(parts[2])
         agent[i] = names.agents.code(parts[3])
         verb[i] = names.verbs.code(parts[4])
@@ -271,4 +280,6 @@ def columns_from_lines(lines: Sequence[tuple[int, int, str]], names: LineNames, 
             number[i, k] = field_number(field)
             stripped[i, k] = field_number(field.strip())
     out.texts = [text for _, _, text in lines] if keep_texts else None
+    if block_callids:
+        out.callid_names = (len(callids), "\n".join(callids.names).encode("utf-8"))
     return out

@@ -23,6 +23,11 @@ Both give identical columns, name tables, counts and examples. Use::
             columns = stage.feed(block, index)     # the rows this block releases
     columns = stage.finish()                       # the rest, at the end of the input
 
+With ``block_callids=True`` each block's columns carry their own callid table
+(``LineColumns.callid_names``: codes 0 .. k - 1 in the order first met) and the name
+tables' ``callids`` stay empty, so the memory of the callids is one block's, whatever
+the length of the log (the call side then keeps the live ones: io/queue_calls.py).
+
 Accounting: ``lines`` (read so far), ``counted`` (reason -> lines), ``examples``
 (reason -> location codes ``file index << 40 | line number`` of the first lines counted),
 ``nul_runs``, ``nul_bytes``, ``first_time`` (the oldest line handed out), ``newest`` (the
@@ -125,12 +130,16 @@ def _bisect_epoch(items: list, bound: int) -> int:
 class _Accounting:
     """What both stages count, and the file and line numbering of the blocks fed."""
 
-    def __init__(self, names: LineNames | None, reorder_window: int, keep_texts: bool) -> None:
+    def __init__(self, names: LineNames | None, reorder_window: int, keep_texts: bool,
+                 block_callids: bool) -> None:
         if reorder_window < 0:
             raise ValueError("reorder_window must be >= 0 seconds")
         self.names = names if names is not None else LineNames()
         self.reorder_window = int(reorder_window)
         self.keep_texts = keep_texts
+        #: True: each block's columns carry their own callid table (``callid_names``) and
+        #: ``names.callids`` stays empty (memory bounded by a block, not by the file)
+        self.block_callids = bool(block_callids)
         self.lines = 0
         self.nul_runs = 0
         self.nul_bytes = 0
@@ -157,8 +166,8 @@ class PythonLineStage(_Accounting):
     blocks of :class:`~agentstats.io.lines.LineReader` (lists of str)."""
 
     def __init__(self, names: LineNames | None = None, *, reorder_window: int = DEFAULT_REORDER_WINDOW,
-                 keep_texts: bool = True) -> None:
-        super().__init__(names, reorder_window, keep_texts)
+                 keep_texts: bool = True, block_callids: bool = False) -> None:
+        super().__init__(names, reorder_window, keep_texts, block_callids)
         self.counted: Counter[str] = Counter()
         self.examples: dict[str, list[int]] = {}
         self.newest = _NOTHING_YET
@@ -252,7 +261,7 @@ class PythonLineStage(_Accounting):
                 self._count("malformed", where)
                 continue
             kept.append(item)
-        return columns_from_lines(kept, self.names, keep_texts=self.keep_texts)
+        return columns_from_lines(kept, self.names, keep_texts=self.keep_texts, block_callids=self.block_callids)
 
     # -- time order: the reorder window and time jumps (SPEC 6.5) ----------------------
     #
@@ -310,15 +319,18 @@ class LineStage(_Accounting):
     Same rules, columns, name tables and accounting as :class:`PythonLineStage`."""
 
     def __init__(self, names: LineNames | None = None, *, reorder_window: int = DEFAULT_REORDER_WINDOW,
-                 keep_texts: bool = True) -> None:
-        super().__init__(names, reorder_window, keep_texts)
+                 keep_texts: bool = True, block_callids: bool = False) -> None:
+        super().__init__(names, reorder_window, keep_texts, block_callids)
         # (looked up here, not at import: a debugging build can stand in for the module)
         from .. import _qlog, _qlog_lines
 
         self._tokenize = _qlog.tokenize_block
         self._slow = _qlog.SLOW
-        self._order = _qlog_lines.LineOrder(self.reorder_window, LATEST_EPOCH, EXAMPLES_KEPT, self.names)
-        self._tables = [getattr(self.names, table) for table in _qlog_lines.TABLES]
+        self._order = _qlog_lines.LineOrder(self.reorder_window, LATEST_EPOCH, EXAMPLES_KEPT, self.names,
+                                            block_callids=self.block_callids)
+        # the tables the names met extend (None: the block's callids stay with its columns)
+        self._tables = [None if table == "callids" and self.block_callids else getattr(self.names, table)
+                        for table in _qlog_lines.TABLES]
         self._arena_code = _qlog_lines.ARENA
 
     # the accounting, read from the compiled state
@@ -331,6 +343,11 @@ class LineStage(_Accounting):
     def examples(self) -> dict[str, list[int]]:
         """Per reason, the location codes of the first lines counted."""
         return {reason: codes for reason, codes in zip(STAGE_REASONS, self._order.examples()) if codes}
+
+    def callid_table_size(self) -> int:
+        """Slots of the compiled callid table (its memory; with ``block_callids`` it
+        holds one block's callids at a time)."""
+        return self._order.callid_table_size()
 
     @property
     def newest(self) -> int:
@@ -462,7 +479,8 @@ class LineStage(_Accounting):
         self.nul_runs += nul_runs
         self.nul_bytes += nul_bytes
         for table, (count, joined) in zip(self._tables, names):
-            table.extend_joined(count, joined)      # decoded when someone reads them
+            if table is not None:
+                table.extend_joined(count, joined)      # decoded when someone reads them
         if first is not None:
             self.first_time = first
 
@@ -495,6 +513,8 @@ class LineStage(_Accounting):
         names = order.take_new_names()
         first = order.first_time if order.has_first else None
         columns = rows.head(kept)
+        if self.block_callids:
+            columns.callid_names = names[_CALLID_TABLE]
         for i in np.flatnonzero(wide[:kept]).tolist():
             # str.strip removes Unicode spaces too: the twin's reading of such a row
             begin = int(text_end[i - 1]) + 1 if i else 0
@@ -505,6 +525,8 @@ class LineStage(_Accounting):
             columns.texts = texts.decode("utf-8").split("\n") if kept else []
         return columns, names, first
 
+
+_CALLID_TABLE = 0      # the callids' place in _qlog_lines.TABLES
 
 #: blocks read ahead of the caller (tokenised or stepped, not yet handed out)
 _AHEAD_BLOCKS = 3

@@ -421,6 +421,9 @@ def _verb_tables(verbs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 #: records held before the compiled tracker first folds the final ones (keep_calls=False)
 _FOLD_MIN = 1 << 16
+#: callids the compiled tracker's own table may hold beyond twice the live ones before
+#: it is compacted (blocks with their own callid tables; negative: after every block)
+_CALLID_SLACK = 1 << 16
 
 
 def _grown(values: np.ndarray, n: int, fill: int = -1) -> np.ndarray:
@@ -444,6 +447,11 @@ class CompiledCallTracker:
     (:meth:`column`, :meth:`columns`, :meth:`frame`, :meth:`callids`, ``notes``,
     ``queues.names``, ``agents.names``, ``len()``) are those of the Python tracker fed
     the same lines; :meth:`read_columns` gives each row's verdict and reason.
+
+    Blocks whose columns carry their own callid table (``columns.callid_names``: a line
+    stage with ``block_callids``) are read through the tracker's own table of the
+    callids still referred to, compacted between blocks, so its memory follows the
+    calls held, not the log; either every block carries one or none does.
     """
 
     def __init__(self, names: Any, *, aliases: Mapping[str, str] | None = None,
@@ -457,6 +465,8 @@ class CompiledCallTracker:
         self.keep_calls = bool(keep_calls)
         self.accumulator = accumulator
         self._fold_at = _FOLD_MIN
+        self._block_callids: bool | None = None     # decided by the first block
+        self._compact_at = _CALLID_SLACK            # callid table size that compacts it
         self.aliases = aliases if aliases is not None else {}
         self.where_of = where_of
         self.memory = int(memory)
@@ -535,9 +545,11 @@ class CompiledCallTracker:
         if not n:
             return verdict, reason
         kind, arg, field = self._verbs
-        cn, qn, an = _nobody(names.callids), _nobody(names.queues), _nobody(names.agents)
+        callid = self._callids_of(columns)
+        cn = (0, 1) if self._block_callids else _nobody(names.callids)  # "" and "NONE"
+        qn, an = _nobody(names.queues), _nobody(names.agents)
         self._state.read(
-            columns.epoch, columns.where, columns.verb, columns.callid, columns.queue,
+            columns.epoch, columns.where, columns.verb, callid, columns.queue,
             columns.agent, columns.data1, columns.number_stripped, verdict, reason, kind, arg, field,
             self._queue_out, self._queue_raw, self._agent_canon, self._canon_out, self._canon_of,
             callid_none_a=cn[0], callid_none_b=cn[1], queue_none_a=qn[0], queue_none_b=qn[1],
@@ -546,13 +558,33 @@ class CompiledCallTracker:
         self.reason = REASONS[self._state.last_reason]
         if not self.keep_calls and len(self._state) >= self._fold_at:
             self._fold()
+        if self._block_callids and self._state.callid_table_size() > self._compact_at:
+            self._compact_at = 2 * self._state.compact_callids() + _CALLID_SLACK
         return verdict, reason
+
+    def _callids_of(self, columns: Any) -> np.ndarray:
+        """The block's callid codes as the tracker's state reads them."""
+        block = columns.callid_names is not None
+        if self._block_callids is None:
+            self._block_callids = block
+        elif block != self._block_callids:
+            raise ValueError("every block carries its own callid table, or none does")
+        if not block:
+            return columns.callid
+        count, joined = columns.callid_names
+        return self._state.intern_callids(count, joined)[columns.callid]
+
+    def callid_table_size(self) -> int:
+        """Callids held in the tracker's own table (0: the blocks' codes are those of
+        ``names.callids``)."""
+        return self._state.callid_table_size() if self._block_callids else 0
 
     def line(self, t: int, parts: list[str], where: int) -> bool | None:
         """Read one split line (as :meth:`QueueCallTracker.line`; slow: for tests)."""
         from .qlog_columns import columns_from_lines
 
-        verdict, _ = self.read_columns(columns_from_lines([(t, where, "|".join(parts))], self.names))
+        verdict, _ = self.read_columns(columns_from_lines([(t, where, "|".join(parts))], self.names,
+                                                          block_callids=bool(self._block_callids)))
         return None if verdict[0] < 0 else bool(verdict[0])
 
     # -- results --------------------------------------------------------------------
@@ -582,7 +614,11 @@ class CompiledCallTracker:
         return self._state.column(_FIELDS[field])
 
     def callids(self) -> list[str]:
-        names = self.names.callids.names
+        if self._block_callids:
+            count, joined = self._state.callid_names()
+            names = joined.decode("utf-8").split("\n") if count else []
+        else:
+            names = self.names.callids.names
         return [names[code] for code in self._state.callid_codes().tolist()]
 
     def working_set(self) -> tuple[int, int, int, int]:

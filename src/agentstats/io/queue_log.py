@@ -1045,8 +1045,13 @@ class QueueLogImporter:
             raise RuntimeError("a QueueLogImporter can be streamed once")
         self._done = True
         compiled = self.engine == "cython"
+        # Without the per-call records the callids are needed only while their calls are
+        # live: each block carries its own callid table and the call tracker keeps the
+        # live ones (memory bounded by the calls held, not by the log).
         stage = (LineStage if compiled else PythonLineStage)(
-            self.line_names, reorder_window=self.reorder_window, keep_texts=not compiled)
+            self.line_names, reorder_window=self.reorder_window, keep_texts=not compiled,
+            block_callids=compiled and not self.keep_calls and _BLOCK_CALLIDS)
+        self._line_stage = stage
         translator = self._translator
         translate = self._translate_compiled if compiled else self._translate
         # the events translated and not yet handed out, and the hand-out, of either engine
@@ -1144,6 +1149,11 @@ class QueueLogImporter:
         total = self.used + sum(self.counted.values())
         if total != self.lines:  # pragma: no cover - a bug, never a data problem
             raise RuntimeError(f"queue_log accounting: {total} of {self.lines} lines")
+
+
+#: the compiled import without keep_calls reads each block's callids through a table of
+#: its own (False: through one table of the whole import, as with keep_calls)
+_BLOCK_CALLIDS = True
 
 
 def _choose_engine(engine: str | None) -> str:
