@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 from array import array
 import os
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -1051,7 +1052,9 @@ class QueueLogImporter:
         stage = (LineStage if compiled else PythonLineStage)(
             self.line_names, reorder_window=self.reorder_window, keep_texts=not compiled,
             block_callids=compiled and not self.keep_calls and _BLOCK_CALLIDS)
-        self._line_stage = stage
+        # (a weak reference, for the tests: the stage and its name tables are freed when
+        # the reading ends, not when the importer is)
+        self._line_stage = weakref.ref(stage)
         translator = self._translator
         translate = self._translate_compiled if compiled else self._translate
         # the events translated and not yet handed out, and the hand-out, of either engine
