@@ -145,6 +145,7 @@ def multi_queue_logs(draw, *, distinct_times=False, invalid=True):
     return rows
 
 
+@settings(max_examples=min(300, settings().max_examples))   # (the suite's time: half the CI profile)
 @given(multi_queue_logs(), st.sampled_from([None, 1, 2]), st.sampled_from([None, 150]),
        st.sampled_from([1, 2]))
 def test_kernel_equals_twin(rows, width, as_of, n_threads):
@@ -153,6 +154,7 @@ def test_kernel_equals_twin(rows, width, as_of, n_threads):
     _assert_identities(table)
 
 
+@settings(max_examples=min(300, settings().max_examples))   # (the suite's time: half the CI profile)
 @given(multi_queue_logs(invalid=False), st.integers(2, 4), st.sampled_from([None, 1]))
 def test_chunks_equal_one_shot(rows, chunks, width):
     rows = sorted(rows, key=lambda r: r[1])      # across chunks an agent goes forward in time
@@ -208,6 +210,7 @@ def test_a_pause_without_reason_after_a_chunk_with_reasons_takes_over(n_threads)
     assert got == {"lunch": 10, "": 10}
 
 
+@settings(max_examples=min(300, settings().max_examples))   # (the suite's time: half the CI profile)
 @given(multi_queue_logs(distinct_times=True), st.randoms(use_true_random=False))
 def test_any_order_equals_time_order(rows, rng):
     ordered = sorted(rows, key=lambda r: (r[1] is None, r[1] or 0))

@@ -51,6 +51,7 @@ def _table(rows, *, general=False, as_of=None, n_threads=1, chunks=1):
     return aggregator.result()
 
 
+@settings(max_examples=min(300, settings().max_examples))   # (the suite's time: half the CI profile)
 @given(multi_queue_logs(), st.sampled_from([None, 150]), st.sampled_from([1, 2]),
        st.booleans())
 def test_plain_rows_equal_the_twin_and_the_general_copy(rows, as_of, n_threads, int_agents):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentstats import queue_log_agent_stats
@@ -201,6 +201,7 @@ def queue_logs(draw):
     return lines
 
 
+@settings(max_examples=min(300, settings().max_examples))   # (the suite's time: half the CI profile)
 @given(queue_logs(), st.sampled_from([15, 30, 60]), st.sampled_from([None, 300]))
 def test_generated_logs_keep_every_identity(tmp_path_factory, lines, minutes, max_call):
     path = _write(tmp_path_factory.mktemp("ql"), lines)

@@ -9,7 +9,7 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import agentstats
@@ -63,6 +63,7 @@ def merged(session, time, state, wait, bounds, as_of, **options):
     return merge_partials(parts, as_of=as_of, rows_of=rows_of, **options)
 
 
+@settings(max_examples=min(300, settings().max_examples))   # (the suite's time: half the CI profile)
 @given(time_ordered_logs())
 def test_merged_pieces_equal_the_reference_and_one_aggregation(log):
     session, time, state, wait, bounds, as_of = log

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import agentstats
@@ -198,6 +198,7 @@ def walk_logs(draw):
     return session, time, state, wait, as_of
 
 
+@settings(max_examples=min(300, settings().max_examples))   # (the suite's time: half the CI profile)
 @given(walk_logs(), st.booleans())
 def test_grouped_runs_equal_reference(log, two_threads):
     """SPEC 2-3 on grouped logs of long, mostly clean runs: the run loop's fast path

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentstats import _qlog
@@ -189,6 +189,7 @@ def dirty_logs(draw) -> bytes:
     return data
 
 
+@settings(max_examples=min(300, settings().max_examples))   # (the suite's time: half the CI profile)
 @given(data=dirty_logs(), block_bytes=st.sampled_from([8 << 20, 1, 7, 64, 333]),
        long_line=st.booleans())
 def test_dirty_logs_agree(tmp_path_factory, data, block_bytes, long_line):

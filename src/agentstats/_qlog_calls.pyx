@@ -23,6 +23,8 @@ from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy, memmove
 from libcpp.vector cimport vector
 
+from ._text cimport name_hash as _name_hash
+
 import numpy as np
 
 # Offsets of a record (the layout of agentstats.io.queue_calls).
@@ -221,24 +223,6 @@ cdef inline void _map_erase_if(Map *m, int64_t key, int64_t value) noexcept nogi
 cdef struct NameSlot:
     uint32_t hash          # the name's hash, low 32 bits
     int32_t code           # -1: an empty slot
-
-
-cdef inline uint64_t _name_hash(const uint8_t* p, int64_t n) noexcept nogil:
-    cdef uint64_t h = 0x9E3779B97F4A7C15ULL ^ <uint64_t>n, word
-    cdef int64_t i = 0
-    while i + 8 <= n:
-        memcpy(&word, p + i, 8)
-        h = (h ^ word) * 0xFF51AFD7ED558CCDULL
-        h ^= h >> 32
-        i += 8
-    word = 0
-    while n > i:
-        n -= 1
-        word = (word << 8) | p[n]
-    h = (h ^ word) * 0xFF51AFD7ED558CCDULL
-    h ^= h >> 33
-    h *= 0xC4CEB9FE1A85EC53ULL
-    return h ^ (h >> 29)
 
 
 cdef inline int64_t _remap_key(int64_t key, const int32_t* token) noexcept nogil:

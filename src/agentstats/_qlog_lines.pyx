@@ -26,7 +26,7 @@ of it is dead.
 
 cimport cython
 from cython.operator cimport dereference as deref
-from ._text cimport find_bars as _find_bars, has_wide as _has_wide, valid_utf8 as _valid_utf8
+from ._text cimport find_bars as _find_bars, has_wide as _has_wide, name_hash as _hash, valid_utf8 as _valid_utf8
 from libc.stdint cimport INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy
 from libcpp.algorithm cimport sort
@@ -118,29 +118,6 @@ cdef inline int64_t _field_number(const uint8_t* p, int64_t s, int64_t e) noexce
             return MISSING
         value = value * 10 + (p[i] - 48)
     return value
-
-
-cdef inline uint64_t _hash(const uint8_t* p, int64_t n) noexcept nogil:
-    # eight bytes at a time (names are short), then a final mix so that the low bits
-    # (the table index) depend on every byte
-    cdef uint64_t h = 0x9E3779B97F4A7C15ULL ^ <uint64_t>n, word
-    cdef int64_t i = 0
-    while i + 8 <= n:
-        memcpy(&word, p + i, 8)
-        h = (h ^ word) * 0xFF51AFD7ED558CCDULL
-        h ^= h >> 32
-        i += 8
-    if i < n:
-        # the tail byte by byte (a memcpy of a variable length into `word` stalls the
-        # load that follows it); the same value as that memcpy on a little-endian machine
-        word = 0
-        while n > i:
-            n -= 1
-            word = (word << 8) | p[n]
-        h = (h ^ word) * 0xFF51AFD7ED558CCDULL
-    h ^= h >> 33
-    h *= 0xC4CEB9FE1A85EC53ULL
-    return h ^ (h >> 29)
 
 
 @cython.auto_pickle(False)

@@ -119,3 +119,27 @@ cdef inline int find_bars(const uint8_t* p, int64_t n, int64_t* bars, int most) 
                 return found
         i += 1
     return found
+
+
+cdef inline uint64_t name_hash(const uint8_t* p, int64_t n) noexcept nogil:
+    """The hash of a name's bytes, eight bytes at a time (names are short), then a final
+    mix so that the low bits (a table index) depend on every byte. The line stage's name
+    tables and the call side's own callid table both use it."""
+    cdef uint64_t h = 0x9E3779B97F4A7C15ULL ^ <uint64_t>n, word
+    cdef int64_t i = 0
+    while i + 8 <= n:
+        memcpy(&word, p + i, 8)
+        h = (h ^ word) * 0xFF51AFD7ED558CCDULL
+        h ^= h >> 32
+        i += 8
+    if i < n:
+        # the tail byte by byte (a memcpy of a variable length into `word` stalls the
+        # load that follows it); the same value as that memcpy on a little-endian machine
+        word = 0
+        while n > i:
+            n -= 1
+            word = (word << 8) | p[n]
+        h = (h ^ word) * 0xFF51AFD7ED558CCDULL
+    h ^= h >> 33
+    h *= 0xC4CEB9FE1A85EC53ULL
+    return h ^ (h >> 29)
