@@ -51,7 +51,7 @@ def test_vector_listing_compare_can_fail(monkeypatch):
         _assert_same_tables(vector, scalar, intervals=False)
 
 
-def _scan(agent_codes, n_agents, *, n_threads, vector_pick):
+def _scan(agent_codes, n_agents, *, n_threads, vector_pick, presence_before=False):
     """The kernel on rows of one session per agent code (valid or not), one state each."""
     n = len(agent_codes)
     codes = np.arange(n, dtype=np.int64)
@@ -65,7 +65,8 @@ def _scan(agent_codes, n_agents, *, n_threads, vector_pick):
         codes, np.asarray(agent_codes, dtype=np.int64), times, states,
         np.empty(0, np.int32), np.empty(0, np.uint8), sessions.view(np.uint8),
         cold.view(np.uint8), records.view(np.uint8), counters, as_of=2**62, origin=0,
-        width=0, seq0=0, deadline=0.0, n_threads=n_threads, vector_pick=vector_pick)
+        width=0, seq0=0, deadline=0.0, n_threads=n_threads, vector_pick=vector_pick,
+        presence_before=presence_before)
     return status, row, counters[0], records["calls"].copy()
 
 
@@ -82,13 +83,15 @@ def test_a_row_without_a_valid_agent_code_is_reported_either_way(bad, where):
     assert one[:2] == (_agents.STATUS_BAD_CODE, where)
 
 
-def test_every_valid_row_is_applied_once_either_way():
+@pytest.mark.parametrize("presence_before", [False, True], ids=["plain copy", "general copy"])
+def test_every_valid_row_is_applied_once_either_way(presence_before):
     """Every row is listed by exactly one thread: each agent's row count is its calls."""
     n_agents = 7
     codes = np.random.default_rng(5).integers(0, n_agents, 10_003)
     expected = np.bincount(codes, minlength=n_agents)
     for vector_pick in (True, False):
-        status, _row, used, calls = _scan(codes, n_agents, n_threads=2, vector_pick=vector_pick)
+        status, _row, used, calls = _scan(codes, n_agents, n_threads=2, vector_pick=vector_pick,
+                                          presence_before=presence_before)
         assert status == _agents.STATUS_OK
         assert used == len(codes)
         np.testing.assert_array_equal(calls, expected)

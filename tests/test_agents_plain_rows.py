@@ -101,7 +101,8 @@ def test_plain_rows_compare_can_fail():
 
 @pytest.mark.parametrize("as_of", [np.iinfo(np.int64).max, 0, -1, np.iinfo(np.int64).min + 1, 10**15])
 @pytest.mark.parametrize("n_threads", [1, 2])
-def test_invalid_and_late_times_at_the_int64_edges(as_of, n_threads):
+@pytest.mark.parametrize("presence_before", [False, True], ids=["plain copy", "general copy"])
+def test_invalid_and_late_times_at_the_int64_edges(as_of, n_threads, presence_before):
     """SPEC 3: a row at INT64_MIN (no time) is invalid_time, one after as_of is
     after_as_of, every other row is applied; the kernel tests both in one compare."""
     from agentstats import _agents, agents
@@ -115,9 +116,36 @@ def test_invalid_and_late_times_at_the_int64_edges(as_of, n_threads):
         np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64), times, np.full(n, 1, np.uint8),
         np.empty(0, np.int32), np.empty(0, np.uint8), sessions.view(np.uint8), cold.view(np.uint8),
         records.view(np.uint8), counters, as_of=int(as_of), origin=0, width=0, seq0=0,
-        deadline=0.0, n_threads=n_threads)
+        deadline=0.0, n_threads=n_threads, presence_before=presence_before)
     assert status == _agents.STATUS_OK
     got = dict(zip(_agents.COUNTER_NAMES, counters.tolist()))
     assert got["invalid_time"] == 1
     assert got["after_as_of"] == int((times[1:] > as_of).sum())
     assert got["used"] == int((times[1:] <= as_of).sum())
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_a_chunk_without_presence_after_one_with_it(n_threads):
+    """The plain copy of the loop leaves out the presence sessions' count from the agent
+    state; after a chunk with presence sessions (still open) a chunk without a presence
+    column must not take it (SPEC 7.1: an open presence counts as not ready)."""
+    session, time, state, agent, _reason, presence = _many_agents_log(4)
+    order = np.argsort(time, kind="stable")
+    session, time, state, agent, presence = (c[order] for c in (session, time, state, agent, presence))
+    half = len(time) // 2
+    # the presence sessions have rows in the first chunk only: they stay open in the second
+    keep = np.r_[np.ones(half, bool), ~presence[half:]]
+    session, time, state, agent, presence = (c[keep] for c in (session, time, state, agent, presence))
+    state = np.where(presence & (state == 4), 1, state)        # no presence session ends
+    # half the agents end their queue sessions in the second chunk: their presence alone
+    # keeps them logged in (not ready) to the end
+    state = np.where((np.arange(len(state)) >= half) & (agent % 2 == 0), 4, state)
+    one = agent_stats(session, time, state, agent=agent, presence=presence, unit="s",
+                      strict=False, sessions=False, n_threads=n_threads)
+    aggregator = AgentAggregator(unit="s", strict=False, sessions=False, n_threads=n_threads)
+    aggregator.update(session[:half], time[:half], state[:half], agent=agent[:half],
+                      presence=presence[:half])
+    aggregator.update(session[half:], time[half:], state[half:], agent=agent[half:])
+    many = aggregator.result()
+    _assert_same_tables(one, many, intervals=False)
+    assert (one.ticks["not_ready"] > 0).sum() > 100

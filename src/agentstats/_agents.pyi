@@ -42,6 +42,7 @@ def scan(
     agents_lookup: NDArray[np.int64] | None = ...,
     n_threads: int = ...,
     vector_pick: bool = ...,
+    presence_before: bool = ...,
 ) -> tuple[int, int, NDArray[np.int64], NDArray[np.int64]]: ...
 def close(
     agents: NDArray[np.uint8],

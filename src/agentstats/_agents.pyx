@@ -345,6 +345,11 @@ cdef inline int _agent_kind(TimelineAgent* ag) noexcept nogil:
     return _KIND_OF[agentstats_timeline_nonzero4(ag.n_open) | (ag.n_open[PRESENCE_SLOT] > 0)]
 
 
+cdef inline int _agent_kind_of_queues(TimelineAgent* ag) noexcept nogil:
+    """_agent_kind of an agent that has never had a presence session open."""
+    return _KIND_OF[agentstats_timeline_nonzero4(ag.n_open)]
+
+
 cdef inline int _flush_bucket(TimelineAgent* ag, int64_t agent, RowBuffer* intervals) noexcept nogil:
     cdef int64_t row[N_INTERVAL]
     cdef uint64_t logged_in = ag.b_times[0] + ag.b_times[1] + ag.b_times[2] + ag.b_times[3]
@@ -480,6 +485,7 @@ ctypedef struct ScanInput:
     int64_t seq0
     double deadline
     bint vector_pick                # may list a block's rows with vectors (False: the tests)
+    bint presence_before            # the records may hold open presence sessions
 
 
 ctypedef struct Tally:
@@ -509,8 +515,10 @@ ctypedef fused rows_t:
 
 
 cdef inline bint _plain_rows(const ScanInput* input) noexcept nogil:
+    # (no presence in these rows nor in the records: no agent has a presence session open)
     return (input.codes_lookup == NULL and input.agent_lookup == NULL
-            and input.reasons_in == NULL and input.presence_in == NULL and input.width <= 0)
+            and input.reasons_in == NULL and input.presence_in == NULL and input.width <= 0
+            and not input.presence_before)
 
 
 cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thread,
@@ -684,7 +692,10 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                     status = _NEEDS_ORDER
                     break
                 if t > last:
-                    kind = _agent_kind(ag)
+                    if rows_t is PlainRows:
+                        kind = _agent_kind_of_queues(ag)
+                    else:
+                        kind = _agent_kind(ag)
                     if kind != LOGGED_OUT:
                         ag.times[kind] += <uint64_t>t - <uint64_t>last
                         if width > 0 and _spend_intervals(ag, agent, last, t, kind, origin, width,
@@ -709,7 +720,11 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                 ag.n_open[PRESENCE_SLOT if is_presence else old] -= 1
             s.state = st
             if st == SESSION_ENDED:
-                if _agent_kind(ag) == LOGGED_OUT:
+                if rows_t is PlainRows:
+                    kind = _agent_kind_of_queues(ag)
+                else:
+                    kind = _agent_kind(ag)
+                if kind == LOGGED_OUT:
                     ag.last_logoff = t
             else:
                 ag.n_open[PRESENCE_SLOT if is_presence else st] += 1
@@ -800,6 +815,7 @@ def scan(
     const int64_t[::1] agents_lookup=None,
     int n_threads=1,
     bint vector_pick=True,
+    bint presence_before=True,
 ) -> tuple:
     """Apply rows in input order. Returns (status, row, interval_rows, reason_rows):
     `row` is where a status other than STATUS_OK stopped (then the state arrays are
@@ -816,7 +832,9 @@ def scan(
     Any status other than STATUS_OK, STATUS_TIMEOUT and STATUS_NO_MEMORY is then only
     "some row is bad": the caller restores the states and reruns on one thread, which
     names the first bad row. `vector_pick=False` forces the scalar listing of each
-    thread's rows (the tests compare both)."""
+    thread's rows (the tests compare both). `presence_before=False` says that no row
+    applied to these records so far had a presence flag (fresh records, or chunks
+    without presence): rows without presence then take the plain copy of the loop."""
     cdef int64_t n = time.shape[0]
     cdef int64_t n_sessions = sessions.shape[0] // <Py_ssize_t>sizeof(TimelineSession)
     cdef int64_t n_agents = agents.shape[0] // <Py_ssize_t>sizeof(TimelineAgent)
@@ -873,6 +891,7 @@ def scan(
     a.seq0 = seq0
     a.deadline = deadline
     a.vector_pick = vector_pick
+    a.presence_before = presence_before
     # one tally, pair of row buffers, status and stop row per thread
     tallies = np.zeros((n_threads, 7), dtype=np.int64)
     cdef int64_t[:, ::1] tally_view = tallies

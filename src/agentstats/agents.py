@@ -215,6 +215,7 @@ class AgentAggregator:
         self._agent_keys = KeyCodes("agent")
         self._reason_keys = KeyCodes("reason")
         self._had_reasons = False      # some committed chunk had a reason column
+        self._had_presence = False     # some committed chunk had a presence column
         self._session_states = _new_sessions(0)
         self._session_cold = _new_session_cold(0)
         self._agent_states = _new_agents(0)
@@ -329,7 +330,7 @@ class AgentAggregator:
                 width=width, seq0=self._rows, deadline=deadline,
                 codes_lo=sessions_coded.lo, codes_lookup=sessions_coded.lookup,
                 agents_lo=agents_coded.lo, agents_lookup=agents_coded.lookup,
-                n_threads=n_threads)
+                n_threads=n_threads, presence_before=self._had_presence)
 
         def restore():
             # the scan writes to the grown copies only: the committed records are the
@@ -398,6 +399,7 @@ class AgentAggregator:
         self._agent_keys.commit()
         self._reason_keys.commit()
         self._had_reasons = self._had_reasons or reason is not None
+        self._had_presence = self._had_presence or presence is not None
         self._session_states = session_states
         self._session_cold = session_cold
         self._agent_states = agent_states
