@@ -345,11 +345,6 @@ cdef inline int _agent_kind(TimelineAgent* ag) noexcept nogil:
     return _KIND_OF[agentstats_timeline_nonzero4(ag.n_open) | (ag.n_open[PRESENCE_SLOT] > 0)]
 
 
-cdef inline int _agent_kind_of_queues(TimelineAgent* ag) noexcept nogil:
-    """_agent_kind of an agent that has never had a presence session open."""
-    return _KIND_OF[agentstats_timeline_nonzero4(ag.n_open)]
-
-
 cdef inline int _flush_bucket(TimelineAgent* ag, int64_t agent, RowBuffer* intervals) noexcept nogil:
     cdef int64_t row[N_INTERVAL]
     cdef uint64_t logged_in = ag.b_times[0] + ag.b_times[1] + ag.b_times[2] + ag.b_times[3]
@@ -519,6 +514,15 @@ cdef inline bint _plain_rows(const ScanInput* input) noexcept nogil:
     return (input.codes_lookup == NULL and input.agent_lookup == NULL
             and input.reasons_in == NULL and input.presence_in == NULL and input.width <= 0
             and not input.presence_before)
+
+
+cdef inline int _kind_in_force(const rows_t* rows_kind, TimelineAgent* ag) noexcept nogil:
+    """_agent_kind in the row loop: the plain copy's records never had a presence session
+    open (see _plain_rows), so its presence count is 0 and not read."""
+    if rows_t is PlainRows:
+        return _KIND_OF[agentstats_timeline_nonzero4(ag.n_open)]
+    else:
+        return _agent_kind(ag)
 
 
 cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thread,
@@ -692,10 +696,7 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                     status = _NEEDS_ORDER
                     break
                 if t > last:
-                    if rows_t is PlainRows:
-                        kind = _agent_kind_of_queues(ag)
-                    else:
-                        kind = _agent_kind(ag)
+                    kind = _kind_in_force(rows_kind, ag)
                     if kind != LOGGED_OUT:
                         ag.times[kind] += <uint64_t>t - <uint64_t>last
                         if width > 0 and _spend_intervals(ag, agent, last, t, kind, origin, width,
@@ -720,11 +721,7 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                 ag.n_open[PRESENCE_SLOT if is_presence else old] -= 1
             s.state = st
             if st == SESSION_ENDED:
-                if rows_t is PlainRows:
-                    kind = _agent_kind_of_queues(ag)
-                else:
-                    kind = _agent_kind(ag)
-                if kind == LOGGED_OUT:
+                if _kind_in_force(rows_kind, ag) == LOGGED_OUT:
                     ag.last_logoff = t
             else:
                 ag.n_open[PRESENCE_SLOT if is_presence else st] += 1

@@ -246,7 +246,7 @@ class IntervalRollup:
             return np.full(len(key), -1, dtype=np.int64)
         table = np.empty(len(uniques) + 1, dtype=np.int64)
         table[-1] = -1                        # local code -1 (missing) stays -1
-        for i, value in enumerate(uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)):
+        for i, value in enumerate(uniques.tolist()):
             code = self._key_code.get(value)
             if code is None:
                 code = self._key_code[value] = len(self._keys)
