@@ -63,13 +63,25 @@ def debug_kernel(tmp_path_factory):
     return module
 
 
+def _debug_module(debug_kernel, pattern: str):
+    """Load one extension of the debug build (by its file name pattern) as a module."""
+    built = next(debug_kernel.built_lib.glob(pattern))
+    spec = importlib.util.spec_from_file_location(f"agentstats.{built.name.split('.')[0]}", built)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _use_module(monkeypatch, name: str, module) -> None:
+    """The package uses `module` as its extension `name` for the rest of the test."""
+    monkeypatch.setattr(agentstats, name, module, raising=False)
+    monkeypatch.setitem(sys.modules, f"agentstats.{name}", module)
+
+
 def test_debug_build_of_the_queue_loop_gives_the_same_answers(debug_kernel, monkeypatch):
     from agentstats.queues import MISSING, CallColumns, queue_stats
 
-    built = next(debug_kernel.build_dir.glob("_queues*"))
-    spec = importlib.util.spec_from_file_location("agentstats._queues", built)
-    debug_queues = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(debug_queues)
+    debug_queues = _debug_module(debug_kernel, "_queues*")
     rng = np.random.default_rng(5)
     n = 500
     enter = rng.integers(0, 20_000, n)
@@ -83,17 +95,13 @@ def test_debug_build_of_the_queue_loop_gives_the_same_answers(debug_kernel, monk
     calls = []
     loop = debug_queues.queue_cells
     monkeypatch.setattr(debug_queues, "queue_cells", lambda *a, **k: calls.append(1) or loop(*a, **k))
-    monkeypatch.setattr(agentstats, "_queues", debug_queues, raising=False)
-    monkeypatch.setitem(sys.modules, "agentstats._queues", debug_queues)
+    _use_module(monkeypatch, "_queues", debug_queues)
     got = [queue_stats(cols, interval=i, as_of=15_000).to_pandas() for i in (None, 15)]
     assert len(calls) == 2 and all(g.equals(w) for g, w in zip(got, want))
 
 
 def test_debug_build_of_the_agent_timeline_gives_the_twin_answers(debug_kernel, monkeypatch):
-    built = next(debug_kernel.built_lib.glob("_agents*"))
-    spec = importlib.util.spec_from_file_location("_agents", built)
-    debug_agents = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(debug_agents)
+    debug_agents = _debug_module(debug_kernel, "_agents*")
     # the module, imported here: the package's names load on first use, so it may not be yet
     monkeypatch.setattr(importlib.import_module("agentstats.agents"), "_agents", debug_agents)
     from test_agents import _assert_same_as_twin, _kernel_table
@@ -128,15 +136,11 @@ def test_debug_build_gives_the_reference_answers(debug_kernel, monkeypatch):
 
 def test_debug_build_of_the_queue_log_tokenizer_gives_the_twin_answers(debug_kernel, monkeypatch, tmp_path):
     # bounds checks on: the tokenizer never reads or writes past its arrays (SPEC 6.5 lines)
-    built = next(debug_kernel.built_lib.glob("_qlog.*"))   # not _qlog_calls, _qlog_agents
-    spec = importlib.util.spec_from_file_location("agentstats._qlog", built)
-    debug_qlog = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(debug_qlog)
+    debug_qlog = _debug_module(debug_kernel, "_qlog.*")   # not _qlog_calls, _qlog_agents
     calls = []
     tokenize = debug_qlog.tokenize_block
     monkeypatch.setattr(debug_qlog, "tokenize_block", lambda *a: calls.append(1) or tokenize(*a))
-    monkeypatch.setattr(agentstats, "_qlog", debug_qlog, raising=False)
-    monkeypatch.setitem(sys.modules, "agentstats._qlog", debug_qlog)
+    _use_module(monkeypatch, "_qlog", debug_qlog)
     from test_hostile_io import ONE_BAD_LINE, with_line
     from test_qlog_tokenizer import same_on_both_engines
 
@@ -152,12 +156,8 @@ def test_debug_build_of_the_queue_log_tokenizer_gives_the_twin_answers(debug_ker
 
 def test_debug_build_of_the_line_stage_gives_the_twin_answers(debug_kernel, monkeypatch, tmp_path):
     # bounds checks on: the compiled line stage (agentstats._qlog_lines) against its twin
-    built = next(debug_kernel.built_lib.glob("_qlog_lines*"))
-    spec = importlib.util.spec_from_file_location("agentstats._qlog_lines", built)
-    debug_lines = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(debug_lines)
-    monkeypatch.setattr(agentstats, "_qlog_lines", debug_lines, raising=False)
-    monkeypatch.setitem(sys.modules, "agentstats._qlog_lines", debug_lines)
+    debug_lines = _debug_module(debug_kernel, "_qlog_lines*")
+    _use_module(monkeypatch, "_qlog_lines", debug_lines)
     from test_hostile_io import ONE_BAD_LINE, with_line
     from test_qlog_lines import EDGE_CASES, same_stages
 
@@ -180,12 +180,8 @@ def test_debug_build_of_the_call_side_gives_the_same_answers(debug_kernel, monke
     # bounds checks on: the compiled call side (agentstats._qlog_calls, SPEC 8.1) with
     # blocks carrying their own callid tables, compacted after every block, against the
     # tracker reading one table of the import
-    built = next(debug_kernel.built_lib.glob("_qlog_calls.*"))
-    spec = importlib.util.spec_from_file_location("agentstats._qlog_calls", built)
-    debug_calls = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(debug_calls)
-    monkeypatch.setattr(agentstats, "_qlog_calls", debug_calls, raising=False)
-    monkeypatch.setitem(sys.modules, "agentstats._qlog_calls", debug_calls)
+    debug_calls = _debug_module(debug_kernel, "_qlog_calls.*")
+    _use_module(monkeypatch, "_qlog_calls", debug_calls)
     from test_queue_streaming import EDGES, assert_block_callids_same, assert_same_table, log_lines, streamed_and_kept
 
     from agentstats.demo import write_queue_log
@@ -206,14 +202,10 @@ def test_debug_build_of_the_call_side_gives_the_same_answers(debug_kernel, monke
 def test_debug_build_of_the_agent_translation_gives_the_twin_answers(debug_kernel, monkeypatch, tmp_path):
     # bounds checks on: the compiled queue_log agent translation (SPEC 6.1 - 6.6) against
     # its plain-Python twin on every hand-made case and a demo log, cut into blocks
-    built = next(debug_kernel.built_lib.glob("_qlog_agents.*"))
-    spec = importlib.util.spec_from_file_location("agentstats._qlog_agents", built)
-    debug_agents = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(debug_agents)
+    debug_agents = _debug_module(debug_kernel, "_qlog_agents.*")
     calls = []
     read = debug_agents.AgentState.read
-    monkeypatch.setattr(agentstats, "_qlog_agents", debug_agents, raising=False)
-    monkeypatch.setitem(sys.modules, "agentstats._qlog_agents", debug_agents)
+    _use_module(monkeypatch, "_qlog_agents", debug_agents)
     from test_qlog_translate import EDGES, assert_same, importer_lines, log_lines
 
     from agentstats.demo import demo_log_path
@@ -234,12 +226,8 @@ def test_debug_build_of_the_agent_translation_gives_the_twin_answers(debug_kerne
 def test_debug_build_of_the_alias_inference_gives_the_twin_answers(debug_kernel, monkeypatch, tmp_path):
     # bounds and None checks on: the compiled alias inference (agentstats._qlog_aliases,
     # SPEC 6.4) against its plain-Python twin on the hand-made cases and a demo log
-    built = next(debug_kernel.built_lib.glob("_qlog_aliases.*"))
-    spec = importlib.util.spec_from_file_location("agentstats._qlog_aliases", built)
-    debug_aliases = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(debug_aliases)
-    monkeypatch.setattr(agentstats, "_qlog_aliases", debug_aliases, raising=False)
-    monkeypatch.setitem(sys.modules, "agentstats._qlog_aliases", debug_aliases)
+    debug_aliases = _debug_module(debug_kernel, "_qlog_aliases.*")
+    _use_module(monkeypatch, "_qlog_aliases", debug_aliases)
     from test_qlog_aliases import HAND_MADE, _write, both_engines
 
     from agentstats.demo import demo_log_path
