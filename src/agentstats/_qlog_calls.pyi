@@ -1,5 +1,7 @@
 """Stub of the compiled call side of the queue_log translation (src/agentstats/_qlog_calls.pyx); checked by mypy.stubtest."""
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 from typing_extensions import disjoint_base
@@ -13,6 +15,7 @@ KIND_EXIT: int
 REASONS: tuple[str, ...]
 NOTES: tuple[str, ...]
 RECORD_WIDTH: int
+FULL_FIELDS: tuple[str, ...]
 
 @disjoint_base
 class CallState:
@@ -66,9 +69,11 @@ class CallState:
     def __len__(self) -> int: ...
     def column(self, offset: int) -> NDArray[np.int64]: ...
     def callid_codes(self) -> NDArray[np.int32]: ...
+    def seqs(self) -> NDArray[np.int64]: ...
+    @property
+    def created(self) -> int: ...
     def take_final(
-        self,
-    ) -> tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
-               NDArray[np.int8], NDArray[np.bool_], NDArray[np.int64]] | None: ...
+        self, full: bool = False, everything: bool = False,
+    ) -> tuple[Any, ...] | None: ...
     def notes(self) -> tuple[int, ...]: ...
     def working_set(self) -> tuple[int, int, int, int]: ...

@@ -346,7 +346,6 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
     from rich.console import Console
 
     from .hresult import TapiError
-    from .io.queue_log import import_queue_log
 
     # Not a terminal (a pipe, a file, a test): wide enough for every column.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
@@ -364,11 +363,39 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             return run_calls_report(args, inputs, console=console, title=title)
         except (TapiError, ValueError, TypeError) as exc:
             raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
-    total = sum(size or 0 for size in sizes)
     as_of = _as_of(args.as_of, args.zone)
     if args.html:
         return _write_html(args, inputs, kind, console, as_of=as_of, wrapup=wrapup, aliases=aliases,
                            infer=infer, title=title)
+    calls_writer = _streamed_calls(args, kind)
+    try:
+        return _run_import_report(args, inputs, kind, console, sizes, as_of=as_of, wrapup=wrapup,
+                                  aliases=aliases, infer=infer, title=title, calls_writer=calls_writer)
+    finally:
+        if calls_writer is not None:
+            calls_writer.discard()      # its file was moved to the destination, or the report failed
+
+
+def _streamed_calls(args: argparse.Namespace, kind: str) -> Any:
+    """--calls FILE.csv of a queue_log: the writer that writes the stays while the log is
+    read (None: the call table is written from every stay at the end)."""
+    if not args.calls or kind != "queue_log" or Path(args.calls).suffix.lower() != ".csv":
+        return None
+    from .report.calls_file import CallsCsvWriter
+
+    try:
+        return CallsCsvWriter(args.calls, zone=args.zone)
+    except OSError as exc:
+        raise InputError(f"{args.calls}: cannot write the call table ({_os_error_text(exc)})") from exc
+
+
+def _run_import_report(args: argparse.Namespace, inputs: list[Path], kind: str, console: Any,
+                       sizes: list[int | None], *, as_of: Any, wrapup: dict[str, int],
+                       aliases: dict[str, str], infer: bool, title: str, calls_writer: Any) -> int:
+    from .hresult import TapiError
+    from .io.queue_log import import_queue_log
+
+    total = sum(size or 0 for size in sizes)
     started = time.perf_counter()
     importer_diag: dict[str, Any] | None = None
     intervals = None
@@ -413,10 +440,13 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             if window is not None:
                 options["on_chunk"] = _both(options.get("on_chunk"), lambda c: window.update(
                     c.session, c.time, c.state, wait=c.wait, agent=c.agent, acd_group=c.acd_group))
-            # Memory: the per-call records are kept only for --calls FILE; else each call is
-            # folded into the queue statistics (--by queue) once no later line can change it.
-            options["keep_calls"] = bool(args.calls)
-            if args.by == "queue" and not args.calls:
+            # Memory: the per-call records are kept only for --calls FILE.parquet/.json; else
+            # each call is folded into the queue statistics (--by queue) once no later line
+            # can change it, and written to --calls FILE.csv then.
+            options["keep_calls"] = bool(args.calls) and calls_writer is None
+            if calls_writer is not None:
+                options["call_sink"] = calls_writer.add
+            if args.by == "queue" and not options["keep_calls"]:
                 options["queue_stats"] = dict(
                     interval=args.interval or None, service_level=tuple(args.service_levels),
                     tz=args.zone,
@@ -476,11 +506,16 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
 
         if kind != "queue_log":
             raise InputError("--calls needs a queue_log input (an event table has no callers)")
+        diagnostics = {"lines": importer_diag, "events": table.diagnostics}
         try:
-            from .localtime import localise_frame
+            if calls_writer is not None:
+                from .report.queues import commit_streamed_calls
 
-            write_calls(localise_frame(result.calls, args.zone), args.calls,
-                        diagnostics={"lines": importer_diag, "events": table.diagnostics})
+                commit_streamed_calls(calls_writer, diagnostics=diagnostics)
+            else:
+                from .localtime import localise_frame
+
+                write_calls(localise_frame(result.calls, args.zone), args.calls, diagnostics=diagnostics)
         except (OSError, ValueError) as exc:
             raise InputError(f"{args.calls}: {exc}") from exc
     if kind == "queue_log" and by == "queue" and _screen_of_numpy_rows(args):

@@ -116,11 +116,8 @@ def write_report(frame: pd.DataFrame, path: str | os.PathLike, *,
             temps.append(Path(temp_name))
         _write(frame, temps[0], suffix, diagnostics, sheet, dict(tables or {}))
         if len(temps) > 1:
-            temps[1].write_text(json.dumps(diagnostics, indent=1, default=_jsonable) + "\n", encoding="utf-8")
-        for temp, target in zip(temps, targets):
-            os.chmod(temp, _mode_for(target))
-        for temp, target in zip(temps, targets):
-            os.replace(temp, target)
+            write_accounting(temps[1], diagnostics)
+        commit(temps, targets)
     except BaseException:
         for temp in temps:
             temp.unlink(missing_ok=True)
@@ -128,16 +125,38 @@ def write_report(frame: pd.DataFrame, path: str | os.PathLike, *,
     return path
 
 
+def csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as a CSV file holds it: local times as ISO 8601 text with their UTC
+    offset (naive UTC ones are formatted by to_csv's date_format)."""
+    import pandas as pd
+
+    frame = frame.copy()
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].map(lambda t: "" if pd.isna(t) else t.isoformat())
+    return frame
+
+
+def write_accounting(path: Path, diagnostics: Mapping[str, Any] | None) -> None:
+    """The line accounting as JSON (OUT.accounting.json beside a CSV)."""
+    path.write_text(json.dumps(diagnostics, indent=1, default=_jsonable) + "\n", encoding="utf-8")
+
+
+def commit(temps: list[Path], targets: list[Path]) -> None:
+    """Move complete temporary files over their targets (each with the permissions of
+    the file it replaces)."""
+    for temp, target in zip(temps, targets):
+        os.chmod(temp, _mode_for(target))
+    for temp, target in zip(temps, targets):
+        os.replace(temp, target)
+
+
 def _write(frame: pd.DataFrame, path: Path, suffix: str, diagnostics: dict[str, Any] | None,
            sheet: str, tables: dict[str, pd.DataFrame]) -> None:
     import pandas as pd
 
     if suffix == ".csv":
-        frame = frame.copy()
-        for column in frame.columns:     # local times keep their UTC offset (ISO 8601)
-            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
-                frame[column] = frame[column].map(lambda t: "" if pd.isna(t) else t.isoformat())
-        frame.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        csv_ready(frame).to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
     elif suffix in (".parquet", ".pq"):
         import pyarrow as pa
         import pyarrow.parquet as pq
