@@ -272,3 +272,86 @@ def test_rows_held_stay_bounded(monkeypatch, tmp_path):
     assert writer.peak_pending <= 200 + bound
     assert writer.rows == total > 5 * (200 + bound)
     assert not done.exists()
+
+
+# -- the per-session file, a slice of sessions at a time --------------------------------------
+
+def session_files(monkeypatch, tmp_path, log, extra, rows):
+    """(sliced, whole) bytes of `report LOG -o s.csv` and of its accounting."""
+    from agentstats.report import rows as report_rows
+
+    monkeypatch.setattr(report_rows, "SLICE_ROWS", rows)
+    out = {}
+    for how in ("sliced", "whole"):
+        if how == "whole":
+            monkeypatch.setattr(cli, "_csv_by_slices", lambda args, result: False)
+        path = tmp_path / f"s_{how}.csv"
+        assert cli.main(["report", *map(str, log), *extra, "-o", str(path), "-q"]) == 0
+        out[how] = (path.read_bytes(), (tmp_path / f"s_{how}.accounting.json").read_bytes())
+    return out["sliced"], out["whole"]
+
+
+@pytest.mark.parametrize("extra", [[], ["--tz", "Europe/Rome"], ["--agent", "A*", "--queue", "s*"],
+                                   ["--from", "2026-03-02T12:00:00"], ["--as-of", "2026-03-02T12:00:00"]],
+                         ids=lambda e: " ".join(e) or "plain")
+@pytest.mark.parametrize("rows", [1, 7, 1 << 16])
+def test_session_file_by_slices_same_bytes(monkeypatch, tmp_path, extra, rows):
+    log = tmp_path / "queue_log"
+    write_queue_log(log, agents=20, days=2, seed=4, dirty=True)
+    sliced, whole = session_files(monkeypatch, tmp_path, [log], extra, rows)
+    assert sliced == whole
+    assert sliced[0].count(b"\n") >= 3
+
+
+@pytest.mark.skipif(not SHARED_LOGS, reason="the shared queue_log samples are not beside the checkout")
+@pytest.mark.parametrize("path", SHARED_LOGS, ids=lambda p: p.name)
+def test_session_file_by_slices_shared_samples(monkeypatch, tmp_path, path):
+    sliced, whole = session_files(monkeypatch, tmp_path, [path], [], 3)
+    assert sliced == whole
+
+
+@settings(max_examples=40, deadline=None)
+@given(lines=call_logs(), rows=st.integers(1, 5))
+def test_session_file_by_slices_hypothesis(tmp_path_factory, lines, rows):
+    """Hypothesis: caller logs with agents' CONNECTs (sessions of static members)."""
+    from agentstats.report import rows as report_rows
+
+    tmp = tmp_path_factory.mktemp("s")
+    log = tmp / "queue_log"
+    log.write_text("".join("|".join([str(H + line[0]), *line[1:]]) + "\n" for line in lines))
+    was, real = report_rows.SLICE_ROWS, cli._csv_by_slices
+    out = []
+    try:
+        report_rows.SLICE_ROWS = rows
+        for sliced in (True, False):
+            cli._csv_by_slices = real if sliced else (lambda args, result: False)
+            path = tmp / f"s_{sliced}.csv"
+            code = cli.main(["report", str(log), "-o", str(path), "-q"])
+            out.append((code, path.read_bytes() if path.exists() else None))
+    finally:
+        report_rows.SLICE_ROWS, cli._csv_by_slices = was, real
+    assert out[0] == out[1]
+
+
+def test_session_file_failing_mid_way_leaves_no_file(monkeypatch, tmp_path):
+    from agentstats.report import rows as report_rows
+    from agentstats.report import files
+
+    monkeypatch.setattr(report_rows, "SLICE_ROWS", 5)
+    log = tmp_path / "in" / "queue_log"
+    log.parent.mkdir()
+    write_queue_log(log, agents=20, days=2, seed=4)
+    out = tmp_path / "out"
+    out.mkdir()
+    real, parts = files.csv_ready, []
+
+    def fail_later(frame):
+        parts.append(len(frame))
+        if len(parts) == 3:
+            raise OSError(28, "No space left on device")
+        return real(frame)
+
+    monkeypatch.setattr(files, "csv_ready", fail_later)
+    assert cli.main(["report", str(log), "-o", str(out / "s.csv"), "-q"]) == 1
+    assert len(parts) == 3
+    assert list(out.iterdir()) == []

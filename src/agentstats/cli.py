@@ -469,6 +469,10 @@ def _run_import_report(args: argparse.Namespace, inputs: list[Path], kind: str, 
                 from .report.rows import session_rows
 
                 sessions = session_rows(result)     # the same rows, without pandas
+            elif args.by == "session" and _csv_by_slices(args, result):
+                from .report.rows import session_slices
+
+                sessions = session_slices(result)   # the same rows, a slice at a time
             elif args.by == "session":
                 sessions = result.to_pandas()
         else:
@@ -559,7 +563,9 @@ def _run_import_report(args: argparse.Namespace, inputs: list[Path], kind: str, 
         by = "interval"
     elif by == "session":
         frame = sessions
-        if "label" in frame.columns:
+        if not hasattr(frame, "columns"):
+            pass                    # sorted already (report.rows.session_slices)
+        elif "label" in frame.columns:
             frame = frame.sort_values(["agent", "acd_group", "instance"], kind="stable").reset_index(drop=True)
     else:
         from .rollup import rollup
@@ -578,6 +584,13 @@ def _run_import_report(args: argparse.Namespace, inputs: list[Path], kind: str, 
 
 #: set (to anything) to build every report through pandas: the tests compare both ways
 _PANDAS_ROWS_ENV = "AGENTSTATS_PANDAS_ROWS"
+
+
+def _csv_by_slices(args: argparse.Namespace, result: Any) -> bool:
+    """Is this per-session report a CSV file of a queue_log with sessions? Its rows are
+    then built and written a slice at a time (report.rows.session_slices)."""
+    return (bool(args.output) and Path(args.output).suffix.lower() == ".csv" and len(result.table) > 0
+            and not os.environ.get(_PANDAS_ROWS_ENV))
 
 
 def _screen_of_numpy_rows(args: argparse.Namespace) -> bool:
@@ -727,9 +740,15 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
           aliases_inferred: list[str], elapsed: float) -> int:
     """Write the report to a file or the screen, then the line and event accounting."""
     from .localtime import localise_frame
-    from .report import print_diagnostics, print_table
+    from .report import print_table
     from .report.filters import filter_rows
 
+    zone = getattr(args, "zone", None)
+    if not hasattr(frame, "columns"):      # a CSV written a slice at a time (report.files.FrameSlices)
+        queues = args.queue_patterns
+        frame = frame.map(lambda part: localise_frame(
+            filter_rows(part, agents=args.agent_patterns, queues=queues), zone))
+        return _write_file(args, console, frame, by, importer_diag, kernel_diag, aliases_inferred, elapsed)
     try:
         frame = filter_rows(frame, agents=args.agent_patterns,
                             queues=args.queue_patterns if by not in ("agent", "interval") or "agent" not in frame
@@ -737,7 +756,6 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
     except ValueError as exc:
         raise InputError(str(exc)) from exc
 
-    zone = getattr(args, "zone", None)
     if getattr(args, "open_days", None) is not None or getattr(args, "open_hours", None) is not None:
         from .report.opening_hours import keep_open
 
@@ -746,21 +764,7 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
     zone_name = str(zone) if zone is not None else "UTC"
 
     if args.output:
-        from .report.files import accounting_path, write_report
-
-        try:
-            out = write_report(frame, args.output, sheet=_SHEETS.get(by, by),
-                               diagnostics={"lines": importer_diag, "events": kernel_diag})
-        except OSError as exc:
-            raise InputError(f"{args.output}: cannot write the report ({_os_error_text(exc)}); "
-                             f"an existing file of that name is unchanged") from exc
-        except ValueError as exc:
-            raise InputError(f"{args.output}: {exc}") from exc
-        except ImportError as exc:
-            raise InputError(f"{args.output}: writing Excel files needs openpyxl "
-                             f"(pip install 'agentstats[excel]'): {exc}") from exc
-        console.print(f"wrote {len(frame):,} rows to {out}"
-                      + (f" (line accounting in {accounting_path(out)})" if out.suffix.lower() == ".csv" else ""))
+        return _write_file(args, console, frame, by, importer_diag, kernel_diag, aliases_inferred, elapsed)
     else:
         subtitle = f"as of {_local_text(when, zone)} {zone_name}" if when is not None else ""
         if by == "queue_calls":
@@ -774,13 +778,42 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
             print_table(frame, title=f"{title} — {len(frame):,} {by if by != 'session' else 'session'}"
                                      f"{'s' if len(frame) != 1 else ''} {subtitle}",
                         console=console, limit=args.limit or None, by=by, zone=zone_name)
+    _print_accounting(args, console, importer_diag, kernel_diag, aliases_inferred, elapsed)
+    return 0
+
+
+def _write_file(args: argparse.Namespace, console: Any, frame: Any, by: str, importer_diag: Any,
+                kernel_diag: dict[str, int], aliases_inferred: list[str], elapsed: float) -> int:
+    """-o OUT: the report to a file, then the line and event accounting."""
+    from .report.files import accounting_path, write_report
+
+    try:
+        out = write_report(frame, args.output, sheet=_SHEETS.get(by, by),
+                           diagnostics={"lines": importer_diag, "events": kernel_diag})
+    except OSError as exc:
+        raise InputError(f"{args.output}: cannot write the report ({_os_error_text(exc)}); "
+                         f"an existing file of that name is unchanged") from exc
+    except ValueError as exc:
+        raise InputError(f"{args.output}: {exc}") from exc
+    except ImportError as exc:
+        raise InputError(f"{args.output}: writing Excel files needs openpyxl "
+                         f"(pip install 'agentstats[excel]'): {exc}") from exc
+    console.print(f"wrote {len(frame):,} rows to {out}"
+                  + (f" (line accounting in {accounting_path(out)})" if out.suffix.lower() == ".csv" else ""))
+    _print_accounting(args, console, importer_diag, kernel_diag, aliases_inferred, elapsed)
+    return 0
+
+
+def _print_accounting(args: argparse.Namespace, console: Any, importer_diag: Any, kernel_diag: dict[str, int],
+                      aliases_inferred: list[str], elapsed: float) -> None:
+    from .report import print_diagnostics
+
     if not args.quiet:
         print_diagnostics(console, importer=importer_diag, kernel=kernel_diag, aliases=aliases_inferred,
                           list_aliases=args.list_aliases)
         if importer_diag is not None and elapsed > 1:
             console.print(f"[dim]{importer_diag['lines']:,} lines in {elapsed:.1f} s "
                           f"({importer_diag['lines'] / elapsed:,.0f} lines/s)[/dim]")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["write_report", "FILE_SUFFIXES", "accounting_rows", "accounting_path", "PARQUET_KEY"]
+__all__ = ["write_report", "FILE_SUFFIXES", "accounting_rows", "accounting_path", "PARQUET_KEY", "FrameSlices"]
 
 FILE_SUFFIXES = (".csv", ".parquet", ".json", ".xlsx")
 PARQUET_KEY = b"agentstats.accounting"
@@ -54,6 +54,30 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (pd.Timedelta, np.timedelta64)):
         return int(pd.Timedelta(value).total_seconds())
     return value
+
+
+class FrameSlices:
+    """A report table given as consecutive slices of its rows (frames with the same
+    columns), so that a CSV file is written a slice at a time instead of from one frame
+    of every row. `make` returns a new iterator of the slices; :meth:`map` applies a
+    row-wise step (a filter, the time zone) to each slice; ``rows`` counts the rows
+    given out by the latest pass."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+        self.rows = 0
+
+    def __iter__(self) -> Any:
+        self.rows = 0
+        for frame in self._make():
+            self.rows += len(frame)
+            yield frame
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def map(self, step: Any) -> FrameSlices:
+        return FrameSlices(lambda: (step(frame) for frame in self._make()))
 
 
 def accounting_path(path: str | os.PathLike) -> Path:
@@ -106,6 +130,10 @@ def write_report(frame: pd.DataFrame, path: str | os.PathLike, *,
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq", ".json", ".xlsx"):
         raise ValueError(f"{path}: the output must end in .csv, .parquet, .json or .xlsx")
+    if isinstance(frame, FrameSlices) and suffix != ".csv":
+        import pandas as pd
+
+        frame = pd.concat(list(frame), ignore_index=True)      # (only a CSV is written by slices)
     targets = [path] + ([accounting_path(path)] if suffix == ".csv" and diagnostics is not None else [])
     temps = []
     try:
@@ -155,7 +183,11 @@ def _write(frame: pd.DataFrame, path: Path, suffix: str, diagnostics: dict[str, 
            sheet: str, tables: dict[str, pd.DataFrame]) -> None:
     import pandas as pd
 
-    if suffix == ".csv":
+    if suffix == ".csv" and isinstance(frame, FrameSlices):
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            for i, part in enumerate(frame):
+                csv_ready(part).to_csv(out, index=False, header=i == 0, date_format="%Y-%m-%dT%H:%M:%SZ")
+    elif suffix == ".csv":
         csv_ready(frame).to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
     elif suffix in (".parquet", ".pq"):
         import pyarrow as pa
