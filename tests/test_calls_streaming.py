@@ -200,11 +200,11 @@ def test_a_failing_report_leaves_no_file(fold_often, monkeypatch, tmp_path, erro
     written = []
     real = CallsCsvWriter._write_main
 
-    def fail_later(self, frame, seq):
+    def fail_later(self, seq, lines):
         written.append(len(seq))
         if len(written) == 3:
             raise error
-        real(self, frame, seq)
+        real(self, seq, lines)
 
     monkeypatch.setattr(CallsCsvWriter, "_write_main", fail_later)
     code = cli.main(["report", str(log), "--by", "queue", "--calls", str(calls), "-o", str(out / "q.csv"), "-q"])

@@ -59,9 +59,12 @@ class CallsCsvWriter:
         self._side_path: Path | None = None
         self._side: Any = None
         self._next = 0                  # the seq of the next row to place
-        self._pending: list[pd.DataFrame] = []
+        # rows waiting behind a stay still held: their seqs and CSV lines, batch by batch
+        # (a line is some 150 bytes, a pandas row several times that)
+        self._pending_seq: list[np.ndarray] = []
+        self._pending_lines: list[list[bytes]] = []
         self._pending_n = 0
-        self._header = False
+        self._header: bytes | None = None
         self._gap_seq: list[int] = []   # gaps, ascending seq: where each goes in the main file
         self._gap_at: list[int] = []
         self._filled: dict[int, tuple[int, int]] = {}   # gap seq -> (offset, length) in the side file
@@ -84,14 +87,17 @@ class CallsCsvWriter:
         """Rows of stays no later line can change (any seq order)."""
         if not len(frame):
             return
-        seq = frame["seq"].to_numpy()
+        seq = frame["seq"].to_numpy(dtype=np.int64)
+        lines = self._lines(frame)
         late = seq < self._next
         if late.any():              # rows of gaps left earlier
-            self._fill_gaps(frame[late])
-            frame = frame[~late]
-        if len(frame):
-            self._pending.append(frame)
-            self._pending_n += len(frame)
+            self._fill_gaps(seq[late], [line for line, gap in zip(lines, late.tolist()) if gap])
+            lines = [line for line, gap in zip(lines, late.tolist()) if not gap]
+            seq = seq[~late]
+        if len(seq):
+            self._pending_seq.append(seq)
+            self._pending_lines.append(lines)
+            self._pending_n += len(seq)
             self.peak_pending = max(self.peak_pending, self._pending_n)
         self._drain(final=False)
 
@@ -101,11 +107,12 @@ class CallsCsvWriter:
         half of the rest around the stays still held (gaps)."""
         if not self._pending_n:
             return
-        import pandas as pd
-
-        frame = pd.concat(self._pending, ignore_index=True) if len(self._pending) > 1 else self._pending[0]
-        frame = frame.sort_values("seq", kind="stable", ignore_index=True) if len(self._pending) > 1 else frame
-        seq = frame["seq"].to_numpy()
+        seq = np.concatenate(self._pending_seq)
+        lines = [line for batch in self._pending_lines for line in batch]
+        if len(self._pending_seq) > 1:
+            order = np.argsort(seq, kind="stable")
+            seq = seq[order]
+            lines = [lines[i] for i in order.tolist()]
         n = len(seq)
         placed = seq == self._next + np.arange(n)     # no gap before them
         in_order = n if placed.all() else int(np.argmin(placed))
@@ -116,36 +123,36 @@ class CallsCsvWriter:
         else:
             cut = in_order
         if cut:
-            self._write_main(frame.iloc[:cut], seq[:cut])
-        rest = frame.iloc[cut:]
-        self._pending = [rest] if len(rest) else []
-        self._pending_n = len(rest)
+            self._write_main(seq[:cut], lines[:cut])
+        self._pending_seq = [seq[cut:]] if cut < n else []
+        self._pending_lines = [lines[cut:]] if cut < n else []
+        self._pending_n = n - cut
 
     # -- writing -----------------------------------------------------------------------
 
-    def _lines(self, frame: pd.DataFrame, *, header: bool) -> list[bytes]:
-        """The CSV text of the rows (and the header line first), one bytes a row."""
+    def _lines(self, frame: pd.DataFrame) -> list[bytes]:
+        """The CSV line of each row (bytes, with its line end); the header is kept the
+        first time."""
         from ..localtime import localise_frame
         from .files import csv_ready
 
         rows = csv_ready(localise_frame(frame.drop(columns="seq"), self.zone))
-        text = rows.to_csv(None, index=False, header=header, date_format=_DATE_FORMAT,
-                           lineterminator="\n").encode("utf-8")
-        lines = text.split(b"\n")[:-1]
-        if len(lines) == len(frame) + header:
-            return [line + b"\n" for line in lines]
-        # a value holds a line end (quoted): one row at a time
-        out = [rows.iloc[:0].to_csv(None, index=False, lineterminator="\n").encode("utf-8")] if header else []
-        for i in range(len(rows)):
-            out.append(rows.iloc[i:i + 1].to_csv(None, index=False, header=False, date_format=_DATE_FORMAT,
-                                                 lineterminator="\n").encode("utf-8"))
-        return out
+        text = rows.to_csv(None, index=False, date_format=_DATE_FORMAT, lineterminator="\n").encode("utf-8")
+        lines = [line + b"\n" for line in text.split(b"\n")[:-1]]
+        if len(lines) != len(frame) + 1:
+            # a value holds a line end (quoted): one row at a time
+            lines = [rows.iloc[:0].to_csv(None, index=False, lineterminator="\n").encode("utf-8")]
+            for i in range(len(rows)):
+                lines.append(rows.iloc[i:i + 1].to_csv(None, index=False, header=False, date_format=_DATE_FORMAT,
+                                                       lineterminator="\n").encode("utf-8"))
+        header = lines.pop(0)
+        if self._header is None:
+            self._header = header
+        return lines
 
-    def _write_main(self, frame: pd.DataFrame, seq: np.ndarray) -> None:
-        lines = self._lines(frame, header=not self._header)
-        if not self._header:
-            self._main.write(lines.pop(0))
-            self._header = True
+    def _write_main(self, seq: np.ndarray, lines: list[bytes]) -> None:
+        if self._main.tell() == 0:
+            self._main.write(self._header or b"")
         # the stays not among these rows, up to the last of them, are gaps: still held
         start = 0
         for i in np.flatnonzero(seq != np.concatenate(([self._next], seq[:-1] + 1))).tolist():
@@ -160,15 +167,14 @@ class CallsCsvWriter:
         self._next = int(seq[-1]) + 1
         self.rows += len(seq)
 
-    def _fill_gaps(self, frame: pd.DataFrame) -> None:
+    def _fill_gaps(self, seq: np.ndarray, lines: list[bytes]) -> None:
         if self._side is None:
             self._side_path = self._temp()
             self._side = open(self._side_path, "wb")
-        lines = self._lines(frame, header=False)
-        for seq, line in zip(frame["seq"].tolist(), lines):
-            self._filled[int(seq)] = (self._side.tell(), len(line))
+        for one, line in zip(seq.tolist(), lines):
+            self._filled[one] = (self._side.tell(), len(line))
             self._side.write(line)
-        self.rows += len(frame)
+        self.rows += len(seq)
 
     # -- the end -----------------------------------------------------------------------
 
@@ -177,10 +183,10 @@ class CallsCsvWriter:
         the complete temporary file (`empty`: the table's columns, for a log without
         calls)."""
         self._drain(final=True)
-        if not self._header:
-            self._main.write(self._lines(empty.assign(seq=np.zeros(0, np.int64))[["seq", *empty.columns]],
-                                         header=True)[0])
-            self._header = True
+        if self._main.tell() == 0:
+            if self._header is None:
+                self._lines(empty.assign(seq=np.zeros(0, np.int64))[["seq", *empty.columns]])
+            self._main.write(self._header or b"")
         missing = [seq for seq in self._gap_seq if seq not in self._filled]
         if missing:
             raise RuntimeError(f"{len(missing)} calls were never written to the call table")
