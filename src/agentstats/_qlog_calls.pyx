@@ -564,16 +564,29 @@ cdef class CallState:
         """Callids held in the callid table (the pinned "" and "NONE" included)."""
         return self.cid_at.size() - 1
 
-    def callid_names(self):
-        """The callid table: ``(count, UTF-8 names joined by LF)`` in token order."""
+    def callid_names(self, tokens=None):
+        """The callid table: ``(count, UTF-8 names joined by LF)`` in token order; with
+        `tokens` (int codes into the table), the names of those tokens in their order."""
         cdef vector[char] joined
-        cdef size_t k, n = self.cid_at.size() - 1
-        for k in range(n):
+        cdef size_t k, c, n = self.cid_at.size() - 1
+        cdef const int64_t[::1] picked
+        if tokens is None:
+            for k in range(n):
+                if k:
+                    joined.push_back(10)
+                joined.insert(joined.end(), self.cid_spelled.begin() + self.cid_at[k],
+                              self.cid_spelled.begin() + self.cid_at[k + 1])
+            return n, (joined.data()[:joined.size()] if joined.size() else b"")
+        picked = np.ascontiguousarray(tokens, dtype=np.int64)
+        for k in range(<size_t>picked.shape[0]):
+            if picked[k] < 0 or <size_t>picked[k] >= n:
+                raise IndexError(f"callid token {picked[k]} is not in the table of {n}")
+            c = <size_t>picked[k]
             if k:
                 joined.push_back(10)
-            joined.insert(joined.end(), self.cid_spelled.begin() + self.cid_at[k],
-                          self.cid_spelled.begin() + self.cid_at[k + 1])
-        return n, (joined.data()[:joined.size()] if joined.size() else b"")
+            joined.insert(joined.end(), self.cid_spelled.begin() + self.cid_at[c],
+                          self.cid_spelled.begin() + self.cid_at[c + 1])
+        return <size_t>picked.shape[0], (joined.data()[:joined.size()] if joined.size() else b"")
 
     def compact_callids(self):
         """Keep in the callid table only the callids still referred to: the pinned ""

@@ -445,6 +445,8 @@ def _verb_tables(verbs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 #: records held before the compiled tracker first folds the final ones (keep_calls=False)
 _FOLD_MIN = 1 << 16
+#: new records after which the compiled tracker with a sink folds again (keep_calls=False)
+_SINK_FOLD = 1 << 14
 #: callids the compiled tracker's own table may hold beyond twice the live ones before
 #: it is compacted (blocks with their own callid tables; negative: after every block)
 _CALLID_SLACK = 1 << 16
@@ -493,7 +495,7 @@ class CompiledCallTracker:
         #: :class:`agentstats.queues.QueueAccumulator`, or None: dropped) and forgotten
         self.keep_calls = bool(keep_calls)
         self.accumulator = accumulator
-        self._fold_at = _FOLD_MIN
+        self._fold_at = _FOLD_MIN if sink is None else min(_FOLD_MIN, _SINK_FOLD)
         self._block_callids: bool | None = None     # decided by the first block
         self._compact_at = _CALLID_SLACK            # callid table size that compacts it
         self.aliases = aliases if aliases is not None else {}
@@ -537,8 +539,10 @@ class CompiledCallTracker:
                 outcome=outcome, flowed_in=flowed_in, flowed_out_at=flowed_out_at), end=end)
         if final is not None and full:
             self.sink(self._rows(final))
-        # amortised: the next fold once the records held have doubled
-        self._fold_at = max(_FOLD_MIN, 2 * len(self._state))
+        # amortised: the next fold once the records held have doubled; rows for a sink
+        # every _SINK_FOLD new records (the rows of a fold are built at once)
+        self._fold_at = max(_FOLD_MIN, 2 * len(self._state)) if not full else \
+            len(self._state) + min(_FOLD_MIN, _SINK_FOLD)
 
     def _rows(self, final: tuple) -> Any:
         """The rows of the per-call table of records handed out by take_final(full=True)."""
@@ -552,12 +556,11 @@ class CompiledCallTracker:
         return frame
 
     def _callid_texts(self, codes: np.ndarray) -> list[str]:
-        if self._block_callids:
-            count, joined = self._state.callid_names()
-            names = joined.decode("utf-8").split("\n") if count else []
-        else:
+        if not self._block_callids:
             names = self.names.callids.names
-        return [names[code] for code in codes.tolist()]
+            return [names[code] for code in codes.tolist()]
+        count, joined = self._state.callid_names(codes)     # only those (a fold's)
+        return joined.decode("utf-8").split("\n") if count else []
 
     def finish(self, end: int | None) -> Any:
         """The end of the log: the queue table of the accumulator (None without one),
