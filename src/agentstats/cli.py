@@ -563,7 +563,7 @@ def _run_import_report(args: argparse.Namespace, inputs: list[Path], kind: str, 
         by = "interval"
     elif by == "session":
         frame = sessions
-        if not hasattr(frame, "columns"):
+        if _by_slices(frame):
             pass                    # sorted already (report.rows.session_slices)
         elif "label" in frame.columns:
             frame = frame.sort_values(["agent", "acd_group", "instance"], kind="stable").reset_index(drop=True)
@@ -591,6 +591,12 @@ def _csv_by_slices(args: argparse.Namespace, result: Any) -> bool:
     then built and written a slice at a time (report.rows.session_slices)."""
     return (bool(args.output) and Path(args.output).suffix.lower() == ".csv" and len(result.table) > 0
             and not os.environ.get(_PANDAS_ROWS_ENV))
+
+
+def _by_slices(frame: Any) -> bool:
+    from .report.files import FrameSlices
+
+    return isinstance(frame, FrameSlices)
 
 
 def _screen_of_numpy_rows(args: argparse.Namespace) -> bool:
@@ -744,7 +750,7 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
     from .report.filters import filter_rows
 
     zone = getattr(args, "zone", None)
-    if not hasattr(frame, "columns"):      # a CSV written a slice at a time (report.files.FrameSlices)
+    if _by_slices(frame):                   # a CSV written a slice at a time
         queues = args.queue_patterns
         frame = frame.map(lambda part: localise_frame(
             filter_rows(part, agents=args.agent_patterns, queues=queues), zone))
