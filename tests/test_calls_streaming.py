@@ -355,3 +355,20 @@ def test_session_file_failing_mid_way_leaves_no_file(monkeypatch, tmp_path):
     assert cli.main(["report", str(log), "-o", str(out / "s.csv"), "-q"]) == 1
     assert len(parts) == 3
     assert list(out.iterdir()) == []
+
+
+def test_session_columns_taken_for_some_sessions(tmp_path):
+    """The lazy session columns of a compiled import: every column read whole, and taken
+    for some sessions (a slice of the per-session file), as the lists of every session."""
+    from agentstats.io.queue_log import import_queue_log
+
+    log = tmp_path / "queue_log"
+    write_queue_log(log, agents=15, days=2, seed=6, dirty=True)
+    columns = import_queue_log(log, keep_calls=False).session_columns
+    whole = {name: list(values) for name, values in columns.items()}
+    ids = np.asarray([5, 0, 3, 3, len(whole["session"]) - 1])
+    for name, values in columns.take(ids).items():
+        assert list(values) == [whole[name][i] for i in ids], name
+    assert isinstance(columns["instance"], np.ndarray) and columns["session"].dtype == np.int64
+    with pytest.raises(KeyError):
+        columns["nothing"]

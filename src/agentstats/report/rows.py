@@ -141,9 +141,13 @@ def session_slices(result: Any, *, rows: int | None = None) -> Any:
                 ticks_per_second=table.ticks_per_second, time_unit=table.time_unit, has_wait=table.has_wait,
                 diagnostics=table.diagnostics, as_of=table.as_of,
                 meta={name: values[at] for name, values in table.meta.items()})
-            ids = keys[at].tolist()
-            side = _sessions_frame({name: values[keys[at]] if isinstance(values, np.ndarray)
-                                    else [values[i] for i in ids] for name, values in columns.items()})
+            take = getattr(columns, "take", None)     # built for these sessions alone
+            if take is not None:
+                side = _sessions_frame(take(keys[at]))
+            else:
+                ids = keys[at].tolist()
+                side = _sessions_frame({name: values[keys[at]] if isinstance(values, np.ndarray)
+                                        else [values[i] for i in ids] for name, values in columns.items()})
             frame = part.to_pandas()
             yield frame.merge(side.drop(columns=[c for c in ("agent", "acd_group") if c in frame.columns]),
                               on="session", how="left")
