@@ -372,3 +372,13 @@ def test_session_columns_taken_for_some_sessions(tmp_path):
     assert isinstance(columns["instance"], np.ndarray) and columns["session"].dtype == np.int64
     with pytest.raises(KeyError):
         columns["nothing"]
+
+
+def test_a_row_given_twice_is_an_error_not_a_silent_loss(tmp_path):
+    writer = CallsCsvWriter(tmp_path / "out.csv")
+    writer.add(frame_of([0, 1]))
+    writer.add(frame_of([0]))
+    with pytest.raises(RuntimeError, match="once each"):
+        writer.finish(frame_of([]).drop(columns="seq"))
+    writer.discard()
+    assert list(tmp_path.iterdir()) == []
