@@ -44,6 +44,20 @@ cdef enum:
     F_ENDED_BY = 12
     WIDTH = 13
 
+# The other fields of a final record handed out by take_final(full=True).
+cdef enum:
+    X_SEQ = 0
+    X_CALLID = 1
+    X_TALK = 2
+    X_CALL_END = 3
+    X_LINE_AT = 4
+    X_AGENT = 5
+    X_WAIT_SOURCE = 6
+    X_ENDED_BY = 7
+    X_PREV_QUEUE = 8
+    X_NEXT_QUEUE = 9
+    FULL_WIDTH = 10
+
 # Outcomes and wait sources (agentstats.io.queue_calls).
 cdef enum:
     O_WAITING = 0
@@ -100,6 +114,9 @@ NOTES = ("no_callid", "no_queue", "second_connect", "queue_orphan", "call_end_un
          "talk_mismatch")
 #: int64 values per record
 RECORD_WIDTH = WIDTH
+#: the keys of take_final(full=True)'s eighth item (in X_* order)
+FULL_FIELDS = ("seq", "callid", "talk", "call_end", "line_at", "agent", "wait_source", "ended_by",
+               "prev_queue", "next_queue")
 
 
 # -- an int64 -> int64 hash table (linear probing, backward-shift deletion) ------------
@@ -238,7 +255,9 @@ cdef inline int64_t _seconds(int64_t value, int64_t latest) noexcept nogil:
 cdef struct State:
     int64_t *rec            # n_records x WIDTH
     int32_t *rec_callid     # the callid code of each record
+    int64_t *rec_seq        # the order each record began in (0, 1, ...: kept when folding)
     int64_t n_records
+    int64_t n_created       # records ever made (the next record's seq)
     int64_t cap_records
     Map open_stays          # (callid, queue) -> open record
     Map ended               # (callid, queue) -> latest ended record
@@ -267,6 +286,7 @@ cdef int64_t _new(State *self, int32_t callid, int32_t queue, int64_t enter, int
     cdef int64_t *row
     cdef int64_t *bigger
     cdef int32_t *bigger_callid
+    cdef int64_t *bigger_seq
     cdef int32_t code
     if r == self.cap_records:
         cap = 2 * self.cap_records
@@ -278,6 +298,10 @@ cdef int64_t _new(State *self, int32_t callid, int32_t queue, int64_t enter, int
         if bigger_callid == NULL:
             return -1
         self.rec_callid = bigger_callid
+        bigger_seq = <int64_t *>realloc(self.rec_seq, cap * sizeof(int64_t))
+        if bigger_seq == NULL:
+            return -1
+        self.rec_seq = bigger_seq
         self.cap_records = cap
     code = queue_out[queue]
     if code < 0:
@@ -299,6 +323,8 @@ cdef int64_t _new(State *self, int32_t callid, int32_t queue, int64_t enter, int
     row[F_WAIT_SOURCE] = W_MISSING
     row[F_ENDED_BY] = 0
     self.rec_callid[r] = callid
+    self.rec_seq[r] = self.n_created
+    self.n_created += 1
     self.n_records = r + 1
     return r
 
@@ -427,14 +453,17 @@ cdef class CallState:
         self.s.memory = 0
         self.s.latest = 0
         self.s.n_folded = 0
+        self.s.n_created = 0
         self.s.cap_records = 1024
         self.s.cap_forget = 1024
         self.s.rec = <int64_t *>malloc(self.s.cap_records * WIDTH * sizeof(int64_t))
         self.s.rec_callid = <int32_t *>malloc(self.s.cap_records * sizeof(int32_t))
+        self.s.rec_seq = <int64_t *>malloc(self.s.cap_records * sizeof(int64_t))
         self.s.forget_t = <int64_t *>malloc(self.s.cap_forget * sizeof(int64_t))
         self.s.forget_key = <int64_t *>malloc(self.s.cap_forget * sizeof(int64_t))
         self.s.forget_rec = <int64_t *>malloc(self.s.cap_forget * sizeof(int64_t))
-        if (self.s.rec == NULL or self.s.rec_callid == NULL or self.s.forget_t == NULL
+        if (self.s.rec == NULL or self.s.rec_callid == NULL or self.s.rec_seq == NULL
+                or self.s.forget_t == NULL
                 or self.s.forget_key == NULL or self.s.forget_rec == NULL
                 or _map_alloc(&self.s.open_stays, 64) != ST_OK
                 or _map_alloc(&self.s.ended, 64) != ST_OK
@@ -454,6 +483,7 @@ cdef class CallState:
     def __dealloc__(self):
         free(self.s.rec)
         free(self.s.rec_callid)
+        free(self.s.rec_seq)
         free(self.s.forget_t)
         free(self.s.forget_key)
         free(self.s.forget_rec)
@@ -534,16 +564,29 @@ cdef class CallState:
         """Callids held in the callid table (the pinned "" and "NONE" included)."""
         return self.cid_at.size() - 1
 
-    def callid_names(self):
-        """The callid table: ``(count, UTF-8 names joined by LF)`` in token order."""
+    def callid_names(self, tokens=None):
+        """The callid table: ``(count, UTF-8 names joined by LF)`` in token order; with
+        `tokens` (int codes into the table), the names of those tokens in their order."""
         cdef vector[char] joined
-        cdef size_t k, n = self.cid_at.size() - 1
-        for k in range(n):
+        cdef size_t k, c, n = self.cid_at.size() - 1
+        cdef const int64_t[::1] picked
+        if tokens is None:
+            for k in range(n):
+                if k:
+                    joined.push_back(10)
+                joined.insert(joined.end(), self.cid_spelled.begin() + self.cid_at[k],
+                              self.cid_spelled.begin() + self.cid_at[k + 1])
+            return n, (joined.data()[:joined.size()] if joined.size() else b"")
+        picked = np.ascontiguousarray(tokens, dtype=np.int64)
+        for k in range(<size_t>picked.shape[0]):
+            if picked[k] < 0 or <size_t>picked[k] >= n:
+                raise IndexError(f"callid token {picked[k]} is not in the table of {n}")
+            c = <size_t>picked[k]
             if k:
                 joined.push_back(10)
-            joined.insert(joined.end(), self.cid_spelled.begin() + self.cid_at[k],
-                          self.cid_spelled.begin() + self.cid_at[k + 1])
-        return n, (joined.data()[:joined.size()] if joined.size() else b"")
+            joined.insert(joined.end(), self.cid_spelled.begin() + self.cid_at[c],
+                          self.cid_spelled.begin() + self.cid_at[c + 1])
+        return <size_t>picked.shape[0], (joined.data()[:joined.size()] if joined.size() else b"")
 
     def compact_callids(self):
         """Keep in the callid table only the callids still referred to: the pinned ""
@@ -808,7 +851,22 @@ cdef class CallState:
             view[i] = self.s.rec_callid[i]
         return out
 
-    def take_final(self):
+    def seqs(self):
+        """The seq of every record held: the order it began in among all the records
+        ever made (a new int64 array, ascending)."""
+        cdef Py_ssize_t i, n = self.s.n_records
+        out = np.empty(n, dtype=np.int64)
+        cdef int64_t[::1] view = out
+        for i in range(n):
+            view[i] = self.s.rec_seq[i]
+        return out
+
+    @property
+    def created(self):
+        """Records ever made (held or handed out)."""
+        return self.s.n_created
+
+    def take_final(self, bint full=False, bint everything=False):
         """Hand out the records no later line can change, and stop holding them.
 
         A record is final when no open stay, ended stay or flow source refers to it and
@@ -816,7 +874,12 @@ cdef class CallState:
         records, in record order, as a tuple (queue int32, enter, leave, wait int64,
         outcome int8, flowed_in bool, flowed_out_at int64), or None when there is none;
         the records still held are moved to the front (their order kept), and a record
-        that flowed in from a record handed out keeps flowed_in (its prev is -2)."""
+        that flowed in from a record handed out keeps flowed_in (its prev is -2 - the
+        queue code of that record). With `full`, the tuple has an eighth item: a dict of
+        the other fields of the final records (seq, callid, talk, call_end, line_at,
+        agent, wait_source, ended_by int64, prev_queue and next_queue: the queue code of
+        the stay flowed in from / out to, -1 for none). With `everything` (the end of the
+        log), every record is handed out and the working state emptied."""
         cdef State *st = &self.s
         cdef Py_ssize_t n = st.n_records, r, j, k, m_i, n_final = 0
         cdef int64_t prev, nxt, e, v
@@ -835,7 +898,14 @@ cdef class CallState:
             m = maps[m_i]
             for k in range(m.mask + 1):
                 if m.keys[k] != NOTHING:
-                    held[m.vals[k]] = 1
+                    if everything:
+                        m.keys[k] = NOTHING
+                    else:
+                        held[m.vals[k]] = 1
+            if everything:
+                m.size = 0
+        if everything:
+            st.forget_head = st.forget_tail = 0
         # final: not held, and flowed in from nothing or from a final (or handed-out) record
         for r in range(n):
             prev = st.rec[r * WIDTH + F_PREV]
@@ -858,28 +928,49 @@ cdef class CallState:
         cdef int8_t[::1] o_outcome = outcome_arr
         cdef uint8_t[::1] o_in = flowed_in_arr
         cdef int64_t[::1] o_out = flowed_out_arr
+        # the other fields (full): one int64 row of FULL_WIDTH values a final record
+        more_arr = np.empty((n_final if full else 0, FULL_WIDTH), dtype=np.int64)
+        cdef int64_t[:, ::1] o_more = more_arr
         cdef int64_t *row
         j = 0
         k = 0
         for r in range(n):
             row = st.rec + r * WIDTH
+            prev = row[F_PREV]
             if newidx[r] < 0:
                 o_queue[j] = <int32_t>row[F_QUEUE]
                 o_enter[j] = row[F_ENTER]
                 o_leave[j] = row[F_LEAVE]
                 o_wait[j] = row[F_WAIT]
                 o_outcome[j] = <int8_t>row[F_OUTCOME]
-                o_in[j] = row[F_PREV] != -1
+                o_in[j] = prev != -1
                 nxt = row[F_NEXT]
                 if nxt >= 0:   # the flow out happens when the next queue's stay begins
                     e = st.rec[nxt * WIDTH + F_ENTER]
                     o_out[j] = e if e != INT64_MIN else st.rec[nxt * WIDTH + F_LEAVE]
                 else:
                     o_out[j] = INT64_MIN
+                if full:
+                    o_more[j, X_SEQ] = st.rec_seq[r]
+                    o_more[j, X_CALLID] = st.rec_callid[r]
+                    o_more[j, X_TALK] = row[F_TALK]
+                    o_more[j, X_CALL_END] = row[F_CALL_END]
+                    o_more[j, X_LINE_AT] = row[F_LINE_AT]
+                    o_more[j, X_AGENT] = row[F_AGENT]
+                    o_more[j, X_WAIT_SOURCE] = row[F_WAIT_SOURCE]
+                    o_more[j, X_ENDED_BY] = row[F_ENDED_BY]
+                    # (a final record's source is final too: in this batch, or handed out)
+                    o_more[j, X_PREV_QUEUE] = (st.rec[prev * WIDTH + F_QUEUE] if prev >= 0
+                                               else -1 if prev == -1 else -2 - prev)
+                    o_more[j, X_NEXT_QUEUE] = st.rec[nxt * WIDTH + F_QUEUE] if nxt >= 0 else -1
                 j += 1
             else:
                 newidx[r] = k
                 k += 1
+                if prev >= 0 and newidx[prev] < 0:
+                    # flowed in from a record handed out now: keep that stay's queue (the
+                    # records have not moved yet)
+                    row[F_PREV] = -2 - st.rec[prev * WIDTH + F_QUEUE]
         # move the held records to the front, renumbering their links
         for r in range(n):
             if newidx[r] < 0:
@@ -888,13 +979,14 @@ cdef class CallState:
             row = st.rec + r * WIDTH
             prev = row[F_PREV]
             if prev >= 0:
-                row[F_PREV] = newidx[prev] if newidx[prev] >= 0 else -2
+                row[F_PREV] = newidx[prev]    # held: its source was handed out above otherwise
             nxt = row[F_NEXT]
             if nxt >= 0:
                 row[F_NEXT] = newidx[nxt]     # a held record's next is held (it is not final)
             if k != r:
                 memmove(st.rec + k * WIDTH, row, WIDTH * sizeof(int64_t))
                 st.rec_callid[k] = st.rec_callid[r]
+                st.rec_seq[k] = st.rec_seq[r]
         for m_i in range(3):
             m = maps[m_i]
             for k in range(m.mask + 1):
@@ -906,8 +998,11 @@ cdef class CallState:
             st.forget_rec[k] = newidx[v] if v >= 0 else -1
         st.n_records = n - n_final
         st.n_folded += n_final
-        return (queue_arr, enter_arr, leave_arr, wait_arr, outcome_arr,
-                flowed_in_arr.view(np.bool_), flowed_out_arr)
+        out = (queue_arr, enter_arr, leave_arr, wait_arr, outcome_arr,
+               flowed_in_arr.view(np.bool_), flowed_out_arr)
+        if full:
+            return out + ({name: more_arr[:, i] for i, name in enumerate(FULL_FIELDS)},)
+        return out
 
     def notes(self):
         """The note counts, in NOTES order."""

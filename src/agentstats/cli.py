@@ -346,7 +346,6 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
     from rich.console import Console
 
     from .hresult import TapiError
-    from .io.queue_log import import_queue_log
 
     # Not a terminal (a pipe, a file, a test): wide enough for every column.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
@@ -364,11 +363,39 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             return run_calls_report(args, inputs, console=console, title=title)
         except (TapiError, ValueError, TypeError) as exc:
             raise InputError(str(getattr(exc, "detail", "") or exc)) from exc
-    total = sum(size or 0 for size in sizes)
     as_of = _as_of(args.as_of, args.zone)
     if args.html:
         return _write_html(args, inputs, kind, console, as_of=as_of, wrapup=wrapup, aliases=aliases,
                            infer=infer, title=title)
+    calls_writer = _streamed_calls(args, kind)
+    try:
+        return _run_import_report(args, inputs, kind, console, sizes, as_of=as_of, wrapup=wrapup,
+                                  aliases=aliases, infer=infer, title=title, calls_writer=calls_writer)
+    finally:
+        if calls_writer is not None:
+            calls_writer.discard()      # its file was moved to the destination, or the report failed
+
+
+def _streamed_calls(args: argparse.Namespace, kind: str) -> Any:
+    """--calls FILE.csv of a queue_log: the writer that writes the stays while the log is
+    read (None: the call table is written from every stay at the end)."""
+    if not args.calls or kind != "queue_log" or Path(args.calls).suffix.lower() != ".csv":
+        return None
+    from .report.calls_file import CallsCsvWriter
+
+    try:
+        return CallsCsvWriter(args.calls, zone=args.zone)
+    except OSError as exc:
+        raise InputError(f"{args.calls}: cannot write the call table ({_os_error_text(exc)})") from exc
+
+
+def _run_import_report(args: argparse.Namespace, inputs: list[Path], kind: str, console: Any,
+                       sizes: list[int | None], *, as_of: Any, wrapup: dict[str, int],
+                       aliases: dict[str, str], infer: bool, title: str, calls_writer: Any) -> int:
+    from .hresult import TapiError
+    from .io.queue_log import import_queue_log
+
+    total = sum(size or 0 for size in sizes)
     started = time.perf_counter()
     importer_diag: dict[str, Any] | None = None
     intervals = None
@@ -413,10 +440,13 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
             if window is not None:
                 options["on_chunk"] = _both(options.get("on_chunk"), lambda c: window.update(
                     c.session, c.time, c.state, wait=c.wait, agent=c.agent, acd_group=c.acd_group))
-            # Memory: the per-call records are kept only for --calls FILE; else each call is
-            # folded into the queue statistics (--by queue) once no later line can change it.
-            options["keep_calls"] = bool(args.calls)
-            if args.by == "queue" and not args.calls:
+            # Memory: the per-call records are kept only for --calls FILE.parquet/.json; else
+            # each call is folded into the queue statistics (--by queue) once no later line
+            # can change it, and written to --calls FILE.csv then.
+            options["keep_calls"] = bool(args.calls) and calls_writer is None
+            if calls_writer is not None:
+                options["call_sink"] = calls_writer.add
+            if args.by == "queue" and not options["keep_calls"]:
                 options["queue_stats"] = dict(
                     interval=args.interval or None, service_level=tuple(args.service_levels),
                     tz=args.zone,
@@ -439,6 +469,10 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
                 from .report.rows import session_rows
 
                 sessions = session_rows(result)     # the same rows, without pandas
+            elif args.by == "session" and _csv_by_slices(args, result):
+                from .report.rows import session_slices
+
+                sessions = session_slices(result)   # the same rows, a slice at a time
             elif args.by == "session":
                 sessions = result.to_pandas()
         else:
@@ -476,11 +510,16 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
 
         if kind != "queue_log":
             raise InputError("--calls needs a queue_log input (an event table has no callers)")
+        diagnostics = {"lines": importer_diag, "events": table.diagnostics}
         try:
-            from .localtime import localise_frame
+            if calls_writer is not None:
+                from .report.queues import commit_streamed_calls
 
-            write_calls(localise_frame(result.calls, args.zone), args.calls,
-                        diagnostics={"lines": importer_diag, "events": table.diagnostics})
+                commit_streamed_calls(calls_writer, diagnostics=diagnostics)
+            else:
+                from .localtime import localise_frame
+
+                write_calls(localise_frame(result.calls, args.zone), args.calls, diagnostics=diagnostics)
         except (OSError, ValueError) as exc:
             raise InputError(f"{args.calls}: {exc}") from exc
     if kind == "queue_log" and by == "queue" and _screen_of_numpy_rows(args):
@@ -524,7 +563,9 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
         by = "interval"
     elif by == "session":
         frame = sessions
-        if "label" in frame.columns:
+        if _by_slices(frame):
+            pass                    # sorted already (report.rows.session_slices)
+        elif "label" in frame.columns:
             frame = frame.sort_values(["agent", "acd_group", "instance"], kind="stable").reset_index(drop=True)
     else:
         from .rollup import rollup
@@ -543,6 +584,19 @@ def _run_report(args: argparse.Namespace, inputs: list[Path], *, wrapup: dict[st
 
 #: set (to anything) to build every report through pandas: the tests compare both ways
 _PANDAS_ROWS_ENV = "AGENTSTATS_PANDAS_ROWS"
+
+
+def _csv_by_slices(args: argparse.Namespace, result: Any) -> bool:
+    """Is this per-session report a CSV file of a queue_log with sessions? Its rows are
+    then built and written a slice at a time (report.rows.session_slices)."""
+    return (bool(args.output) and Path(args.output).suffix.lower() == ".csv" and len(result.table) > 0
+            and not os.environ.get(_PANDAS_ROWS_ENV))
+
+
+def _by_slices(frame: Any) -> bool:
+    from .report.files import FrameSlices
+
+    return isinstance(frame, FrameSlices)
 
 
 def _screen_of_numpy_rows(args: argparse.Namespace) -> bool:
@@ -692,9 +746,15 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
           aliases_inferred: list[str], elapsed: float) -> int:
     """Write the report to a file or the screen, then the line and event accounting."""
     from .localtime import localise_frame
-    from .report import print_diagnostics, print_table
+    from .report import print_table
     from .report.filters import filter_rows
 
+    zone = getattr(args, "zone", None)
+    if _by_slices(frame):                   # a CSV written a slice at a time
+        queues = args.queue_patterns
+        frame = frame.map(lambda part: localise_frame(
+            filter_rows(part, agents=args.agent_patterns, queues=queues), zone))
+        return _write_file(args, console, frame, by, importer_diag, kernel_diag, aliases_inferred, elapsed)
     try:
         frame = filter_rows(frame, agents=args.agent_patterns,
                             queues=args.queue_patterns if by not in ("agent", "interval") or "agent" not in frame
@@ -702,7 +762,6 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
     except ValueError as exc:
         raise InputError(str(exc)) from exc
 
-    zone = getattr(args, "zone", None)
     if getattr(args, "open_days", None) is not None or getattr(args, "open_hours", None) is not None:
         from .report.opening_hours import keep_open
 
@@ -711,21 +770,7 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
     zone_name = str(zone) if zone is not None else "UTC"
 
     if args.output:
-        from .report.files import accounting_path, write_report
-
-        try:
-            out = write_report(frame, args.output, sheet=_SHEETS.get(by, by),
-                               diagnostics={"lines": importer_diag, "events": kernel_diag})
-        except OSError as exc:
-            raise InputError(f"{args.output}: cannot write the report ({_os_error_text(exc)}); "
-                             f"an existing file of that name is unchanged") from exc
-        except ValueError as exc:
-            raise InputError(f"{args.output}: {exc}") from exc
-        except ImportError as exc:
-            raise InputError(f"{args.output}: writing Excel files needs openpyxl "
-                             f"(pip install 'agentstats[excel]'): {exc}") from exc
-        console.print(f"wrote {len(frame):,} rows to {out}"
-                      + (f" (line accounting in {accounting_path(out)})" if out.suffix.lower() == ".csv" else ""))
+        return _write_file(args, console, frame, by, importer_diag, kernel_diag, aliases_inferred, elapsed)
     else:
         subtitle = f"as of {_local_text(when, zone)} {zone_name}" if when is not None else ""
         if by == "queue_calls":
@@ -739,13 +784,42 @@ def _show(args: argparse.Namespace, console: Any, frame: Any, by: str, title: st
             print_table(frame, title=f"{title} — {len(frame):,} {by if by != 'session' else 'session'}"
                                      f"{'s' if len(frame) != 1 else ''} {subtitle}",
                         console=console, limit=args.limit or None, by=by, zone=zone_name)
+    _print_accounting(args, console, importer_diag, kernel_diag, aliases_inferred, elapsed)
+    return 0
+
+
+def _write_file(args: argparse.Namespace, console: Any, frame: Any, by: str, importer_diag: Any,
+                kernel_diag: dict[str, int], aliases_inferred: list[str], elapsed: float) -> int:
+    """-o OUT: the report to a file, then the line and event accounting."""
+    from .report.files import accounting_path, write_report
+
+    try:
+        out = write_report(frame, args.output, sheet=_SHEETS.get(by, by),
+                           diagnostics={"lines": importer_diag, "events": kernel_diag})
+    except OSError as exc:
+        raise InputError(f"{args.output}: cannot write the report ({_os_error_text(exc)}); "
+                         f"an existing file of that name is unchanged") from exc
+    except ValueError as exc:
+        raise InputError(f"{args.output}: {exc}") from exc
+    except ImportError as exc:
+        raise InputError(f"{args.output}: writing Excel files needs openpyxl "
+                         f"(pip install 'agentstats[excel]'): {exc}") from exc
+    console.print(f"wrote {len(frame):,} rows to {out}"
+                  + (f" (line accounting in {accounting_path(out)})" if out.suffix.lower() == ".csv" else ""))
+    _print_accounting(args, console, importer_diag, kernel_diag, aliases_inferred, elapsed)
+    return 0
+
+
+def _print_accounting(args: argparse.Namespace, console: Any, importer_diag: Any, kernel_diag: dict[str, int],
+                      aliases_inferred: list[str], elapsed: float) -> None:
+    from .report import print_diagnostics
+
     if not args.quiet:
         print_diagnostics(console, importer=importer_diag, kernel=kernel_diag, aliases=aliases_inferred,
                           list_aliases=args.list_aliases)
         if importer_diag is not None and elapsed > 1:
             console.print(f"[dim]{importer_diag['lines']:,} lines in {elapsed:.1f} s "
                           f"({importer_diag['lines'] / elapsed:,.0f} lines/s)[/dim]")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -121,9 +121,12 @@ class QueueCallTracker:
 
     def __init__(self, *, aliases: Mapping[str, str] | None = None, memory: int = DEFAULT_MEMORY,
                  where_of: Callable[[int], str] | None = None, keep_calls: bool = True,
-                 accumulator: Any = None) -> None:
+                 accumulator: Any = None, sink: Callable[[Any], None] | None = None) -> None:
         self.aliases = aliases if aliases is not None else {}
         self.where_of = where_of
+        # the per-call rows are handed to `sink` (one frame, a ``seq`` column first) at
+        # the end; the compiled tracker hands them out as they become final
+        self.sink = sink
         self.memory = int(memory)
         # The plain tracker keeps its records either way; without keep_calls they are only
         # folded into the accumulator at the end (the compiled tracker folds as it goes).
@@ -152,7 +155,11 @@ class QueueCallTracker:
 
     def finish(self, end: int | None) -> Any:
         """The end of the log: the queue table of the accumulator (None without one),
-        every record folded at the report time `end`."""
+        every record folded at the report time `end` (and handed to the sink)."""
+        if self.sink is not None:
+            frame = self.frame()
+            frame.insert(0, "seq", np.arange(len(frame), dtype=np.int64))
+            self.sink(frame)
         if self.accumulator is None:
             return None
         self.accumulator.add(self.columns(), end=end)
@@ -336,49 +343,66 @@ class QueueCallTracker:
             leave=leave,
             wait=self.column("wait"),
             outcome=self.column("outcome").astype(np.int8),
-            flowed_in=self.column("prev") != -1,      # -2: flowed in from a folded record
+            flowed_in=self.column("prev") != -1,      # <= -2: flowed in from a folded record
             flowed_out_at=flowed_out_at,
             ticks_per_second=1,
         )
 
     def frame(self):
         """The per-call table as a pandas DataFrame, one row per stay (see docs/queues.md)."""
-        import pandas as pd
-
-        queue_names = np.asarray(self.queues.names + [None], dtype=object)
-        agent_names = np.asarray(self.agents.names + [None], dtype=object)
         queue, prev, nxt = self.column("queue"), self.column("prev"), self.column("next")
 
-        def times(field: str) -> Any:
-            return pd.Series(self.column(field).astype("datetime64[s]"))     # MISSING is NaT's bits
-
-        def seconds(field: str) -> Any:
-            values = self.column(field)
-            missing = values == MISSING
-            return pd.arrays.IntegerArray(np.where(missing, 0, values), missing)
-
         def flow(other: np.ndarray) -> np.ndarray:
-            return queue_names[np.where(other >= 0, queue[np.maximum(other, 0)], -1)] if len(other) \
-                else np.empty(0, dtype=object)
+            # -2 - code: flowed from a record already handed out (compiled tracker)
+            codes = np.where(other >= 0, queue[np.maximum(other, 0)], np.where(other <= -2, -2 - other, -1))
+            return codes if len(other) else np.zeros(0, dtype=np.int64)
 
-        frame = pd.DataFrame({
-            "callid": pd.array(self.callids(), dtype=object),
-            "queue": queue_names[queue],
-            "outcome": np.asarray(OUTCOMES, dtype=object)[self.column("outcome")],
-            "enter": times("enter"),
-            "leave": times("leave"),
-            "wait": seconds("wait"),
-            "wait_source": np.asarray(WAIT_SOURCES, dtype=object)[self.column("wait_source")],
-            "agent": agent_names[self.column("agent")],
-            "talk": seconds("talk"),
-            "call_end": times("call_end"),
-            "ended_by": np.asarray(ENDED_BY, dtype=object)[self.column("ended_by")],
-            "flowed_in_from": flow(prev),
-            "flowed_out_to": flow(nxt),
-        })
-        if self.where_of is not None:
-            frame["first_line"] = pd.array([self.where_of(int(c)) for c in self.column("line_at")], dtype=object)
-        return frame
+        fields = {name: self.column(name) for name in (
+            "outcome", "enter", "leave", "wait", "wait_source", "agent", "talk", "call_end",
+            "ended_by", "line_at")}
+        return call_frame(self.callids(), queue, flow(prev), flow(nxt), fields,
+                          queue_names=self.queues.names, agent_names=self.agents.names,
+                          where_of=self.where_of)
+
+
+def call_frame(callids: list[str], queue: np.ndarray, prev_queue: np.ndarray, next_queue: np.ndarray,
+               fields: Mapping[str, np.ndarray], *, queue_names: list[str], agent_names: list[str],
+               where_of: Callable[[int], str] | None):
+    """Rows of the per-call table (a pandas DataFrame) from record columns: the queue
+    codes of each stay and of the stays it flowed in from / out to (-1: none), and the
+    record fields by name (see QueueCallTracker). The whole table, or a slice of it, is
+    built here, so that both are written alike."""
+    import pandas as pd
+
+    queue_names = np.asarray(list(queue_names) + [None], dtype=object)
+    agent_names = np.asarray(list(agent_names) + [None], dtype=object)
+
+    def times(field: str) -> Any:
+        return pd.Series(np.asarray(fields[field], dtype=np.int64).astype("datetime64[s]"))  # MISSING is NaT's bits
+
+    def seconds(field: str) -> Any:
+        values = np.asarray(fields[field], dtype=np.int64)
+        missing = values == MISSING
+        return pd.arrays.IntegerArray(np.where(missing, 0, values), missing)
+
+    frame = pd.DataFrame({
+        "callid": pd.array(callids, dtype=object),
+        "queue": queue_names[queue],
+        "outcome": np.asarray(OUTCOMES, dtype=object)[fields["outcome"]],
+        "enter": times("enter"),
+        "leave": times("leave"),
+        "wait": seconds("wait"),
+        "wait_source": np.asarray(WAIT_SOURCES, dtype=object)[fields["wait_source"]],
+        "agent": agent_names[fields["agent"]],
+        "talk": seconds("talk"),
+        "call_end": times("call_end"),
+        "ended_by": np.asarray(ENDED_BY, dtype=object)[fields["ended_by"]],
+        "flowed_in_from": queue_names[prev_queue] if len(prev_queue) else np.empty(0, dtype=object),
+        "flowed_out_to": queue_names[next_queue] if len(next_queue) else np.empty(0, dtype=object),
+    })
+    if where_of is not None:
+        frame["first_line"] = pd.array([where_of(int(c)) for c in fields["line_at"]], dtype=object)
+    return frame
 
 
 _FIELDS = {"enter": _ENTER, "leave": _LEAVE, "wait": _WAIT, "talk": _TALK, "call_end": _CALL_END,
@@ -421,6 +445,8 @@ def _verb_tables(verbs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 #: records held before the compiled tracker first folds the final ones (keep_calls=False)
 _FOLD_MIN = 1 << 16
+#: new records after which the compiled tracker with a sink folds again (keep_calls=False)
+_SINK_FOLD = 1 << 14
 #: callids the compiled tracker's own table may hold beyond twice the live ones before
 #: it is compacted (blocks with their own callid tables; negative: after every block)
 _CALLID_SLACK = 1 << 16
@@ -456,15 +482,20 @@ class CompiledCallTracker:
 
     def __init__(self, names: Any, *, aliases: Mapping[str, str] | None = None,
                  memory: int = DEFAULT_MEMORY, where_of: Callable[[int], str] | None = None,
-                 keep_calls: bool = True, accumulator: Any = None) -> None:
+                 keep_calls: bool = True, accumulator: Any = None,
+                 sink: Callable[[Any], None] | None = None) -> None:
         from .. import _qlog_calls
 
         self.names = names
+        #: keep_calls=False: each fold's final records also go to `sink` as rows of the
+        #: per-call table (a pandas DataFrame with a ``seq`` column first: the order the
+        #: stays began in), and the records still held at the end
+        self.sink = sink
         #: False: a record no later line can change is folded into `accumulator` (a
         #: :class:`agentstats.queues.QueueAccumulator`, or None: dropped) and forgotten
         self.keep_calls = bool(keep_calls)
         self.accumulator = accumulator
-        self._fold_at = _FOLD_MIN
+        self._fold_at = _FOLD_MIN if sink is None else min(_FOLD_MIN, _SINK_FOLD)
         self._block_callids: bool | None = None     # decided by the first block
         self._compact_at = _CALLID_SLACK            # callid table size that compacts it
         self.aliases = aliases if aliases is not None else {}
@@ -494,25 +525,52 @@ class CompiledCallTracker:
         raw = self.names.queues.names
         return [raw[code] for code in self._queue_raw[:self._state.n_queues].tolist()]
 
-    def _fold(self) -> None:
-        """Hand the final records to the accumulator and forget them."""
-        final = self._state.take_final()
+    def _fold(self, *, everything: bool = False, end: int | None = None) -> None:
+        """Hand the final records (`everything`: every record, at the report time `end`)
+        to the accumulator and the sink, and forget them."""
+        full = self.sink is not None
+        final = self._state.take_final(full, everything)
         if final is not None and self.accumulator is not None:
             from ..queues import CallColumns
 
-            queue, enter, leave, wait, outcome, flowed_in, flowed_out_at = final
+            queue, enter, leave, wait, outcome, flowed_in, flowed_out_at = final[:7]
             self.accumulator.add(CallColumns(
                 queue=queue, queue_names=self._queue_names(), enter=enter, leave=leave, wait=wait,
-                outcome=outcome, flowed_in=flowed_in, flowed_out_at=flowed_out_at))
-        # amortised: the next fold once the records held have doubled
-        self._fold_at = max(_FOLD_MIN, 2 * len(self._state))
+                outcome=outcome, flowed_in=flowed_in, flowed_out_at=flowed_out_at), end=end)
+        if final is not None and full:
+            self.sink(self._rows(final))
+        # amortised: the next fold once the records held have doubled; rows for a sink
+        # every _SINK_FOLD new records (the rows of a fold are built at once)
+        self._fold_at = max(_FOLD_MIN, 2 * len(self._state)) if not full else \
+            len(self._state) + min(_FOLD_MIN, _SINK_FOLD)
+
+    def _rows(self, final: tuple) -> Any:
+        """The rows of the per-call table of records handed out by take_final(full=True)."""
+        queue, enter, leave, wait, outcome = final[:5]
+        more = final[7]
+        fields = dict(more, enter=enter, leave=leave, wait=wait, outcome=outcome)
+        frame = call_frame(self._callid_texts(more["callid"]), queue, more["prev_queue"], more["next_queue"],
+                           fields, queue_names=self._queue_names(), agent_names=self.agents.names,
+                           where_of=self.where_of)
+        frame.insert(0, "seq", more["seq"])
+        return frame
+
+    def _callid_texts(self, codes: np.ndarray) -> list[str]:
+        if not self._block_callids:
+            names = self.names.callids.names
+            return [names[code] for code in codes.tolist()]
+        count, joined = self._state.callid_names(codes)     # only those (a fold's)
+        return joined.decode("utf-8").split("\n") if count else []
 
     def finish(self, end: int | None) -> Any:
         """The end of the log: the queue table of the accumulator (None without one),
-        the records still held folded at the report time `end`."""
+        the records still held folded at the report time `end` (and handed to the sink)."""
+        if self.sink is not None and not self.keep_calls:
+            self._fold()
+            self._fold(everything=True, end=end)
         if self.accumulator is None:
             return None
-        if not self.keep_calls:
+        if not self.keep_calls and self.sink is None:
             self._fold()
         self.accumulator.add(self.columns(), end=end)
         return self.accumulator.result(self._queue_names(), end=end)
@@ -614,12 +672,7 @@ class CompiledCallTracker:
         return self._state.column(_FIELDS[field])
 
     def callids(self) -> list[str]:
-        if self._block_callids:
-            count, joined = self._state.callid_names()
-            names = joined.decode("utf-8").split("\n") if count else []
-        else:
-            names = self.names.callids.names
-        return [names[code] for code in self._state.callid_codes().tolist()]
+        return self._callid_texts(self._state.callid_codes())
 
     def working_set(self) -> tuple[int, int, int, int]:
         """Entries held: open stays, ended stays, flow sources, remembered ends."""

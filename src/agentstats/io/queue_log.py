@@ -521,6 +521,9 @@ class QueueLogImporter:
         queue statistics of `queue_stats` (the options of :func:`agentstats.queue_stats`:
         interval, service_level, window_start, tz), or not at all without it. (The
         ``engine="python"`` reader keeps its records either way.)
+    call_sink: with keep_calls=False, called with the rows of the per-call table (pandas
+        DataFrames with a ``seq`` column first: the order the stays began in) as the
+        calls become final, the last ones when the import ends.
     """
 
     def __init__(
@@ -540,6 +543,7 @@ class QueueLogImporter:
         read_threads: int | None = None,
         keep_calls: bool = True,
         queue_stats: Mapping[str, Any] | None = None,
+        call_sink: Callable[[Any], None] | None = None,
     ) -> None:
         self.engine = _choose_engine(engine)
         if read_threads is None:
@@ -628,7 +632,7 @@ class QueueLogImporter:
 
             accumulator = QueueAccumulator(as_of=as_of, **queue_stats)
         calls = dict(aliases=self.aliases, where_of=self._where, keep_calls=self.keep_calls,
-                     accumulator=accumulator)
+                     accumulator=accumulator, sink=call_sink)
         if self.engine == "cython":
             from .queue_calls import CompiledCallTracker
             from .queue_log_translate import CompiledAgentTranslator

@@ -33,6 +33,61 @@ def _opened_by_suffix() -> dict[int, str]:
     return {k.HOW_PLAIN: "", k.HOW_STATIC_MEMBER: " (static member)", k.HOW_LOGGED_SECONDS: " (data2)"}
 
 
+class SessionColumns(Mapping):
+    """The session columns of a compiled import (a read-only mapping: session, label,
+    agent, acd_group, instance, started_at, opened_by, kind). The text columns are one
+    Python string a session, so each is built from the compact per-session codes when it
+    is read, and :meth:`take` builds every column for some sessions only (a slice of a
+    per-session file) instead of holding them all for the whole log."""
+
+    _NAMES = ("session", "label", "agent", "acd_group", "instance", "started_at", "opened_by", "kind")
+
+    def __init__(self, queue_of: np.ndarray, agent_of: np.ndarray, instance: np.ndarray, where: np.ndarray,
+                 how: np.ndarray, *, queue_names: list[str], agent_names: list[str], verbs: list[str],
+                 shift: int, where_of: Callable[[int], str]) -> None:
+        self._codes = (queue_of, agent_of, np.asarray(instance, dtype=np.int64), where, how)
+        self._queue_names, self._agent_names, self._verbs = queue_names, agent_names, verbs
+        self._shift, self._where_of = shift, where_of
+
+    def __len__(self) -> int:
+        return len(self._NAMES)
+
+    def __iter__(self) -> Any:
+        return iter(self._NAMES)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._NAMES:
+            raise KeyError(name)
+        return self._column(name, None)
+
+    def take(self, sessions: np.ndarray) -> dict[str, Any]:
+        """Every column for the sessions (ids) given, in their order."""
+        at = np.asarray(sessions, dtype=np.int64)
+        return {name: self._column(name, at) for name in self._NAMES}
+
+    def _column(self, name: str, at: np.ndarray | None) -> Any:
+        queue_of, agent_of, instance, where, how = (c if at is None else c[at] for c in self._codes)
+        if name == "session":
+            return np.arange(len(queue_of), dtype=np.int64) if at is None else at.copy()
+        if name == "instance":
+            return instance
+        if name == "acd_group" or name == "label":
+            queue_names = self._queue_names
+            queues = [queue_names[q] if q >= 0 else "" for q in queue_of.tolist()]
+            if name == "acd_group":
+                return queues
+            agents = self._agent_names
+            return [f"{q}|{agents[a]}|{i}" for q, a, i in zip(queues, agent_of.tolist(), instance.tolist())]
+        if name == "agent":
+            return [self._agent_names[a] for a in agent_of.tolist()]
+        if name == "started_at":
+            return [self._where_of(c) for c in where.tolist()]
+        if name == "opened_by":
+            verbs, shift, suffix = self._verbs, self._shift, _opened_by_suffix()
+            return [verbs[h >> shift] + suffix[h & ((1 << shift) - 1)] for h in how.tolist()]
+        return ["presence" if q < 0 else "queue" for q in queue_of.tolist()]      # kind
+
+
 def _verb_kinds(verbs: list[str]) -> np.ndarray:
     """Per verb code: what the verb is to the agent side (the kernel's VERB_* codes)."""
     from .. import _qlog_agents as k
@@ -212,25 +267,13 @@ class CompiledAgentTranslator:
 
     # -- the session table and the accounting -----------------------------------------
 
-    def session_columns(self) -> dict[str, Any]:
+    def session_columns(self) -> SessionColumns:
         """The columns of QueueLogImporter.session_columns: session and instance as
-        int64 arrays, the others as lists."""
+        int64 arrays, the others as lists (each built when it is read)."""
         queue_of, agent_of, instance, where, how = self._state.session_table()
-        queue_names = self.names.queues.names
-        queues = [queue_names[q] if q >= 0 else "" for q in queue_of.tolist()]
-        agents = [self._agents.names[a] for a in agent_of.tolist()]
-        verbs = self.names.verbs.names
-        shift, suffix = self._k.HOW_SHIFT, _opened_by_suffix()
-        return {
-            "session": np.arange(len(queues), dtype=np.int64),
-            "label": [f"{q}|{a}|{i}" for q, a, i in zip(queues, agents, instance.tolist())],
-            "agent": agents,
-            "acd_group": queues,
-            "instance": instance,
-            "started_at": [self.where_of(c) for c in where.tolist()],
-            "opened_by": [verbs[h >> shift] + suffix[h & ((1 << shift) - 1)] for h in how.tolist()],
-            "kind": ["presence" if q < 0 else "queue" for q in queue_of.tolist()],
-        }
+        return SessionColumns(queue_of, agent_of, instance, where, how, queue_names=self.names.queues.names,
+                              agent_names=self._agents.names, verbs=self.names.verbs.names,
+                              shift=self._k.HOW_SHIFT, where_of=self.where_of)
 
     @property
     def n_sessions(self) -> int:

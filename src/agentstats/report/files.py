@@ -18,7 +18,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["write_report", "FILE_SUFFIXES", "accounting_rows", "accounting_path", "PARQUET_KEY"]
+__all__ = ["write_report", "FILE_SUFFIXES", "accounting_rows", "accounting_path", "PARQUET_KEY", "FrameSlices"]
 
 FILE_SUFFIXES = (".csv", ".parquet", ".json", ".xlsx")
 PARQUET_KEY = b"agentstats.accounting"
@@ -54,6 +54,30 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (pd.Timedelta, np.timedelta64)):
         return int(pd.Timedelta(value).total_seconds())
     return value
+
+
+class FrameSlices:
+    """A report table given as consecutive slices of its rows (frames with the same
+    columns), so that a CSV file is written a slice at a time instead of from one frame
+    of every row. `make` returns a new iterator of the slices; :meth:`map` applies a
+    row-wise step (a filter, the time zone) to each slice; ``rows`` counts the rows
+    given out by the latest pass."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+        self.rows = 0
+
+    def __iter__(self) -> Any:
+        self.rows = 0
+        for frame in self._make():
+            self.rows += len(frame)
+            yield frame
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def map(self, step: Any) -> FrameSlices:
+        return FrameSlices(lambda: (step(frame) for frame in self._make()))
 
 
 def accounting_path(path: str | os.PathLike) -> Path:
@@ -106,6 +130,10 @@ def write_report(frame: pd.DataFrame, path: str | os.PathLike, *,
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq", ".json", ".xlsx"):
         raise ValueError(f"{path}: the output must end in .csv, .parquet, .json or .xlsx")
+    if isinstance(frame, FrameSlices) and suffix != ".csv":
+        import pandas as pd
+
+        frame = pd.concat(list(frame), ignore_index=True)      # (only a CSV is written by slices)
     targets = [path] + ([accounting_path(path)] if suffix == ".csv" and diagnostics is not None else [])
     temps = []
     try:
@@ -116,11 +144,8 @@ def write_report(frame: pd.DataFrame, path: str | os.PathLike, *,
             temps.append(Path(temp_name))
         _write(frame, temps[0], suffix, diagnostics, sheet, dict(tables or {}))
         if len(temps) > 1:
-            temps[1].write_text(json.dumps(diagnostics, indent=1, default=_jsonable) + "\n", encoding="utf-8")
-        for temp, target in zip(temps, targets):
-            os.chmod(temp, _mode_for(target))
-        for temp, target in zip(temps, targets):
-            os.replace(temp, target)
+            write_accounting(temps[1], diagnostics)
+        commit(temps, targets)
     except BaseException:
         for temp in temps:
             temp.unlink(missing_ok=True)
@@ -128,16 +153,42 @@ def write_report(frame: pd.DataFrame, path: str | os.PathLike, *,
     return path
 
 
+def csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as a CSV file holds it: local times as ISO 8601 text with their UTC
+    offset (naive UTC ones are formatted by to_csv's date_format)."""
+    import pandas as pd
+
+    frame = frame.copy()
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].map(lambda t: "" if pd.isna(t) else t.isoformat())
+    return frame
+
+
+def write_accounting(path: Path, diagnostics: Mapping[str, Any] | None) -> None:
+    """The line accounting as JSON (OUT.accounting.json beside a CSV)."""
+    path.write_text(json.dumps(diagnostics, indent=1, default=_jsonable) + "\n", encoding="utf-8")
+
+
+def commit(temps: list[Path], targets: list[Path]) -> None:
+    """Move complete temporary files over their targets (each with the permissions of
+    the file it replaces)."""
+    for temp, target in zip(temps, targets):
+        os.chmod(temp, _mode_for(target))
+    for temp, target in zip(temps, targets):
+        os.replace(temp, target)
+
+
 def _write(frame: pd.DataFrame, path: Path, suffix: str, diagnostics: dict[str, Any] | None,
            sheet: str, tables: dict[str, pd.DataFrame]) -> None:
     import pandas as pd
 
-    if suffix == ".csv":
-        frame = frame.copy()
-        for column in frame.columns:     # local times keep their UTC offset (ISO 8601)
-            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
-                frame[column] = frame[column].map(lambda t: "" if pd.isna(t) else t.isoformat())
-        frame.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+    if suffix == ".csv" and isinstance(frame, FrameSlices):
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            for i, part in enumerate(frame):
+                csv_ready(part).to_csv(out, index=False, header=i == 0, date_format="%Y-%m-%dT%H:%M:%SZ")
+    elif suffix == ".csv":
+        csv_ready(frame).to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
     elif suffix in (".parquet", ".pq"):
         import pyarrow as pa
         import pyarrow.parquet as pq

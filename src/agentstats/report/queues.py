@@ -166,6 +166,31 @@ def write_calls(frame: pd.DataFrame, path: str | os.PathLike, *,
     return write_report(frame, path, diagnostics=diagnostics, sheet="calls")
 
 
+def commit_streamed_calls(writer: Any, *, diagnostics: dict[str, Any] | None = None) -> Path:
+    """Complete the per-call CSV a :class:`~agentstats.report.calls_file.CallsCsvWriter`
+    wrote while the log was read, with its line accounting beside it, and move both to
+    their names (the writer's temporary files are removed by its ``discard``)."""
+    from .files import accounting_path, commit, write_accounting
+
+    path = writer.path
+    done = writer.finish(_empty_call_frame())
+    targets = [path]
+    temps = [done]
+    if diagnostics is not None:
+        temps.append(writer.new_temporary(accounting_path(path)))
+        write_accounting(temps[1], diagnostics)
+        targets.append(accounting_path(path))
+    commit(temps, targets)
+    return path
+
+
+def _empty_call_frame() -> pd.DataFrame:
+    """The per-call table of a log without calls (its columns and types)."""
+    from ..io.queue_calls import QueueCallTracker
+
+    return QueueCallTracker(where_of=str).frame()
+
+
 def run_calls_report(args: Any, inputs: list[Path], *, console: Console, title: str) -> int:
     """`agentstats report FILE --format calls`: queue statistics of per-call tables (an
     export of another system). Bad input raises ValueError naming the file and row."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ReportColumns", "session_rows", "queue_rows", "agent_rows"]
+__all__ = ["ReportColumns", "session_rows", "session_slices", "queue_rows", "agent_rows"]
 
 
 class ReportColumns:
@@ -106,6 +106,53 @@ def session_rows(result: Any) -> ReportColumns:
         side = np.asarray(side, dtype=np.int64 if name == "instance" else object)
         columns[name] = side[rows]
     return ReportColumns(columns)
+
+
+#: sessions in one slice of a per-session file (session_slices)
+SLICE_ROWS = 1 << 16
+
+
+def session_slices(result: Any, *, rows: int | None = None) -> Any:
+    """The per-session file of a queue_log import (a
+    :class:`~agentstats.report.files.FrameSlices`): the rows of
+    ``result.to_pandas()`` sorted by agent, queue and instance, built `rows` sessions
+    (default SLICE_ROWS) at a time, so that the whole frame and its copies never exist
+    at once."""
+    import pandas as pd
+
+    from ..io.queue_log import _sessions_frame
+    from ..table import SessionTable
+    from .files import FrameSlices
+
+    table, columns = result.table, result.session_columns
+    step = SLICE_ROWS if rows is None else max(1, int(rows))
+    keys = np.asarray(table.keys, dtype=np.int64)
+    # the order of the whole frame sorted (the same stable sort on the same values)
+    order = pd.DataFrame({"agent": pd.array(table.meta["agent"], dtype=object),
+                          "acd_group": pd.array(table.meta["acd_group"], dtype=object),
+                          "instance": np.asarray(columns["instance"])[keys]}).sort_values(
+        ["agent", "acd_group", "instance"], kind="stable").index.to_numpy()
+
+    def slices() -> Any:
+        for start in range(0, len(order), step):
+            at = order[start:start + step]
+            part = SessionTable(
+                keys=table.keys[at], ticks={name: values[at] for name, values in table.ticks.items()},
+                ticks_per_second=table.ticks_per_second, time_unit=table.time_unit, has_wait=table.has_wait,
+                diagnostics=table.diagnostics, as_of=table.as_of,
+                meta={name: values[at] for name, values in table.meta.items()})
+            take = getattr(columns, "take", None)     # built for these sessions alone
+            if take is not None:
+                side = _sessions_frame(take(keys[at]))
+            else:
+                ids = keys[at].tolist()
+                side = _sessions_frame({name: values[keys[at]] if isinstance(values, np.ndarray)
+                                        else [values[i] for i in ids] for name, values in columns.items()})
+            frame = part.to_pandas()
+            yield frame.merge(side.drop(columns=[c for c in ("agent", "acd_group") if c in frame.columns]),
+                              on="session", how="left")
+
+    return FrameSlices(slices)
 
 
 def _seconds_or_none(ticks: np.ndarray, known: np.ndarray, tps: int) -> np.ndarray:
