@@ -11,6 +11,7 @@ STATUS_OVERFLOW: int
 STATUS_BAD_CODE: int
 STATUS_NEEDS_SERIAL: int
 STATUS_VALUES_UNFIT: int
+STATUS_NEGATIVE_WAIT: int
 ENTRIES: tuple[str, ...]
 COUNTER_NAMES: tuple[str, ...]
 FINAL_COLUMNS: tuple[str, ...]
@@ -35,6 +36,7 @@ def scan(
     as_of: int,
     deadline: float,
     grouped: bool = ...,
+    state_width: int = ...,
 ) -> int: ...
 def scan_unordered(
     codes: NDArray[np.int64],
