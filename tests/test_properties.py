@@ -648,3 +648,69 @@ def test_negative_wait_named_before_a_missing_session_key():
     check the scan would have done runs before the key error is raised)."""
     with pytest.raises(ValueError, match=r"wait at row 1 is negative"):
         agentstats.aggregate(np.array([1.0, np.nan]), [0, 1], [1, 2], wait=[0, -1], unit="s")
+
+
+# -- the per-call passes before the scan: key range, head-of-log order check ---------
+
+INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+
+
+@pytest.mark.parametrize("n", list(range(1, 20)) + [31, 32, 33, 1 << 20, (1 << 20) + 5])
+def test_key_range_every_length_around_the_vector_width(n):
+    """key_range (AVX2 where the CPU has it, else scalar; one or two threads) against
+    NumPy's min and max, with the extremes at the first row, the last, the middle and
+    inside the scalar tail."""
+    kernel = importlib.import_module("agentstats.aggregate")._kernel
+    keys = np.random.default_rng(n).integers(-1000, 1000, n, dtype=np.int64)
+    for where in {0, n - 1, n // 2, max(0, n - 3)}:
+        for low, high in ((2**63 - 1, -(2**63)), (-(2**63), 2**63 - 1)):
+            k = keys.copy()
+            k[where] = low
+            k[(where + 1) % n] = high if n > 1 else low
+            ways = {kernel.key_range(k, threads, vectors) for threads in (1, 2)
+                    for vectors in (True, False)}
+            assert ways == {(int(k.min()), int(k.max()))}
+
+
+@given(st.lists(INT64, min_size=1, max_size=300))
+def test_key_range_equals_min_and_max(values):
+    kernel = importlib.import_module("agentstats.aggregate")._kernel
+    keys = np.array(values, dtype=np.int64)
+    assert {kernel.key_range(keys, 1, vectors) for vectors in (True, False)} == {(min(values), max(values))}
+
+
+def _head_in_time_order_twin(codes, ticks, states, as_of, sample=4096):
+    """Plain-Python twin of the kernel's head check: does any session of the applied
+    rows among the first `sample` go back in time?"""
+    latest = {}
+    for code, t, s in zip(codes[:sample].tolist(), ticks[:sample].tolist(), states[:sample].tolist()):
+        if t == np.iinfo(np.int64).min or not 0 <= s <= 4 or t > as_of:
+            continue
+        if code in latest and t < latest[code]:
+            return False
+        latest[code] = t
+    return True
+
+
+@given(logs(), st.lists(WIDE_STATES, min_size=60, max_size=60), st.integers(1, 70),
+       st.sampled_from([np.iinfo(np.int64).min, 10, 2**62]))
+def test_head_in_time_order_equals_its_twin(log, wide_states, sample, as_of):
+    """The compiled head-of-log check against its twin, on uint8 and int64 states, with
+    any sample length (shorter or longer than the log)."""
+    head = importlib.import_module("agentstats.aggregate")._head_in_time_order
+    codes, times, narrow, _, _, _ = _kernel_arrays(log)
+    wide = np.array(wide_states[:len(codes)], dtype=np.int64)
+    for states in (narrow, wide):
+        assert head(codes, times, states, as_of, sample) == _head_in_time_order_twin(
+            codes, times, states, as_of, sample)
+
+
+def test_head_in_time_order_many_sessions_and_a_late_violation():
+    """4096 distinct sessions fill the table to half; the one violation is the last row."""
+    head = importlib.import_module("agentstats.aggregate")._head_in_time_order
+    codes = np.concatenate([np.arange(4095, dtype=np.int64) * 7919 - 2**40, [5 * 7919 - 2**40]])
+    ticks = np.arange(4096, dtype=np.int64)
+    ticks[-1] = 1
+    states = np.ones(4096, dtype=np.uint8)
+    assert not head(codes, ticks, states, 2**62)
+    assert head(codes, ticks, states, 2**62, 4095)

@@ -129,6 +129,68 @@ cdef extern from *:
     static inline uint64_t agentstats_pointer_hash(uint64_t p) {
         return ((p >> 4) * 0x9E3779B97F4A7C15ULL) >> 17;   /* objects are 16-byte aligned */
     }
+    /* min and max of keys[a:b] (b > a) for key_range: four chains of scalar compares
+       and selects cost ~6 instructions a key (12M of a 2M-row call's 250M), so on CPUs
+       with AVX2 two 4-lane accumulator pairs take 8 keys a step (SSE2, the baseline,
+       has no 64-bit compare). */
+    static void agentstats_key_min_max_scalar(const int64_t *keys, int64_t a, int64_t b,
+                                              int64_t *lo_out, int64_t *hi_out) {
+        int64_t i = a, lo0 = keys[a], lo1 = keys[a], hi0 = keys[a], hi1 = keys[a];
+        for (; i + 2 <= b; i += 2) {
+            lo0 = keys[i] < lo0 ? keys[i] : lo0;  hi0 = keys[i] > hi0 ? keys[i] : hi0;
+            lo1 = keys[i + 1] < lo1 ? keys[i + 1] : lo1;  hi1 = keys[i + 1] > hi1 ? keys[i + 1] : hi1;
+        }
+        for (; i < b; i++) {
+            lo0 = keys[i] < lo0 ? keys[i] : lo0;  hi0 = keys[i] > hi0 ? keys[i] : hi0;
+        }
+        *lo_out = lo0 < lo1 ? lo0 : lo1;
+        *hi_out = hi0 > hi1 ? hi0 : hi1;
+    }
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    typedef int64_t agentstats_key_v4 __attribute__((vector_size(32)));
+    __attribute__((target("avx2")))
+    static void agentstats_key_min_max_avx2(const int64_t *keys, int64_t a, int64_t b,
+                                            int64_t *lo_out, int64_t *hi_out) {
+        int64_t i, k, lo, hi;
+        agentstats_key_v4 x, y, m, lo0, lo1, hi0, hi1;
+        if (b - a < 8) { agentstats_key_min_max_scalar(keys, a, b, lo_out, hi_out); return; }
+        memcpy(&lo0, keys + a, 32); hi0 = lo0;
+        memcpy(&lo1, keys + a + 4, 32); hi1 = lo1;
+        for (i = a + 8; i + 8 <= b; i += 8) {
+            memcpy(&x, keys + i, 32);
+            memcpy(&y, keys + i + 4, 32);
+            m = x < lo0; lo0 = (x & m) | (lo0 & ~m);
+            m = x > hi0; hi0 = (x & m) | (hi0 & ~m);
+            m = y < lo1; lo1 = (y & m) | (lo1 & ~m);
+            m = y > hi1; hi1 = (y & m) | (hi1 & ~m);
+        }
+        m = lo1 < lo0; lo0 = (lo1 & m) | (lo0 & ~m);
+        m = hi1 > hi0; hi0 = (hi1 & m) | (hi0 & ~m);
+        lo = lo0[0]; hi = hi0[0];
+        for (k = 1; k < 4; k++) {
+            if (lo0[k] < lo) lo = lo0[k];
+            if (hi0[k] > hi) hi = hi0[k];
+        }
+        for (; i < b; i++) {    /* the last 0-7 keys */
+            if (keys[i] < lo) lo = keys[i];
+            if (keys[i] > hi) hi = keys[i];
+        }
+        *lo_out = lo; *hi_out = hi;
+    }
+    #define AGENTSTATS_KEY_AVX2 1
+    #else
+    #define AGENTSTATS_KEY_AVX2 0
+    #endif
+    static void agentstats_key_min_max(const int64_t *keys, int64_t a, int64_t b,
+                                       int64_t *lo_out, int64_t *hi_out, int vectors) {
+    #if AGENTSTATS_KEY_AVX2
+        if (vectors && __builtin_cpu_supports("avx2")) {
+            agentstats_key_min_max_avx2(keys, a, b, lo_out, hi_out);
+            return;
+        }
+    #endif
+        agentstats_key_min_max_scalar(keys, a, b, lo_out, hi_out);
+    }
     """
     const int AGENTSTATS_OPENMP
     int agentstats_load_flag(int *p) noexcept nogil
@@ -144,6 +206,8 @@ cdef extern from *:
     void* agentstats_take_scratch(size_t bytes, size_t* got) noexcept nogil
     void agentstats_keep_scratch(void* p, size_t bytes) noexcept nogil
     size_t agentstats_release_scratch() noexcept nogil
+    void agentstats_key_min_max(const int64_t* keys, int64_t a, int64_t b, int64_t* lo_out,
+                                int64_t* hi_out, int vectors) noexcept nogil
 
 # Entries of the unordered path's row buffer: row * 8 + state, in 4 bytes when the
 # rows allow (half the memory and traffic), else in 8.
@@ -261,10 +325,11 @@ def openmp_enabled() -> bool:
     return bool(AGENTSTATS_OPENMP)
 
 
-def key_range(const int64_t[::1] keys, int max_threads=2) -> tuple:
+def key_range(const int64_t[::1] keys, int max_threads=2, bint vectors=True) -> tuple:
     """(min, max) of a non-empty int64 array in one pass (dense-key detection), split
     over two threads (at most `max_threads`) for large arrays when OpenMP is there: a
-    scalar min/max chain is slower than memory."""
+    scalar min/max chain is slower than memory. AVX2 compares where the CPU has them;
+    `vectors=False` forces the scalar loop (the tests compare both)."""
     cdef Py_ssize_t n = keys.shape[0]
     cdef Py_ssize_t bounds[3]
     cdef int64_t lo[2]
@@ -275,30 +340,11 @@ def key_range(const int64_t[::1] keys, int max_threads=2) -> tuple:
     bounds[0], bounds[1], bounds[2] = 0, n // parts, n
     with nogil, parallel(num_threads=parts):
         for part in prange(parts, schedule="static", chunksize=1):
-            _min_max(&keys[0], bounds[part], bounds[part + 1], &lo[part], &hi[part])
+            agentstats_key_min_max(&keys[0], bounds[part], bounds[part + 1], &lo[part], &hi[part],
+                                   vectors)
     if parts == 1:
         return lo[0], hi[0]
     return min(lo[0], lo[1]), max(hi[0], hi[1])
-
-
-cdef void _min_max(const int64_t* keys, Py_ssize_t a, Py_ssize_t b, int64_t* lo_out,
-                   int64_t* hi_out) noexcept nogil:
-    """min and max of keys[a:b] (b > a) with four independent chains."""
-    cdef Py_ssize_t i
-    cdef int64_t lo0 = keys[a], lo1 = keys[a], lo2 = keys[a], lo3 = keys[a]
-    cdef int64_t hi0 = keys[a], hi1 = keys[a], hi2 = keys[a], hi3 = keys[a]
-    i = a
-    while i + 4 <= b:
-        lo0 = min(lo0, keys[i]); hi0 = max(hi0, keys[i])
-        lo1 = min(lo1, keys[i + 1]); hi1 = max(hi1, keys[i + 1])
-        lo2 = min(lo2, keys[i + 2]); hi2 = max(hi2, keys[i + 2])
-        lo3 = min(lo3, keys[i + 3]); hi3 = max(hi3, keys[i + 3])
-        i += 4
-    while i < b:
-        lo0 = min(lo0, keys[i]); hi0 = max(hi0, keys[i])
-        i += 1
-    lo_out[0] = min(min(lo0, lo1), min(lo2, lo3))
-    hi_out[0] = max(max(hi0, hi1), max(hi2, hi3))
 
 
 # Integer state columns the kernel reads directly (uint8 needs no pass at all).
@@ -463,6 +509,51 @@ def factorise_objects(object keys, int64_t[::1] codes, int64_t[::1] first_rows) 
     if status == _NO_MEMORY:
         raise MemoryError("factorise_objects: no memory for the hash table")
     return -1 if status != _OK else distinct
+
+
+def head_in_time_order(
+    const int64_t[::1] codes, const int64_t[::1] time, const uint8_t[::1] state,
+    int state_width, int64_t as_of, Py_ssize_t sample=4096,
+) -> bool:
+    """False when, among the first `sample` rows, a session has a row earlier than one
+    before it, counting only the rows the scan would apply (valid time and state, not
+    after as_of); `state` as for scan (the bytes of uint8 or int64 states). One pass
+    with a small open-addressing table of each session's latest time (~20 us for 4096
+    rows; the NumPy argsort it replaces took ~0.2 ms of a 2 ms call)."""
+    cdef Py_ssize_t n = min(codes.shape[0], sample), k
+    cdef uint64_t capacity = 16, mask, h
+    cdef int64_t t, code
+    cdef uint64_t raw
+    cdef bint ordered = True
+    if time.shape[0] < n or state.shape[0] < n * state_width or (state_width != 1 and state_width != 8):
+        raise ValueError("time and state must cover the sample (state_width 1 or 8)")
+    while capacity < 2 * <uint64_t>n:
+        capacity *= 2
+    mask = capacity - 1
+    cdef int64_t* keys = <int64_t*>malloc(capacity * sizeof(int64_t))
+    cdef int64_t* latest = <int64_t*>malloc(capacity * sizeof(int64_t))
+    cdef uint8_t* used = <uint8_t*>calloc(capacity, 1)
+    if keys == NULL or latest == NULL or used == NULL:
+        free(keys); free(latest); free(used)
+        raise MemoryError("head_in_time_order: no memory for its table")
+    with nogil:
+        for k in range(n):
+            t = time[k]
+            raw = (<const int64_t*>&state[0])[k] if state_width == 8 else state[k]
+            if t == INT64_MIN or raw > SESSION_ENDED or t > as_of:
+                continue                  # a SPEC 3 bucket: the scan does not stop there
+            code = codes[k]
+            h = ((<uint64_t>code) * 0x9E3779B97F4A7C15ULL) >> 40 & mask
+            while used[h] and keys[h] != code:
+                h = (h + 1) & mask
+            if used[h] and t < latest[h]:
+                ordered = False
+                break
+            used[h] = 1
+            keys[h] = code
+            latest[h] = t
+    free(keys); free(latest); free(used)
+    return ordered
 
 
 def session_state_itemsize() -> int:
