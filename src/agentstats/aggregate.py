@@ -717,16 +717,12 @@ def _new_states(n: int) -> np.ndarray:
         with _kept_states_lock:
             if _kept_states and _kept_states[0].nbytes >= nbytes + align:
                 raw = _kept_states.pop()
-    if raw is None:
-        raw = np.zeros(nbytes + align, dtype=np.uint8)
-        skip = -raw.ctypes.data % align
-    else:                                # the last aggregate()'s states: clear them
-        skip = -raw.ctypes.data % align
-        raw[skip: skip + nbytes] = 0
-    states = raw[skip: skip + nbytes].view(SESSION_STATE_DTYPE)
-    states["state"] = INVALID_STATE
-    states["wait_max"] = -1
-    return states
+    if raw is None:                      # every byte is written below: no zeroing
+        raw = np.empty(nbytes + align, dtype=np.uint8)
+    skip = -raw.ctypes.data % align
+    # (a kept buffer is the last aggregate()'s states: rewritten like fresh memory)
+    _kernel.fresh_states(raw[skip: skip + nbytes])    # one pass: unseen, wait_max -1
+    return raw[skip: skip + nbytes].view(SESSION_STATE_DTYPE)
 
 
 def _restore(states: np.ndarray, snapshot: np.ndarray | None) -> None:
