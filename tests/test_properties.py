@@ -537,3 +537,180 @@ class _RecordingKernel:
                 return value(*args, **kwargs)
             return recorded
         return value
+
+
+# -- int64 states and waits checked inside the ordered scan ---------------------------
+
+# int64 states whose low byte is a valid state (2**40 + 2, -254, 258) must still be
+# invalid_state (SPEC 3): the scan reads all 8 bytes, not a truncated copy.
+WIDE_STATES = st.one_of(VALID_STATES, VALID_STATES, VALID_STATES,
+                        st.sampled_from([-1, 5, 258, -254, 2**40 + 2, -(2**63), 2**63 - 1]))
+
+
+@given(logs(), st.lists(WIDE_STATES, min_size=60, max_size=60), st.booleans())
+def test_int64_states_read_in_place_equal_uint8_codes(log, wide_states, two_threads):
+    """The ordered scan reads an int64 state column in place (no conversion pass):
+    every kernel path gives the same states and counters as for the uint8 codes a
+    conversion would have made (anything outside 0..4 invalid_state, SPEC 3), in both
+    input-order loops and on one or two threads."""
+    module = importlib.import_module("agentstats.aggregate")
+    kernel, new_states = module._kernel, module._new_states
+    codes, times, _, waits, has_wait, as_of = _kernel_arrays(log)
+    if not len(codes):
+        return
+    wide = np.array(wide_states[:len(codes)], dtype=np.int64)
+    narrow = np.where((wide >= 0) & (wide <= 4), wide, 255).astype(np.uint8)
+    results = []
+    for states, width in ((narrow, 1), (wide, 8)):
+        for grouped in (False, True):
+            sessions = new_states(int(codes.max()) + 1)
+            counters = np.zeros((2 if two_threads else 1, len(kernel.COUNTER_NAMES)), dtype=np.int64)
+            status = kernel.scan(codes, 0, times, states.view(np.uint8), waits,
+                                 sessions.view(np.uint8), counters, has_wait=has_wait,
+                                 as_of=as_of, deadline=0.0, grouped=grouped, state_width=width)
+            ok = status == kernel.STATUS_OK
+            results.append((status, sessions.tobytes() if ok else None,
+                            counters.sum(axis=0).tolist() if ok else None))
+    assert results[1:] == results[:1] * 3
+
+
+@given(logs(), st.lists(WIDE_STATES, min_size=60, max_size=60))
+def test_int64_states_equal_reference(log, wide_states):
+    """aggregate() on int64 states with the edge values above (read in place by the
+    ordered scan, converted for the unordered path) equals the plain-Python reference."""
+    session, time, _, wait, as_of = log
+    state = wide_states[:len(session)]
+    for threads in (1, 2):
+        assert_same_as_reference(session, time, state, wait, as_of, n_threads=threads)
+
+
+def test_int64_invalid_state_in_strict_mode_names_its_row():
+    """SPEC 3.1: strict mode names the first invalid row of an int64 state column the
+    scan read in place, with the value as given (2**40 + 2 is not state 2)."""
+    with pytest.raises(agentstats.TapiError, match=r"row 2: invalid_state: state 1099511627778 is not 0\.\.4"):
+        agentstats.aggregate([1, 1, 1, 1], np.arange(4), np.array([1, 2, 2**40 + 2, 4]), unit="s")
+
+
+NEGATIVE_WAIT_CASES = {
+    # name: (session, time, state, wait, as_of, the row named)
+    "on a call in order": ([1, 2, 1, 2, 1], [0, 1, 2, 3, 4], [1, 1, 2, 2, 4], [0, 0, 3, -4, 0], None, 3),
+    "on a session's first row": ([1, 2, 1], [0, 1, 2], [1, 2, 4], [0, -1, 0], None, 1),
+    "on a row that enters no call": ([1, 1, 1], [0, 1, 2], [1, 0, 1], [0, -9, 0], None, 1),
+    "on an invalid_state row": ([1, 1, 1], [0, 1, 2], [1, 7, 2], [0, -2, 5], None, 1),
+    "on a missing-time row": ([1, 1, 1], [0, None, 2], [1, 2, 2], [0, -2, 5], None, 1),
+    "on a row after as_of": ([1, 1, 1], [0, 1, 9], [1, 2, 3], [0, 1, -3], 5, 2),
+    "no row can be applied": ([1, 1], [None, None], [1, 2], [-5, -6], None, 0),
+    "two negatives, the first named": ([1, 2, 1, 2], [0, 1, 2, 3], [1, 1, 2, 2], [0, -1, -2, 0], None, 1),
+    "out of time order": ([1, 1, 1], [5, 2, 9], [1, 2, 3], [0, 0, -1], None, 2),
+    "grouped by session": ([1, 1, 1, 2, 2, 2], [0, 1, 2, 0, 1, 2], [1, 2, 3, 1, 2, 3], [0, 0, 0, 0, -8, 0], None, 4),
+}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("case", NEGATIVE_WAIT_CASES, ids=list(NEGATIVE_WAIT_CASES))
+def test_negative_wait_found_by_the_scan_names_the_same_row(case, threads):
+    """The ordered scan checks the waits as it reads them (no pass of its own): a
+    negative wait raises the error it always did -- ValueError naming the first such
+    row and its value as given -- wherever the row is (any bucket, any loop, the
+    unordered path), nothing of the chunk is kept, and a later chunk still works."""
+    session, time, state, wait, as_of, row = NEGATIVE_WAIT_CASES[case]
+    s, t, stt, _ = to_columns(session, time, state, None)
+    as_of = None if as_of is None else np.datetime64(as_of, "s")
+    for w in (np.array(wait, dtype=np.int64), np.array(wait, dtype=np.float64) - 0.25):
+        shown_value = f"{w[row]:g}" if w.dtype.kind == "f" else str(w[row])
+        with pytest.raises(ValueError, match=rf"^wait at row {row} is negative \({shown_value}\)$"):
+            agentstats.aggregate(s, t, stt, wait=w, unit="s", as_of=as_of, strict=False,
+                                 n_threads=threads)
+    aggregator = agentstats.Aggregator(unit="s", strict=False, n_threads=threads)
+    with pytest.raises(ValueError, match=rf"wait at row {row} is negative"):
+        aggregator.update(s, t, stt, wait=np.array(wait, dtype=np.int64))
+    assert aggregator.result().diagnostics["rows"] == 0        # nothing of it kept
+    fixed = np.maximum(np.array(wait, dtype=np.int64), 0)
+    assert aggregator.update(s, t, stt, wait=fixed).result().diagnostics["rows"] == len(session)
+
+
+def test_negative_wait_in_a_long_log_on_two_threads():
+    """A negative wait in each half of a two-thread scan, or only in the second: the
+    first one is named."""
+    n = 3 << 20
+    codes = np.arange(n, dtype=np.int64) % 1000
+    times = np.arange(n, dtype=np.int64)
+    states = np.tile(np.array([1, 2, 3], dtype=np.int64), n // 3)
+    for bad_rows in ([n - 5], [n // 4, n - 5]):
+        wait = np.zeros(n, dtype=np.int64)
+        wait[bad_rows] = -1
+        with pytest.raises(ValueError, match=rf"^wait at row {bad_rows[0]} is negative \(-1\)$"):
+            agentstats.aggregate(codes, times, states, wait=wait, unit="s", n_threads=2)
+
+
+def test_negative_wait_named_before_a_missing_session_key():
+    """The negative wait is still the error reported when the keys are also bad (the
+    check the scan would have done runs before the key error is raised)."""
+    with pytest.raises(ValueError, match=r"wait at row 1 is negative"):
+        agentstats.aggregate(np.array([1.0, np.nan]), [0, 1], [1, 2], wait=[0, -1], unit="s")
+
+
+# -- the per-call passes before the scan: key range, head-of-log order check ---------
+
+INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+
+
+@pytest.mark.parametrize("n", list(range(1, 20)) + [31, 32, 33, 1 << 20, (1 << 20) + 5])
+def test_key_range_every_length_around_the_vector_width(n):
+    """key_range (AVX2 where the CPU has it, else scalar; one or two threads) against
+    NumPy's min and max, with the extremes at the first row, the last, the middle and
+    inside the scalar tail."""
+    kernel = importlib.import_module("agentstats.aggregate")._kernel
+    keys = np.random.default_rng(n).integers(-1000, 1000, n, dtype=np.int64)
+    for where in {0, n - 1, n // 2, max(0, n - 3)}:
+        for low, high in ((2**63 - 1, -(2**63)), (-(2**63), 2**63 - 1)):
+            k = keys.copy()
+            k[where] = low
+            k[(where + 1) % n] = high if n > 1 else low
+            ways = {kernel.key_range(k, threads, vectors) for threads in (1, 2)
+                    for vectors in (True, False)}
+            assert ways == {(int(k.min()), int(k.max()))}
+
+
+@given(st.lists(INT64, min_size=1, max_size=300))
+def test_key_range_equals_min_and_max(values):
+    kernel = importlib.import_module("agentstats.aggregate")._kernel
+    keys = np.array(values, dtype=np.int64)
+    assert {kernel.key_range(keys, 1, vectors) for vectors in (True, False)} == {(min(values), max(values))}
+
+
+def _head_in_time_order_twin(codes, ticks, states, as_of, sample=4096):
+    """Plain-Python twin of the kernel's head check: does any session of the applied
+    rows among the first `sample` go back in time?"""
+    latest = {}
+    for code, t, s in zip(codes[:sample].tolist(), ticks[:sample].tolist(), states[:sample].tolist()):
+        if t == np.iinfo(np.int64).min or not 0 <= s <= 4 or t > as_of:
+            continue
+        if code in latest and t < latest[code]:
+            return False
+        latest[code] = t
+    return True
+
+
+@given(logs(), st.lists(WIDE_STATES, min_size=60, max_size=60), st.integers(1, 70),
+       st.sampled_from([np.iinfo(np.int64).min, 10, 2**62]))
+def test_head_in_time_order_equals_its_twin(log, wide_states, sample, as_of):
+    """The compiled head-of-log check against its twin, on uint8 and int64 states, with
+    any sample length (shorter or longer than the log)."""
+    head = importlib.import_module("agentstats.aggregate")._head_in_time_order
+    codes, times, narrow, _, _, _ = _kernel_arrays(log)
+    wide = np.array(wide_states[:len(codes)], dtype=np.int64)
+    for states in (narrow, wide):
+        assert head(codes, times, states, as_of, sample) == _head_in_time_order_twin(
+            codes, times, states, as_of, sample)
+
+
+def test_head_in_time_order_many_sessions_and_a_late_violation():
+    """4096 distinct sessions fill the table to half; the one violation is the last row."""
+    head = importlib.import_module("agentstats.aggregate")._head_in_time_order
+    codes = np.concatenate([np.arange(4095, dtype=np.int64) * 7919 - 2**40, [5 * 7919 - 2**40]])
+    ticks = np.arange(4096, dtype=np.int64)
+    ticks[-1] = 1
+    states = np.ones(4096, dtype=np.uint8)
+    assert not head(codes, ticks, states, 2**62)
+    assert head(codes, ticks, states, 2**62, 4095)

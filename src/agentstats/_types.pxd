@@ -15,7 +15,8 @@ cdef enum:
 ctypedef struct SessionState:
     int64_t last_time    # time of the last row applied; once ended, the end time
     uint64_t talk        # ticks in BUSY_ON_CALL up to last_time; unsigned so that an
-    uint64_t wrap        #   overflow is well defined and caught at finalize (SPEC 2.13)
+    uint64_t wrap        #   overflow is well defined and caught at finalize (SPEC 2.13);
+                         #   right after talk: the scan adds to one of the two by offset
     int64_t calls        # entries into BUSY_ON_CALL (SPEC 2.5)
     int64_t first_time   # the session's start (SPEC 2)
     uint64_t wait_sum    # saturating sum of wait over calls that have one (SPEC 2.9)

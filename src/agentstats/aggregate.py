@@ -40,6 +40,7 @@ from .columns import (
     _length,
     _native,
     _normalise_state,
+    _raise_negative_wait,
     _time_to_ticks,
     _wait_to_ticks,
 )
@@ -164,8 +165,9 @@ def aggregate(
         column of seconds.
     as_of: report time; default the latest valid time in the log.
     strict: raise on invalid_state / invalid_time rows; False counts them.
-    n_threads: threads for the kernel (default: all cores for large inputs), capped at
-        the cores this process may run on (a thread beyond them only costs memory).
+    n_threads: threads for the kernel (default: all cores for large inputs, one while
+        the load average shows other jobs on every core), capped at the cores this
+        process may run on (a thread beyond them only costs memory).
     timeout: seconds before giving up with TAPI_E_TIMEOUT (default: no limit).
     agent, acd_group, address: optional per-row keys kept with each session.
     off_table: "count" (default) or "raise" for transitions TAPI's state table forbids.
@@ -369,18 +371,29 @@ class Aggregator:
 
         ticks, tick_unit = _time_to_ticks(time, self._unit, self._tick_unit)
         passes = self._started(min(2, self._thread_limit()))   # threads of the column passes
-        states, raw_state = _normalise_state(state, passes, any_invalid=True)
-        waits = None
+        # int64 states and waits in the time's ticks are checked by the ordered scan
+        # as it reads them (no pass of their own); _apply checks them when it does not.
+        states, raw_state = _normalise_state(state, passes, any_invalid=True, int64_in_place=True)
+        waits = raw_wait = None
+        wait_checked = True
         if wait is not None:
-            waits = _wait_to_ticks(wait, self._unit, tick_unit, passes)
-        keys = _as_key_array(session)
-        extra = {name: _as_object_array(columns[name], name)
-                 for name in ("agent", "acd_group", "address") if name in columns}
+            waits, raw_wait, wait_checked = _wait_to_ticks(wait, self._unit, tick_unit, passes,
+                                                           check_later=True)
+        try:
+            keys = _as_key_array(session)
+            extra = {name: _as_object_array(columns[name], name)
+                     for name in ("agent", "acd_group", "address") if name in columns}
+        except Exception:
+            if not wait_checked:        # a negative wait is reported first, as it always was
+                _raise_negative_wait(waits, raw_wait, passes)
+            raise
 
         as_of = self._as_of
         if tick_unit != self._tick_unit:
             as_of = _as_of_to_ticks(self._as_of_input, tick_unit)
-        return _Chunk(keys, ticks, states, waits, extra, tick_unit, as_of, raw_state)
+        chunk = _Chunk(keys, ticks, states, waits, extra, tick_unit, as_of, raw_state)
+        chunk.raw_wait, chunk.wait_checked = raw_wait, wait_checked
+        return chunk
 
     # -- the kernel calls ---------------------------------------------------------
 
@@ -400,21 +413,36 @@ class Aggregator:
 
         counters = np.zeros((threads, len(_kernel.COUNTER_NAMES)), dtype=np.int64)
         grouped = _looks_grouped(codes)
-        scanned = _head_in_time_order(codes, chunk.ticks, chunk.states, as_of)
+        in_place = chunk.kernel_states       # uint8, or int64 states the scan reads itself
+        scanned = _head_in_time_order(codes, chunk.ticks, in_place, as_of)
         if scanned:
             status = _kernel.scan(
-                codes, base, chunk.ticks, chunk.states, waits, states.view(np.uint8), counters,
-                has_wait=has_wait, as_of=as_of, deadline=deadline, grouped=grouped,
+                codes, base, chunk.ticks, in_place.view(np.uint8), waits, states.view(np.uint8),
+                counters, has_wait=has_wait, as_of=as_of, deadline=deadline, grouped=grouped,
+                state_width=in_place.itemsize,
             )
         else:
             status = _kernel.STATUS_NEEDS_ORDER     # nothing applied yet: states untouched
+        if status != _kernel.STATUS_OK and not chunk.wait_checked:
+            # The scan checked every wait only if it read every row: check them here.
+            try:
+                _raise_negative_wait(chunk.waits, chunk.raw_wait, self._started(min(2, limit)))
+            except ValueError:
+                if scanned:
+                    _restore(states, snapshot)
+                raise
+            chunk.wait_checked = True
+            if status == _kernel.STATUS_NEGATIVE_WAIT:  # pragma: no cover - a kernel bug
+                _restore(states, snapshot)
+                raise RuntimeError("agentstats internal error: a negative wait the check did not find")
         if status == _kernel.STATUS_NEEDS_SERIAL:
             # A thread boundary the merge cannot express (rare): one thread, same answer.
             _restore(states, snapshot)
             counters = np.zeros((1, len(_kernel.COUNTER_NAMES)), dtype=np.int64)
             status = _kernel.scan(
-                codes, base, chunk.ticks, chunk.states, waits, states.view(np.uint8), counters,
-                has_wait=has_wait, as_of=as_of, deadline=deadline, grouped=grouped,
+                codes, base, chunk.ticks, in_place.view(np.uint8), waits, states.view(np.uint8),
+                counters, has_wait=has_wait, as_of=as_of, deadline=deadline, grouped=grouped,
+                state_width=in_place.itemsize,
             )
         if status == _kernel.STATUS_NEEDS_ORDER:
             # Not in time order within some session (SPEC 1.1): undo, take the
@@ -470,11 +498,15 @@ class Aggregator:
 
     def _thread_limit(self) -> int:
         """n_threads, or every core, but never more threads than available cores: a
-        thread beyond them only waits, yet costs a private copy of the session states."""
+        thread beyond them only waits, yet costs a private copy of the session states.
+        The default takes one thread while other jobs already keep every core busy
+        (_machine_busy)."""
         if not _kernel.openmp_enabled():
             return 1
         cores = _available_cores()
-        return cores if self._n_threads is None else min(self._n_threads, cores)
+        if self._n_threads is None:
+            return 1 if cores > 1 and _machine_busy(cores) else cores
+        return min(self._n_threads, cores)
 
     def _started(self, threads: int) -> int:
         """`threads` once the system is known to let that many run at once, so that the
@@ -524,17 +556,30 @@ class Aggregator:
 
 
 class _Chunk:
-    __slots__ = ("keys", "ticks", "states", "waits", "extra", "tick_unit", "as_of", "raw_state")
+    __slots__ = ("keys", "ticks", "kernel_states", "_states", "waits", "extra", "tick_unit",
+                 "as_of", "raw_state", "raw_wait", "wait_checked")
 
     def __init__(self, keys, ticks, states, waits, extra, tick_unit, as_of, raw_state):
         self.raw_state = raw_state
         self.keys = keys
         self.ticks = ticks
-        self.states = states
+        self.kernel_states = states      # uint8 codes, or the int64 column itself
+        self._states = states if states.dtype == np.uint8 else None
         self.waits = waits
         self.extra = extra
         self.tick_unit = tick_unit
         self.as_of = as_of
+        self.raw_wait = None             # the wait as given, for an error naming a row
+        self.wait_checked = True         # False: no negative check yet (the scan does it)
+
+    @property
+    def states(self) -> np.ndarray:
+        """uint8 codes (INVALID_STATE for anything outside 0..4), converted on first use
+        when the scan read int64 states in place (the unordered path, error messages)."""
+        if self._states is None:
+            self._states = np.empty(len(self.kernel_states), dtype=np.uint8)
+            _kernel.state_codes(self.kernel_states, self._states, 1)
+        return self._states
 
 
 class _SessionSlots:
@@ -677,16 +722,12 @@ def _new_states(n: int) -> np.ndarray:
         with _kept_states_lock:
             if _kept_states and _kept_states[0].nbytes >= nbytes + align:
                 raw = _kept_states.pop()
-    if raw is None:
-        raw = np.zeros(nbytes + align, dtype=np.uint8)
-        skip = -raw.ctypes.data % align
-    else:                                # the last aggregate()'s states: clear them
-        skip = -raw.ctypes.data % align
-        raw[skip: skip + nbytes] = 0
-    states = raw[skip: skip + nbytes].view(SESSION_STATE_DTYPE)
-    states["state"] = INVALID_STATE
-    states["wait_max"] = -1
-    return states
+    if raw is None:                      # every byte is written below: no zeroing
+        raw = np.empty(nbytes + align, dtype=np.uint8)
+    skip = -raw.ctypes.data % align
+    # (a kept buffer is the last aggregate()'s states: rewritten like fresh memory)
+    _kernel.fresh_states(raw[skip: skip + nbytes])    # one pass: unseen, wait_max -1
+    return raw[skip: skip + nbytes].view(SESSION_STATE_DTYPE)
 
 
 def _restore(states: np.ndarray, snapshot: np.ndarray | None) -> None:
@@ -822,15 +863,11 @@ def _head_in_time_order(codes: np.ndarray, ticks: np.ndarray, states: np.ndarray
     counting only the rows the scan would apply (valid time and state, not after
     as_of): the ordered scan would stop there, after setting up its threads, so the
     unordered path is taken at once. Only speed depends on the answer, never results.
-    4096 rows cost 0.4 ms (64k cost 10 ms, paid by every time-ordered call too); in a
-    shuffled log of 200k sessions they hold some 40 pairs of rows of one session, half
-    of them out of order."""
-    t, c = ticks[:sample], codes[:sample]
-    applied = (t != MISSING) & (states[:sample] <= AgentSessionState.SESSION_ENDED) & (t <= as_of)
-    t, c = t[applied], c[applied]
-    order = np.argsort(c, kind="stable")
-    t, c = t[order], c[order]
-    return not np.any((t[1:] < t[:-1]) & (c[1:] == c[:-1]))
+    4096 rows (in the kernel: ~20 us) hold some 40 pairs of rows of one session in a
+    shuffled log of 200k sessions, half of them out of order. `states`: uint8 codes or
+    the int64 column (as the scan reads them)."""
+    return bool(_kernel.head_in_time_order(codes, ticks, states.view(np.uint8), states.itemsize,
+                                           as_of, sample))
 
 
 # Per calling thread, the most threads known to start at once: the OpenMP runtime keeps
@@ -867,6 +904,19 @@ def _threads_can_start(n: int) -> bool:
         helper.join()
     _thread_probes.known = n
     return True
+
+
+def _machine_busy(cores: int) -> bool:
+    """Is the 1-min load average at least one runnable job per core beyond this
+    process? Then a team of threads shares its cores with other jobs, waits at each
+    barrier for whichever member the system descheduled, and its idle members spin:
+    on the project's 2-core VM at load averages of 4.3-13, two threads were 1.1-2.4x
+    slower than one on every grid shape that took two (benchmarks/README.md), so
+    n_threads=None takes one thread then. Only speed depends on it, never results."""
+    try:
+        return os.getloadavg()[0] >= cores + 1
+    except (OSError, AttributeError):      # pragma: no cover - no load average (Windows)
+        return False
 
 
 def _available_cores() -> int:

@@ -344,13 +344,15 @@ def _scale_exact(ticks: np.ndarray, factor: int, name: str) -> np.ndarray:
     return np.where(present, ticks * factor, MISSING)
 
 
-def _normalise_state(state: Any, threads: int = 1, *, any_invalid: bool = False
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def _normalise_state(state: Any, threads: int = 1, *, any_invalid: bool = False,
+                     int64_in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """uint8 states with INVALID_STATE for anything outside 0..4, and the raw values
     (for error messages). Non-numeric states are a structural error. `threads`: at
     most this many for the pass over an integer column (the caller knows they start).
     `any_invalid`: the caller takes every value above 4 as invalid (the session
-    kernel does), so int8 states are read as uint8 in place: no pass, no copy."""
+    kernel does), so int8 states are read as uint8 in place: no pass, no copy.
+    `int64_in_place`: an int64 column is returned as it is (contiguous, native), for
+    a caller that reads int64 states itself (the session kernel's ordered scan)."""
     raw = _to_numpy(state, "state", fill=-1)
     if raw.dtype.kind in "OUT":
         import pandas as pd
@@ -374,6 +376,8 @@ def _normalise_state(state: Any, threads: int = 1, *, any_invalid: bool = False
         from . import _kernel
 
         raw = _native(raw, raw.dtype)
+        if int64_in_place and raw.dtype == np.int64:
+            return raw, raw
         states = np.empty(len(raw), dtype=np.uint8)
         _kernel.state_codes(raw, states, threads)
         return states, raw
@@ -400,11 +404,14 @@ def _state_names(raw: np.ndarray) -> np.ndarray:
     return lookup[codes]      # code -1 (missing) picks the last entry: INVALID_STATE
 
 
-def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str, threads: int = 1) -> np.ndarray:
+def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str, threads: int = 1, *,
+                   check_later: bool = False) -> Any:
     """Wait in the time's ticks, MISSING when absent. timedelta64 converts exactly (or to
     the nearest tick, halves up, when finer than the time's tick); numbers are in `unit`
     when it is given, else in the time's tick. Negative waits raise. `threads`: at most
-    this many for the check."""
+    this many for the check. `check_later`: returns (ticks, values, checked); when the
+    ticks need no scaling the check is left to the caller (checked False: the session
+    kernel checks them as it reads them), and `values` names a row in its error."""
     values = _to_numpy(wait, "wait", fill=MISSING)
     numbers = None
     if values.dtype.kind == "O":
@@ -423,13 +430,27 @@ def _wait_to_ticks(wait: Any, unit: str | None, tick_unit: str, threads: int = 1
         ticks, source = _datetime_ticks(values, "wait")
     else:
         raise TypeError(f"wait must be timedelta64 or numbers, not {values.dtype}")
+    ticks = _native(ticks, np.int64)
+    target, have = TICKS_PER_SECOND[tick_unit], TICKS_PER_SECOND[source]
+    if check_later and target == have:
+        return ticks, values, False
+    _raise_negative_wait(ticks, values, threads)
+    if check_later:
+        return _scaled_wait(ticks, target, have), values, True
+    return _scaled_wait(ticks, target, have)
+
+
+def _raise_negative_wait(ticks: np.ndarray, values: np.ndarray, threads: int = 1) -> None:
+    """ValueError naming the first negative wait (ticks: int64, MISSING not negative)."""
     from . import _kernel
 
-    ticks = _native(ticks, np.int64)
-    row = _kernel.first_negative(ticks, threads)   # one compiled pass; MISSING is not negative
+    row = _kernel.first_negative(ticks, threads)   # one compiled pass
     if row >= 0:
         raise ValueError(f"wait at row {row} is negative ({shown(values[row])})")
-    target, have = TICKS_PER_SECOND[tick_unit], TICKS_PER_SECOND[source]
+
+
+def _scaled_wait(ticks: np.ndarray, target: int, have: int) -> np.ndarray:
+    """Wait ticks of `have` per second in ticks of `target` per second."""
     if target >= have:
         return _scale_exact(ticks, target // have, "wait")
     divisor = have // target
