@@ -263,27 +263,9 @@ def test_default_threads_follow_the_data(monkeypatch):
     if not aggregate_module._kernel.openmp_enabled():
         pytest.skip("built without OpenMP: always one thread")
     monkeypatch.setattr(aggregate_module, "_available_cores", lambda: 2)
-    monkeypatch.setattr(aggregate_module, "_machine_busy", lambda cores: False)
     default = agentstats.Aggregator()
     assert default._threads_for(50_000_000, 200_000) == 2
     assert default._threads_for(50_000_000, 1_000_000) == 2
     assert default._threads_for(50_000_000, 5_000_000) == 1
     assert default._threads_for(1_000, 10) == 1
     assert agentstats.Aggregator(n_threads=2)._threads_for(50_000_000, 5_000_000) == 2
-
-
-def test_default_threads_on_a_busy_machine(monkeypatch):
-    """n_threads=None takes one thread while the load average has a runnable job per
-    core beyond this process (docs/choices.md, Threads); an explicit n_threads is kept,
-    and the answer is the same either way."""
-    aggregate_module = sys.modules["agentstats.aggregate"]
-    if not aggregate_module._kernel.openmp_enabled():
-        pytest.skip("built without OpenMP: always one thread")
-    monkeypatch.setattr(aggregate_module, "_available_cores", lambda: 2)
-    monkeypatch.setattr(aggregate_module.os, "getloadavg", lambda: (3.0, 1.0, 1.0))
-    assert aggregate_module._machine_busy(2)
-    assert agentstats.Aggregator()._threads_for(50_000_000, 200_000) == 1
-    assert agentstats.Aggregator(n_threads=2)._threads_for(50_000_000, 200_000) == 2
-    monkeypatch.setattr(aggregate_module.os, "getloadavg", lambda: (2.9, 9.0, 9.0))
-    assert not aggregate_module._machine_busy(2)
-    assert agentstats.Aggregator()._threads_for(50_000_000, 200_000) == 2

@@ -165,9 +165,8 @@ def aggregate(
         column of seconds.
     as_of: report time; default the latest valid time in the log.
     strict: raise on invalid_state / invalid_time rows; False counts them.
-    n_threads: threads for the kernel (default: all cores for large inputs, one while
-        the load average shows other jobs on every core), capped at the cores this
-        process may run on (a thread beyond them only costs memory).
+    n_threads: threads for the kernel (default: all cores for large inputs), capped at
+        the cores this process may run on (a thread beyond them only costs memory).
     timeout: seconds before giving up with TAPI_E_TIMEOUT (default: no limit).
     agent, acd_group, address: optional per-row keys kept with each session.
     off_table: "count" (default) or "raise" for transitions TAPI's state table forbids.
@@ -498,15 +497,11 @@ class Aggregator:
 
     def _thread_limit(self) -> int:
         """n_threads, or every core, but never more threads than available cores: a
-        thread beyond them only waits, yet costs a private copy of the session states.
-        The default takes one thread while other jobs already keep every core busy
-        (_machine_busy)."""
+        thread beyond them only waits, yet costs a private copy of the session states."""
         if not _kernel.openmp_enabled():
             return 1
         cores = _available_cores()
-        if self._n_threads is None:
-            return 1 if cores > 1 and _machine_busy(cores) else cores
-        return min(self._n_threads, cores)
+        return cores if self._n_threads is None else min(self._n_threads, cores)
 
     def _started(self, threads: int) -> int:
         """`threads` once the system is known to let that many run at once, so that the
@@ -904,19 +899,6 @@ def _threads_can_start(n: int) -> bool:
         helper.join()
     _thread_probes.known = n
     return True
-
-
-def _machine_busy(cores: int) -> bool:
-    """Is the 1-min load average at least one runnable job per core beyond this
-    process? Then a team of threads shares its cores with other jobs, waits at each
-    barrier for whichever member the system descheduled, and its idle members spin:
-    on the project's 2-core VM at load averages of 4.3-13, two threads were 1.1-2.4x
-    slower than one on every grid shape that took two (benchmarks/README.md), so
-    n_threads=None takes one thread then. Only speed depends on it, never results."""
-    try:
-        return os.getloadavg()[0] >= cores + 1
-    except (OSError, AttributeError):      # pragma: no cover - no load average (Windows)
-        return False
 
 
 def _available_cores() -> int:
