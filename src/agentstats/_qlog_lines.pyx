@@ -618,7 +618,7 @@ cdef class LineOrder:
                        int64_t* number, int64_t* stripped, uint8_t* wide, int64_t* text_end,
                        bint keep_texts) except -1 nogil:
         cdef size_t i
-        cdef int64_t kept = 0, s, e, hold, length, at
+        cdef int64_t kept = 0, s, e, hold, length, at, value
         cdef int32_t verb_code
         cdef uint64_t callid_hash
         cdef int64_t bars[11]
@@ -680,12 +680,16 @@ cdef class LineOrder:
             for k in range(DATA_FIELDS):
                 if n_bars >= 5 + k:
                     s, e = bars[4 + k] + 1, _field_end(bars, n_bars, 5 + k, length)
-                    number[kept * DATA_FIELDS + k] = _field_number(p, s, e)
-                    while s < e and _is_space(p[s]):
-                        s += 1
-                    while e > s and _is_space(p[e - 1]):
-                        e -= 1
-                    stripped[kept * DATA_FIELDS + k] = _field_number(p, s, e)
+                    value = _field_number(p, s, e)
+                    number[kept * DATA_FIELDS + k] = value
+                    if value == MISSING and s < e and (_is_space(p[s]) or _is_space(p[e - 1])):
+                        # (a number has no spaces: stripping changes only a field that is not one)
+                        while s < e and _is_space(p[s]):
+                            s += 1
+                        while e > s and _is_space(p[e - 1]):
+                            e -= 1
+                        value = _field_number(p, s, e)
+                    stripped[kept * DATA_FIELDS + k] = value
                 else:
                     number[kept * DATA_FIELDS + k] = MISSING
                     stripped[kept * DATA_FIELDS + k] = MISSING
