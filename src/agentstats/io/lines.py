@@ -486,3 +486,56 @@ class LineReader:
 def iter_line_blocks(source: LogSource, block_bytes: int = _READ_BYTES) -> Iterator[list[str]]:
     """Lists of lines (text without the line end), in input order."""
     return iter(LineReader(source, block_bytes))
+
+
+def read_ahead(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
+    """The items of `items`, made on a worker thread up to `depth` ahead of the caller
+    (for blocks: the next block is read while the caller works on this one, which pays
+    when the caller's work runs without the GIL). Errors are raised in the caller's
+    thread, in order; leaving the loop early stops the worker."""
+    import threading
+    from collections import deque
+
+    cond = threading.Condition()
+    ready: deque = deque()
+    state = {"done": False, "stop": False, "error": None}
+
+    def work() -> None:
+        try:
+            for item in items:
+                with cond:
+                    while len(ready) >= depth and not state["stop"]:
+                        cond.wait()
+                    if state["stop"]:
+                        return
+                    ready.append(item)
+                    cond.notify_all()
+                item = None             # not held here while the caller works on it
+        except BaseException as exc:     # handed to the caller's thread
+            with cond:
+                state["error"] = exc
+        finally:
+            with cond:
+                state["done"] = True
+                cond.notify_all()
+
+    worker = threading.Thread(target=work, name="agentstats-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            with cond:
+                while not ready and not state["done"]:
+                    cond.wait()
+                if not ready:
+                    if state["error"] is not None:
+                        raise state["error"]
+                    return
+                item = ready.popleft()
+                cond.notify_all()
+            yield item
+            item = None
+    finally:
+        with cond:
+            state["stop"] = True
+            cond.notify_all()
+        worker.join()
