@@ -108,6 +108,28 @@ cdef inline bint _is_space(uint8_t c) noexcept nogil:
     return c == 32 or (9 <= c <= 13) or (28 <= c <= 31)
 
 
+cdef inline bint _same_bytes(const uint8_t* a, const uint8_t* b, int64_t n) noexcept nogil:
+    """memcmp(a, b, n) == 0 for the short names of the tables, inline: 8 bytes a step,
+    the last step overlapping the one before (every load within the n bytes)."""
+    cdef uint64_t x, y
+    cdef int64_t i = 0
+    if n < 8:
+        while i < n:
+            if a[i] != b[i]:
+                return False
+            i += 1
+        return True
+    while i + 8 < n:
+        memcpy(&x, a + i, 8)
+        memcpy(&y, b + i, 8)
+        if x != y:
+            return False
+        i += 8
+    memcpy(&x, a + n - 8, 8)
+    memcpy(&y, b + n - 8, 8)
+    return x == y
+
+
 cdef inline int64_t _field_number(const uint8_t* p, int64_t s, int64_t e) noexcept nogil:
     """field_number (io.qlog_columns): 1 to 18 ASCII digits, else MISSING."""
     cdef int64_t i, value = 0
@@ -216,13 +238,13 @@ cdef class LineOrder:
         if seen.code >= 0 and seen.hash == <uint32_t>h:
             code = seen.code
             start = deref(at)[code]
-            if deref(at)[code + 1] - start == n and memcmp(self.spelled[table].data() + start, p, n) == 0:
+            if deref(at)[code + 1] - start == n and _same_bytes(<const uint8_t*>self.spelled[table].data() + start, p, n):
                 return code
         while deref(slots)[i].code >= 0:
             if deref(slots)[i].hash == <uint32_t>h:
                 code = deref(slots)[i].code
                 start = deref(at)[code]
-                if deref(at)[code + 1] - start == n and memcmp(self.spelled[table].data() + start, p, n) == 0:
+                if deref(at)[code + 1] - start == n and _same_bytes(<const uint8_t*>self.spelled[table].data() + start, p, n):
                     seen[0] = Slot(<uint32_t>h, code)
                     return code
             i = (i + 1) & mask
