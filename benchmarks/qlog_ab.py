@@ -61,8 +61,10 @@ def _load() -> float:
 
 def _child(src: str, step: str, log: str) -> tuple[float, float]:
     out = subprocess.run([sys.executable, "-c", _CHILD, src, str(HERE), step, log], check=True,
-                         capture_output=True, text=True).stdout.split()
-    return float(out[0]), float(out[1])
+                         capture_output=True, text=True).stdout
+    # (the last three words: DuckDB may draw a progress bar before them)
+    wall, cpu, _ = out.split()[-3:]
+    return float(wall), float(cpu)
 
 
 def _report(src: str, log: str, out: str) -> float:
