@@ -15,6 +15,7 @@ from __future__ import annotations
 import bz2
 import errno
 import gzip
+import io
 import lzma
 import os
 import subprocess
@@ -828,15 +829,20 @@ READER_BYTES = [b"a", b"|", b"1", b"\r", b"\n", b"\r\n", b"\x00", b"\xe9", b"\xc
        st.sampled_from([4, 8, 16]))
 def test_line_reader_equals_its_slow_twin(chunks, block, limit):
     data = b"".join(chunks)
-    source = lines_module.LogSource.__new__(lines_module.LogSource)
-    source.name, source.compression, source.is_stream = "t", None, False
-    source.raw_blocks = lambda size: iter([data[i:i + size] for i in range(0, len(data), size)])
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(lines_module, "MAX_LINE_BYTES", limit)
-        got = [line for block_lines in lines_module.LineReader(source, block) for line in block_lines]
     want = _slow_lines(data, limit)
-    assert [x is lines_module.TOO_LONG for x in got] == [x is lines_module.TOO_LONG for x in want]
-    assert got == want
+    # both ways of reading a block: the compiled read after the unfinished line (when
+    # built), and the general path
+    for read_lines in (lines_module._compiled_read_lines(), None):
+        source = lines_module.LogSource.__new__(lines_module.LogSource)
+        source.name, source.compression, source.is_stream = "t", None, False
+        # (a file read in blocks of exactly `block` bytes, as a regular file is)
+        source._open_pass = lambda: (io.BytesIO(data), None, [])
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(lines_module, "MAX_LINE_BYTES", limit)
+            patch.setattr(lines_module, "_compiled_read_lines", lambda: read_lines)
+            got = [line for block_lines in lines_module.LineReader(source, block) for line in block_lines]
+        assert [x is lines_module.TOO_LONG for x in got] == [x is lines_module.TOO_LONG for x in want]
+        assert got == want
 
 
 TABLE_TOKENS = ["1", "2", "0", "4", "9", "", "NaN", "1700000000", "1700000000000", "9" * 25, "²",

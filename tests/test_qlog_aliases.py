@@ -28,6 +28,8 @@ def both_engines(paths, known=None):
     """The result of the compiled engine, once checked equal to the twin's."""
     compiled = infer_aliases(paths, known=known, engine="cython")
     assert compiled == infer_aliases(paths, known=known, engine="python")
+    # the next block read on a second thread changes nothing
+    assert compiled == infer_aliases(paths, known=known, engine="cython", read_threads=2)
     return compiled
 
 
@@ -207,6 +209,39 @@ def test_several_files_and_compression(tmp_path):
 def test_an_unknown_engine_is_refused(tmp_path):
     with pytest.raises(ValueError, match="engine must be one of"):
         infer_aliases([_write(tmp_path / "queue_log", [])], engine="rust")
+
+
+def test_read_threads_option(tmp_path):
+    path = _write(tmp_path / "queue_log", [_line(T0, "ADDMEMBER", "SIP/1"), _line(T0, "UNPAUSE", "ann")])
+    for wrong in (0, 3, True):
+        with pytest.raises(ValueError, match="read_threads must be 1 or 2"):
+            infer_aliases([path], read_threads=wrong)
+
+
+def test_read_ahead_hands_on_errors_and_stops_early():
+    """The blocks made on the worker thread: in order, its error raised in the caller's
+    thread after the blocks made before it, and a loop left early stops the worker."""
+    from agentstats.io.lines import read_ahead
+
+    made = []
+
+    def blocks(fail_at):
+        for k in range(10):
+            if k == fail_at:
+                raise OSError("the disk went away")
+            made.append(k)
+            yield k
+
+    assert list(read_ahead(blocks(None))) == list(range(10))
+    got = []
+    with pytest.raises(OSError, match="the disk went away"):
+        for k in read_ahead(blocks(4), depth=2):
+            got.append(k)
+    assert got == [0, 1, 2, 3]
+    made.clear()
+    for k in read_ahead(blocks(None)):
+        break
+    assert made[:1] == [0] and len(made) <= 3          # at most `depth` ahead of the caller
 
 
 def test_votes_fed_by_hand():

@@ -232,3 +232,66 @@ def test_bars_nuls_and_wide_bytes_at_every_offset(tmp_path):
     path.write_bytes("\n".join(rows).encode("utf-8") + b"\n")
     for block_bytes in (8 << 20, 61):
         same_on_both_engines(path, wrapup=WRAPUP, block_bytes=block_bytes, infer=False)
+
+
+# -- the reading layer's compiled block read (_qlog.read_lines) ------------------------
+
+
+def _read_lines(data: bytes, head: bytes, size: int, seen=lambda joined, at: True):
+    import io
+
+    return _qlog.read_lines(io.BytesIO(data).readinto, head, size, seen)
+
+
+def test_read_lines_cuts_after_the_last_line_end():
+    """The block is the unfinished line carried over and the bytes read up to their last
+    LF; the tail is what follows it (one copy of each byte, no join, no slice)."""
+    asked = []
+    status, n, block, tail, seen = _read_lines(b"a|b\nc|d\nef", b"xy", 64,
+                                               lambda joined, at: asked.append((joined, at)) or "yes")
+    assert (status, n, block, tail, seen) == (_qlog.READ_CUT, 10, b"xya|b\nc|d", b"ef", True)
+    assert asked == [(b"xya|b\nc|d\nef", 2)]        # asked before the cut, on the joined bytes
+    # a block that ends in LF: no tail; a read shorter than asked is sized to what was read
+    assert _read_lines(b"a\n", b"", 1 << 20)[:4] == (_qlog.READ_CUT, 2, b"a", b"")
+    assert _read_lines(b"\n", b"", 8)[:4] == (_qlog.READ_CUT, 1, b"", b"")
+    # a read of `size` bytes only, even when the input goes on
+    assert _read_lines(b"abc\ndef\n", b"", 5)[:4] == (_qlog.READ_CUT, 5, b"abc", b"d")
+
+
+def test_read_lines_leaves_the_rare_blocks_to_the_general_path():
+    """No LF among the bytes read, or a CR among them: the joined bytes, uncut; the
+    end of the input: nothing."""
+    never = lambda joined, at: pytest.fail("not asked")       # noqa: E731
+    assert _read_lines(b"abc", b"x", 8, never) == (_qlog.READ_NO_LINE_END, 3, b"xabc", None, False)
+    assert _read_lines(b"a\r\nb\n", b"", 8, never) == (_qlog.READ_CR, 5, b"a\r\nb\n", None, False)
+    assert _read_lines(b"", b"x", 8, never) == (_qlog.READ_END, 0, None, None, False)
+    with pytest.raises(ValueError):
+        _read_lines(b"a", b"", 0)
+
+
+def test_read_lines_copies_a_block_that_seen_kept():
+    """`seen` keeping the joined bytes: the cut is then a copy (they are never changed
+    after they were handed out)."""
+    kept = []
+    status, _, block, tail, _ = _read_lines(b"a\nb", b"", 8, lambda joined, at: kept.append(joined))
+    assert (status, block, tail) == (_qlog.READ_CUT, b"a", b"b") and kept == [b"a\nb"]
+
+
+def test_read_lines_errors_of_the_reader_pass_through():
+    class Broken:
+        def readinto(self, view):
+            raise OSError(5, "Input/output error")
+
+    with pytest.raises(OSError):
+        _qlog.read_lines(Broken().readinto, b"", 8, lambda joined, at: True)
+
+    class Keeps:
+        def readinto(self, view):
+            self.view = view
+            view[:2] = b"a\n"
+            return 2
+
+    keeps = Keeps()
+    assert _qlog.read_lines(keeps.readinto, b"", 8, lambda joined, at: True)[2] == b"a"
+    with pytest.raises(ValueError):         # the view it kept is released: it cannot write later
+        keeps.view[0] = 0

@@ -1,5 +1,7 @@
 """Stub of the compiled queue_log tokenizer (src/agentstats/_qlog.pyx); checked by mypy.stubtest."""
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -21,3 +23,15 @@ def tokenize_block(
     end: NDArray[np.int64],
     nul_bytes: NDArray[np.int64],
 ) -> int: ...
+
+READ_END: int
+READ_CUT: int
+READ_NO_LINE_END: int
+READ_CR: int
+
+def read_lines(
+    readinto: Callable[[memoryview], int | None],
+    head: bytes,
+    size: int,
+    seen: Callable[[bytes, int], object],
+) -> tuple[int, int, bytes | None, bytes | None, bool]: ...

@@ -179,3 +179,91 @@ def tokenize_block(const uint8_t[::1] data, int64_t max_line_bytes,
                 break
             lo = hi + 1
     return line
+
+
+
+# -- the reading layer's block read (io/lines.py, LineReader.byte_blocks) ---------------
+
+from cpython.buffer cimport PyBUF_WRITE
+from cpython.memoryview cimport PyMemoryView_FromMemory
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_DECREF
+from libc.string cimport memcpy
+
+cdef extern from "Python.h":
+    # (declared without Cython's reference counting: the new block is resized in place
+    # while this function holds its only reference, as CPython's own reads do)
+    PyObject* _new_bytes "PyBytes_FromStringAndSize"(const char* v, Py_ssize_t n)
+    char* _bytes_data "PyBytes_AS_STRING"(PyObject* b) nogil
+    int _PyBytes_Resize(PyObject** b, Py_ssize_t n) except -1
+    Py_ssize_t _references "Py_REFCNT"(PyObject* o)
+
+cdef extern from "string.h":
+    const void* memrchr(const void* s, int c, size_t n) nogil
+
+READ_END = 0          # nothing more was read
+READ_CUT = 1          # the block holds complete lines; the tail is the start of the next
+READ_NO_LINE_END = 2  # no LF among the bytes read: the block is the head and those bytes
+READ_CR = 3           # a CR among the bytes read: the block is the head and those bytes
+
+
+def read_lines(readinto, bytes head, Py_ssize_t size, seen):
+    """Read up to `size` bytes with `readinto` (a binary file's readinto) straight after
+    `head`, in one new bytes object, and cut it after its last line end: the read, the
+    join with the previous block's unfinished line and the cut cost one copy of each byte
+    instead of three. Returns ``(status, bytes read, block, tail, seen)``:
+
+    - READ_CUT: `block` is `head` and the bytes read up to (without) their last LF, `tail`
+      the bytes after it, `seen` the answer of ``seen(joined, len(head))`` on the joined
+      bytes before the cut;
+    - READ_NO_LINE_END, READ_CR (no LF, or a CR among the bytes read): `block` is `head`
+      and the bytes read, `tail` None, `seen` not asked (the caller's general path);
+    - READ_END: nothing was read; `block` and `tail` are None.
+
+    `seen` is called with the joined bytes: if it keeps them, the cut is a copy."""
+    cdef Py_ssize_t at = len(head), n, last
+    cdef PyObject* raw
+    cdef char* p
+    cdef const void* found
+    if size < 1:
+        raise ValueError("size must be >= 1")
+    raw = _new_bytes(NULL, at + size)
+    if raw == NULL:
+        raise MemoryError()
+    try:
+        p = _bytes_data(raw)
+        if at:
+            memcpy(p, <const char*>head, at)
+        view = PyMemoryView_FromMemory(p + at, size, PyBUF_WRITE)
+        try:
+            got = readinto(view)
+        finally:
+            view.release()      # (a view the reader kept cannot write into the block later)
+            del view
+        n = 0 if got is None else got
+        if n <= 0:
+            return READ_END, 0, None, None, False
+        if n > size:  # pragma: no cover - not a readinto
+            raise ValueError("readinto returned more bytes than asked for")
+        if n < size:
+            _PyBytes_Resize(&raw, at + n)      # (frees raw and sets it NULL on failure)
+            p = _bytes_data(raw)
+        with nogil:
+            found = memchr(p + at, 13, <size_t>n)
+        if found != NULL:
+            return READ_CR, n, <object>raw, None, False
+        with nogil:
+            found = memchr(p + at, 10, <size_t>n)
+        if found == NULL:
+            return READ_NO_LINE_END, n, <object>raw, None, False
+        with nogil:
+            last = <Py_ssize_t>(<const char*>memrchr(p + at, 10, <size_t>n) - p)
+        matched = bool(seen(<object>raw, at))
+        tail = p[last + 1:at + n]
+        if _references(raw) != 1:
+            return READ_CUT, n, p[:last], tail, matched
+        _PyBytes_Resize(&raw, last)
+        return READ_CUT, n, <object>raw, tail, matched
+    finally:
+        if raw != NULL:
+            Py_DECREF(<object>raw)

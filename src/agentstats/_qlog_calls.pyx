@@ -27,6 +27,19 @@ from ._text cimport name_hash as _name_hash
 
 import numpy as np
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define agentstats_calls_prefetch(p) __builtin_prefetch((const void *)(p), 0, 1)
+    #else
+    #define agentstats_calls_prefetch(p) ((void)(p))
+    #endif
+    """
+    void agentstats_calls_prefetch(const void* p) noexcept nogil
+
+cdef enum:
+    CID_AHEAD = 16          # callids: how far ahead their slot is asked for
+
 # Offsets of a record (the layout of agentstats.io.queue_calls).
 cdef enum:
     F_ENTER = 0
@@ -495,7 +508,10 @@ cdef class CallState:
 
     cdef int32_t _cid_code(self, const uint8_t* p, int64_t n) except -1 nogil:
         """The token of a callid (its bytes), a new one the first time it is seen."""
-        cdef uint64_t h = _name_hash(p, n)
+        return self._cid_code_hashed(p, n, _name_hash(p, n))
+
+    cdef int32_t _cid_code_hashed(self, const uint8_t* p, int64_t n, uint64_t h) except -1 nogil:
+        """_cid_code, given the callid's _name_hash."""
         cdef size_t mask = self.cid_slots.size() - 1, i = <uint32_t>h & mask
         cdef int32_t code
         cdef int64_t start
@@ -546,15 +562,32 @@ cdef class CallState:
             raise ValueError("count must be >= 0")
         out = np.empty(count, dtype=np.int32)
         cdef int32_t[::1] token = out
+        # The names are cut and hashed first, then looked up with the slot of the name
+        # CID_AHEAD further on asked for meanwhile: the table is too big for the caches
+        # and its slots are met in no order.
+        cdef vector[int64_t] starts
+        cdef vector[uint64_t] hashes
+        cdef Py_ssize_t j
         with nogil:
+            starts.reserve(count + 1)
+            hashes.reserve(count)
             for k in range(count):
                 if pos > n:
                     break
                 bar = <const uint8_t*>memchr(p + pos, 10, n - pos) if pos < n else NULL
                 end = (bar - p) if bar != NULL else n
-                token[k] = self._cid_code(p + pos, end - pos)
+                starts.push_back(pos)
+                hashes.push_back(_name_hash(p + pos, end - pos))
                 pos = end + 1
                 done += 1
+            starts.push_back(pos)
+            for k in range(min(<Py_ssize_t>CID_AHEAD, done)):
+                agentstats_calls_prefetch(&self.cid_slots[<uint32_t>hashes[k] & (self.cid_slots.size() - 1)])
+            for k in range(done):
+                j = k + CID_AHEAD
+                if j < done:
+                    agentstats_calls_prefetch(&self.cid_slots[<uint32_t>hashes[j] & (self.cid_slots.size() - 1)])
+                token[k] = self._cid_code_hashed(p + starts[k], starts[k + 1] - 1 - starts[k], hashes[k])
         # (count names: count - 1 LFs, the last name ending the bytes)
         if done != count or (count and pos != n + 1) or (not count and n):
             raise ValueError(f"{count} callids announced, the bytes hold a different number")

@@ -108,6 +108,28 @@ cdef inline bint _is_space(uint8_t c) noexcept nogil:
     return c == 32 or (9 <= c <= 13) or (28 <= c <= 31)
 
 
+cdef inline bint _same_bytes(const uint8_t* a, const uint8_t* b, int64_t n) noexcept nogil:
+    """memcmp(a, b, n) == 0 for the short names of the tables, inline: 8 bytes a step,
+    the last step overlapping the one before (every load within the n bytes)."""
+    cdef uint64_t x, y
+    cdef int64_t i = 0
+    if n < 8:
+        while i < n:
+            if a[i] != b[i]:
+                return False
+            i += 1
+        return True
+    while i + 8 < n:
+        memcpy(&x, a + i, 8)
+        memcpy(&y, b + i, 8)
+        if x != y:
+            return False
+        i += 8
+    memcpy(&x, a + n - 8, 8)
+    memcpy(&y, b + n - 8, 8)
+    return x == y
+
+
 cdef inline int64_t _field_number(const uint8_t* p, int64_t s, int64_t e) noexcept nogil:
     """field_number (io.qlog_columns): 1 to 18 ASCII digits, else MISSING."""
     cdef int64_t i, value = 0
@@ -216,13 +238,13 @@ cdef class LineOrder:
         if seen.code >= 0 and seen.hash == <uint32_t>h:
             code = seen.code
             start = deref(at)[code]
-            if deref(at)[code + 1] - start == n and memcmp(self.spelled[table].data() + start, p, n) == 0:
+            if deref(at)[code + 1] - start == n and _same_bytes(<const uint8_t*>self.spelled[table].data() + start, p, n):
                 return code
         while deref(slots)[i].code >= 0:
             if deref(slots)[i].hash == <uint32_t>h:
                 code = deref(slots)[i].code
                 start = deref(at)[code]
-                if deref(at)[code + 1] - start == n and memcmp(self.spelled[table].data() + start, p, n) == 0:
+                if deref(at)[code + 1] - start == n and _same_bytes(<const uint8_t*>self.spelled[table].data() + start, p, n):
                     seen[0] = Slot(<uint32_t>h, code)
                     return code
             i = (i + 1) & mask
@@ -618,7 +640,7 @@ cdef class LineOrder:
                        int64_t* number, int64_t* stripped, uint8_t* wide, int64_t* text_end,
                        bint keep_texts) except -1 nogil:
         cdef size_t i
-        cdef int64_t kept = 0, s, e, hold, length, at
+        cdef int64_t kept = 0, s, e, hold, length, at, value
         cdef int32_t verb_code
         cdef uint64_t callid_hash
         cdef int64_t bars[11]
@@ -680,12 +702,16 @@ cdef class LineOrder:
             for k in range(DATA_FIELDS):
                 if n_bars >= 5 + k:
                     s, e = bars[4 + k] + 1, _field_end(bars, n_bars, 5 + k, length)
-                    number[kept * DATA_FIELDS + k] = _field_number(p, s, e)
-                    while s < e and _is_space(p[s]):
-                        s += 1
-                    while e > s and _is_space(p[e - 1]):
-                        e -= 1
-                    stripped[kept * DATA_FIELDS + k] = _field_number(p, s, e)
+                    value = _field_number(p, s, e)
+                    number[kept * DATA_FIELDS + k] = value
+                    if value == MISSING and s < e and (_is_space(p[s]) or _is_space(p[e - 1])):
+                        # (a number has no spaces: stripping changes only a field that is not one)
+                        while s < e and _is_space(p[s]):
+                            s += 1
+                        while e > s and _is_space(p[e - 1]):
+                            e -= 1
+                        value = _field_number(p, s, e)
+                    stripped[kept * DATA_FIELDS + k] = value
                 else:
                     number[kept * DATA_FIELDS + k] = MISSING
                     stripped[kept * DATA_FIELDS + k] = MISSING

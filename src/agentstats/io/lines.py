@@ -29,9 +29,9 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 __all__ = [
     "LogSource",
@@ -75,6 +75,35 @@ TOO_LONG = "".join(["<line too long>"])
 _FIELD = rb"[^|\n\x00-\x1f\x7f]*\|"
 _QUEUE_LOG_LINE = re.compile(
     rb"(?:^|[\n\x00])[ \t]*[0-9]{1,%d}[ \t]*\|" % MAX_EPOCH_DIGITS + _FIELD * 3 + rb"[A-Z][A-Z_]{2}")
+
+# The same line with no line end before it: a match at the start of a block.
+_QUEUE_LOG_LINE_AT = re.compile(rb"[ \t]*[0-9]{1,%d}[ \t]*\|" % MAX_EPOCH_DIGITS + _FIELD * 3 + rb"[A-Z][A-Z_]{2}")
+
+
+def _seen_after(joined: bytes, at: int) -> bool:
+    """The queue_log-line check of LineReader.byte_blocks on the bytes read,
+    `joined[at:]` (they hold an LF), after the unfinished line `joined[:at]`: a line
+    among them, or one that ends among them."""
+    if _QUEUE_LOG_LINE.search(joined, at) or _QUEUE_LOG_LINE_AT.match(joined, at):
+        return True
+    return at > 0 and _QUEUE_LOG_LINE.search(joined, 0, at + 4096) is not None
+
+
+#: the unfinished line carried over is read into the next block's bytes while it is at
+#: most this long, or at most a block (else it is kept in pieces: linear time for tiny
+#: blocks of long lines)
+_FAST_HEAD_BYTES = 4096
+_READ_END, _READ_CUT = 0, 1     # agentstats._qlog.READ_END, READ_CUT
+
+
+def _compiled_read_lines() -> Callable[..., Any] | None:
+    """agentstats._qlog.read_lines (None without the compiled modules: the general path)."""
+    try:
+        from .._qlog import read_lines
+    except ImportError:     # pragma: no cover - a checkout without the build
+        return None
+    return read_lines
+
 
 _MAGIC = (
     (b"\x1f\x8b", "gzip"),
@@ -187,8 +216,12 @@ class LogSource:
                                 f"not read; decompress it first (e.g. zstd -dc FILE | agentstats report -)")
 
     def _read(self, f: BinaryIO, size: int) -> bytes:
+        return self._reading(f.read, size)
+
+    def _reading(self, read: Callable[..., Any], *args: Any) -> Any:
+        """``read(*args)``, a read of this input, its errors in plain words."""
         try:
-            return f.read(size)
+            return read(*args)
         except OSError as exc:
             if self.compression is not None:     # bz2 and gzip raise OSError for bad data too
                 raise self._damaged(exc) from exc
@@ -206,31 +239,44 @@ class LogSource:
 
     def raw_blocks(self, size: int = _READ_BYTES) -> Iterator[bytes]:
         """The (decompressed) bytes of the input, in blocks of about `size` bytes."""
+        f, raw, box = self._open_pass()
+        try:
+            if box:
+                yield box.pop()
+            # The block is held in `box` only until it is handed out: the generator keeps
+            # no reference to it while the reader works on it (one block less in memory).
+            box.append(self._read(f, size))
+            while box[0]:
+                self._note_position(raw)
+                yield box.pop()
+                box.append(self._read(f, size))
+        finally:
+            if raw is not None:
+                raw.close()
+
+    def _open_pass(self) -> tuple[BinaryIO, BinaryIO | None, list[bytes]]:
+        """Start the one pass of a stream, or a new pass of a regular file: the reader
+        (decompressing), the file to close at the end (None for a stream) and, in a list,
+        a stream's bytes already read ahead by :meth:`head` (to hand out first)."""
         if self.is_stream:
             if self._read_once:
                 raise _error(self.name, "a stream (standard input, a pipe) can be read only once")
             self._read_once = True
             f = self._stream if self._stream is not None else self._decompressing(self._open_raw())
             self._stream = None
-            if self._prefix:
-                box = [self._prefix]
-                self._prefix = b""
-                yield box.pop()
-            yield from self._blocks_of(f, size)
-            return
+            box = [self._prefix] if self._prefix else []
+            self._prefix = b""
+            return f, None, box
         raw = self._open_raw()
-        with raw:
-            yield from self._blocks_of(self._decompressing(raw), size, raw)
+        try:
+            return self._decompressing(raw), raw, []
+        except BaseException:
+            raw.close()
+            raise
 
-    def _blocks_of(self, f: BinaryIO, size: int, raw: BinaryIO | None = None) -> Iterator[bytes]:
-        # The block is held in `box` only until it is handed out: the generator keeps
-        # no reference to it while the reader works on it (one block less in memory).
-        box = [self._read(f, size)]
-        while box[0]:
-            if raw is not None and self.compression is not None:
-                self.raw_position = raw.tell()      # progress in the file's own bytes
-            yield box.pop()
-            box.append(self._read(f, size))
+    def _note_position(self, raw: BinaryIO | None) -> None:
+        if raw is not None and self.compression is not None:
+            self.raw_position = raw.tell()      # progress in the file's own bytes
 
     def head(self, size: int = _FIRST_BYTES) -> bytes:
         """The first `size` (decompressed) bytes; a stream keeps them for its one read."""
@@ -301,8 +347,6 @@ class LineReader:
         self.source = source
         self.block_bytes = max(1, int(block_bytes))
         self.bytes_read = 0
-        #: every line of the block last handed out is ASCII (so per-line checks can be skipped)
-        self.ascii = False
 
     def __iter__(self) -> Iterator[list[str]]:
         for complete, too_long_after in self.byte_blocks():
@@ -316,66 +360,103 @@ class LineReader:
         """The blocks of :meth:`__iter__` before decoding: ``(lines, too_long_after)``,
         where `lines` is the block's LF-separated lines as bytes (CR and CRLF already
         LF; None for no line) and `too_long_after` says that one line longer than
-        MAX_LINE_BYTES follows them (it is not held). ``ascii`` is set as for
-        :meth:`__iter__`."""
+        MAX_LINE_BYTES follows them (it is not held)."""
         source = self.source
-        rest = b""
+        size = self.block_bytes
+        read_lines = _compiled_read_lines()
         rest_parts: list[bytes] = []    # the start of a line not ended yet, in pieces
         rest_bytes = 0
         cr_pending = False       # the last block ended in CR: a CRLF may be cut in two
         skipping = False         # inside a line too long to hold: drop up to its end
         last_line_at = None      # bytes read when a queue_log line was last seen
-        for data in source.raw_blocks(self.block_bytes):
-            self.bytes_read += len(data)
-            if cr_pending:
-                data = b"\r" + data
-                cr_pending = False
-            if b"\r" in data:
-                if data.endswith(b"\r"):
-                    data = data[:-1]
-                    cr_pending = True
-                data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-            # A queue_log line in this block (or ending in it: the rest carried over)?
-            # (The rest is looked at once its line ends here, so that tiny blocks of one
-            # long line cost linear time.)
-            if _QUEUE_LOG_LINE.search(data) or (
-                    rest_parts and b"\n" in data and _QUEUE_LOG_LINE.search(b"".join(rest_parts) + data[:4096])):
-                last_line_at = self.bytes_read
-            self._check_stretch(last_line_at)
-            if skipping:
-                end = data.find(b"\n")
-                if end < 0:
+        f, raw, box = source._open_pass()
+        try:
+            readinto = getattr(f, "readinto", None)
+            while True:
+                # The usual block (the previous one ended in LF, or in a line shorter than a
+                # block): read after the unfinished line and cut in compiled code, one copy
+                # of each byte. Anything else takes the general path below, on the bytes read.
+                if (read_lines is not None and readinto is not None and not box and not cr_pending
+                        and not skipping and rest_bytes <= max(size, _FAST_HEAD_BYTES)):
+                    head = rest_parts[0] if len(rest_parts) == 1 else b"".join(rest_parts)
+                    status, n, block, tail, seen = source._reading(read_lines, readinto, head, size,
+                                                                   _seen_after)
+                    if status == _READ_END:
+                        break
+                    source._note_position(raw)
+                    if status == _READ_CUT:
+                        self.bytes_read += n
+                        if seen:
+                            last_line_at = self.bytes_read
+                        self._check_stretch(last_line_at)
+                        too_long_after = len(tail) > MAX_LINE_BYTES
+                        if too_long_after:
+                            tail, skipping = b"", True
+                        rest_parts, rest_bytes = ([tail], len(tail)) if tail else ([], 0)
+                        tail = b""
+                        box.append(block)       # not held here while the lines are worked on
+                        block = b""
+                        yield box.pop(), too_long_after
+                        continue
+                    data = block[len(head):]
+                    block = head = b""
+                elif box:
+                    data = box.pop()            # a stream's bytes read ahead
+                else:
+                    data = source._read(f, size)
+                    if not data:
+                        break
+                    source._note_position(raw)
+                self.bytes_read += len(data)
+                if cr_pending:
+                    data = b"\r" + data
+                    cr_pending = False
+                if b"\r" in data:
+                    if data.endswith(b"\r"):
+                        data = data[:-1]
+                        cr_pending = True
+                    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+                # A queue_log line in this block (or ending in it: the rest carried over)?
+                # (The rest is looked at once its line ends here, so that tiny blocks of one
+                # long line cost linear time.)
+                if _QUEUE_LOG_LINE.search(data) or (
+                        rest_parts and b"\n" in data and _QUEUE_LOG_LINE.search(b"".join(rest_parts) + data[:4096])):
+                    last_line_at = self.bytes_read
+                self._check_stretch(last_line_at)
+                if skipping:
+                    end = data.find(b"\n")
+                    if end < 0:
+                        continue
+                    data = data[end + 1:]
+                    skipping = False
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    rest_parts.append(data)
+                    rest_bytes += len(data)
+                    if rest_bytes > MAX_LINE_BYTES:
+                        yield None, True
+                        rest_parts, rest_bytes, skipping = [], 0, True
                     continue
-                data = data[end + 1:]
-                skipping = False
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                rest_parts.append(data)
-                rest_bytes += len(data)
-                if rest_bytes > MAX_LINE_BYTES:
-                    self.ascii = False
-                    yield None, True
-                    rest_parts, rest_bytes, skipping = [], 0, True
-                continue
-            if rest_parts:
-                cut += rest_bytes
-                rest_parts.append(data)
-                data = b"".join(rest_parts)
-                rest_parts, rest_bytes = [], 0
-            rest = data[cut + 1:]
-            complete = data[:cut]
-            data = b""              # not held while the lines are worked on
-            self.ascii = complete.isascii()
-            too_long_after = len(rest) > MAX_LINE_BYTES
-            if too_long_after:
-                rest, skipping = b"", True
-            if rest:
-                rest_parts, rest_bytes = [rest], len(rest)
-            rest = b""
-            box = [complete]        # not held here while the lines are worked on
-            complete = b""
-            yield box.pop(), too_long_after
-        self.ascii = False
+                if rest_parts:
+                    cut += rest_bytes
+                    rest_parts.append(data)
+                    data = b"".join(rest_parts)
+                    rest_parts, rest_bytes = [], 0
+                rest = data[cut + 1:]
+                complete = data[:cut]
+                data = b""              # not held while the lines are worked on
+                too_long_after = len(rest) > MAX_LINE_BYTES
+                if too_long_after:
+                    rest, skipping = b"", True
+                if rest:
+                    rest_parts, rest_bytes = [rest], len(rest)
+                rest = b""
+                box.append(complete)    # not held here while the lines are worked on
+                complete = b""
+                yield box.pop(), too_long_after
+        finally:
+            if raw is not None:
+                raw.close()
         rest = b"".join(rest_parts)
         if cr_pending:       # the input ended with CR: a line end
             if not skipping:
@@ -405,3 +486,56 @@ class LineReader:
 def iter_line_blocks(source: LogSource, block_bytes: int = _READ_BYTES) -> Iterator[list[str]]:
     """Lists of lines (text without the line end), in input order."""
     return iter(LineReader(source, block_bytes))
+
+
+def read_ahead(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
+    """The items of `items`, made on a worker thread up to `depth` ahead of the caller
+    (for blocks: the next block is read while the caller works on this one, which pays
+    when the caller's work runs without the GIL). Errors are raised in the caller's
+    thread, in order; leaving the loop early stops the worker."""
+    import threading
+    from collections import deque
+
+    cond = threading.Condition()
+    ready: deque = deque()
+    state = {"done": False, "stop": False, "error": None}
+
+    def work() -> None:
+        try:
+            for item in items:
+                with cond:
+                    while len(ready) >= depth and not state["stop"]:
+                        cond.wait()
+                    if state["stop"]:
+                        return
+                    ready.append(item)
+                    cond.notify_all()
+                item = None             # not held here while the caller works on it
+        except BaseException as exc:     # handed to the caller's thread
+            with cond:
+                state["error"] = exc
+        finally:
+            with cond:
+                state["done"] = True
+                cond.notify_all()
+
+    worker = threading.Thread(target=work, name="agentstats-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            with cond:
+                while not ready and not state["done"]:
+                    cond.wait()
+                if not ready:
+                    if state["error"] is not None:
+                        raise state["error"]
+                    return
+                item = ready.popleft()
+                cond.notify_all()
+            yield item
+            item = None
+    finally:
+        with cond:
+            state["stop"] = True
+            cond.notify_all()
+        worker.join()
