@@ -12,6 +12,7 @@ STATUS_AGENT_CHANGED: int
 STATUS_PRESENCE_CHANGED: int
 STATUS_STOPPED: int
 COUNTER_NAMES: tuple[str, ...]
+SUMMARY_COLUMNS: tuple[str, ...]
 INTERVAL_COLUMNS: tuple[str, ...]
 REASON_COLUMNS: tuple[str, ...]
 
@@ -50,7 +51,7 @@ def close(
     as_of: int,
     origin: int,
     width: int,
-) -> tuple[int, NDArray[np.int64], NDArray[np.int64]]: ...
+) -> tuple[int, NDArray[np.int64], NDArray[np.int64], int, NDArray[np.int64]]: ...
 def mark_keys(keys: NDArray[np.int64], lo: int, present: NDArray[np.uint8]) -> None: ...
 def lookup_codes(keys: NDArray[np.int64], lo: int, lookup: NDArray[np.int64], out: NDArray[np.int64]) -> None: ...
 def key_ranges(

@@ -82,6 +82,7 @@ if (TIMELINE_SESSION_DTYPE.itemsize != _agents.timeline_session_itemsize()
 
 _BUCKETS = ("used", "duplicate", "after_end", "after_as_of", "invalid_state", "invalid_time")
 _INT64_MAX = np.iinfo(np.int64).max
+_INT64_MIN = np.iinfo(np.int64).min
 
 
 def agent_stats(
@@ -487,28 +488,27 @@ class AgentAggregator:
                     "result(as_of=...) is earlier than rows already applied; pass as_of "
                     "to the AgentAggregator so that later rows are counted as after_as_of")
             as_of = override
-        agents = _grow_records(self._agent_states, len(self._agent_states), _new_agents)
+        # (close() only reads the records: more chunks and results may follow)
         interval_rows, reason_rows = list(self._interval_rows), list(self._reason_rows)
+        status, intervals, reasons, too_big, summary = _agents.close(
+            self._agent_states.view(np.uint8), as_of=_INT64_MIN if as_of == MISSING else as_of,
+            origin=getattr(self, "_origin", 0), width=self._width)
+        _raise_for_status(status)
         if as_of != MISSING:
-            status, intervals, reasons = _agents.close(
-                agents.view(np.uint8), as_of=as_of, origin=getattr(self, "_origin", 0), width=self._width)
-            _raise_for_status(status)
             interval_rows.append(intervals)
             reason_rows.append(reasons)
-        too_big = (agents["logged_in"] > _INT64_MAX) | (agents["times"] > _INT64_MAX).any(axis=1)
-        if too_big.any():
-            bad = int(np.argmax(too_big))
+        if too_big >= 0:
             raise tapi_error(LINEERR_OPERATIONFAILED,
-                             f"agent {_plain(self._agent_keys.key_of(bad))}: a total does not fit in int64 ticks")
-        seen = np.flatnonzero(agents["first_login"] != MISSING)
-        keys = self._agent_keys.keys()
+                             f"agent {_plain(self._agent_keys.key_of(too_big))}: a total does not fit in int64 ticks")
+        seen = np.flatnonzero(summary[_agents.SUMMARY_COLUMNS.index("first_login")] != MISSING)
+        keys = self._agent_keys.sortable_keys()
         session_table = None
         if self._session_aggregator is not None:
             session_table = self._session_aggregator.result(
                 as_of=None if as_of == MISSING or self._as_of is not None else as_of)
         return AgentTable(
             agent_keys=keys,
-            states=agents,
+            summary=summary,
             present=seen,
             interval_rows=_stack(interval_rows, len(_agents.INTERVAL_COLUMNS)),
             reason_rows=_stack(reason_rows, len(_agents.REASON_COLUMNS)),
@@ -599,7 +599,7 @@ def _one_window(codes, agent_codes, ticks, states, presence, n_sessions, n_agent
         cold.view(np.uint8), agents.view(np.uint8), counters, as_of=as_of, origin=start, width=width, seq0=0,
         deadline=0.0)
     _raise_for_status(status)
-    status, closing, _ = _agents.close(agents.view(np.uint8), as_of=as_of, origin=start, width=width)
+    status, closing, _, _, _ = _agents.close(agents.view(np.uint8), as_of=as_of, origin=start, width=width)
     _raise_for_status(status)
     rows = np.concatenate([intervals, closing])
     rows = rows[rows[:, 1] == 0]
@@ -686,20 +686,39 @@ def _new_session_cold(n: int) -> np.ndarray:
 
 def _new_agents(n: int) -> np.ndarray:
     """n fresh agent records, the array starting on a cache line (an agent's first line
-    holds what every row touches)."""
-    out = _zeros_on_cache_line(n, TIMELINE_AGENT_DTYPE)
-    for name in ("last_time", "first_login", "last_logoff", "bucket"):
-        out[name] = MISSING
-    out["reason"] = -1
-    out["reason_seq"] = -1
-    out["first_member"] = -1
+    holds what every row touches): copies of one fresh record, written as whole 8-byte
+    words (a field at a time strides over every record once per field: for 200k
+    agents 14 ms against 9, most of the 9 the first touch of fresh pages)."""
+    out = _empty_on_cache_line(n, TIMELINE_AGENT_DTYPE)
+    words = out.view(np.uint64).reshape(n, TIMELINE_AGENT_DTYPE.itemsize // 8)
+    words[:] = _FRESH_AGENT_WORDS
     return out
+
+
+def _fresh_agent_words() -> np.ndarray:
+    one = np.zeros(1, dtype=TIMELINE_AGENT_DTYPE)
+    for name in ("last_time", "first_login", "last_logoff", "bucket"):
+        one[name] = MISSING
+    one["reason"] = -1
+    one["reason_seq"] = -1
+    one["first_member"] = -1
+    return one.view(np.uint64).copy()
 
 
 def _zeros_on_cache_line(n: int, dtype: np.dtype) -> np.ndarray:
     raw = np.zeros(n * dtype.itemsize + 64, dtype=np.uint8)
     skip = -raw.ctypes.data % 64
     return raw[skip: skip + n * dtype.itemsize].view(dtype)
+
+
+def _empty_on_cache_line(n: int, dtype: np.dtype) -> np.ndarray:
+    """As _zeros_on_cache_line, for records the caller writes whole."""
+    raw = np.empty(n * dtype.itemsize + 64, dtype=np.uint8)
+    skip = -raw.ctypes.data % 64
+    return raw[skip: skip + n * dtype.itemsize].view(dtype)
+
+
+_FRESH_AGENT_WORDS = _fresh_agent_words()
 
 
 def _stack(parts: list[np.ndarray], width: int) -> np.ndarray:

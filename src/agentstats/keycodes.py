@@ -124,6 +124,16 @@ class KeyCodes:
     def keys(self) -> np.ndarray:
         return self._index.to_numpy(dtype=object)
 
+    def sortable_keys(self) -> np.ndarray:
+        """The keys as int64 when they are all int64 (they sort as integers, not as
+        boxed objects), else as keys()."""
+        index = self._index
+        if isinstance(index, _DictIndex):
+            return np.array(index._keys, dtype=np.int64) if index._integer else self.keys()
+        if index.dtype == np.int64:
+            return index.to_numpy()
+        return self.keys()
+
     def key_of(self, code: int) -> Hashable:
         return self._index[code]
 
