@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _agents
+from . import _agents, scratch
 from .aggregate import (
     INVALID_STATE,
     MISSING,
@@ -157,7 +157,11 @@ def agent_stats(
                       wait=given.get("wait"), reason=given.get("reason"),
                       presence=given.get("presence"), acd_group=given.get("acd_group"),
                       address=given.get("address"))
-    return aggregator.result()
+    table = aggregator.result()
+    # the records are scratch now (the table holds copies): the next call reuses them
+    for records in (aggregator._agent_states, aggregator._session_states, aggregator._session_cold):
+        scratch.give_back(records)
+    return table
 
 
 class AgentAggregator:
@@ -667,58 +671,50 @@ def _grow_records(records: np.ndarray, n: int, fresh) -> np.ndarray:
 
 
 def _new_sessions(n: int) -> np.ndarray:
-    """n fresh session records (the hot part), the array starting on a cache line (an
-    8-byte record then never straddles two lines)."""
-    out = _zeros_on_cache_line(n, TIMELINE_SESSION_DTYPE)
-    out["state"] = INVALID_STATE
-    out["agent"] = -1
-    return out
+    """n fresh session records (the hot part): 8-byte records, so that one never
+    straddles two cache lines (the array starts on one)."""
+    return _fresh_records(n, TIMELINE_SESSION_DTYPE, _FRESH_SESSION_WORDS)
 
 
 def _new_session_cold(n: int) -> np.ndarray:
     """n fresh cold parts of session records (first row and pauses only)."""
-    out = _zeros_on_cache_line(n, TIMELINE_SESSION_COLD_DTYPE)
-    out["reason"] = -1
-    out["paused_seq"] = -1
-    out["next_member"] = -1
-    return out
+    return _fresh_records(n, TIMELINE_SESSION_COLD_DTYPE, _FRESH_COLD_WORDS)
 
 
 def _new_agents(n: int) -> np.ndarray:
-    """n fresh agent records, the array starting on a cache line (an agent's first line
-    holds what every row touches): copies of one fresh record, written as whole 8-byte
-    words (a field at a time strides over every record once per field: for 200k
-    agents 14 ms against 9, most of the 9 the first touch of fresh pages)."""
-    out = _empty_on_cache_line(n, TIMELINE_AGENT_DTYPE)
-    words = out.view(np.uint64).reshape(n, TIMELINE_AGENT_DTYPE.itemsize // 8)
-    words[:] = _FRESH_AGENT_WORDS
-    return out
+    """n fresh agent records (an agent's first cache line holds what every row touches)."""
+    return _fresh_records(n, TIMELINE_AGENT_DTYPE, _FRESH_AGENT_WORDS)
 
 
-def _fresh_agent_words() -> np.ndarray:
-    one = np.zeros(1, dtype=TIMELINE_AGENT_DTYPE)
-    for name in ("last_time", "first_login", "last_logoff", "bucket"):
-        one[name] = MISSING
-    one["reason"] = -1
-    one["reason_seq"] = -1
-    one["first_member"] = -1
+def _fresh_records(n: int, dtype: np.dtype, words: np.ndarray) -> np.ndarray:
+    """n copies of one fresh record, the array starting on a cache line, in a buffer a
+    previous one-shot call left (scratch.take) or new memory, written as whole 8-byte
+    words: a field at a time would stride over every record once per field (200k agent
+    records: 14 ms against 9 on new memory, most of the 9 the first touch of its pages)."""
+    nbytes = n * dtype.itemsize
+    raw = scratch.take(nbytes + 64)
+    if raw is None:
+        raw = np.empty(nbytes + 64, dtype=np.uint8)
+    skip = -raw.ctypes.data % 64
+    out = raw[skip: skip + nbytes]
+    out.view(np.uint64).reshape(n, dtype.itemsize // 8)[:] = words
+    return out.view(dtype)
+
+
+def _fresh_words(dtype: np.dtype, values: dict[str, int]) -> np.ndarray:
+    """One record of `dtype`, zero but for `values`, as 8-byte words."""
+    one = np.zeros(1, dtype=dtype)
+    for name, value in values.items():
+        one[name] = value
     return one.view(np.uint64).copy()
 
 
-def _zeros_on_cache_line(n: int, dtype: np.dtype) -> np.ndarray:
-    raw = np.zeros(n * dtype.itemsize + 64, dtype=np.uint8)
-    skip = -raw.ctypes.data % 64
-    return raw[skip: skip + n * dtype.itemsize].view(dtype)
-
-
-def _empty_on_cache_line(n: int, dtype: np.dtype) -> np.ndarray:
-    """As _zeros_on_cache_line, for records the caller writes whole."""
-    raw = np.empty(n * dtype.itemsize + 64, dtype=np.uint8)
-    skip = -raw.ctypes.data % 64
-    return raw[skip: skip + n * dtype.itemsize].view(dtype)
-
-
-_FRESH_AGENT_WORDS = _fresh_agent_words()
+_FRESH_SESSION_WORDS = _fresh_words(TIMELINE_SESSION_DTYPE, {"state": INVALID_STATE, "agent": -1})
+_FRESH_COLD_WORDS = _fresh_words(TIMELINE_SESSION_COLD_DTYPE,
+                                 {"reason": -1, "paused_seq": -1, "next_member": -1})
+_FRESH_AGENT_WORDS = _fresh_words(TIMELINE_AGENT_DTYPE, {
+    "last_time": MISSING, "first_login": MISSING, "last_logoff": MISSING, "bucket": MISSING,
+    "reason": -1, "reason_seq": -1, "first_member": -1})
 
 
 def _stack(parts: list[np.ndarray], width: int) -> np.ndarray:

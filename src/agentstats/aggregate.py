@@ -19,7 +19,7 @@ import numpy as np
 
 # pandas and pyarrow are imported where used: integer session keys (a queue_log's) and
 # NumPy columns aggregate without them, so a small report starts quickly.
-from . import _kernel
+from . import _kernel, scratch
 from .hresult import (
     E_OUTOFMEMORY,
     AgentSessionState,
@@ -96,32 +96,12 @@ def release_scratch() -> int:
     """Free the memory aggregation keeps for the next call, which a later call reuses
     instead of faulting in fresh pages: the private session states of the ordered
     scan's threads after the first (64 bytes a session each, kept only when at most
-    64 MiB in all), and the session states of the last `aggregate()` (kept only when at
-    most 64 MiB). Returns the bytes freed (0 when nothing was kept)."""
-    with _kept_states_lock:
-        kept = sum(raw.nbytes for raw in _kept_states)
-        _kept_states.clear()
-    return int(_kernel.release_scratch()) + kept
+    64 MiB in all), and the records of the last one-shot `aggregate()` and
+    `agent_stats()` calls (buffers of 2 to 64 MiB, at most 128 MiB in all). Returns the
+    bytes freed (0 when nothing was kept)."""
+    from . import scratch
 
-
-# The session states of a one-shot aggregate() are scratch once its table is built:
-# one such buffer is kept for the next call (fresh pages cost a fault each: on this
-# project's VM about 1 ms per MB the first time), at most _KEEP_STATES_MAX bytes.
-_KEEP_STATES_MAX = 64 << 20
-_kept_states: list[np.ndarray] = []
-_kept_states_lock = threading.Lock()
-
-
-def _keep_states(states: np.ndarray) -> None:
-    """Give the buffer under `states` (from _new_states) back for the next call."""
-    raw = states
-    while isinstance(raw.base, np.ndarray):
-        raw = raw.base
-    if raw.dtype != np.uint8 or raw.ndim != 1 or not raw.flags.owndata or raw.nbytes > _KEEP_STATES_MAX:
-        return
-    with _kept_states_lock:
-        if not _kept_states or _kept_states[0].nbytes < raw.nbytes:
-            _kept_states[:] = [raw]
+    return int(_kernel.release_scratch()) + scratch.release()
 
 
 def aggregate(
@@ -198,7 +178,7 @@ def aggregate(
     )
     aggregator._update_columns(given)
     table = aggregator.result()
-    _keep_states(aggregator._states)     # the table holds none of it
+    scratch.give_back(aggregator._states)     # the table holds none of it
     return table
 
 
@@ -712,11 +692,7 @@ def _new_states(n: int) -> np.ndarray:
     separate processes on a VM whose one-thread timings are bimodal)."""
     nbytes = n * SESSION_STATE_DTYPE.itemsize
     align = _HUGE_PAGE if nbytes >= 2 * _HUGE_PAGE else _CACHE_LINE
-    raw = None
-    if nbytes >= _HUGE_PAGE:             # below that fresh pages cost little
-        with _kept_states_lock:
-            if _kept_states and _kept_states[0].nbytes >= nbytes + align:
-                raw = _kept_states.pop()
+    raw = scratch.take(nbytes + align)   # (None below 2 MiB: fresh pages cost little)
     if raw is None:                      # every byte is written below: no zeroing
         raw = np.empty(nbytes + align, dtype=np.uint8)
     skip = -raw.ctypes.data % align

@@ -63,7 +63,7 @@ class KeyCodes:
                     # the keys continue base, base + 1, ... (no gap): every key of the
                     # range gets its code key - base now, seen or not (a code with no
                     # rows is never in a result), and no pass over the rows is needed
-                    self._known(np.arange(start + len(self._index), hi + 1, dtype=np.int64))
+                    self._known_range(start + len(self._index), hi + 1)
                     self._pending_base = start
                     return Coded(keys, start, None, shifted=True)
                 self._pending_base = None
@@ -79,6 +79,26 @@ class KeyCodes:
             raise ValueError(str(exc).replace("session key", f"{self.name} key")) from None
         self._pending_base = None
         return Coded(self._known(uniques)[local_codes])
+
+    def _known_range(self, first: int, stop: int) -> None:
+        """Make keys first .. stop - 1, none of them known yet, the next codes: as a
+        pandas RangeIndex (no array of the keys, no lookup of them: 200k fresh agent
+        ids cost 5 ms a call as an Index of an arange)."""
+        index = self._index
+        if isinstance(index, _DictIndex) and index.takes(np.empty(stop - first, dtype=np.int64)):
+            self._known(np.arange(first, stop, dtype=np.int64))
+            return
+        import pandas as pd
+
+        if isinstance(index, _DictIndex):
+            index = index.to_pandas()
+        added = pd.RangeIndex(first, stop)
+        if not len(index):
+            self._pending = added
+        elif index.dtype != added.dtype:
+            self._pending = index.astype(object).append(added.astype(object))
+        else:
+            self._pending = index.append(added)
 
     def _known(self, uniques: np.ndarray) -> np.ndarray:
         # integer keys stay an integer index (no boxing); anything else is object
