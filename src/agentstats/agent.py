@@ -19,6 +19,8 @@ from collections.abc import Hashable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .hresult import (
     E_INVALIDARG,
     LINEERR_OPERATIONFAILED,
@@ -72,7 +74,9 @@ class Agent:
 
     def __init__(self, table: AgentTable, position: int) -> None:
         self._fixed = (table, position)
-        self._key = table.keys[position]
+        key = table.keys[position]
+        # (integer ids are an int64 column of the table; the agent's key is a Python int)
+        self._key = key.item() if isinstance(key, np.generic) else key
         self._period: int | None = None          # seconds; None = the whole log
 
     def _current(self) -> tuple[AgentTable, int]:

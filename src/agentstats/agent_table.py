@@ -124,7 +124,9 @@ class AgentTable(TableExports):
             order = _sorting_order(keys)
         if order is not None:
             present, keys = present[order], keys[order]
-        self.keys = keys.astype(object, copy=False)
+        # integer ids stay int64 (the table's agent column, as the session table's);
+        # others are objects
+        self.keys = keys
         self._code_position = np.full(len(agent_keys) + 1, -1, dtype=np.int64)
         self._code_position[present] = np.arange(len(present))
         # the kernel's per-agent summary, a row per column (the records are 192 bytes,
