@@ -12,6 +12,10 @@ Knobs (environment):
 - ``AGENTSTATS_BENCH_AGENT_QUEUES``       queue sessions per agent (default 3)
 - ``AGENTSTATS_BENCH_AGENT_PEER_EVENTS``  events of the DuckDB comparison (default: the
                                           same as AGENT_EVENTS, at most 10_000_000)
+- ``AGENTSTATS_BENCH_AGENT_SHAPES``       more shapes of this generator (group
+                                          `7-agents-shapes`), "EVENTS:AGENTS:QUEUES,..."
+- ``AGENTSTATS_BENCH_AGENT_GRID``         logs of the grid's own generator with agents
+                                          (group `7-agents-grid`), "GRID_SHAPE:AGENTS,..."
 - ``AGENTSTATS_BENCH_ROUNDS`` / ``_PEER_ROUNDS`` as in conftest.py
 """
 
@@ -208,3 +212,44 @@ def test_agent_shapes(benchmark, name, shape):
         _check_identity(out, n_events)
     else:
         assert out.diagnostics["used"] == n_events
+
+
+# Logs of the grid's generator (benchmarks/grid.py: its own rules and random streams,
+# not agent_log's), each session given to one of AGENTS agents by its id (the ids are
+# issued in random order, so an agent's sessions are spread over the month, and some
+# overlap). Group `7-agents-grid SHAPE/AGENTS`; entries "GRID_SHAPE:AGENTS",
+# comma-separated, e.g. "100kx250-int64-ms-wait:5000,1Mx20-int8-ns-wait:50000".
+# Empty by default.
+GRID_SHAPES = [(entry.split(":")[0], int(float(entry.split(":")[1])))
+               for entry in os.environ.get("AGENTSTATS_BENCH_AGENT_GRID", "").split(",") if entry]
+
+
+def grid_agent_log(shape_name: str, n_agents: int) -> tuple[dict[str, np.ndarray], str]:
+    from benchmarks.grid import BASE_ID as GRID_BASE_ID, all_shapes, cached_grid_log
+
+    shape = {s.name: s for s in all_shapes()}[shape_name]
+    log = dict(cached_grid_log(shape))
+    log["agent"] = (log["session"] - GRID_BASE_ID) % n_agents
+    return log, shape.ticks
+
+
+@pytest.mark.parametrize("entry", GRID_SHAPES, ids=[f"{s}/{a}" for s, a in GRID_SHAPES])
+@pytest.mark.parametrize("name", ["aggregate", "agent_stats"])
+def test_agent_grid_shapes(benchmark, name, entry):
+    import agentstats
+
+    shape_name, n_agents = entry
+    log, unit = grid_agent_log(shape_name, n_agents)
+    n_events = len(log["session"])
+    benchmark.group = f"7-agents-grid {shape_name}/{n_agents}"
+    benchmark.extra_info.update(impl=name, n_events=n_events, n_agents=n_agents,
+                                loadavg=round(os.getloadavg()[0], 2))
+    if name == "aggregate":
+        out = benchmark.pedantic(agentstats.aggregate, args=(log["session"], log["time"], log["state"]),
+                                 kwargs={"unit": unit}, iterations=1, rounds=ROUNDS, warmup_rounds=1)
+        assert out.diagnostics["used"] == n_events
+    else:
+        out = benchmark.pedantic(agentstats.agent_stats, args=(log["session"], log["time"], log["state"]),
+                                 kwargs={"agent": log["agent"], "unit": unit, "sessions": False},
+                                 iterations=1, rounds=ROUNDS, warmup_rounds=1)
+        _check_identity(out, n_events)
