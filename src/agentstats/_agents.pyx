@@ -1009,7 +1009,6 @@ def close(
                 total += ag.times[k]
             if total > <uint64_t>INT64_MAX and too_big < 0:
                 too_big = a
-            ag.logged_in = total
             summary[0, a] = <int64_t>total
             for k in range(4):
                 summary[1 + k, a] = <int64_t>ag.times[k]

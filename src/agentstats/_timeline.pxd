@@ -43,5 +43,4 @@ ctypedef struct TimelineAgent:
     int64_t bucket
     uint64_t[4] b_times
     int64_t b_calls
-    uint64_t logged_in    # the sum of times, written by close()
-    int64_t[4] _pad_line  # to three whole cache lines
+    int64_t[5] _pad_line  # to three whole cache lines

@@ -69,7 +69,7 @@ TIMELINE_AGENT_DTYPE = np.dtype([
     ("_pad16", "=i2"), ("reason", "=i4"),
     ("reason_seq", "=i8"), ("reason_base", "=u8"), ("first_login", "=i8"), ("last_logoff", "=i8"),
     ("first_member", "=i8"), ("bucket", "=i8"), ("b_times", "=u8", (4,)), ("b_calls", "=i8"),
-    ("logged_in", "=u8"), ("_pad_line", "=i8", (4,)),
+    ("_pad_line", "=i8", (5,)),
 ])
 #: kernel times index (the state entered): NOT_READY, READY, BUSY_ON_CALL, BUSY_WRAPUP
 TIME_FIELDS = {"not_ready": 0, "ready": 1, "talk": 2, "wrap": 3}
