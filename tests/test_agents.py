@@ -607,3 +607,26 @@ def test_state_records_never_straddle_a_cache_line():
         assert agents._new_session_cold(n).ctypes.data % 64 == 0
         grown = agents._grow_records(agents._new_agents(n), n + 3, agents._new_agents)
         assert grown.ctypes.data % 64 == 0
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int64", "uint8", "float64"])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_state_dtypes_give_the_same_timeline(dtype, n_threads):
+    """SPEC 3.1 / 7.1: states of any numeric dtype give the uint8 answer; values outside
+    0..4 (int8 ones read in place, -128..-1 as 128..255) are invalid_state rows."""
+    rng = np.random.default_rng(21)
+    n = 3_000
+    session = rng.integers(0, 40, n)
+    time = np.sort(rng.integers(0, 50_000, n))
+    state = rng.integers(0, 5, n)
+    bad = rng.random(n) < 0.05
+    values = np.where(bad, rng.choice([-1, -128, 5, 9, 127], n), state)
+    if dtype == "uint8":
+        values = np.where(bad, 200, state)
+    want = agent_stats(session, time, np.where(bad, 9, state).astype(np.uint8), agent=session // 4,
+                       unit="s", strict=False, sessions=False, n_threads=n_threads)
+    got = agent_stats(session, time, values.astype(dtype), agent=session // 4, unit="s",
+                      strict=False, sessions=False, n_threads=n_threads)
+    assert got.diagnostics == want.diagnostics
+    assert got.diagnostics["invalid_state"] == int(bad.sum())
+    pd.testing.assert_frame_equal(got.to_pandas(), want.to_pandas())

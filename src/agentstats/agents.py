@@ -275,7 +275,10 @@ class AgentAggregator:
         n = lengths["session"]
 
         ticks, tick_unit = _time_to_ticks(time, self._unit, self._tick_unit)
-        states, raw_state = _normalise_state(state)
+        # the kernel takes every state above 4 as invalid, so int8 states are read in
+        # place (-128..-1 as 128..255); other integer widths take one pass, on the
+        # kernel's threads
+        states, raw_state = _normalise_state(state, self._threads_for(n, n_agents=2), any_invalid=True)
         session_keys = _as_key_array(session)
         agent_keys = _as_key_array(agent)
         if agent_keys.dtype.kind == "f":
