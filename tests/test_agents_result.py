@@ -136,3 +136,16 @@ def test_fresh_key_ranges_number_like_an_index_of_the_keys(first):
     codes.commit()
     assert list(codes.keys()[-2:]) == ["x", "y"] and codes.keys()[0] == known[0]
     assert codes.sortable_keys().dtype == object
+
+
+def test_a_chunk_of_known_keys_only_adds_no_codes():
+    """A chunk whose dense range is all known already (here keys 0..1 after 0..1)
+    numbers them as before and adds nothing."""
+    for n in (2, 50_000):                     # a dict index, and a pandas one
+        codes = KeyCodes("agent")
+        first = codes.coded(np.arange(n, dtype=np.int64)).codes()
+        codes.commit()
+        again = codes.coded(np.array([0, n - 1, 0], dtype=np.int64)).codes()
+        codes.commit()
+        assert np.array_equal(again, first[[0, n - 1, 0]])
+        assert codes.pending_size() == n

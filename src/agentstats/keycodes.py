@@ -85,6 +85,9 @@ class KeyCodes:
         pandas RangeIndex (no array of the keys, no lookup of them: 200k fresh agent
         ids cost 5 ms a call as an Index of an arange)."""
         index = self._index
+        if stop <= first:                     # every key of the chunk is known already
+            self._pending = index
+            return
         if isinstance(index, _DictIndex) and index.takes(np.empty(stop - first, dtype=np.int64)):
             self._known(np.arange(first, stop, dtype=np.int64))
             return
