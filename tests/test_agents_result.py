@@ -149,3 +149,40 @@ def test_a_chunk_of_known_keys_only_adds_no_codes():
         codes.commit()
         assert np.array_equal(again, first[[0, n - 1, 0]])
         assert codes.pending_size() == n
+
+
+def test_the_scratch_pool_hands_out_the_smallest_buffer_that_fits():
+    from agentstats import scratch
+
+    agentstats.release_scratch()
+    sizes = [40 << 20, 3 << 20, 10 << 20]
+    buffers = [np.empty(n, dtype=np.uint8) for n in sizes]
+    for raw in buffers:
+        scratch.give_back(raw[64:])            # a view: the buffer under it is kept
+    scratch.give_back(buffers[1])              # already kept: once
+    assert scratch.take(4 << 20) is buffers[2]
+    assert scratch.take(1 << 20) is None       # small: fresh pages are cheap
+    assert scratch.take(2 << 20) is buffers[1]
+    assert scratch.take(41 << 20) is None
+    assert scratch.take(39 << 20) is buffers[0]
+    assert scratch.take(2 << 20) is None
+    scratch.give_back(np.empty(65 << 20, dtype=np.uint8))     # too large to keep
+    for _ in range(4):
+        scratch.give_back(np.empty(40 << 20, dtype=np.uint8))
+    assert agentstats.release_scratch() == 3 * (40 << 20)      # at most 128 MiB
+
+
+def test_aggregate_and_agent_stats_calls_take_turns_on_the_kept_buffers():
+    """One-shot calls of both kinds alternate on the pool (each takes what fits and
+    gives it back) and each gives its fresh answer."""
+    rng = np.random.default_rng(13)
+    session, time, state, agent = _log(rng, 30_000, 90_000)
+    agentstats.release_scratch()
+    agents_fresh = agent_stats(session, time, state, agent=agent, unit="s", sessions=False)
+    sessions_fresh = agentstats.aggregate(session, time, state, unit="s")
+    for _ in range(2):
+        _tables_equal(agent_stats(session, time, state, agent=agent, unit="s", sessions=False),
+                      agents_fresh)
+        again = agentstats.aggregate(session, time, state, unit="s")
+        pd.testing.assert_frame_equal(again.to_pandas(), sessions_fresh.to_pandas())
+    assert agentstats.release_scratch() > 0

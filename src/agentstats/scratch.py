@@ -27,12 +27,11 @@ def take(nbytes: int) -> np.ndarray | None:
     if nbytes < _MIN_BYTES:
         return None
     with _lock:
-        fitting = [raw for raw in _kept if raw.nbytes >= nbytes]
+        fitting = [i for i, raw in enumerate(_kept) if raw.nbytes >= nbytes]
         if not fitting:
             return None
-        best = min(fitting, key=lambda raw: raw.nbytes)
-        _kept.remove(best)
-        return best
+        # (by position: list.remove would compare arrays with ==, element by element)
+        return _kept.pop(min(fitting, key=lambda i: _kept[i].nbytes))
 
 
 def give_back(array: np.ndarray) -> None:
