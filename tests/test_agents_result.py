@@ -186,3 +186,14 @@ def test_aggregate_and_agent_stats_calls_take_turns_on_the_kept_buffers():
         again = agentstats.aggregate(session, time, state, unit="s")
         pd.testing.assert_frame_equal(again.to_pandas(), sessions_fresh.to_pandas())
     assert agentstats.release_scratch() > 0
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 24])
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 64, 1000, 4097])
+def test_fresh_records_are_copies_of_one(k, n):
+    from agentstats.agents import _fill_words
+
+    words = np.arange(1, k + 1, dtype=np.uint64) * 0x0101010101010101
+    flat = np.full(n * k, 99, dtype=np.uint64)
+    _fill_words(flat, words)
+    assert np.array_equal(flat.reshape(n, k), np.tile(words, (n, 1)))
