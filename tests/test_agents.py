@@ -630,3 +630,34 @@ def test_state_dtypes_give_the_same_timeline(dtype, n_threads):
     assert got.diagnostics == want.diagnostics
     assert got.diagnostics["invalid_state"] == int(bad.sum())
     pd.testing.assert_frame_equal(got.to_pandas(), want.to_pandas())
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_reasons_after_chunks_without_find_the_pause_in_force(n_threads):
+    """SPEC 7.1: sessions first seen in chunks without a reason column (the scan then
+    keeps no list of an agent's sessions) are still searched for the most recent pause
+    in force once reasons come: at 40 the pause that gave the reason (session 3's) ends,
+    and session 2's lunch, begun at 20 in the third chunk by a session first seen in the
+    first, is in force again (not "no reason")."""
+    chunks = [
+        [(1, 0, 1, "a", None, False), (2, 0, 1, "a", None, False), (1, 10, 0, "a", None, False)],
+        [(9, 11, 1, "b", None, False)],                            # new sessions, no reasons
+        [(2, 20, 0, "a", "lunch", False), (3, 25, 0, "a", "coffee", False), (3, 30, 1, "a", None, False),
+         (3, 35, 0, "a", "coffee", False), (3, 40, 4, "a", None, False), (2, 50, 1, "a", None, False),
+         (1, 60, 4, "a", None, False), (2, 60, 4, "a", None, False), (9, 60, 4, "b", None, False)],
+    ]
+    aggregator = AgentAggregator(unit="s", strict=False, n_threads=n_threads)
+    seen = []
+    for k, rows in enumerate(chunks):
+        session, time, state, agent, reason, presence = _columns(rows)
+        with_reasons = k == 2
+        aggregator.update(session, time, state, agent=agent, reason=reason if with_reasons else None,
+                          presence=presence)
+        seen += rows if with_reasons else [r[:4] + (None,) + r[5:] for r in rows]
+    table = aggregator.result(as_of=80)
+    _assert_same_as_twin(seen, table, as_of=80)
+    reasons = table.reasons()
+    by_reason = dict(zip(reasons.loc[reasons["agent"] == "a", "reason"],
+                         reasons.loc[reasons["agent"] == "a", "not_ready"]))
+    # not ready 20-25 lunch, 25-30 and 35-40 coffee, 40-50 lunch again
+    assert by_reason == {"lunch": pd.Timedelta(seconds=15), "coffee": pd.Timedelta(seconds=10)}

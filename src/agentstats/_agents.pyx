@@ -688,14 +688,24 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                     status = _AGENT_CHANGED
                     break
                 s.presence = is_presence
-                session_cold[code].next_member = <int32_t>ag.first_member
-                ag.first_member = code
+                if reasons_in != NULL:
+                    # the agent's list of its sessions is read only to find the pause
+                    # reason in force (_recompute_reason): kept only when reasons are
+                    # on (link_members builds it for a chunk with reasons after chunks
+                    # without), so that a session's first row touches no cold line
+                    session_cold[code].next_member = <int32_t>ag.first_member
+                    ag.first_member = code
             elif s.presence != is_presence:
                 status = _PRESENCE_CHANGED
                 break
             # the agent's clock moves to t (its first row: nothing is open, so LOGGED_OUT)
             last = ag.last_time
-            if last != INT64_MIN:
+            if last == INT64_MIN:
+                # the agent's first valid row, the first row of one of its sessions (a
+                # used row): its first login (set once an agent, not at each session's
+                # first row, whose agent's second cache line would be a miss each)
+                ag.first_login = t
+            else:
                 if t < last:
                     status = _NEEDS_ORDER
                     break
@@ -718,10 +728,7 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                 n_duplicate += 1
                 continue
             n_used += 1
-            if old == UNSEEN:
-                if ag.first_login == INT64_MIN:
-                    ag.first_login = t
-            else:
+            if old != UNSEEN:
                 ag.n_open[PRESENCE_SLOT if is_presence else old] -= 1
             s.state = st
             if st == SESSION_ENDED:
@@ -1017,6 +1024,35 @@ def close(
             summary[7, a] = ag.last_logoff
             summary[8, a] = kind
     return status, _take(&intervals), _take(&reasons), too_big, summary_array
+
+
+def link_members(uint8_t[::1] sessions, uint8_t[::1] session_cold, uint8_t[::1] agents) -> None:
+    """Build every agent's list of its sessions (first_member / next_member) from the
+    sessions' agents: the scan keeps the lists only while pause reasons are on, so a
+    chunk with reasons after chunks without needs them built first (any order: the
+    reason in force is found by the latest pause, not by the list's order)."""
+    if (sessions.shape[0] % <Py_ssize_t>sizeof(TimelineSession)
+            or session_cold.shape[0] % <Py_ssize_t>sizeof(TimelineSessionCold)
+            or agents.shape[0] % <Py_ssize_t>sizeof(TimelineAgent)):
+        raise ValueError("record arrays do not match")
+    cdef int64_t n_sessions = sessions.shape[0] // <Py_ssize_t>sizeof(TimelineSession)
+    cdef int64_t n_agents = agents.shape[0] // <Py_ssize_t>sizeof(TimelineAgent)
+    if session_cold.shape[0] // <Py_ssize_t>sizeof(TimelineSessionCold) != n_sessions:
+        raise ValueError("record arrays do not match")
+    cdef TimelineSession* s = <TimelineSession*>&sessions[0] if n_sessions else NULL
+    cdef TimelineSessionCold* c = <TimelineSessionCold*>&session_cold[0] if n_sessions else NULL
+    cdef TimelineAgent* a = <TimelineAgent*>&agents[0] if n_agents else NULL
+    cdef int64_t k, agent
+    with nogil:
+        for k in range(n_agents):
+            a[k].first_member = -1
+        for k in range(n_sessions):
+            agent = s[k].agent
+            if 0 <= agent < n_agents:
+                c[k].next_member = <int32_t>a[agent].first_member
+                a[agent].first_member = k
+            else:
+                c[k].next_member = -1
 
 
 def mark_keys(const int64_t[::1] keys, int64_t lo, uint8_t[::1] present) -> None:

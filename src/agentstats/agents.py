@@ -221,6 +221,7 @@ class AgentAggregator:
         self._reason_keys = KeyCodes("reason")
         self._had_reasons = False      # some committed chunk had a reason column
         self._had_presence = False     # some committed chunk had a presence column
+        self._members_linked = True    # every session is in its agent's list of sessions
         self._session_states = _new_sessions(0)
         self._session_cold = _new_session_cold(0)
         self._agent_states = _new_agents(0)
@@ -337,6 +338,11 @@ class AgentAggregator:
         def scan(rows, n_threads):
             def pick(values):
                 return values if rows is None or not len(values) else values[rows]
+            if len(reasons) and not self._members_linked:
+                # pause reasons after chunks without: the agents' lists of their
+                # sessions, which only the pause-reason bookkeeping reads, are built now
+                _agents.link_members(session_states.view(np.uint8), session_cold.view(np.uint8),
+                                     agent_states.view(np.uint8))
             return _agents.scan(
                 pick(sessions_coded.keys), pick(agents_coded.keys), pick(ticks), pick(states),
                 pick(reasons), pick(rows_presence), session_states.view(np.uint8),
@@ -410,6 +416,9 @@ class AgentAggregator:
         self._session_keys.commit()
         self._agent_keys.commit()
         self._reason_keys.commit()
+        # the scan links a chunk's new sessions into their agents' lists only with reasons
+        self._members_linked = bool(len(reasons)) or (
+            self._members_linked and n_sessions == len(self._session_states))
         self._had_reasons = self._had_reasons or reason is not None
         self._had_presence = self._had_presence or presence is not None
         self._session_states = session_states
