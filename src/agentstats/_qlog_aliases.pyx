@@ -2,7 +2,8 @@
 """Alias inference of the queue_log importer (SPEC 6.4) in compiled code.
 
 :class:`AliasVotes` is fed the blocks of complete lines the reading layer hands out
-(io.lines.LineReader.byte_blocks: LF-separated bytes, CR and CRLF already LF) and does,
+(io.lines.LineReader.feed_lines, views of one buffer read into again, or byte_blocks:
+LF-separated bytes, CR and CRLF already LF) and does,
 with no Python code per line, what io.queue_log's plain-Python twin does per line:
 
 - find the lines holding ``ADDMEMBER`` or ``UNPAUSE`` (a line longer than the longest
@@ -113,12 +114,14 @@ cdef class AliasVotes:
         """ADDMEMBER / UNPAUSE / UNPAUSEALL lines taken so far."""
         return self.n_used
 
-    def feed(self, data: bytes) -> None:
-        """Read one block of complete LF-separated lines."""
-        cdef const uint8_t* p = data
-        cdef int64_t n = len(data)
+    def feed(self, const uint8_t[::1] data not None) -> None:
+        """Read one block of complete LF-separated lines (bytes, or a part of a buffer
+        the caller reuses for the next block: nothing of it is kept)."""
+        cdef int64_t n = data.shape[0]
+        if n == 0:
+            return
         with nogil:
-            self._scan(p, n)
+            self._scan(&data[0], n)
 
     def finish(self) -> list[tuple[bytes, bytes, int]]:
         """Settle the seconds still open; ``(name, member, votes)`` for every name whose

@@ -416,12 +416,24 @@ def _compiled_alias_votes(paths: Iterable[str | os.PathLike | LogSource], read_t
     """The votes of :func:`_python_alias_votes`, read in compiled code block by block."""
     from .._qlog_aliases import AliasVotes
 
+    paths = list(paths)
+    votes = AliasVotes(MAX_LINE_BYTES, _ALIAS_PENDING_SECONDS, _ALIAS_WINDOW)
+    # Usually one buffer read into again block after block (no new memory per block:
+    # page faults were most of this pass's time); an input with CR line ends is read
+    # again block by block as bytes.
+    if all(LineReader(path if isinstance(path, LogSource) else LogSource(path), _BLOCK_BYTES)
+           .feed_lines(votes.feed) for path in paths):
+        return _decoded_votes(votes)
     votes = AliasVotes(MAX_LINE_BYTES, _ALIAS_PENDING_SECONDS, _ALIAS_WINDOW)
     blocks = _alias_blocks(paths)
     # (the read of a block, mostly without the GIL, beside the look at the one before,
     # without it: the pass takes about the longer of the two instead of their sum)
     for data in read_ahead(blocks) if read_threads == 2 else blocks:
         votes.feed(data)
+    return _decoded_votes(votes)
+
+
+def _decoded_votes(votes: Any) -> list[tuple[str, str, int]]:
     # (names are kept as the UTF-8 bytes of their text: never anything else)
     return [(name.decode("utf-8"), target.decode("utf-8"), support) for name, target, support in votes.finish()]
 
