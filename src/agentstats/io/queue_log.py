@@ -390,9 +390,10 @@ def infer_aliases(paths: Iterable[str | os.PathLike | LogSource], *, known: Mapp
     A name is mapped only when every such ADDMEMBER line of it points at the same single
     candidate. Returns the map and one human-readable message per inferred alias.
     `engine` is that of :class:`QueueLogImporter`: ``"cython"`` reads the lines in
-    compiled code, ``"python"`` one at a time; both give the same map and messages. With
-    ``read_threads=2`` the compiled engine reads the next block on a second thread while
-    it looks at the current one."""
+    compiled code, ``"python"`` one at a time; both give the same map and messages. The
+    compiled engine reads each file into one buffer again and again; a file with CR line
+    ends is then read once more block by block, with ``read_threads=2`` the next block on
+    a second thread while it looks at the current one."""
     known = dict(known or {})
     if isinstance(read_threads, bool) or read_threads not in (1, 2):
         raise ValueError(f"read_threads must be 1 or 2, not {read_threads!r}")
