@@ -343,3 +343,56 @@ BORDER_BYTES = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1
        | st.lists(st.sampled_from(BORDER_BYTES), max_size=12).map(bytes))
 def test_utf8_rule_is_pythons(data):
     assert is_utf8(data) == _decodes(data)
+
+
+# -- the alias pass's reading: one buffer read into again ------------------------------
+
+
+def _lines_by_blocks(path: Path, block_bytes: int) -> list[bytes]:
+    from agentstats.io.lines import LineReader, LogSource
+
+    lines: list[bytes] = []
+    for data, _too_long_after in LineReader(LogSource(path), block_bytes).byte_blocks():
+        if data is not None:
+            lines.extend(data.split(b"\n"))
+    return lines
+
+
+def _lines_fed(path: Path, block_bytes: int) -> list[bytes] | None:
+    from agentstats.io.lines import LineReader, LogSource
+
+    fed: list[bytes] = []
+    if not LineReader(LogSource(path), block_bytes).feed_lines(lambda view: fed.extend(bytes(view).split(b"\n"))):
+        return None
+    return fed
+
+
+def _readable(lines: list[bytes]) -> list[bytes]:
+    """The lines the alias pass can read (blank ones and longer ones are never read)."""
+    return [line for line in lines if line and len(line) <= MAX_LINE_BYTES]
+
+
+_PIECES = [b"", b"a", b"1700000000|c|q|SIP/1|ADDMEMBER|", b"x" * 300, b"y" * (MAX_LINE_BYTES - 1),
+           b"z" * MAX_LINE_BYTES, b"w" * (MAX_LINE_BYTES + 1), b"v" * (2 * MAX_LINE_BYTES + 7)]
+
+
+@given(pieces=st.lists(st.sampled_from(range(len(_PIECES))), max_size=12), last_end=st.booleans(),
+       block_bytes=st.sampled_from([1, 7, 509, 4096, 70_000, 1 << 20]))
+def test_feed_lines_reads_the_lines_of_byte_blocks(tmp_path_factory, pieces, last_end, block_bytes):
+    """The lines handed to the alias votes from one reused buffer are those of
+    byte_blocks: in order, across block ends, without the lines too long to read."""
+    folder = tmp_path_factory.getbasetemp() / "feed_lines"
+    folder.mkdir(exist_ok=True)
+    data = b"\n".join(_PIECES[k] for k in pieces) + (b"\n" if last_end and pieces else b"")
+    # (a queue_log line first: the reader refuses a long stretch without one)
+    path = folder / "queue_log"
+    path.write_bytes(_PIECES[2] + b"\n" + data)
+    assert _readable(_lines_fed(path, block_bytes)) == _readable(_lines_by_blocks(path, block_bytes))
+
+
+@pytest.mark.parametrize("end", [b"\r\n", b"\r"])
+def test_feed_lines_leaves_cr_line_ends_to_byte_blocks(tmp_path, end):
+    path = _write(tmp_path / "queue_log", [_line(T0, "ADDMEMBER", "SIP/1")] * 3, end)
+    assert _lines_fed(path, 1 << 20) is None
+    # the pass then reads the file block by block: the same votes as the twin
+    both_engines([path])

@@ -95,6 +95,26 @@ def test_lines_and_offsets_of_a_block():
         (1, 0, b"1|a|b|c|d"), (-1, 1, b""), (2, 0, b"2|a|b|c|d"), (-1, 1, b"")]
 
 
+_BLOCK_PIECES = [b"", b"12|a|b|c|d", b"\x00\x00 \t", b"\x00x", "José".encode(), b"\xff", b"\x80|a|b|c|d",
+                 b"1" * (MAX_LINE_BYTES + 1), b"\xe9" * (MAX_LINE_BYTES + 1), b"\x7f\x01"]
+
+
+@given(pieces=st.lists(st.sampled_from(_BLOCK_PIECES), max_size=6))
+def test_the_block_ascii_answer_is_isascii(pieces):
+    """The block's ASCII-ness from the tokenizer's scans of its lines is bytes.isascii(),
+    or 2 (unknown) only with a line too long to read and no byte >= 0x80 seen."""
+    data = b"\n".join(pieces)
+    n = data.count(b"\n") + 1
+    arrays = [np.empty(n, np.int64), np.empty(n, np.uint8)] + [np.empty(n, np.int64) for _ in range(3)]
+    answer = np.full(1, 7, dtype=np.uint8)
+    assert _qlog.tokenize_block(data, MAX_LINE_BYTES, *arrays, answer) == n
+    readable = [line for line in data.split(b"\n") if len(line) <= MAX_LINE_BYTES]
+    if answer[0] == 2:
+        assert len(readable) < n and all(line.isascii() for line in readable)
+    else:
+        assert bool(answer[0]) == data.isascii()
+
+
 def test_arrays_too_short_are_refused():
     arrays = [np.empty(1, np.int64), np.empty(1, np.uint8)] + [np.empty(1, np.int64)] * 3
     assert _qlog.tokenize_block(b"1\n2", MAX_LINE_BYTES, *arrays) == -1

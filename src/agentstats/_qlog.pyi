@@ -22,6 +22,7 @@ def tokenize_block(
     start: NDArray[np.int64],
     end: NDArray[np.int64],
     nul_bytes: NDArray[np.int64],
+    ascii_out: NDArray[np.uint8] | None = None,
 ) -> int: ...
 
 READ_END: int

@@ -48,9 +48,16 @@ cdef inline bint _is_digit(uint8_t c) noexcept nogil:
     return 48 <= c <= 57
 
 
-cdef void _one_line(const uint8_t* data, int64_t lo, int64_t hi, int64_t max_line_bytes,
-                    int64_t* epoch_out, uint8_t* reason_out, int64_t* start_out,
-                    int64_t* end_out, int64_t* nul_out) noexcept nogil:
+cdef enum:
+    # what _one_line learnt of the line's bytes (tokenize_block's `ascii_out` answer)
+    L_ASCII = 0            # no byte >= 0x80
+    L_WIDE = 1             # a byte >= 0x80
+    L_UNREAD = 2           # not looked at (a line too long)
+
+
+cdef int _one_line(const uint8_t* data, int64_t lo, int64_t hi, int64_t max_line_bytes,
+                   int64_t* epoch_out, uint8_t* reason_out, int64_t* start_out,
+                   int64_t* end_out, int64_t* nul_out) noexcept nogil:
     cdef int64_t i, s, e, nuls = 0, bars, bar = -1, h0, h1, value
     cdef int64_t first_bars[4]
     cdef bint wide = False, digits
@@ -60,7 +67,7 @@ cdef void _one_line(const uint8_t* data, int64_t lo, int64_t hi, int64_t max_lin
     nul_out[0] = 0
     if hi - lo > max_line_bytes:
         reason_out[0] = R_LINE_TOO_LONG          # replaced before any NUL is looked at
-        return
+        return L_UNREAD
     if not plain_ascii(data + lo, hi - lo):
         for i in range(lo, hi):
             if data[i] == 0:
@@ -79,7 +86,7 @@ cdef void _one_line(const uint8_t* data, int64_t lo, int64_t hi, int64_t max_lin
         if wide:
             nul_out[0] = 0                     # the importer counts this line itself
             reason_out[0] = R_SLOW               # decoded by the whole line's bytes
-            return
+            return L_WIDE if wide else L_ASCII
         start_out[0] = s
         end_out[0] = e
         i = s
@@ -87,7 +94,7 @@ cdef void _one_line(const uint8_t* data, int64_t lo, int64_t hi, int64_t max_lin
             i += 1
         if i == e:
             reason_out[0] = R_NUL_GARBAGE
-            return
+            return L_WIDE if wide else L_ASCII
     # the first '|' and whether there are 4 of them (all that is read of the bars)
     bars = find_bars(data + s, e - s, first_bars, 4)
     if bars:
@@ -100,11 +107,11 @@ cdef void _one_line(const uint8_t* data, int64_t lo, int64_t hi, int64_t max_lin
         # only the plain case is decided here: ASCII digits, then '|', 4 of them
         if bar <= 0 or bar > MAX_EPOCH_DIGITS or bars < 4:
             reason_out[0] = R_SLOW
-            return
+            return L_WIDE if wide else L_ASCII
         for i in range(h0, h1):
             if not _is_digit(data[i]):
                 reason_out[0] = R_SLOW
-                return
+                return L_WIDE if wide else L_ASCII
     else:
         while h0 < h1 and _is_space(data[h0]):
             h0 += 1
@@ -118,18 +125,19 @@ cdef void _one_line(const uint8_t* data, int64_t lo, int64_t hi, int64_t max_lin
         if not digits or h1 == h0 or bar < 0:
             # no epoch field: blank, or not a queue_log line
             reason_out[0] = _blank_or_malformed(data, s, e)
-            return
+            return L_WIDE if wide else L_ASCII
         if h1 - h0 > MAX_EPOCH_DIGITS:
             reason_out[0] = R_BAD_EPOCH          # digits, too many of them
-            return
+            return L_WIDE if wide else L_ASCII
         if bars < 4:
             reason_out[0] = R_MALFORMED
-            return
+            return L_WIDE if wide else L_ASCII
     value = 0
     for i in range(h0, h1):
         value = value * 10 + (data[i] - 48)
     epoch_out[0] = value
     reason_out[0] = R_CANDIDATE
+    return L_WIDE if wide else L_ASCII
 
 
 cdef inline bint _all_space(const uint8_t* data, int64_t s, int64_t e) noexcept nogil:
@@ -146,11 +154,15 @@ cdef inline uint8_t _blank_or_malformed(const uint8_t* data, int64_t s, int64_t 
 
 def tokenize_block(const uint8_t[::1] data, int64_t max_line_bytes,
                    int64_t[::1] epoch, uint8_t[::1] reason, int64_t[::1] start,
-                   int64_t[::1] end, int64_t[::1] nul_bytes) -> int:
+                   int64_t[::1] end, int64_t[::1] nul_bytes, uint8_t[::1] ascii_out=None) -> int:
     """Fill the per-line arrays for the LF-separated lines of `data` (as many lines as
-    ``data.count(b"\\n") + 1``); returns that number, or -1 if the arrays are too short."""
+    ``data.count(b"\\n") + 1``); returns that number, or -1 if the arrays are too short.
+    `ascii_out[0]`, when given, is set to 1 if `data` has no byte >= 0x80 (``data.isascii()``),
+    0 if it has one, 2 if a line too long to read left it unknown (the lines' own scans
+    answer it: no second pass over the block)."""
     cdef int64_t n = data.shape[0]
     cdef int64_t lo = 0, hi, line = 0
+    cdef int seen = L_ASCII, kind
     cdef int64_t room = min(epoch.shape[0], reason.shape[0], start.shape[0], end.shape[0],
                             nul_bytes.shape[0])
     cdef const uint8_t* base
@@ -163,6 +175,8 @@ def tokenize_block(const uint8_t[::1] data, int64_t max_line_bytes,
         start[0] = 0
         end[0] = 0
         nul_bytes[0] = 0
+        if ascii_out is not None and ascii_out.shape[0]:
+            ascii_out[0] = 1
         return 1
     base = &data[0]
     with nogil:
@@ -172,12 +186,16 @@ def tokenize_block(const uint8_t[::1] data, int64_t max_line_bytes,
             if line >= room:
                 line = -1
                 break
-            _one_line(base, lo, hi, max_line_bytes, &epoch[line], &reason[line],
-                      &start[line], &end[line], &nul_bytes[line])
+            kind = _one_line(base, lo, hi, max_line_bytes, &epoch[line], &reason[line],
+                             &start[line], &end[line], &nul_bytes[line])
+            if kind == L_WIDE or (kind == L_UNREAD and seen == L_ASCII):
+                seen = kind
             line += 1
             if found == NULL:
                 break
             lo = hi + 1
+    if ascii_out is not None and ascii_out.shape[0] and line >= 0:
+        ascii_out[0] = 1 if seen == L_ASCII else (0 if seen == L_WIDE else 2)
     return line
 
 

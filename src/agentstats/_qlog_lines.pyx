@@ -164,6 +164,7 @@ cdef class LineOrder:
     cdef vector[char] spare_arena
     cdef vector[Row] spare_rows
     cdef vector[uint8_t] dup
+    cdef vector[pair[int64_t, int64_t]] sort_keys
     cdef const uint8_t* block              # the block being read (during a feed only)
     cdef int64_t counts[N_REASONS]
     cdef int64_t example_codes[N_REASONS][MAX_EXAMPLES]
@@ -389,7 +390,7 @@ cdef class LineOrder:
 
     cdef int _hold_fresh(self) except -1 nogil:
         """Sort the accepted lines (stably) into the held ones."""
-        cdef vector[pair[int64_t, int64_t]] keys
+        cdef vector[pair[int64_t, int64_t]]* keys = &self.sort_keys
         cdef vector[Row]* merged = &self.spare_rows
         cdef size_t k, n = self.fresh.size(), a, b, na
         cdef bint in_order = True
@@ -402,11 +403,12 @@ cdef class LineOrder:
         if not in_order:
             keys.resize(n)
             for k in range(n):
-                keys[k] = pair[int64_t, int64_t](self.fresh[k].epoch, <int64_t>k)
+                deref(keys)[k] = pair[int64_t, int64_t](self.fresh[k].epoch, <int64_t>k)
             sort(keys.begin(), keys.end())
             merged.clear()
+            merged.reserve(n)
             for k in range(n):
-                merged.push_back(self.fresh[keys[k].second])
+                merged.push_back(self.fresh[deref(keys)[k].second])
             self.fresh.swap(deref(merged))
             merged.clear()
         if not self.has_first or self.fresh[0].epoch < self.first_time:
@@ -416,6 +418,7 @@ cdef class LineOrder:
         if na > <size_t>self.held_head and self.fresh[0].epoch < self.held[na - 1].epoch:
             # a stable merge: held lines first among equal epochs
             merged.clear()
+            merged.reserve(na - self.held_head + n)
             a, b = self.held_head, 0
             while a < na and b < n:
                 if self.fresh[b].epoch < self.held[a].epoch:
@@ -434,8 +437,7 @@ cdef class LineOrder:
             merged.clear()
             self.held_head = 0
         else:
-            for k in range(n):
-                self.held.push_back(self.fresh[k])
+            self.held.insert(self.held.end(), self.fresh.begin(), self.fresh.end())
         self.fresh.clear()
         return 0
 
@@ -758,7 +760,7 @@ cdef class LineOrder:
                 for k in range(self.held_head, self.held.size()):
                     if not self.held[k].in_arena:
                         moved += self.held[k].length
-                self.arena.reserve(self.arena.size() + moved + 1024)     # one growth at most
+                _reserve_chars(self.arena, self.arena.size() + moved)     # one growth at most
                 for k in range(self.held_head, self.held.size()):
                     if not self.held[k].in_arena:
                         self._move(self.held[k], self.arena)
@@ -768,11 +770,10 @@ cdef class LineOrder:
         self.block = NULL
 
     cdef int _move(self, Row& row, vector[char]& into) except -1 nogil:
-        cdef const uint8_t* p = self._bytes(row)
+        cdef const char* p = <const char*>self._bytes(row)
         cdef int64_t at = into.size()
-        into.resize(at + row.length)
-        if row.length:
-            memcpy(into.data() + at, p, row.length)
+        # (an insert copies the bytes once: a resize would zero them first)
+        into.insert(into.end(), p, p + row.length)
         row.offset = at
         row.in_arena = True
         return 0
@@ -794,3 +795,11 @@ cdef inline bint _all_digits(const uint8_t* p, int64_t s, int64_t e) noexcept no
         if not (48 <= p[i] <= 57):
             return False
     return True
+
+
+cdef inline void _reserve_chars(vector[char]& v, size_t needed) noexcept nogil:
+    """Room for `needed` bytes, growing by half at least: a reserve of the exact size
+    would move the whole arena into new memory at every block (each move a copy of it
+    and page faults on the new pages)."""
+    if needed > v.capacity():
+        v.reserve(max(needed, v.capacity() + v.capacity() // 2))

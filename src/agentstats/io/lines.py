@@ -465,6 +465,65 @@ class LineReader:
         if rest and not skipping:
             yield rest, False
 
+    def feed_lines(self, feed: Callable[[memoryview], Any]) -> bool:
+        """The lines of :meth:`byte_blocks`, handed to `feed` block by block as views of
+        one buffer that is read into again for the next block (`feed` keeps nothing of
+        a view): no new memory per block. For a reader that only looks at the lines (the
+        alias pass). Returns False, at the first CR, before its block is fed: CR line ends
+        need :meth:`byte_blocks` (the caller reads the input again that way; so does an
+        input without ``readinto``)."""
+        source = self.source
+        size = self.block_bytes
+        f, raw, box = source._open_pass()
+        try:
+            readinto = getattr(f, "readinto", None)
+            if box or readinto is None:      # pragma: no cover - a stream's bytes read ahead
+                return False
+            buffer = bytearray(MAX_LINE_BYTES + size)
+            view = memoryview(buffer)
+            held = 0             # buffer[:held]: the start of a line not ended yet
+            skipping = False     # inside a line too long to hold: drop up to its end
+            last_line_at = None  # bytes read when a queue_log line was last seen
+            while True:
+                n = source._reading(readinto, view[held:held + size]) or 0
+                if n <= 0:
+                    break
+                source._note_position(raw)
+                end = held + n
+                self.bytes_read += n
+                if buffer.find(b"\r", held, end) >= 0:
+                    return False
+                # (the queue_log-line check of byte_blocks, on the same bytes)
+                if buffer.find(b"\n", held, end) >= 0:
+                    seen = _seen_after(view[:end], held)
+                else:
+                    seen = _QUEUE_LOG_LINE.search(view[held:end]) is not None
+                if seen:
+                    last_line_at = self.bytes_read
+                self._check_stretch(last_line_at)
+                start = 0
+                if skipping:
+                    start = buffer.find(b"\n", 0, end) + 1
+                    if not start:
+                        continue
+                    skipping = False
+                cut = buffer.rfind(b"\n", start, end)
+                if cut < 0:
+                    cut = start - 1          # no line ends here: all of it carried over
+                elif cut > start:
+                    feed(view[start:cut])
+                held = end - cut - 1
+                if held > MAX_LINE_BYTES:
+                    held, skipping = 0, True
+                elif held:
+                    buffer[:held] = bytes(view[cut + 1:end])
+            if held and not skipping:
+                feed(view[:held])
+            return True
+        finally:
+            if raw is not None:
+                raw.close()
+
     @property
     def progress(self) -> int:
         if self.source.compression is not None and not self.source.is_stream:

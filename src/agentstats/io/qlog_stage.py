@@ -553,10 +553,12 @@ class _Verdicts:
         # Room for lines of _TYPICAL_LINE_BYTES on average (no pass to count them); a
         # block of shorter lines is counted and tokenised again.
         size = len(data) // _TYPICAL_LINE_BYTES + 1
+        ascii_answer = np.empty(1, dtype=np.uint8)
         for attempt in range(2):
             self.epoch, self.start, self.end, nuls = (np.empty(size, dtype=np.int64) for _ in range(4))
             self.reason = reason = np.empty(size, dtype=np.uint8)
-            self.n_lines = tokenize(data, MAX_LINE_BYTES, self.epoch, reason, self.start, self.end, nuls)
+            self.n_lines = tokenize(data, MAX_LINE_BYTES, self.epoch, reason, self.start, self.end, nuls,
+                                    ascii_answer)
             if self.n_lines >= 0:
                 break
             size = data.count(b"\n") + 1
@@ -568,7 +570,8 @@ class _Verdicts:
         self.nul_runs = int(np.count_nonzero(nuls))      # (0 on the lines left SLOW)
         if self.nul_runs:
             self.nul_bytes = int(nuls.sum())
-        self.ascii_block = data.isascii()
+        # (the tokenizer's scans of the lines answer it, unless a line was too long to read)
+        self.ascii_block = bool(ascii_answer[0]) if ascii_answer[0] < 2 else data.isascii()
         if self.ascii_block:
             return
         for i in np.flatnonzero(reason == slow).tolist():

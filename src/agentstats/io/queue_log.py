@@ -390,9 +390,10 @@ def infer_aliases(paths: Iterable[str | os.PathLike | LogSource], *, known: Mapp
     A name is mapped only when every such ADDMEMBER line of it points at the same single
     candidate. Returns the map and one human-readable message per inferred alias.
     `engine` is that of :class:`QueueLogImporter`: ``"cython"`` reads the lines in
-    compiled code, ``"python"`` one at a time; both give the same map and messages. With
-    ``read_threads=2`` the compiled engine reads the next block on a second thread while
-    it looks at the current one."""
+    compiled code, ``"python"`` one at a time; both give the same map and messages. The
+    compiled engine reads each file into one buffer again and again; a file with CR line
+    ends is then read once more block by block, with ``read_threads=2`` the next block on
+    a second thread while it looks at the current one."""
     known = dict(known or {})
     if isinstance(read_threads, bool) or read_threads not in (1, 2):
         raise ValueError(f"read_threads must be 1 or 2, not {read_threads!r}")
@@ -416,12 +417,24 @@ def _compiled_alias_votes(paths: Iterable[str | os.PathLike | LogSource], read_t
     """The votes of :func:`_python_alias_votes`, read in compiled code block by block."""
     from .._qlog_aliases import AliasVotes
 
+    paths = list(paths)
+    votes = AliasVotes(MAX_LINE_BYTES, _ALIAS_PENDING_SECONDS, _ALIAS_WINDOW)
+    # Usually one buffer read into again block after block (no new memory per block:
+    # page faults were most of this pass's time); an input with CR line ends is read
+    # again block by block as bytes.
+    if all(LineReader(path if isinstance(path, LogSource) else LogSource(path), _BLOCK_BYTES)
+           .feed_lines(votes.feed) for path in paths):
+        return _decoded_votes(votes)
     votes = AliasVotes(MAX_LINE_BYTES, _ALIAS_PENDING_SECONDS, _ALIAS_WINDOW)
     blocks = _alias_blocks(paths)
     # (the read of a block, mostly without the GIL, beside the look at the one before,
     # without it: the pass takes about the longer of the two instead of their sum)
     for data in read_ahead(blocks) if read_threads == 2 else blocks:
         votes.feed(data)
+    return _decoded_votes(votes)
+
+
+def _decoded_votes(votes: Any) -> list[tuple[str, str, int]]:
     # (names are kept as the UTF-8 bytes of their text: never anything else)
     return [(name.decode("utf-8"), target.decode("utf-8"), support) for name, target, support in votes.finish()]
 
