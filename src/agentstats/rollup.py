@@ -245,7 +245,7 @@ class IntervalRollup:
 
     Feed the same events as the Aggregator, in chunks (each session's events in time
     order across chunks), then call :meth:`result`. Memory: one carried event per
-    session, the (key, bucket, state) sums, and per chunk a few integer arrays of its
+    session not ended (8 bytes of id for an ended one, integer ids), the (key, bucket, state) sums, and per chunk a few integer arrays of its
     length (the keys are coded as integers once: a chunk of half a million events costs
     tens of MB, not hundreds). The rules are the sessions': events after `as_of` are not
     seen, nothing after a session's first SESSION_ENDED counts, an event repeating the
