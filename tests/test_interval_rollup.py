@@ -21,7 +21,7 @@ from interval_rollup_twin import TwinIntervalRollup
 
 
 @st.composite
-def event_streams(draw, *, int_keys=False):
+def event_streams(draw, *, int_keys=False, int_sessions=False):
     """Sessions' events (each session's times non-decreasing in stream order, states
     0-4 with invalid ones, duplicates and rows after the end), merged into one stream."""
     n_sessions = draw(st.integers(1, 6))
@@ -34,7 +34,7 @@ def event_streams(draw, *, int_keys=False):
         for _ in range(draw(st.integers(1, 12))):
             t += draw(st.sampled_from([0, 1, 7, 59, 60, 61, 250, 900, 1800]))
             state = draw(st.sampled_from([0, 1, 2, 2, 3, 4, 1, 7, -1]))
-            rows.append((f"s{s}" if s % 2 else s + 100, t, state, key))
+            rows.append((s * 7 + 3 if int_sessions else f"s{s}" if s % 2 else s + 100, t, state, key))
         per_session.append(rows)
     # a random merge that keeps each session's order
     order = draw(st.permutations([i for i, rows in enumerate(per_session) for _ in rows]))
@@ -48,9 +48,11 @@ def event_streams(draw, *, int_keys=False):
 
 def _feed(rollup, stream, cuts):
     bounds = [0, *sorted(set(c for c in cuts if 0 < c < len(stream))), len(stream)]
+    int_sessions = all(isinstance(r[0], int) for r in stream)
     for lo, hi in zip(bounds, bounds[1:]):
         part = stream[lo:hi]
-        rollup.update(np.array([r[0] for r in part], dtype=object), np.array([r[1] for r in part]),
+        rollup.update(np.array([r[0] for r in part], dtype=np.int64 if int_sessions else object),
+                      np.array([r[1] for r in part]),
                       np.array([r[2] for r in part]), np.array([r[3] for r in part], dtype=object))
 
 
@@ -58,6 +60,7 @@ def _both(stream, cuts, *, interval, as_of=None, origin=0, tiny=True, **result):
     new = IntervalRollup(interval, as_of=as_of, origin=origin)
     if tiny:
         new.SLICE_ROWS, new.FOLD_ROWS = 3, 4
+        new._ended.MERGE_IDS = 1
     twin = TwinIntervalRollup(interval, as_of=as_of, origin=origin)
     _feed(new, stream, cuts)
     _feed(twin, stream, cuts)
@@ -82,6 +85,43 @@ def test_the_same_frame_as_the_twin(stream, cuts, interval, as_of, origin, tiny)
     # no session is logged in longer than an interval within it
     n_sessions = len({r[0] for r in stream})
     assert (got["logged_in"] <= interval * n_sessions).all()
+
+
+@settings(max_examples=150)
+@given(event_streams(int_sessions=True), st.lists(st.integers(0, 80), max_size=6),
+       st.sampled_from([60, 900]), st.sampled_from([None, 1500]), st.booleans())
+def test_integer_sessions_the_same_frame_as_the_twin(stream, cuts, interval, as_of, tiny):
+    """int64 session ids (a queue_log's): the ended sessions are kept as sorted ids."""
+    got, want = _both(stream, cuts, interval=interval, as_of=as_of, tiny=tiny)
+    _assert_same(got, want)
+
+
+def test_ended_sessions_leave_the_carried_events():
+    """A month of sessions that end (int64 ids, in daily chunks): only the sessions still
+    open keep a carried event; the ended ones are 8 bytes of id each, and their later
+    events still count nowhere."""
+    days, per_day = 30, 400
+    rollup, twin = IntervalRollup(900), TwinIntervalRollup(900)
+    for day in range(days):
+        ids = np.arange(day * per_day, (day + 1) * per_day, dtype=np.int64)
+        start = day * 86400 + (ids % 97) * 60
+        session = np.repeat(ids, 4)
+        time = np.stack([start, start + 600, start + 900, start + 3600], axis=1).ravel()
+        state = np.tile([1, 2, 3, 4], per_day)
+        state[::97 * 4] = 1                       # a few sessions that never end
+        state[3::97 * 4] = 1
+        key = np.array([f"q{i % 3}" for i in range(len(session))], dtype=object)
+        if day:                                   # an event after yesterday's end: ignored
+            session = np.r_[session, ids[:1] - per_day + 1]
+            time = np.r_[time, day * 86400]
+            state = np.r_[state, 1]
+            key = np.r_[key, np.array(["q9"], dtype=object)]
+        rollup.update(session, time, state, key)
+        twin.update(session, time, state, key)
+    n_open = sum(st != 4 for _, st, _ in rollup._carry.values())
+    assert len(rollup._carry) == n_open < days * per_day // 40
+    assert len(rollup._ended) == days * per_day - n_open
+    _assert_same(rollup.result(), twin.result())
 
 
 @settings(max_examples=60)

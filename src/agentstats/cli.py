@@ -397,6 +397,12 @@ def _run_import_report(args: argparse.Namespace, inputs: list[Path], kind: str, 
 
     total = sum(size or 0 for size in sizes)
     started = time.perf_counter()
+    if kind == "queue_log":
+        from .report.memory import map_large_buffers
+
+        # Memory: the blocks' buffers go back to the system when freed, not into holes
+        # of the heap (report/memory.py)
+        map_large_buffers()
     importer_diag: dict[str, Any] | None = None
     intervals = None
     aliases_inferred: list[str] = []
@@ -405,6 +411,9 @@ def _run_import_report(args: argparse.Namespace, inputs: list[Path], kind: str, 
         options["reorder_window"] = args.reorder_window
     if getattr(args, "max_call", None) is not None:
         options["max_call"] = args.max_call
+    if kind == "queue_log":
+        # Memory: events in flight in chunks of this many (the importer's default: four times that)
+        options["chunk_events"] = _REPORT_CHUNK_EVENTS
     if args.by == "agent":
         # The agent view: one wall-clock timeline per agent across its queues.
         from .report.agents import run_agent_report
@@ -460,6 +469,9 @@ def _run_import_report(args: argparse.Namespace, inputs: list[Path], kind: str, 
                 result = replace(result, table=window.result(as_of=result.table.as_of))
             table = result.table
             importer_diag = result.diagnostics
+            from .report.memory import release_free_heap
+
+            release_free_heap()     # what the import freed, before the report's frames
             if intervals is not None and intervals.as_of is None:
                 intervals.as_of = importer_diag["last_time"]
             aliases_inferred = result.aliases_inferred
@@ -581,6 +593,11 @@ def _run_import_report(args: argparse.Namespace, inputs: list[Path], kind: str, 
     return _show(args, console, frame, by, title, importer_diag, table.diagnostics,
                  table.as_of_datetime if len(table) else None, aliases_inferred, elapsed)
 
+
+#: the events of a queue_log report's import are aggregated this many at a time: the
+#: chunk and its copies are 10-20 MiB at the importer's default 524,288, and fewer
+#: events a chunk measured 20-50 MiB less at the peak (benchmarks/README.md)
+_REPORT_CHUNK_EVENTS = 1 << 17
 
 #: set (to anything) to build every report through pandas: the tests compare both ways
 _PANDAS_ROWS_ENV = "AGENTSTATS_PANDAS_ROWS"

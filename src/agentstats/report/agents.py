@@ -72,6 +72,9 @@ def run_agent_report(args: argparse.Namespace, inputs: list[Path], kind: str, *,
                                       progress=progress, tz=getattr(args, "zone", None),
                                       window_start=window_start, **options)
         importer = table.queue_log
+        from .memory import release_free_heap
+
+        release_free_heap()         # what the import freed, before the report's frames
     else:
         from ..io.tabular import import_table
 
