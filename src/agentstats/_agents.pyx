@@ -232,7 +232,8 @@ STATUS_STOPPED = 8          # with threads: another thread stopped at a bad row 
 # One counter each, in this order; max_time is the latest valid time seen.
 COUNTER_NAMES = ("used", "duplicate", "after_end", "after_as_of", "invalid_state",
                  "invalid_time", "max_time")
-#: close()'s table, one row an agent: its totals and state at the report time (SPEC 7.1)
+#: close()'s summary, a row per name, a column per agent: its totals and its state at
+#: the report time (SPEC 7.1)
 SUMMARY_COLUMNS = ("logged_in", "not_ready", "ready", "talk", "wrap", "calls", "first_login",
                    "last_logoff", "state")
 INTERVAL_COLUMNS = ("agent", "bucket", "logged_in", "talk", "wrap", "ready", "not_ready", "calls")

@@ -82,7 +82,6 @@ if (TIMELINE_SESSION_DTYPE.itemsize != _agents.timeline_session_itemsize()
 
 _BUCKETS = ("used", "duplicate", "after_end", "after_as_of", "invalid_state", "invalid_time")
 _INT64_MAX = np.iinfo(np.int64).max
-_INT64_MIN = np.iinfo(np.int64).min
 
 
 def agent_stats(
@@ -221,7 +220,6 @@ class AgentAggregator:
         self._reason_keys = KeyCodes("reason")
         self._had_reasons = False      # some committed chunk had a reason column
         self._had_presence = False     # some committed chunk had a presence column
-        self._members_linked = True    # every session is in its agent's list of sessions
         self._session_states = _new_sessions(0)
         self._session_cold = _new_session_cold(0)
         self._agent_states = _new_agents(0)
@@ -338,9 +336,10 @@ class AgentAggregator:
         def scan(rows, n_threads):
             def pick(values):
                 return values if rows is None or not len(values) else values[rows]
-            if len(reasons) and not self._members_linked:
-                # pause reasons after chunks without: the agents' lists of their
-                # sessions, which only the pause-reason bookkeeping reads, are built now
+            if reason is not None and not self._had_reasons and len(self._session_states):
+                # the first chunk with pause reasons after chunks without: the scan kept
+                # no lists of the agents' sessions (only the pause-reason bookkeeping
+                # reads them; once reasons are on, every chunk passes some), built now
                 _agents.link_members(session_states.view(np.uint8), session_cold.view(np.uint8),
                                      agent_states.view(np.uint8))
             return _agents.scan(
@@ -416,9 +415,6 @@ class AgentAggregator:
         self._session_keys.commit()
         self._agent_keys.commit()
         self._reason_keys.commit()
-        # the scan links a chunk's new sessions into their agents' lists only with reasons
-        self._members_linked = bool(len(reasons)) or (
-            self._members_linked and n_sessions == len(self._session_states))
         self._had_reasons = self._had_reasons or reason is not None
         self._had_presence = self._had_presence or presence is not None
         self._session_states = session_states
@@ -507,7 +503,7 @@ class AgentAggregator:
         # (close() only reads the records: more chunks and results may follow)
         interval_rows, reason_rows = list(self._interval_rows), list(self._reason_rows)
         status, intervals, reasons, too_big, summary = _agents.close(
-            self._agent_states.view(np.uint8), as_of=_INT64_MIN if as_of == MISSING else as_of,
+            self._agent_states.view(np.uint8), as_of=as_of,
             origin=getattr(self, "_origin", 0), width=self._width)
         _raise_for_status(status)
         if as_of != MISSING:

@@ -88,7 +88,7 @@ class KeyCodes:
         if stop <= first:                     # every key of the chunk is known already
             self._pending = index
             return
-        if isinstance(index, _DictIndex) and index.takes(np.empty(stop - first, dtype=np.int64)):
+        if isinstance(index, _DictIndex) and index.small_enough(stop - first):
             self._known(np.arange(first, stop, dtype=np.int64))
             return
         import pandas as pd
@@ -196,10 +196,14 @@ class _DictIndex:
     def takes(self, wanted: np.ndarray) -> bool:
         """Can these distinct keys join by dict lookups, with pandas' meaning of equal
         keys? (int64 keys, or str keys: no NaN, no 1 == 1.0 == True)"""
-        if "pandas" in sys.modules or len(self._keys) + len(wanted) >= _MISSING_BY_PANDAS_MIN:
+        if not self.small_enough(len(wanted)):
             return False
         return wanted.dtype == np.int64 or (wanted.dtype == object
                                             and all(type(v) is str for v in wanted.tolist()))
+
+    def small_enough(self, n: int) -> bool:
+        """Room for n more keys while pandas is not loaded (int64 keys always join)."""
+        return "pandas" not in sys.modules and len(self._keys) + n < _MISSING_BY_PANDAS_MIN
 
     def extended(self, wanted: np.ndarray) -> tuple[_DictIndex, np.ndarray]:
         """This index with the new keys of `wanted` appended, and the code of each."""
