@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import agentstats
 from agentstats import _agents
-from agentstats.agent_table import _dense_order
+from agentstats.aggregate import _dense_order, _sorting_order
 from agentstats.agents import TIME_FIELDS, AgentAggregator, _new_agents, agent_stats
 from agentstats.hresult import TapiError
 from agentstats.keycodes import KeyCodes
@@ -111,6 +111,9 @@ def test_dense_order_sorts_like_argsort(keys, spread):
             assert np.array_equal(order, np.argsort(k, kind="stable"))
     assert _dense_order(dense.astype(np.int64)) is not None      # a range mostly full
     assert _dense_order(np.array([0, 10 ** 9], dtype=np.int64)) is None
+    repeated = np.array([3, 1, 3, 2], dtype=np.int64)           # not a table's keys
+    assert _dense_order(repeated) is None
+    assert np.array_equal(_sorting_order(repeated), np.argsort(repeated, kind="stable"))
 
 
 @pytest.mark.parametrize("first", [0, 7, -20_000])
