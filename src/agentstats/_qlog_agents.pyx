@@ -145,6 +145,7 @@ cdef inline int64_t _key(int32_t queue, int32_t agent) noexcept nogil:
 
 
 @cython.auto_pickle(False)
+@cython.final       # (its cdef methods are then called directly, and the inline ones inlined)
 cdef class AgentState:
     """The sessions, events and working state of one compiled agent translation.
 

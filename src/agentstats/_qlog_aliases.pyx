@@ -90,6 +90,7 @@ def is_utf8(data: bytes) -> bool:
 
 
 @cython.auto_pickle(False)       # the state is C++ containers; it is never sent anywhere
+@cython.final       # (its cdef methods are then called directly, and the inline ones inlined)
 cdef class AliasVotes:
     """The votes of alias inference over the blocks of one or more files, in order."""
 

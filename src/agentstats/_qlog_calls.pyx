@@ -417,6 +417,7 @@ cdef void _drop_old(State *self, int64_t t) noexcept nogil:
         _map_erase_if(&self.unanswered, key >> 32, record)
 
 @cython.auto_pickle(False)
+@cython.final       # (its cdef methods are then called directly, and the inline ones inlined)
 cdef class CallState:
     """The records and working state of one compiled call tracker.
 

@@ -26,7 +26,8 @@ of it is dead.
 
 cimport cython
 from cython.operator cimport dereference as deref
-from ._text cimport find_bars as _find_bars, has_wide as _has_wide, name_hash as _hash, valid_utf8 as _valid_utf8
+from ._text cimport (find_bars as _find_bars, has_wide as _has_wide, name_hash as _hash,
+                     name_hash_in as _hash_in, valid_utf8 as _valid_utf8)
 from libc.stdint cimport INT64_MIN, int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy
 from libcpp.algorithm cimport sort
@@ -143,6 +144,7 @@ cdef inline int64_t _field_number(const uint8_t* p, int64_t s, int64_t e) noexce
 
 
 @cython.auto_pickle(False)
+@cython.final       # (its cdef methods are then called directly, and the inline ones inlined)
 cdef class LineOrder:
     """The time order, the release rules and the name tables of one import (see the
     module docstring); driven by agentstats.io.qlog_stage.LineStage, block by block:
@@ -222,12 +224,30 @@ cdef class LineOrder:
         """The code of a name (its bytes), a new one the first time it is seen."""
         return self._code_hashed(table, p, n, _hash(p, n))
 
+    cdef inline int32_t _code_in(self, int table, const uint8_t* p, int64_t n, const uint8_t* end) except -1 nogil:
+        """_code of a field of a row whose bytes end at `end` (see _text.name_hash_in)."""
+        return self._code_hashed(table, p, n, _hash_in(p, n, end))
+
     cdef inline void _prefetch_name(self, int table, uint64_t h) noexcept nogil:
         """Ask for the slots a later _code_hashed(table, .., h) reads (a hint only)."""
         agentstats_qlog_prefetch(&self.slots[table][<uint32_t>h & (self.slots[table].size() - 1)])
 
-    cdef int32_t _code_hashed(self, int table, const uint8_t* p, int64_t n, uint64_t h) except -1 nogil:
-        """_code, given the name's _hash."""
+    cdef inline int32_t _code_hashed(self, int table, const uint8_t* p, int64_t n, uint64_t h) except -1 nogil:
+        """_code, given the name's _hash: a name met lately is answered here (inline, the
+        usual case), any other by the table."""
+        cdef const Slot* seen = &self.recent[table][(h >> 40) & (RECENT_SLOTS - 1)]
+        cdef const int64_t* at
+        cdef int32_t code = seen.code
+        cdef int64_t start
+        if code >= 0 and seen.hash == <uint32_t>h:
+            at = self.name_at[table].data()
+            start = at[code]
+            if at[code + 1] - start == n and _same_bytes(<const uint8_t*>self.spelled[table].data() + start, p, n):
+                return code
+        return self._code_in_table(table, p, n, h)
+
+    cdef int32_t _code_in_table(self, int table, const uint8_t* p, int64_t n, uint64_t h) except -1 nogil:
+        """_code_hashed of a name not met lately: the table's slot, or a new code."""
         cdef vector[Slot]* slots = &self.slots[table]
         cdef vector[int64_t]* at = &self.name_at[table]
         cdef Slot* seen = &self.recent[table][(h >> 40) & (RECENT_SLOTS - 1)]
@@ -236,11 +256,6 @@ cdef class LineOrder:
         cdef size_t mask = slots.size() - 1, i = <uint32_t>h & mask
         cdef int32_t code
         cdef int64_t start
-        if seen.code >= 0 and seen.hash == <uint32_t>h:
-            code = seen.code
-            start = deref(at)[code]
-            if deref(at)[code + 1] - start == n and _same_bytes(<const uint8_t*>self.spelled[table].data() + start, p, n):
-                return code
         while deref(slots)[i].code >= 0:
             if deref(slots)[i].hash == <uint32_t>h:
                 code = deref(slots)[i].code
@@ -652,24 +667,29 @@ cdef class LineOrder:
         # The callid table is the big one (a callid per call): its slot is a cache miss.
         # The callid's hash is computed CALLID_AHEAD rows ahead and its slot asked for
         # then, so that the miss overlaps the work on the rows in between.
+        # The row's bars are found there too, once: the fill reads them back.
         cdef uint64_t ahead_hash[CALLID_AHEAD]
-        cdef size_t n_rows = self.ready.size(), j
+        cdef int64_t ahead_bars[CALLID_AHEAD][11]
+        cdef int ahead_n_bars[CALLID_AHEAD]
+        cdef size_t n_rows = self.ready.size(), j, slot
+        cdef const uint8_t* end
         for j in range(min(<size_t>CALLID_AHEAD, n_rows)):
-            ahead_hash[j] = self._callid_hash(self.ready[j])
-            self._prefetch_name(N_CALLID, ahead_hash[j])
+            self._look_ahead(self.ready[j], &ahead_hash[j], ahead_bars[j], &ahead_n_bars[j])
         for i in range(n_rows):
             row = self.ready[i]
-            callid_hash = ahead_hash[i % CALLID_AHEAD]
+            slot = i % CALLID_AHEAD
+            callid_hash = ahead_hash[slot]
+            n_bars = ahead_n_bars[slot]
+            memcpy(bars, ahead_bars[slot], sizeof(bars))
             j = i + CALLID_AHEAD
             if j < n_rows:
-                ahead_hash[i % CALLID_AHEAD] = self._callid_hash(self.ready[j])
-                self._prefetch_name(N_CALLID, ahead_hash[i % CALLID_AHEAD])
+                self._look_ahead(self.ready[j], &ahead_hash[slot], ahead_bars[slot], &ahead_n_bars[slot])
             if dup[i]:
                 self._count(S_DUPLICATE, row.where)
                 continue
             p = self._bytes(row)
             length = row.length
-            n_bars = _find_bars(p, length, bars, 10)
+            end = p + length
             if n_bars >= 5 and _is_connect(p, bars):
                 if self.verdict[i]:
                     self._count(S_BAD_HOLD, row.where)
@@ -686,7 +706,7 @@ cdef class LineOrder:
             # the verb first: a line whose verb has no int16 code costs only its line
             # (its verb keeps the code it was given, as in the twin)
             e = _field_end(bars, n_bars, 4, length)
-            verb_code = self._code(N_VERB, p + bars[3] + 1, e - bars[3] - 1)
+            verb_code = self._code_in(N_VERB, p + bars[3] + 1, e - bars[3] - 1, end)
             if verb_code > MAX_VERB_CODE:
                 self._count(S_MALFORMED, row.where)
                 continue
@@ -694,11 +714,11 @@ cdef class LineOrder:
             epoch[kept] = row.epoch
             where[kept] = row.where
             callid[kept] = self._code_hashed(N_CALLID, p + bars[0] + 1, bars[1] - bars[0] - 1, callid_hash)
-            queue[kept] = self._code(N_QUEUE, p + bars[1] + 1, bars[2] - bars[1] - 1)
-            agent[kept] = self._code(N_AGENT, p + bars[2] + 1, bars[3] - bars[2] - 1)
+            queue[kept] = self._code_in(N_QUEUE, p + bars[1] + 1, bars[2] - bars[1] - 1, end)
+            agent[kept] = self._code_in(N_AGENT, p + bars[2] + 1, bars[3] - bars[2] - 1, end)
             if n_bars >= 5:
                 e = _field_end(bars, n_bars, 5, length)
-                data1[kept] = self._code(N_TEXT, p + bars[4] + 1, e - bars[4] - 1)
+                data1[kept] = self._code_in(N_TEXT, p + bars[4] + 1, e - bars[4] - 1, end)
             else:
                 data1[kept] = self._code(N_TEXT, p, 0)
             for k in range(DATA_FIELDS):
@@ -730,13 +750,16 @@ cdef class LineOrder:
             kept += 1
         return kept
 
-    cdef inline uint64_t _callid_hash(self, const Row& row) noexcept nogil:
-        """The _hash of a ready row's callid (split index 1: every ready row has it)."""
-        cdef int64_t bars[2]
+    cdef inline void _look_ahead(self, const Row& row, uint64_t* callid_hash, int64_t* bars, int* n_bars) noexcept nogil:
+        """A ready row's bars (the first 10), and the _hash of its callid (split index 1:
+        every ready row has it), whose slot is asked for now."""
         cdef const uint8_t* p = self._bytes(row)
-        if _find_bars(p, row.length, bars, 2) < 2:
-            return 0
-        return _hash(p + bars[0] + 1, bars[1] - bars[0] - 1)
+        n_bars[0] = _find_bars(p, row.length, bars, 10)
+        if n_bars[0] < 2:
+            callid_hash[0] = 0
+            return
+        callid_hash[0] = _hash_in(p + bars[0] + 1, bars[1] - bars[0] - 1, p + row.length)
+        self._prefetch_name(N_CALLID, callid_hash[0])
 
     def end_block(self) -> None:
         """The block is done: the rows still held (and a pending jump) keep their bytes

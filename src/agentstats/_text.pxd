@@ -149,3 +149,18 @@ cdef inline uint64_t name_hash(const uint8_t* p, int64_t n) noexcept nogil:
     h ^= h >> 33
     h *= 0xC4CEB9FE1A85EC53ULL
     return h ^ (h >> 29)
+
+
+cdef inline uint64_t name_hash_in(const uint8_t* p, int64_t n, const uint8_t* end) noexcept nogil:
+    """name_hash(p, n) of a name that lies in a buffer ending at `end`: a name shorter
+    than 8 bytes is read in one load (masked to its bytes) when the 8 bytes from p are
+    inside the buffer, instead of byte by byte; the same value either way."""
+    cdef uint64_t h, word
+    if 0 < n < 8 and AGENTSTATS_LITTLE_ENDIAN and p + 8 <= end:
+        memcpy(&word, p, 8)
+        word &= 0xFFFFFFFFFFFFFFFFULL >> (8 * (8 - n))
+        h = ((0x9E3779B97F4A7C15ULL ^ <uint64_t>n) ^ word) * 0xFF51AFD7ED558CCDULL
+        h ^= h >> 33
+        h *= 0xC4CEB9FE1A85EC53ULL
+        return h ^ (h >> 29)
+    return name_hash(p, n)
