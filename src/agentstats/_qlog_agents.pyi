@@ -2,7 +2,7 @@
 
 import numpy as np
 from numpy.typing import NDArray
-from typing_extensions import disjoint_base
+from typing_extensions import final
 
 VERB_UNKNOWN: int
 VERB_EMPTY: int
@@ -31,7 +31,7 @@ HOW_STATIC_MEMBER: int
 HOW_LOGGED_SECONDS: int
 EXAMPLES: int
 
-@disjoint_base
+@final
 class AgentState:
     @property
     def pending_events(self) -> int: ...

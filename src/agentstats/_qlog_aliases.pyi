@@ -1,10 +1,10 @@
 """Stub of the compiled alias inference of the queue_log importer (src/agentstats/_qlog_aliases.pyx); checked by mypy.stubtest."""
 
-from typing_extensions import Buffer, disjoint_base
+from typing_extensions import Buffer, final
 
 def is_utf8(data: bytes) -> bool: ...
 
-@disjoint_base
+@final
 class AliasVotes:
     @property
     def lines_used(self) -> int: ...

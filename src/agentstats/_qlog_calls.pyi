@@ -4,7 +4,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from typing_extensions import disjoint_base
+from typing_extensions import final
 
 KIND_NONE: int
 KIND_ENTER: int
@@ -17,7 +17,7 @@ NOTES: tuple[str, ...]
 RECORD_WIDTH: int
 FULL_FIELDS: tuple[str, ...]
 
-@disjoint_base
+@final
 class CallState:
     @property
     def memory(self) -> int: ...

@@ -4,12 +4,12 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from typing_extensions import disjoint_base
+from typing_extensions import final
 
 ARENA: int
 TABLES: tuple[str, ...]
 
-@disjoint_base
+@final
 class LineOrder:
     @property
     def newest(self) -> int: ...
