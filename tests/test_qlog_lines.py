@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from agentstats.demo import demo_log_path
 from agentstats.io.lines import LATEST_EPOCH, MAX_LINE_BYTES, LineReader, LogSource
-from agentstats.io.qlog_columns import LineColumns, LineNames, columns_from_lines
+from agentstats.io.qlog_columns import LineNames, columns_from_lines
 from agentstats.io.qlog_stage import JUMP_CONFIRM, LineStage, PythonLineStage
 
 from test_hostile_io import BASE_LINES, ONE_BAD_LINE, T0, with_line
@@ -366,32 +366,6 @@ def test_two_threads_give_the_same_columns(dirty_demo, tmp_path, block_bytes, bl
         _columns_equal(x, y, f"block {k}")
     assert a.counted == b.counted and a.examples == b.examples and a.names.agents.names == b.names.agents.names
     assert (a.lines, a.nul_runs, a.nul_bytes, a.last_time) == (b.lines, b.nul_runs, b.nul_bytes, b.last_time)
-
-
-@pytest.mark.parametrize("threads", [1, 2])
-def test_columns_let_go_are_filled_again_and_held_ones_are_not(dirty_demo, threads):
-    """The stage fills the arrays of columns already handed out again only once nobody
-    holds them: copies taken of columns let go equal the columns of a stage whose
-    consumer holds every block (whose arrays are then never filled again)."""
-    held = []
-    stage = LineStage(LineNames(), block_callids=True)
-    for columns in stage.stream(LineReader(LogSource(dirty_demo), 1 << 12).byte_blocks(), threads=threads):
-        held.append(columns)
-    held.append(stage.finish())
-    copies = []
-    stage = LineStage(LineNames(), block_callids=True)
-    bases = set()
-    for columns in stage.stream(LineReader(LogSource(dirty_demo), 1 << 12).byte_blocks(), threads=threads):
-        bases.add(id(columns.epoch.base))
-        copies.append(LineColumns(*(getattr(columns, name).copy() for name in COLUMNS),
-                                  texts=columns.texts, callid_names=columns.callid_names))
-        del columns
-    copies.append(stage.finish())
-    assert len(held) == len(copies) > 10
-    for k, (x, y) in enumerate(zip(held, copies)):
-        _columns_equal(x, y, f"block {k}")
-    assert len({id(columns.epoch.base) for columns in held}) == len(held)    # never filled again
-    assert len(bases) < len(copies) // 2                                      # filled again
 
 
 def test_two_threads_publish_what_the_handed_out_columns_need(dirty_demo):

@@ -38,7 +38,6 @@ last block fed).
 from __future__ import annotations
 
 import heapq
-import sys
 import threading
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
@@ -333,10 +332,6 @@ class LineStage(_Accounting):
         self._tables = [None if table == "callids" and self.block_callids else getattr(self.names, table)
                         for table in _qlog_lines.TABLES]
         self._arena_code = _qlog_lines.ARENA
-        # Columns of blocks already handed out, filled again once nobody holds them: a
-        # block's columns are about 15 MB, and memory fresh from the system is cleared
-        # page by page at its first touch (about a tenth of the release's time).
-        self._spare: list[tuple[LineColumns, np.ndarray, np.ndarray]] = []
 
     # the accounting, read from the compiled state
     @property
@@ -507,10 +502,12 @@ class LineStage(_Accounting):
         for row, hold in order.hold_questions():
             if hold.decode("utf-8").isdigit():      # Unicode digits: not a hold time
                 order.set_bad_hold(row)
-        rows, wide, text_end = self._columns_for(n)
+        rows = LineColumns.allocate(n)
         epoch, where, verb, callid, queue, agent, data1 = (
             rows.epoch, rows.where, rows.verb, rows.callid, rows.queue, rows.agent, rows.data1)
         number, stripped = rows.number, rows.number_stripped
+        wide = np.empty(n, dtype=np.uint8)
+        text_end = np.empty(n, dtype=np.int64)
         kept, texts = order.release(epoch, where, verb, callid, queue, agent, data1, number, stripped,
                                     wide, text_end, self.keep_texts)
         names = order.take_new_names()
@@ -528,35 +525,6 @@ class LineStage(_Accounting):
             columns.texts = texts.decode("utf-8").split("\n") if kept else []
         return columns, names, first
 
-    def _columns_for(self, n: int) -> tuple[LineColumns, np.ndarray, np.ndarray]:
-        """Columns for at least `n` rows, and the release's scratch (`wide`, `text_end`):
-        spare ones that nobody holds any more (no view of them is alive: the
-        columns handed out are views of them), else new ones, kept as spares."""
-        too_small = None
-        for k, spare in enumerate(self._spare):
-            if _holders(spare[0]) == _UNHELD:
-                if len(spare[0].epoch) >= n:
-                    return spare
-                too_small = k
-        rows = LineColumns.allocate(n + n // 8)      # (blocks differ a little in rows)
-        spare = (rows, np.empty(len(rows.epoch), dtype=np.uint8), np.empty(len(rows.epoch), dtype=np.int64))
-        if len(self._spare) < _SPARE_COLUMNS:
-            self._spare.append(spare)
-        elif too_small is not None:
-            self._spare[too_small] = spare
-        return spare
-
-
-def _holders(rows: LineColumns) -> list[int]:
-    """The reference counts of the arrays of `rows` (a view of one holds it too)."""
-    return [sys.getrefcount(array) for array in (rows.epoch, rows.where, rows.verb, rows.callid, rows.queue,
-                                                 rows.agent, rows.data1, rows.number, rows.number_stripped)]
-
-
-#: _holders of columns that nobody else holds (measured: the count differs by Python version)
-_UNHELD = _holders(LineColumns.allocate(1))
-#: spare column sets kept (the blocks read ahead, the one being filled, the ones handed out)
-_SPARE_COLUMNS = 8
 
 _CALLID_TABLE = 0      # the callids' place in _qlog_lines.TABLES
 
