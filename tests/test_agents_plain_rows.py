@@ -116,7 +116,8 @@ def test_invalid_and_late_times_at_the_int64_edges(as_of, n_threads, presence_be
         np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64), times, np.full(n, 1, np.uint8),
         np.empty(0, np.int32), np.empty(0, np.uint8), sessions.view(np.uint8), cold.view(np.uint8),
         records.view(np.uint8), counters, as_of=int(as_of), origin=0, width=0, seq0=0,
-        deadline=0.0, n_threads=n_threads, presence_before=presence_before)
+        deadline=0.0, n_threads=n_threads, presence_before=presence_before,
+        codes_range=(0, n - 1), agents_range=(0, n - 1))
     assert status == _agents.STATUS_OK
     got = dict(zip(_agents.COUNTER_NAMES, counters.tolist()))
     assert got["invalid_time"] == 1
@@ -149,3 +150,66 @@ def test_a_chunk_without_presence_after_one_with_it(n_threads):
     many = aggregator.result()
     _assert_same_tables(one, many, intervals=False)
     assert (one.ticks["not_ready"] > 0).sum() > 100
+
+
+def _scan_codes(agent_codes, n_agents, *, agents_range, n_threads=1):
+    """The kernel on one row a session (one call each), the agents' codes as given, with
+    the agents' claimed (min, max)."""
+    from agentstats import _agents, agents
+
+    n = len(agent_codes)
+    counters = np.zeros(len(_agents.COUNTER_NAMES), dtype=np.int64)
+    sessions, cold, records = agents._new_sessions(n), agents._new_session_cold(n), agents._new_agents(n_agents)
+    status, row, _, _ = _agents.scan(
+        np.arange(n, dtype=np.int64), np.asarray(agent_codes, dtype=np.int64),
+        np.arange(n, dtype=np.int64), np.full(n, 2, np.uint8), np.empty(0, np.int32),
+        np.empty(0, np.uint8), sessions.view(np.uint8), cold.view(np.uint8), records.view(np.uint8),
+        counters, as_of=2**62, origin=0, width=0, seq0=0, deadline=0.0, n_threads=n_threads,
+        presence_before=False, codes_range=(0, n - 1), agents_range=agents_range)
+    return status, row, records["calls"].copy()
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("bad, claimed", [(10, (0, 10)), (-1, (-1, 9)), (2**63 - 1, (0, 2**63 - 1)),
+                                          (-2**63, (-2**63, 9))])
+def test_codes_beyond_the_records_take_the_checked_copy(n_threads, bad, claimed):
+    """The plain copy does not test each row's codes: it runs only when the keys' ranges
+    lie within the records; a range reaching past them (at either end) takes the checked
+    copy, which reports the row whose code has no record."""
+    from agentstats import _agents
+
+    codes = np.arange(9_001) % 10
+    codes[4_321] = bad
+    status, row, _ = _scan_codes(codes, 10, agents_range=claimed, n_threads=n_threads)
+    assert status == _agents.STATUS_BAD_CODE
+    if n_threads == 1:
+        assert row == 4_321
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_ranges_within_the_records_give_the_checked_copys_answer(n_threads):
+    from agentstats import _agents
+
+    codes = np.random.default_rng(6).integers(0, 10, 9_001)
+    plain = _scan_codes(codes, 10, agents_range=(int(codes.min()), int(codes.max())), n_threads=n_threads)
+    checked = _scan_codes(codes, 10, agents_range=None, n_threads=n_threads)
+    assert plain[0] == checked[0] == _agents.STATUS_OK
+    np.testing.assert_array_equal(plain[2], checked[2])
+    np.testing.assert_array_equal(plain[2], np.bincount(codes, minlength=10))
+
+
+def test_the_kernel_is_given_the_exact_range_of_the_keys_it_reads():
+    """agents._exact_range: the range already known for the same column, else one pass
+    over the codes the kernel reads (hashed keys: 0 .. n - 1), none with a lookup table."""
+    from agentstats import agents
+    from agentstats.keycodes import Coded, KeyCodes
+
+    keys = np.array([7, 5, 9, 5], dtype=np.int64)
+    coded = KeyCodes("agent").coded(keys, (5, 9))
+    assert agents._exact_range(coded, keys, (5, 9)) == (5, 9)
+    assert agents._exact_range(coded, keys.copy(), None) == (5, 9)
+    names = np.array(["b", "a", "c", "a"], dtype=object)
+    hashed = KeyCodes("agent").coded(names)
+    assert agents._exact_range(hashed, names, None) == (0, 2)
+    looked_up = Coded(keys, 5, np.array([1, -1, 0, -1, 2], dtype=np.int64))
+    assert agents._exact_range(looked_up, keys, (5, 9)) is None

@@ -44,6 +44,8 @@ def scan(
     n_threads: int = ...,
     vector_pick: bool = ...,
     presence_before: bool = ...,
+    codes_range: tuple[int, int] | None = ...,
+    agents_range: tuple[int, int] | None = ...,
 ) -> tuple[int, int, NDArray[np.int64], NDArray[np.int64]]: ...
 def close(
     agents: NDArray[np.uint8],

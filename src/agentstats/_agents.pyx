@@ -486,6 +486,8 @@ ctypedef struct ScanInput:
     double deadline
     bint vector_pick                # may list a block's rows with vectors (False: the tests)
     bint presence_before            # the records may hold open presence sessions
+    bint codes_in_range             # every row's session and agent code lies in the records
+                                    #   (checked from the keys' ranges before the scan)
 
 
 ctypedef struct Tally:
@@ -501,10 +503,10 @@ ctypedef struct Tally:
 
 # The rows a scan handles, as a compile-time choice (Cython makes one copy of
 # _scan_rows per member): PlainRows are the common bulk case -- integer keys of a
-# contiguous range (no lookup tables), no presence flags, no pause reasons, no
-# intervals -- for which the copy has those tests folded away and their values out of
-# the registers the loop needs (measured faster: see benchmarks/README); AnyRows is
-# everything else.
+# contiguous range (no lookup tables) known to lie in the records, no presence flags,
+# no pause reasons, no intervals -- for which the copy has those tests folded away and
+# their values out of the registers the loop needs (measured faster: see
+# benchmarks/README); AnyRows is everything else.
 ctypedef struct PlainRows:
     char _unused
 ctypedef struct AnyRows:
@@ -518,7 +520,7 @@ cdef inline bint _plain_rows(const ScanInput* input) noexcept nogil:
     # (no presence in these rows nor in the records: no agent has a presence session open)
     return (input.codes_lookup == NULL and input.agent_lookup == NULL
             and input.reasons_in == NULL and input.presence_in == NULL and input.width <= 0
-            and not input.presence_before)
+            and not input.presence_before and input.codes_in_range)
 
 
 cdef inline int _kind_in_force(const rows_t* rows_kind, TimelineAgent* ag) noexcept nogil:
@@ -674,9 +676,11 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                 continue
             code = _code(codes, i, codes_lo, codes_lookup, codes_lookup_n)
             agent = _code(agent_codes, i, agent_lo, agent_lookup, agent_lookup_n)
-            if (<uint64_t>code >= <uint64_t>n_sessions) | (<uint64_t>agent >= <uint64_t>n_agents):
-                status = _BAD_CODE
-                break
+            if rows_t is AnyRows:
+                # (the plain copy's codes were checked from their ranges, in scan())
+                if (<uint64_t>code >= <uint64_t>n_sessions) | (<uint64_t>agent >= <uint64_t>n_agents):
+                    status = _BAD_CODE
+                    break
             s = &sessions[code]
             ag = &agents[agent]
             is_presence = presence_in[i] if presence_in != NULL else 0
@@ -696,7 +700,8 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
                     # without), so that a session's first row touches no cold line
                     session_cold[code].next_member = <int32_t>ag.first_member
                     ag.first_member = code
-            elif s.presence != is_presence:
+            elif rows_t is AnyRows and s.presence != is_presence:
+                # (plain rows and records have no presence: nothing to compare)
                 status = _PRESENCE_CHANGED
                 break
             # the agent's clock moves to t (its first row: nothing is open, so LOGGED_OUT)
@@ -787,6 +792,14 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
     return _OK
 
 
+cdef bint _range_within(tuple key_range, int64_t lo, int64_t n):
+    """Every key in [key_range[0], key_range[1]] has its code key - lo in [0, n)."""
+    cdef int64_t first = key_range[0], last = key_range[1]
+    # (unsigned: the differences of any two int64 keys, exactly)
+    return (first <= last and first >= lo
+            and <uint64_t>last - <uint64_t>lo < <uint64_t>n)
+
+
 def openmp_enabled() -> bool:
     """True when the extension was compiled with OpenMP (else n_threads runs serially)."""
     return bool(AGENTSTATS_TIMELINE_OPENMP)
@@ -825,6 +838,8 @@ def scan(
     int n_threads=1,
     bint vector_pick=True,
     bint presence_before=True,
+    tuple codes_range=None,
+    tuple agents_range=None,
 ) -> tuple:
     """Apply rows in input order. Returns (status, row, interval_rows, reason_rows):
     `row` is where a status other than STATUS_OK stopped (then the state arrays are
@@ -843,7 +858,10 @@ def scan(
     names the first bad row. `vector_pick=False` forces the scalar listing of each
     thread's rows (the tests compare both). `presence_before=False` says that no row
     applied to these records so far had a presence flag (fresh records, or chunks
-    without presence): rows without presence then take the plain copy of the loop."""
+    without presence): rows without presence then take the plain copy of the loop.
+    `codes_range` and `agents_range`: (min, max) of `codes` and `agent_codes` when the
+    caller has them (`key_ranges` over these columns); when both ranges lie within the
+    records, the plain copy of the loop does not test each row's codes."""
     cdef int64_t n = time.shape[0]
     cdef int64_t n_sessions = sessions.shape[0] // <Py_ssize_t>sizeof(TimelineSession)
     cdef int64_t n_agents = agents.shape[0] // <Py_ssize_t>sizeof(TimelineAgent)
@@ -901,6 +919,9 @@ def scan(
     a.deadline = deadline
     a.vector_pick = vector_pick
     a.presence_before = presence_before
+    a.codes_in_range = (codes_range is not None and agents_range is not None
+                        and _range_within(codes_range, codes_lo, n_sessions)
+                        and _range_within(agents_range, agents_lo, n_agents))
     # one tally, pair of row buffers, status and stop row per thread
     tallies = np.zeros((n_threads, 7), dtype=np.int64)
     cdef int64_t[:, ::1] tally_view = tallies

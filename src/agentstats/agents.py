@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _agents, scratch
+from . import _agents, _kernel, scratch
 from .aggregate import (
     INVALID_STATE,
     MISSING,
@@ -332,6 +332,10 @@ class AgentAggregator:
         counters[-1] = MISSING
 
         threads = self._threads_for(n, n_agents)
+        # the (min, max) of the key columns the kernel reads, so that its plain loop
+        # need not test each row's codes (a range known already, else one pass)
+        codes_range = _exact_range(sessions_coded, session_keys, session_range)
+        agents_range = _exact_range(agents_coded, agent_keys, agent_range)
 
         def scan(rows, n_threads):
             def pick(values):
@@ -349,7 +353,8 @@ class AgentAggregator:
                 width=width, seq0=self._rows, deadline=deadline,
                 codes_lo=sessions_coded.lo, codes_lookup=sessions_coded.lookup,
                 agents_lo=agents_coded.lo, agents_lookup=agents_coded.lookup,
-                n_threads=n_threads, presence_before=self._had_presence)
+                n_threads=n_threads, presence_before=self._had_presence,
+                codes_range=codes_range, agents_range=agents_range)
 
         def restore():
             # (no snapshot taken on every chunk: the committed records are the one)
@@ -670,6 +675,17 @@ def _plain(value: Any) -> str:
     if isinstance(value, np.generic):
         value = value.item()
     return repr(value)
+
+
+def _exact_range(coded: Any, keys: np.ndarray, key_range: tuple[int, int] | None
+                 ) -> tuple[int, int] | None:
+    """(min, max) of the key column the kernel reads for `coded` (a subset of its rows
+    lies within it too); None with a lookup table (the kernel tests those codes)."""
+    if coded.lookup is not None or not len(coded.keys):
+        return None
+    if coded.keys is keys and key_range is not None:
+        return key_range
+    return _kernel.key_range(coded.keys)
 
 
 def _grow_records(records: np.ndarray, n: int, fresh) -> np.ndarray:
