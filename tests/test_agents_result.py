@@ -200,3 +200,27 @@ def test_fresh_records_are_copies_of_one(k, n):
     flat = np.full(n * k, 99, dtype=np.uint64)
     _fill_words(flat, words)
     assert np.array_equal(flat.reshape(n, k), np.tile(words, (n, 1)))
+
+
+@pytest.mark.parametrize("agent_offset", [0, 1000])
+def test_every_agent_in_key_order_gives_the_table_of_the_gathered_path(agent_offset):
+    """SPEC 7.1: when every agent has rows and the ids are numbered in order, the table
+    takes the kernel's summary rows as they are; with one more agent that has no valid
+    row (left out of the table) the summary is gathered: the same rows either way."""
+    rng = np.random.default_rng(11)
+    session, time, state, agent = _log(rng, 300, 20_000)
+    agent = agent + agent_offset
+    every = agent_stats(session, time, state, agent=agent, unit="s", sessions=False)
+    assert list(every.keys) == sorted(set(agent.tolist()))
+    # one more agent id, after the others, whose only row has no time: not in the
+    # table, so the other agents' summary columns are gathered
+    absent = agent_offset + 300
+    gathered = agent_stats(np.r_[session, 10**6], np.r_[time.astype(float), np.nan],
+                           np.r_[state, 1], agent=np.r_[agent, absent], unit="s",
+                           sessions=False, strict=False)
+    assert absent not in list(gathered.keys)
+    _tables_equal(every, gathered)
+    # and a summary row wrongly read would be seen
+    every.ticks["talk"][7] += 1
+    with pytest.raises(AssertionError):
+        _tables_equal(every, gathered)

@@ -104,18 +104,29 @@ class AgentTable(TableExports):
                                                            interval_origin, interval_ticks, window_start)
             if not has_intervals:
                 interval_ticks = 0
-        keys = np.asarray(agent_keys)[present]
-        order = _sorting_order(keys)
-        if order is not None:
-            present, keys = present[order], keys[order]
+        agent_keys = np.asarray(agent_keys)
+        if len(present) == len(agent_keys) and _increasing(agent_keys):
+            # every agent, already in key order (integer ids numbered in order): the
+            # summary's rows are the columns as they are (200k agents: a gather of
+            # every column and an order of the keys spared, ~8 ms)
+            keys = agent_keys.copy()
+            self._code_position = np.arange(len(agent_keys) + 1, dtype=np.int64)
+            self._code_position[-1] = -1
+            rows = summary
+        else:
+            keys = agent_keys[present]
+            order = _sorting_order(keys)
+            if order is not None:
+                present, keys = present[order], keys[order]
+            self._code_position = np.full(len(agent_keys) + 1, -1, dtype=np.int64)
+            self._code_position[present] = np.arange(len(present))
+            rows = summary[:, present]
         # integer ids stay int64 (the table's agent column, as the session table's);
         # others are objects
         self.keys = keys
-        self._code_position = np.full(len(agent_keys) + 1, -1, dtype=np.int64)
-        self._code_position[present] = np.arange(len(present))
-        # the kernel's per-agent summary, a row per column (the records are 192 bytes,
-        # and NumPy reads a field of them by striding over all of them)
-        column = dict(zip(SUMMARY_COLUMNS, summary[:, present]))
+        # the kernel's per-agent summary, a row per column (NumPy would read a field of
+        # the records by striding over all of them)
+        column = dict(zip(SUMMARY_COLUMNS, rows))
         state = column["state"]
         last_logoff = column["last_logoff"]
         last_logoff[state >= 0] = MISSING          # still logged in at the report time
@@ -308,6 +319,11 @@ class AgentTable(TableExports):
         if self._position is None:
             self._position = key_positions(self.keys)
         return position_in(self._position, key)
+
+
+def _increasing(keys: np.ndarray) -> bool:
+    """Integer keys strictly increasing (so already in order, and distinct)."""
+    return keys.dtype.kind in "iu" and bool(np.all(keys[1:] > keys[:-1]))
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

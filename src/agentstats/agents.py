@@ -761,5 +761,8 @@ _FRESH_AGENT_WORDS = _fresh_words(TIMELINE_AGENT_DTYPE, {
 
 
 def _stack(parts: list[np.ndarray], width: int) -> np.ndarray:
+    """The row arrays as one (a single one as it is: nothing writes to them after)."""
     parts = [p for p in parts if len(p)]
+    if len(parts) == 1:
+        return parts[0]
     return np.concatenate(parts) if parts else np.empty((0, width), dtype=np.int64)
