@@ -51,7 +51,7 @@ def load(paths):
 
 
 #: rows that are not one timed call (their own tables): memory, alternated pairs, ceilings
-NOT_TIMED = {"memory", "pairs", "ceiling"}
+NOT_TIMED = {"memory", "pairs", "ceiling", "agent-pairs"}
 LAYOUT_SCENARIO = {"time": "1-time-ordered", "grouped": "2-grouped", "shuffled": "3-shuffled"}
 
 
@@ -59,7 +59,8 @@ def medians(rows):
     """(scenario, impl) -> median seconds (if a case ran twice, the median of medians)."""
     acc = defaultdict(list)
     for r in rows:
-        if r.get("kind") not in NOT_TIMED:
+        # (the agent timeline's rows have a group, not a scenario: agents_table)
+        if r.get("kind") not in NOT_TIMED and "scenario" in r:
             acc[r["scenario"], r["impl"]].append(r["median"])
     return {k: statistics.median(v) for k, v in acc.items()}
 
@@ -282,6 +283,38 @@ def grid_table(rows) -> str:
     return "\n".join(lines)
 
 
+def agents_table(rows) -> str:
+    """Markdown: the agent timeline beside `aggregate` (test_bench_agents.py), per log
+    the ratio of their medians (target: <= 2x) and, when measured, the median of the
+    ratios of alternated pairs (the same calls in turns: a drift of the host's speed
+    between the two groups' rounds moves the first, not the second)."""
+    medians_, pairs = defaultdict(dict), {}
+    for r in rows:
+        group = str(r.get("group") or "")
+        if r.get("kind") == "agent-pairs":
+            pairs[r["log"]] = r
+        elif group.startswith("7-agents") and group != "7-agents-peer":
+            log = "benchmark" if group == "7-agents" else group.split(" ", 1)[1]
+            if group.startswith("7-agents-grid"):
+                log = "grid " + log
+            medians_[log][r["impl"]] = r["median"]
+    logs = [log for log in {**medians_, **pairs}
+            if "aggregate" in medians_.get(log, {}) or log in pairs]
+    if not logs:
+        return ""
+    lines = ["| log | `aggregate` | `agent_stats` | ratio of medians | alternated pairs: median ratio (range) |",
+             "|---|---:|---:|---:|---:|"]
+    for log in logs:
+        m = medians_.get(log, {})
+        a, b = m.get("aggregate"), m.get("agent_stats")
+        p = pairs.get(log)
+        paired = (f"{p['median_pair_ratio']:.2f}x ({min(p['pair_ratios']):.2f}-"
+                  f"{max(p['pair_ratios']):.2f}x)") if p else "-"
+        lines.append(f"| {log} | {_fmt_s(a) if a else '-'} | {_fmt_s(b) if b else '-'} | "
+                     f"{f'{b / a:.2f}x' if a and b else '-'} | {paired} |")
+    return "\n".join(lines)
+
+
 def threads_table(rows) -> str:
     """Markdown: agentstats' alternated one/two-thread pairs and the machine's ceilings."""
     pairs, ceilings = pair_rows(rows)
@@ -444,6 +477,9 @@ def main(argv=None) -> int:
     grid = grid_table(rows)
     if grid:
         grid = "\n\n### The grid: time-ordered logs of many shapes (target 8)\n\n" + grid
+    agents = agents_table(rows)
+    if agents:
+        grid += "\n\n### The agent timeline beside aggregate (at most 2x)\n\n" + agents
     text = ("### Targets\n\n" + "\n".join(md) + threads + grid
             + "\n\n### Every implementation, per scenario\n" + scenario_tables(rows)
             + "\n\n### Scaling\n" + scaling_table(points) + "\n"

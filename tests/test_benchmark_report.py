@@ -100,3 +100,25 @@ def test_ceiling_workloads_are_two_equal_halves():
     assert len(a) == len(b) > 0 and not np.array_equal(a, b)
     with pytest.raises(ValueError):
         _ceiling_work("disk")
+
+
+def test_the_agent_timeline_table_shows_both_ratios():
+    """The agents' benchmark (test_bench_agents.py): per log the ratio of the two groups'
+    medians and the median of the alternated pairs' ratios; rows with a group but no
+    scenario are not scenario rows (the report did not run on their JSON before)."""
+    rows = [
+        {"impl": "aggregate", "group": "7-agents", "median": 0.1},
+        {"impl": "agent_stats", "group": "7-agents", "median": 0.25},
+        {"impl": "aggregate", "group": "7-agents-shapes 20x2x1", "median": 0.2},
+        {"impl": "agent_stats", "group": "7-agents-shapes 20x2x1", "median": 0.3},
+        {"impl": "duckdb", "group": "7-agents-peer", "median": 9.0},
+        {"impl": "agent_stats", "group": "7-agents-pairs benchmark", "kind": "agent-pairs",
+         "log": "benchmark", "median": 1.0, "pair_ratios": [1.8, 1.5, 2.1],
+         "median_pair_ratio": 1.8},
+    ]
+    table = report.agents_table(rows)
+    assert "| benchmark | 100.0 ms | 250.0 ms | 2.50x | 1.80x (1.50-2.10x) |" in table
+    assert "| 20x2x1 | 200.0 ms | 300.0 ms | 1.50x | - |" in table
+    assert "duckdb" not in table and "peer" not in table
+    assert report.medians(rows) == {}
+    assert report.agents_table([{"impl": "x", "scenario": "1-time-ordered", "median": 1}]) == ""
