@@ -325,6 +325,16 @@ def test_interleaved_waits_across_batches_agree_with_grouped_loop(n_sessions, st
     assert status == kernel.STATUS_NEEDS_ORDER
     assert sessions.tobytes() == scan(late, False)[1].tobytes()
 
+    for at in (3, _WAIT_BATCH + 5, n - 1):      # a negative wait on any row is found
+        negative = waits.copy()
+        negative[at] = -3
+        sessions = new_states(n_sessions)
+        counters = np.zeros((1, len(kernel.COUNTER_NAMES)), dtype=np.int64)
+        status = kernel.scan(codes, 0, times, kernel_states.view(np.uint8), negative,
+                             sessions.view(np.uint8), counters, has_wait=True, as_of=2**62,
+                             deadline=0.0, grouped=False, state_width=kernel_states.itemsize)
+        assert status == kernel.STATUS_NEGATIVE_WAIT, at
+
     wait_list = [None if w == missing else 7 if w == hi else int(w) for w in waits]
     assert_same_as_reference(codes.tolist(), times.tolist(), states.tolist(), wait_list,
                              n_threads=1)

@@ -788,15 +788,16 @@ cdef int _interleaved_rows(
     _apply_row exactly as before, so the two cannot disagree. Stops at a failing row
     (stopped_at).
 
-    With a wait column the short path only notes a row that enters a call (a store
+    With a wait column and states that stay in L2 (no prefetch), the short path only
+    notes a row that enters a call (a store
     and an add, no branch); after every WAIT_BATCH rows, and before returning, the
     noted rows' waits go through _add_wait, where the branches are predictable (a
     wait is rarely missing, a new maximum rare). The sum, count and maximum do not
     depend on the order the waits are added in (the sum saturates at one value), so
     the states are those of row-by-row order at every return."""
-    cdef int64_t k, slot, t, last, batch_begin, batch_end, stopped = end
+    cdef int64_t k, slot, t, w, last, batch_begin, batch_end, stopped = end
     cdef uint8_t s, current
-    cdef uint64_t elapsed, raw, entered_call
+    cdef uint64_t elapsed, raw, entered_call, has, total
     cdef int64_t pending[WAIT_BATCH]    # short-path rows entering a call, this batch
     cdef int64_t n_pending, j, row
     # every batch's waits are checked for a negative one after it, in AVX2 where the
@@ -861,7 +862,17 @@ cdef int _interleaved_rows(
             st.state = s
             entered_call = s == BUSY_ON_CALL    # a change of state: entering a call
             st.calls += entered_call
-            if with_wait:
+            if with_wait and prefetch:
+                # states beyond L2: a second visit after the batch would miss the cache
+                # again, so the call's wait is applied here, with masks (as _add_wait)
+                w = wait[k]
+                has = entered_call & (w != INT64_MIN)
+                total = st.wait_sum + (<uint64_t>w & (0 - has))
+                st.wait_sum = total | (0 - <uint64_t>(total < st.wait_sum))    # saturates
+                st.wait_n += has & (st.wait_n != UINT32_MAX)
+                # w when the call has one, else -1 (no larger than any maximum)
+                st.wait_max = agentstats_max(st.wait_max, <int64_t>((<uint64_t>w & (0 - has)) | (has - 1)))
+            elif with_wait:
                 pending[n_pending] = k          # kept only when it entered a call
                 n_pending += entered_call
         if with_wait:
