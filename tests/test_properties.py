@@ -263,6 +263,83 @@ def test_interleaved_short_path_edges_agree_with_grouped_loop(as_of):
         assert final["wait_sum"][0] == 2**64 - 1 and final["wait_n"][1] == 2**32 - 1
 
 
+_WAIT_BATCH = 256      # _kernel.pyx's WAIT_BATCH
+
+
+@pytest.mark.parametrize("n_sessions", [3, 40])
+@pytest.mark.parametrize("state_dtype", [np.uint8, np.int64])
+def test_interleaved_waits_across_batches_agree_with_grouped_loop(n_sessions, state_dtype):
+    """The interleaved loop applies the waits of its short-path calls a batch of rows
+    at a time (WAIT_BATCH rows): thousands of interleaved rows, walks through
+    SPEC 4.3 with missing waits, waits that saturate a session's sum, slow-path rows
+    (duplicates, forbidden moves, bad states) mixed in, give the grouped loop's states
+    and counters; a row out of time order after many batches stops both at that row
+    with the states of the rows before it; the reference agrees on the whole log."""
+    aggregate_module = importlib.import_module("agentstats.aggregate")
+    kernel, new_states = aggregate_module._kernel, aggregate_module._new_states
+    rng = np.random.default_rng(n_sessions)
+    n = 5000
+    missing, hi = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    codes = rng.integers(0, n_sessions, n).astype(np.int64)
+    times = np.sort(rng.integers(0, 10**6, n)).astype(np.int64)
+    current = rng.integers(0, 4, n_sessions)
+    states = np.empty(n, dtype=np.int64)
+    for k, key in enumerate(codes):
+        if rng.random() < 0.03:                   # a duplicate, forbidden or bad row
+            states[k] = rng.choice([current[key], 9, 3 if current[key] == 0 else 2])
+            continue
+        current[key] = rng.choice([s for s in ALLOWED_NEXT[int(current[key])] if s != 4])
+        states[k] = current[key]
+    waits = rng.integers(0, 1000, n).astype(np.int64)
+    waits[rng.random(n) < 0.2] = missing
+    waits[(codes == 1) & (states == 2)] = hi      # session 1's sum saturates
+    kernel_states = states.astype(state_dtype) if state_dtype == np.int64 else \
+        np.where((states >= 0) & (states <= 4), states, 255).astype(np.uint8)
+
+    def scan(rows, grouped):
+        order = np.argsort(codes[:rows], kind="stable") if grouped else np.arange(rows)
+        sessions = new_states(n_sessions)
+        counters = np.zeros((1, len(kernel.COUNTER_NAMES)), dtype=np.int64)
+        status = kernel.scan(codes[order], 0, times[order], kernel_states[order].view(np.uint8),
+                             waits[order], sessions.view(np.uint8), counters, has_wait=True,
+                             as_of=2**62, deadline=0.0, grouped=grouped,
+                             state_width=kernel_states.itemsize)
+        counters[0, kernel.COUNTER_NAMES.index("first_off_table_row")] = 0   # row numbers differ
+        return status, sessions, counters.tolist()
+
+    interleaved, grouped = scan(n, False), scan(n, True)
+    assert interleaved[0] == grouped[0] == kernel.STATUS_OK
+    assert interleaved[1].tobytes() == grouped[1].tobytes() and interleaved[2] == grouped[2]
+    assert interleaved[1]["wait_sum"][1] == 2**64 - 1
+    assert (interleaved[1]["wait_n"] > 0).all()
+
+    late = 4 * _WAIT_BATCH + 17            # a row earlier than its session's last
+    earlier = times.copy()
+    key = codes[late]
+    earlier[late] = times[:late][codes[:late] == key].max() - 1
+    sessions = new_states(n_sessions)
+    counters = np.zeros((1, len(kernel.COUNTER_NAMES)), dtype=np.int64)
+    status = kernel.scan(codes, 0, earlier, kernel_states.view(np.uint8), waits,
+                         sessions.view(np.uint8), counters, has_wait=True, as_of=2**62,
+                         deadline=0.0, grouped=False, state_width=kernel_states.itemsize)
+    assert status == kernel.STATUS_NEEDS_ORDER
+    assert sessions.tobytes() == scan(late, False)[1].tobytes()
+
+    for at in (3, _WAIT_BATCH + 5, n - 1):      # a negative wait on any row is found
+        negative = waits.copy()
+        negative[at] = -3
+        sessions = new_states(n_sessions)
+        counters = np.zeros((1, len(kernel.COUNTER_NAMES)), dtype=np.int64)
+        status = kernel.scan(codes, 0, times, kernel_states.view(np.uint8), negative,
+                             sessions.view(np.uint8), counters, has_wait=True, as_of=2**62,
+                             deadline=0.0, grouped=False, state_width=kernel_states.itemsize)
+        assert status == kernel.STATUS_NEGATIVE_WAIT, at
+
+    wait_list = [None if w == missing else 7 if w == hi else int(w) for w in waits]
+    assert_same_as_reference(codes.tolist(), times.tolist(), states.tolist(), wait_list,
+                             n_threads=1)
+
+
 def _ordered_scan(codes, times, states, threads):
     kernel = sys.modules["agentstats.aggregate"]._kernel
     new_states = sys.modules["agentstats.aggregate"]._new_states

@@ -181,6 +181,48 @@ cdef extern from *:
     #else
     #define AGENTSTATS_KEY_AVX2 0
     #endif
+    /* 1 when a wait of values[a:b] is negative and not missing (INT64_MIN < w < 0),
+       else 0: the interleaved loop's check of each batch of rows it read, in L1 by
+       then. Scalar: (uint64)w + INT64_MAX is below INT64_MAX exactly for such a w. */
+    static inline int agentstats_negative_wait_scalar(const int64_t *values, int64_t a, int64_t b) {
+        uint64_t lowest = UINT64_MAX, x;
+        int64_t i;
+        for (i = a; i < b; i++) {
+            x = (uint64_t)values[i] + (uint64_t)INT64_MAX;
+            lowest = x < lowest ? x : lowest;
+        }
+        return lowest < (uint64_t)INT64_MAX;
+    }
+    #if AGENTSTATS_KEY_AVX2
+    __attribute__((target("avx2")))
+    static int agentstats_negative_wait_avx2(const int64_t *values, int64_t a, int64_t b) {
+        const agentstats_key_v4 zero = {0, 0, 0, 0};
+        const agentstats_key_v4 missing = {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN};
+        agentstats_key_v4 x, y, bad = zero;
+        int64_t i;
+        for (i = a; i + 8 <= b; i += 8) {
+            memcpy(&x, values + i, 32);
+            memcpy(&y, values + i + 4, 32);
+            bad |= ((x < zero) & (x > missing)) | ((y < zero) & (y > missing));
+        }
+        return ((bad[0] | bad[1] | bad[2] | bad[3]) != 0)
+               | agentstats_negative_wait_scalar(values, i, b);
+    }
+    #endif
+    static inline int agentstats_negative_wait(const int64_t *values, int64_t a, int64_t b, int vectors) {
+    #if AGENTSTATS_KEY_AVX2
+        if (vectors)
+            return agentstats_negative_wait_avx2(values, a, b);
+    #endif
+        return agentstats_negative_wait_scalar(values, a, b);
+    }
+    static inline int agentstats_has_avx2(void) {
+    #if AGENTSTATS_KEY_AVX2
+        return __builtin_cpu_supports("avx2");
+    #else
+        return 0;
+    #endif
+    }
     static void agentstats_key_min_max(const int64_t *keys, int64_t a, int64_t b,
                                        int64_t *lo_out, int64_t *hi_out, int vectors) {
     #if AGENTSTATS_KEY_AVX2
@@ -208,6 +250,8 @@ cdef extern from *:
     size_t agentstats_release_scratch() noexcept nogil
     void agentstats_key_min_max(const int64_t* keys, int64_t a, int64_t b, int64_t* lo_out,
                                 int64_t* hi_out, int vectors) noexcept nogil
+    int agentstats_negative_wait(const int64_t* values, int64_t a, int64_t b, int vectors) noexcept nogil
+    int agentstats_has_avx2() noexcept nogil
 
 # Entries of the unordered path's row buffer: row * 8 + state, in 4 bytes when the
 # rows allow (half the memory and traffic), else in 8.
@@ -307,6 +351,7 @@ cdef enum:
     CHECK_EVERY = 1 << 16   # rows between deadline / stop-flag checks
     PREFETCH_AHEAD = 32     # rows ahead whose session state is prefetched
     PREFETCH_MIN_BYTES = 1 << 20    # session states smaller than this are not prefetched
+    WAIT_BATCH = 256        # short-path rows whose calls' waits are applied together
     LOCAL_ROWS = 1 << 15    # a session with more rows than this is sorted in place
     MAX_SLOT_BITS = 16      # value entries: at most 2**16 sessions share a bucket
     BUCKET_ROWS = 1 << 17   # value entries: rows a bucket holds at most (unless one slot)
@@ -741,13 +786,24 @@ cdef int _interleaved_rows(
     unpredictable in an interleaved log): masks instead, the wait saturating as in
     _add_wait. Any other row (and a session's first) goes through _classify and
     _apply_row exactly as before, so the two cannot disagree. Stops at a failing row
-    (stopped_at)."""
-    cdef int64_t k, slot, t, w, last
+    (stopped_at).
+
+    With a wait column and states that stay in L2 (no prefetch), the short path only
+    notes a row that enters a call (a store
+    and an add, no branch); after every WAIT_BATCH rows, and before returning, the
+    noted rows' waits go through _add_wait, where the branches are predictable (a
+    wait is rarely missing, a new maximum rare). The sum, count and maximum do not
+    depend on the order the waits are added in (the sum saturates at one value), so
+    the states are those of row-by-row order at every return."""
+    cdef int64_t k, slot, t, w, last, batch_begin, batch_end, stopped = end
     cdef uint8_t s, current
-    cdef uint64_t elapsed, has, total, raw
-    # (uint64)w + INT64_MAX is below INT64_MAX exactly for INT64_MIN < w < 0: the
-    # smallest such sum over the rows tells whether any wait is negative.
-    cdef uint64_t lowest_wait = UINT64_MAX
+    cdef uint64_t elapsed, raw, entered_call, has, total
+    cdef int64_t pending[WAIT_BATCH]    # short-path rows entering a call, this batch
+    cdef int64_t n_pending, j, row
+    # every batch's waits are checked for a negative one after it, in AVX2 where the
+    # CPU has it (4 a compare; 3 scalar instructions a row inside the loop before)
+    cdef int vectors = agentstats_has_avx2()
+    cdef bint negative_wait = False
     cdef uint64_t first_valid = <uint64_t>INT64_MIN + 1
     # t is a valid time not after as_of <=> t - (INT64_MIN + 1) <= as_of - (INT64_MIN + 1)
     # as unsigned numbers: one comparison for invalid_time and after_as_of.
@@ -758,60 +814,80 @@ cdef int _interleaved_rows(
     cdef bint prefetch = fetch_mode_t is _on_t
     cdef bint with_wait = wait_mode_t is _on_t
     cdef bint with_first_rows = rows_mode_t is _on_t
-    for k in range(begin, end):
-        if prefetch:
-            # With many interleaved sessions a row's session state is rarely in
-            # L1/L2, and the loads of different rows do not depend on each other.
-            agentstats_prefetch(&sessions[codes[k + PREFETCH_AHEAD] - base])
-        slot = codes[k] - base
-        t = time[k]
-        raw = <uint64_t>state[k]             # a negative int64 state: huge, invalid
-        s = <uint8_t>raw                     # the state when raw <= SESSION_ENDED
+    batch_begin = begin
+    while batch_begin < end:
+        # one batch without a wait column: the loop is the plain row loop
+        batch_end = min(batch_begin + WAIT_BATCH, end) if with_wait else end
+        n_pending = 0
+        for k in range(batch_begin, batch_end):
+            if prefetch:
+                # With many interleaved sessions a row's session state is rarely in
+                # L1/L2, and the loads of different rows do not depend on each other.
+                agentstats_prefetch(&sessions[codes[k + PREFETCH_AHEAD] - base])
+            slot = codes[k] - base
+            t = time[k]
+            raw = <uint64_t>state[k]             # a negative int64 state: huge, invalid
+            s = <uint8_t>raw                     # the state when raw <= SESSION_ENDED
+            if (<uint64_t>slot >= <uint64_t>n_slots) | (<uint64_t>t - first_valid > valid_span) | (raw > SESSION_ENDED):
+                if <uint64_t>slot >= <uint64_t>n_slots:
+                    status = _BAD_CODE
+                    stopped = k
+                    break
+                # SPEC 3: counts the row's bucket
+                _classify(t, s if raw <= SESSION_ENDED else UNSEEN, as_of, c)
+                continue
+            st = &sessions[slot]
+            current = st.state
+            last = st.last_time
+            # Left to _apply_row: NOT_CLEAN_TRANSITIONS (forbidden, repeated, after
+            # SESSION_ENDED) and a session's first row (UNSEEN's bits: 59..63).
+            if (t < last) | (((<uint64_t>NOT_CLEAN_TRANSITIONS | AGENTSTATS_UNSEEN_BITS)
+                              >> ((current * 5 + s) & 63)) & 1):
+                max_time = agentstats_max(max_time, t)     # as _classify would track it
+                if with_first_rows and current == UNSEEN:
+                    first_rows[slot] = k
+                status = _apply_row(st, t, s, k, wait, c)
+                if status != _OK:
+                    stopped = k
+                    break
+                continue
+            max_time = agentstats_max(max_time, t)
+            short_rows += 1
+            elapsed = <uint64_t>t - <uint64_t>last
+            # wrap follows talk (_types.pxd): one add, to talk in BUSY_ON_CALL, to wrap in
+            # BUSY_WRAPUP, of 0 (to talk or wrap) in the other states
+            (<uint64_t*>(<char*>&st.talk + (((current - BUSY_ON_CALL) & 1) << 3)))[0] += (
+                elapsed & (0 - <uint64_t>(<uint8_t>(current - BUSY_ON_CALL) <= 1)))
+            st.last_time = t
+            st.state = s
+            entered_call = s == BUSY_ON_CALL    # a change of state: entering a call
+            st.calls += entered_call
+            if with_wait and prefetch:
+                # states beyond L2: a second visit after the batch would miss the cache
+                # again, so the call's wait is applied here, with masks (as _add_wait)
+                w = wait[k]
+                has = entered_call & (w != INT64_MIN)
+                total = st.wait_sum + (<uint64_t>w & (0 - has))
+                st.wait_sum = total | (0 - <uint64_t>(total < st.wait_sum))    # saturates
+                st.wait_n += has & (st.wait_n != UINT32_MAX)
+                # w when the call has one, else -1 (no larger than any maximum)
+                st.wait_max = agentstats_max(st.wait_max, <int64_t>((<uint64_t>w & (0 - has)) | (has - 1)))
+            elif with_wait:
+                pending[n_pending] = k          # kept only when it entered a call
+                n_pending += entered_call
         if with_wait:
-            w = wait[k]
-            lowest_wait = min(lowest_wait, <uint64_t>w + <uint64_t>INT64_MAX)
-        if (<uint64_t>slot >= <uint64_t>n_slots) | (<uint64_t>t - first_valid > valid_span) | (raw > SESSION_ENDED):
-            if <uint64_t>slot >= <uint64_t>n_slots:
-                status = _BAD_CODE
-                break
-            # SPEC 3: counts the row's bucket
-            _classify(t, s if raw <= SESSION_ENDED else UNSEEN, as_of, c)
-            continue
-        st = &sessions[slot]
-        current = st.state
-        last = st.last_time
-        # Left to _apply_row: NOT_CLEAN_TRANSITIONS (forbidden, repeated, after
-        # SESSION_ENDED) and a session's first row (UNSEEN's bits: 59..63).
-        if (t < last) | (((<uint64_t>NOT_CLEAN_TRANSITIONS | AGENTSTATS_UNSEEN_BITS)
-                          >> ((current * 5 + s) & 63)) & 1):
-            max_time = agentstats_max(max_time, t)     # as _classify would track it
-            if with_first_rows and current == UNSEEN:
-                first_rows[slot] = k
-            status = _apply_row(st, t, s, k, wait, c)
-            if status != _OK:
-                break
-            continue
-        max_time = agentstats_max(max_time, t)
-        short_rows += 1
-        elapsed = <uint64_t>t - <uint64_t>last
-        # wrap follows talk (_types.pxd): one add, to talk in BUSY_ON_CALL, to wrap in
-        # BUSY_WRAPUP, of 0 (to talk or wrap) in the other states
-        (<uint64_t*>(<char*>&st.talk + (((current - BUSY_ON_CALL) & 1) << 3)))[0] += (
-            elapsed & (0 - <uint64_t>(<uint8_t>(current - BUSY_ON_CALL) <= 1)))
-        st.last_time = t
-        st.state = s
-        st.calls += s == BUSY_ON_CALL       # a change of state: entering a call
-        if with_wait:
-            has = (s == BUSY_ON_CALL) & (w != INT64_MIN)
-            total = st.wait_sum + (<uint64_t>w & (0 - has))
-            st.wait_sum = total | (0 - <uint64_t>(total < st.wait_sum))    # saturates
-            st.wait_n += has & (st.wait_n != UINT32_MAX)
-            # w when the call has one, else -1 (no larger than any maximum)
-            st.wait_max = agentstats_max(st.wait_max, <int64_t>((<uint64_t>w & (0 - has)) | (has - 1)))
-    stopped_at[0] = k if status != _OK else end
+            negative_wait |= agentstats_negative_wait(wait, batch_begin, batch_end, vectors)
+            for j in range(n_pending):
+                row = pending[j]
+                if wait[row] != INT64_MIN:
+                    _add_wait(&sessions[codes[row] - base], wait[row])
+        if status != _OK:
+            break
+        batch_begin = batch_end
+    stopped_at[0] = stopped
     c.used += short_rows
     c.max_time = max_time
-    if with_wait and lowest_wait < <uint64_t>INT64_MAX:
+    if with_wait and negative_wait:
         c.negative_wait = 1
     return status
 
