@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 
 from benchmarks.conftest import PEER_ROUNDS, ROUNDS, env_int
+from benchmarks.test_bench_threads import _pairs
 from benchmarks.generate import BASE_ID, CACHE_DIR, _grouped
 
 N_EVENTS = env_int("AGENTSTATS_BENCH_AGENT_EVENTS", 2_000_000)
@@ -279,8 +280,6 @@ PAIR_LOGS = list(_pair_logs())
 @pytest.mark.parametrize("entry", PAIR_LOGS, ids=[name for name, _ in PAIR_LOGS])
 def test_agent_ratio_in_alternated_pairs(benchmark, entry):
     import agentstats
-
-    from benchmarks.test_bench_threads import _pairs
 
     name, make = entry
     log, unit = make()

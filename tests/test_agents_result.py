@@ -114,6 +114,9 @@ def test_dense_order_sorts_like_argsort(keys, spread):
     repeated = np.array([3, 1, 3, 2], dtype=np.int64)           # not a table's keys
     assert _dense_order(repeated) is None
     assert np.array_equal(_sorting_order(repeated), np.argsort(repeated, kind="stable"))
+    # keys in order already (and sorted keys of any integer width): the same order
+    for k in (np.sort(keys), np.sort(dense).astype(np.int32), np.sort(keys)[::-1]):
+        assert np.array_equal(_sorting_order(k), np.argsort(k, kind="stable"))
 
 
 @pytest.mark.parametrize("first", [0, 7, -20_000])

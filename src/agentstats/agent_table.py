@@ -95,7 +95,7 @@ class AgentTable(TableExports):
         window_start: int | None = None,
         has_intervals: bool | None = None,
     ) -> None:
-        from .aggregate import _sorting_order
+        from .aggregate import _increasing, _sorting_order
 
         self.window_start = window_start
         if window_start is not None:
@@ -107,8 +107,8 @@ class AgentTable(TableExports):
         agent_keys = np.asarray(agent_keys)
         if len(present) == len(agent_keys) and _increasing(agent_keys):
             # every agent, already in key order (integer ids numbered in order): the
-            # summary's rows are the columns as they are (200k agents: a gather of
-            # every column and an order of the keys spared, ~8 ms)
+            # summary's rows are the columns as they are (200k agents: the gather of
+            # every column spared; result() 11-14 -> 7-8 ms of CPU)
             keys = agent_keys.copy()
             self._code_position = np.arange(len(agent_keys) + 1, dtype=np.int64)
             self._code_position[-1] = -1
@@ -319,11 +319,6 @@ class AgentTable(TableExports):
         if self._position is None:
             self._position = key_positions(self.keys)
         return position_in(self._position, key)
-
-
-def _increasing(keys: np.ndarray) -> bool:
-    """Integer keys strictly increasing (so already in order, and distinct)."""
-    return keys.dtype.kind in "iu" and bool(np.all(keys[1:] > keys[:-1]))
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

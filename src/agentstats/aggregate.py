@@ -678,6 +678,8 @@ def _sorting_order(keys: np.ndarray) -> np.ndarray | None:
             return pc.sort_indices(pa.array(keys, type=pa.string())).to_numpy()
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             pass
+    if _increasing(keys):
+        return np.arange(len(keys))             # in order already (ids numbered in order)
     if keys.dtype == np.int64:
         dense = _dense_order(keys)
         if dense is not None:
@@ -686,6 +688,11 @@ def _sorting_order(keys: np.ndarray) -> np.ndarray | None:
         return np.argsort(keys, kind="stable")
     except TypeError:
         return None
+
+
+def _increasing(keys: np.ndarray) -> bool:
+    """Integer keys strictly increasing: already in order, and distinct (one pass)."""
+    return keys.dtype.kind in "iu" and bool(np.all(keys[1:] > keys[:-1]))
 
 
 def _dense_order(keys: np.ndarray) -> np.ndarray | None:
