@@ -154,6 +154,13 @@ cdef inline int find_bars(const uint8_t* p, int64_t n, int64_t* bars, int most) 
     return found
 
 
+cdef inline uint64_t _name_hash_end(uint64_t h) noexcept nogil:
+    """The last mixing steps of name_hash (name_hash_in's too: the same value)."""
+    h ^= h >> 33
+    h *= 0xC4CEB9FE1A85EC53ULL
+    return h ^ (h >> 29)
+
+
 cdef inline uint64_t name_hash(const uint8_t* p, int64_t n) noexcept nogil:
     """The hash of a name's bytes, eight bytes at a time (names are short), then a final
     mix so that the low bits (a table index) depend on every byte. The line stage's name
@@ -179,9 +186,7 @@ cdef inline uint64_t name_hash(const uint8_t* p, int64_t n) noexcept nogil:
             n -= 1
             word = (word << 8) | p[n]
         h = (h ^ word) * 0xFF51AFD7ED558CCDULL
-    h ^= h >> 33
-    h *= 0xC4CEB9FE1A85EC53ULL
-    return h ^ (h >> 29)
+    return _name_hash_end(h)
 
 
 cdef inline uint64_t name_hash_in(const uint8_t* p, int64_t n, const uint8_t* end) noexcept nogil:
@@ -193,7 +198,5 @@ cdef inline uint64_t name_hash_in(const uint8_t* p, int64_t n, const uint8_t* en
         memcpy(&word, p, 8)
         word &= 0xFFFFFFFFFFFFFFFFULL >> (8 * (8 - n))
         h = ((0x9E3779B97F4A7C15ULL ^ <uint64_t>n) ^ word) * 0xFF51AFD7ED558CCDULL
-        h ^= h >> 33
-        h *= 0xC4CEB9FE1A85EC53ULL
-        return h ^ (h >> 29)
+        return _name_hash_end(h)
     return name_hash(p, n)
