@@ -213,3 +213,21 @@ def test_the_kernel_is_given_the_exact_range_of_the_keys_it_reads():
     assert agents._exact_range(hashed, names, None) == (0, 2)
     looked_up = Coded(keys, 5, np.array([1, -1, 0, -1, 2], dtype=np.int64))
     assert agents._exact_range(looked_up, keys, (5, 9)) is None
+
+
+def test_a_range_is_within_the_records_exactly_when_every_code_has_one():
+    """The test that decides the plain copy (no per-row test of codes): every key of
+    [min, max] minus lo in [0, n), at the int64 edges too."""
+    from agentstats import _agents
+
+    lo_64, hi_64 = -2**63, 2**63 - 1
+    assert _agents.range_within((0, 9), 0, 10)
+    assert _agents.range_within((3, 3), 3, 1)
+    assert _agents.range_within((lo_64, lo_64 + 9), lo_64, 10)
+    assert _agents.range_within((hi_64 - 9, hi_64), hi_64 - 9, 10)
+    assert not _agents.range_within((0, 10), 0, 10)              # one past the end
+    assert not _agents.range_within((-1, 9), 0, 10)              # one before the start
+    assert not _agents.range_within((5, 3), 0, 10)               # no keys
+    assert not _agents.range_within((0, 0), 0, 0)                # no records
+    assert not _agents.range_within((lo_64, hi_64), lo_64, 10)   # a span beyond int64
+    assert not _agents.range_within((lo_64, hi_64), 0, 2**62)

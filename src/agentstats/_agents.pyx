@@ -792,8 +792,9 @@ cdef int _scan_rows(const rows_t* rows_kind, const ScanInput* input, int64_t thr
     return _OK
 
 
-cdef bint _range_within(tuple key_range, int64_t lo, int64_t n):
-    """Every key in [key_range[0], key_range[1]] has its code key - lo in [0, n)."""
+def range_within(tuple key_range, int64_t lo, int64_t n) -> bool:
+    """Every key in [key_range[0], key_range[1]] has its code key - lo in [0, n): the
+    test that lets the plain copy of the loop skip each row's (scan())."""
     cdef int64_t first = key_range[0], last = key_range[1]
     # (unsigned: the differences of any two int64 keys, exactly)
     return (first <= last and first >= lo
@@ -920,8 +921,8 @@ def scan(
     a.vector_pick = vector_pick
     a.presence_before = presence_before
     a.codes_in_range = (codes_range is not None and agents_range is not None
-                        and _range_within(codes_range, codes_lo, n_sessions)
-                        and _range_within(agents_range, agents_lo, n_agents))
+                        and range_within(codes_range, codes_lo, n_sessions)
+                        and range_within(agents_range, agents_lo, n_agents))
     # one tally, pair of row buffers, status and stop row per thread
     tallies = np.zeros((n_threads, 7), dtype=np.int64)
     cdef int64_t[:, ::1] tally_view = tallies
